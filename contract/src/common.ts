@@ -1,0 +1,93 @@
+import { Type, type Static, type TSchema } from 'typebox';
+
+export const ERROR_CODES = [
+  'VALIDATION_ERROR',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'BAD_REQUEST',
+  'METHOD_NOT_ALLOWED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const FieldError = Type.Object(
+  { field: Type.String(), message: Type.String() },
+  { additionalProperties: false },
+);
+export type FieldError = Static<typeof FieldError>;
+
+export const ErrorEnvelope = Type.Object(
+  {
+    success: Type.Literal(false),
+    error: Type.String(),
+    code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
+    details: Type.Record(Type.String(), Type.Unknown()),
+    timestamp: Type.String({ format: 'date-time' }),
+    request_id: Type.String(),
+  },
+  { additionalProperties: false, title: 'ErrorEnvelope' },
+);
+export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
+
+export const Pagination = Type.Object(
+  {
+    page: Type.Integer({ minimum: 1 }),
+    page_size: Type.Integer({ minimum: 1 }),
+    total_items: Type.Integer({ minimum: 0 }),
+    total_pages: Type.Integer({ minimum: 0 }),
+    has_next: Type.Boolean(),
+    has_previous: Type.Boolean(),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type Pagination = Static<typeof Pagination>;
+
+const envelopeBase = {
+  success: Type.Literal(true),
+  timestamp: Type.String({ format: 'date-time' }),
+  request_id: Type.String(),
+};
+
+/** The success envelope around `data`. */
+export function Envelope<Data extends TSchema>(data: Data) {
+  return Type.Object({ ...envelopeBase, data }, { additionalProperties: false });
+}
+
+/** The success envelope of a list: `data`, `metadata` and `pagination`. */
+export function PagedEnvelope<Item extends TSchema, Metadata extends TSchema>(
+  item: Item,
+  metadata: Metadata,
+) {
+  return Type.Object(
+    { ...envelopeBase, data: Type.Array(item), metadata, pagination: Pagination },
+    { additionalProperties: false },
+  );
+}
+
+/** The success envelope of a list that is never paged (it is small by nature). */
+export function ListEnvelope<Item extends TSchema, Metadata extends TSchema>(
+  item: Item,
+  metadata: Metadata,
+) {
+  return Type.Object(
+    { ...envelopeBase, data: Type.Array(item), metadata },
+    { additionalProperties: false },
+  );
+}
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** A database integer id. */
+export const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+
+export const PageQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  offset: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 0 }),
+};

@@ -1,0 +1,30 @@
+import { Type, type Static } from 'typebox';
+import { Envelope } from './common.js';
+
+export const ImportRejection = Type.Object(
+  { line: Type.Integer({ minimum: 0 }), reason: Type.String() },
+  { additionalProperties: false },
+);
+export type ImportRejection = Static<typeof ImportRejection>;
+
+export const ImportReport = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('products'), Type.Literal('categories')]),
+    records: Type.Integer({ minimum: 0 }),
+    created: Type.Integer({ minimum: 0 }),
+    updated: Type.Integer({ minimum: 0 }),
+    unchanged: Type.Integer({ minimum: 0 }),
+    rejected: Type.Array(ImportRejection),
+  },
+  { additionalProperties: false },
+);
+export type ImportReport = Static<typeof ImportReport>;
+
+/** One entry of a category list file, as the old system exported it. */
+export const CategoryFileEntry = Type.Object({
+  category_name: Type.Unknown(),
+  category_level: Type.Unknown(),
+  connected_to: Type.Optional(Type.Unknown()),
+});
+
+export const ImportReportResponse = Envelope(ImportReport);

@@ -1,0 +1,87 @@
+/**
+ * buildApp(config): the whole HTTP application, plugins first, then feature routes, in the
+ * order they apply. It never listens; main.ts does, and tests use app.inject().
+ */
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/client.js';
+import assignmentRoutes from './features/assignments/assignments.routes.js';
+import categoryRoutes from './features/categories/categories.routes.js';
+import changeRoutes from './features/changes/changes.routes.js';
+import exportRoutes from './features/exports/exports.routes.js';
+import healthRoutes from './features/health/health.routes.js';
+import importRoutes from './features/imports/imports.routes.js';
+import productRoutes from './features/products/products.routes.js';
+import statsRoutes from './features/stats/stats.routes.js';
+import webRoutes from './features/web/web.routes.js';
+import errorHandler from './plugins/error-handler.js';
+import openapi from './plugins/openapi.js';
+import { createServices, type Services } from './services.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Readonly<Config>;
+    database: DatabaseHandle;
+    services: Services;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// ajv-formats is CommonJS: its default export is the function itself at run time.
+const addFormats = formats as unknown as typeof formats.default;
+
+function validators() {
+  const options = { allErrors: true, strict: false, useDefaults: true, removeAdditional: false } as const;
+  // Query strings and path parameters arrive as text and are coerced; JSON bodies are not.
+  const coercing = addFormats(new Ajv({ ...options, coerceTypes: 'array' }));
+  const exact = addFormats(new Ajv({ ...options, coerceTypes: false }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? exact : coercing).compile(schema);
+}
+
+export interface BuildOptions {
+  database: DatabaseHandle;
+}
+
+export async function buildApp(config: Readonly<Config>, options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validators());
+  app.decorate('config', config);
+  app.decorate('database', options.database);
+  app.decorate('services', createServices(options.database.db));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  await app.register(errorHandler);
+  await app.register(openapi);
+
+  await app.register(healthRoutes);
+  await app.register(productRoutes);
+  await app.register(assignmentRoutes);
+  await app.register(categoryRoutes);
+  await app.register(statsRoutes);
+  await app.register(importRoutes);
+  await app.register(exportRoutes);
+  await app.register(changeRoutes);
+  await app.register(webRoutes);
+
+  await app.ready();
+  return app;
+}

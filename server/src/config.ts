@@ -1,0 +1,103 @@
+/**
+ * The process configuration: read from the environment once, validated, frozen.
+ * This is the only module that reads `process.env`.
+ */
+
+export type DatabaseConfig =
+  | { driver: 'pglite'; dataDir: string }
+  | {
+      driver: 'postgres';
+      url: string;
+      poolSize: number;
+      connectionTimeoutMs: number;
+      idleTimeoutMs: number;
+      maxLifetimeSeconds: number;
+      statementTimeoutMs: number;
+    };
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  database: DatabaseConfig;
+  /** Products created on the first start of an empty database (0 disables it). */
+  seedProductsOnEmpty: number;
+  bodyLimitBytes: number;
+  importMaxBytes: number;
+  bulkMaxProducts: number;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const text = (name: string, fallback: string): string => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+  };
+
+  const logLevel = text('LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const databaseUrl = env.DATABASE_URL?.trim();
+  let database: DatabaseConfig;
+  if (databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+    } else {
+      try {
+        new URL(databaseUrl);
+      } catch {
+        problems.push('DATABASE_URL is not a valid URL');
+      }
+    }
+    database = {
+      driver: 'postgres',
+      url: databaseUrl,
+      poolSize: integer('DB_POOL_SIZE', 10, 1, 1000),
+      connectionTimeoutMs: integer('DB_CONNECTION_TIMEOUT_MS', 30_000, 100, 600_000),
+      idleTimeoutMs: integer('DB_IDLE_TIMEOUT_MS', 30_000, 0, 86_400_000),
+      maxLifetimeSeconds: integer('DB_MAX_LIFETIME_SECONDS', 3600, 0, 604_800),
+      statementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    };
+  } else {
+    database = { driver: 'pglite', dataDir: text('DATA_DIR', './data') };
+  }
+
+  const config: Config = {
+    host: text('HOST', '127.0.0.1'),
+    port: integer('PORT', 3000, 0, 65_535),
+    logLevel: logLevel as Config['logLevel'],
+    database,
+    seedProductsOnEmpty: integer('SEED_PRODUCTS_ON_EMPTY', 3000, 0, 1_000_000),
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
+    importMaxBytes: integer('IMPORT_MAX_BYTES', 104_857_600, 1024, 10_737_418_240),
+    bulkMaxProducts: integer('BULK_MAX_PRODUCTS', 10_000, 1, 1_000_000),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

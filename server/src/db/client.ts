@@ -1,0 +1,105 @@
+/**
+ * Database client factory: a pooled `pg` connection for PostgreSQL, or an embedded PGlite.
+ * Both are exposed as the same Drizzle database type, so repositories never know which one
+ * they run on.
+ */
+import { fileURLToPath } from 'node:url';
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import * as schema from './schema.js';
+
+/** A database or an open transaction: repositories take one of these as their first argument. */
+export type Executor = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  driver: DatabaseConfig['driver'];
+  db: Executor;
+  /** The pg pool in PostgreSQL mode (for pool statistics); undefined for PGlite. */
+  pool: pg.Pool | undefined;
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+// PostgreSQL returns bigint (count, sum) as text by default; every count here fits a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Runs a query and returns its rows, on either driver. */
+export async function queryRows<Row>(executor: Executor, query: SQL): Promise<Row[]> {
+  const result = (await executor.execute(query)) as unknown as { rows: Row[] };
+  return result.rows;
+}
+
+export async function queryOne<Row>(executor: Executor, query: SQL): Promise<Row | undefined> {
+  const rows = await queryRows<Row>(executor, query);
+  return rows[0];
+}
+
+const MIGRATION_LOCK_KEY = 7_201_611; // any constant shared by every instance of this app
+
+export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+  if (config.driver === 'pglite') {
+    let client: PGlite;
+    if (config.dataDir === 'memory://') {
+      client = await PGlite.create();
+    } else {
+      await mkdir(config.dataDir, { recursive: true });
+      client = await PGlite.create(config.dataDir);
+    }
+    const db = drizzlePglite(client, { schema }) as unknown as Executor;
+    return {
+      driver: 'pglite',
+      db,
+      pool: undefined,
+      migrate: () => migratePglite(db as never, { migrationsFolder }),
+      ping: async () => {
+        await client.query('select 1');
+      },
+      close: () => client.close(),
+    };
+  }
+
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: config.connectionTimeoutMs,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    maxLifetimeSeconds: config.maxLifetimeSeconds,
+    statement_timeout: config.statementTimeoutMs || undefined,
+    application_name: 'tag-manager',
+  });
+  // An idle client whose connection breaks emits 'error' on the pool; the pool has already
+  // dropped it and will open a fresh one on the next checkout, so this must not crash the process.
+  pool.on('error', () => {});
+  const db = drizzlePg(pool, { schema }) as unknown as Executor;
+  return {
+    driver: 'postgres',
+    db,
+    pool,
+    migrate: async () => {
+      // Several instances may start at once: one migrates, the others wait for it.
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+        client.release();
+      }
+    },
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => pool.end(),
+  };
+}

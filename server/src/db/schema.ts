@@ -1,0 +1,164 @@
+/**
+ * The database schema. drizzle-kit generates the SQL migrations in server/migrations from this
+ * file; the counter triggers live in a hand-written migration next to them.
+ *
+ * Rules held by the database itself:
+ *  - a category's parent is exactly one level up (composite FK on (parent_id, parent_level));
+ *  - sibling names are unique after trimming, collapsing spaces and lower-casing;
+ *  - a product's categories are closed under "parent of": an assignment row points at the
+ *    assignment of its parent category for the same product, so a child cannot be assigned
+ *    without its parent, and removing a parent cascades to its descendants;
+ *  - product and category counters are kept by statement-level triggers.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
+
+export const products = pgTable(
+  'products',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    productId: text('product_id').notNull().unique('products_product_id_key'),
+    productName: text('product_name').notNull(),
+    vendor: text('vendor'),
+    productType: text('product_type'),
+    status: text('status').notNull().default('active'),
+    sku: text('sku'),
+    imageUrl: text('image_url'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    categoryCount: integer('category_count').notNull().default(0),
+    lastModified: timestamp('last_modified', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+  },
+  (table) => [
+    check('products_product_id_length', sql`char_length(${table.productId}) between 1 and 255`),
+    check('products_product_name_length', sql`char_length(${table.productName}) between 1 and 1000`),
+    check('products_status_valid', sql`${table.status} in ('active', 'draft', 'archived')`),
+    check('products_category_count_non_negative', sql`${table.categoryCount} >= 0`),
+    index('products_name_order_idx').on(table.productName, table.id),
+    index('products_last_modified_order_idx').on(table.lastModified, table.id),
+    index('products_vendor_idx').on(table.vendor, table.productName, table.id),
+    index('products_status_idx').on(table.status, table.productName, table.id),
+    index('products_unallocated_name_idx')
+      .on(table.productName, table.id)
+      .where(sql`${table.categoryCount} = 0`),
+  ],
+);
+
+export const categories = pgTable(
+  'categories',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    name: text('name').notNull(),
+    normalizedName: text('normalized_name')
+      .notNull()
+      .generatedAlwaysAs(sql`lower(regexp_replace(btrim(name), '\\s+', ' ', 'g'))`),
+    level: smallint('level').notNull(),
+    parentId: integer('parent_id'),
+    parentLevel: smallint('parent_level'),
+    productCount: integer('product_count').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+  },
+  (table) => [
+    check(
+      'categories_name_valid',
+      sql`char_length(${table.name}) between 1 and 100 and ${table.name} = btrim(${table.name}) and ${table.name} !~ '[[:cntrl:]]'`,
+    ),
+    check('categories_level_range', sql`${table.level} between 1 and 3`),
+    check(
+      'categories_parent_one_level_up',
+      sql`(${table.level} = 1 and ${table.parentId} is null and ${table.parentLevel} is null) or (${table.level} > 1 and ${table.parentId} is not null and ${table.parentLevel} = ${table.level} - 1)`,
+    ),
+    check('categories_product_count_non_negative', sql`${table.productCount} >= 0`),
+    unique('categories_id_level_key').on(table.id, table.level),
+    unique('categories_id_parent_key').on(table.id, table.parentId),
+    unique('categories_sibling_name_key').on(table.parentId, table.normalizedName).nullsNotDistinct(),
+    index('categories_level_idx').on(table.level, table.normalizedName),
+    foreignKey({
+      name: 'categories_parent_fk',
+      columns: [table.parentId, table.parentLevel],
+      foreignColumns: [table.id, table.level],
+    }).onDelete('restrict'),
+  ],
+);
+
+export const productCategories = pgTable(
+  'product_categories',
+  {
+    productId: integer('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    categoryId: integer('category_id').notNull(),
+    categoryLevel: smallint('category_level').notNull(),
+    parentCategoryId: integer('parent_category_id'),
+    assignedAt: timestamp('assigned_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+  },
+  (table) => [
+    primaryKey({ name: 'product_categories_pkey', columns: [table.productId, table.categoryId] }),
+    check(
+      'product_categories_parent_present',
+      sql`(${table.categoryLevel} = 1) = (${table.parentCategoryId} is null)`,
+    ),
+    index('product_categories_category_idx').on(table.categoryId, table.productId),
+    foreignKey({
+      name: 'product_categories_category_fk',
+      columns: [table.categoryId, table.categoryLevel],
+      foreignColumns: [categories.id, categories.level],
+    }).onDelete('restrict'),
+    foreignKey({
+      name: 'product_categories_category_parent_fk',
+      columns: [table.categoryId, table.parentCategoryId],
+      foreignColumns: [categories.id, categories.parentId],
+    }).onDelete('restrict'),
+    foreignKey({
+      name: 'product_categories_parent_assignment_fk',
+      columns: [table.productId, table.parentCategoryId],
+      foreignColumns: [table.productId, table.categoryId],
+    }).onDelete('cascade'),
+  ],
+);
+
+export const changeSets = pgTable(
+  'change_sets',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    actor: text('actor').notNull(),
+    source: text('source').notNull(),
+    kind: text('kind').notNull(),
+    requestId: text('request_id'),
+    productIds: integer('product_ids').array().notNull().default(sql`'{}'::integer[]`),
+    categoryIds: integer('category_ids').array().notNull().default(sql`'{}'::integer[]`),
+    before: jsonb('before'),
+    after: jsonb('after'),
+  },
+  (table) => [
+    check('change_sets_source_valid', sql`${table.source} in ('api', 'import', 'cli', 'seed', 'system')`),
+    index('change_sets_created_at_idx').on(table.createdAt),
+  ],
+);

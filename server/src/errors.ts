@@ -1,0 +1,53 @@
+/**
+ * The one error type of the application. Services throw it; the error-handler plugin turns it
+ * (and every other error) into the error envelope.
+ */
+import type { ErrorCode, FieldError } from '@tag-manager/contract';
+
+export class AppError extends Error {
+  constructor(
+    public readonly statusCode: number,
+    public readonly code: ErrorCode,
+    message: string,
+    public readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (resource: string, identifier: string | number, message?: string) =>
+  new AppError(404, 'NOT_FOUND', message ?? `${resource} ${JSON.stringify(identifier)} not found`, {
+    resource,
+    identifier,
+  });
+
+export const conflict = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError(409, 'CONFLICT', message, details);
+
+export const badRequest = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError(400, 'BAD_REQUEST', message, details);
+
+export const payloadTooLarge = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError(413, 'PAYLOAD_TOO_LARGE', message, details);
+
+export const serviceUnavailable = (dependency: string, message?: string) =>
+  new AppError(503, 'SERVICE_UNAVAILABLE', message ?? `The ${dependency} is not available`, {
+    dependency,
+  });
+
+/** 422 with the field errors listed twice, as `field_errors` and `validation_errors`. */
+export function validationError(fieldErrors: FieldError[], message?: string): AppError {
+  const summary =
+    message ??
+    (fieldErrors.length === 1
+      ? `${fieldErrors[0]!.field}: ${fieldErrors[0]!.message}`
+      : `${fieldErrors.length} fields are invalid`);
+  return new AppError(422, 'VALIDATION_ERROR', summary, {
+    field_errors: fieldErrors,
+    validation_errors: fieldErrors,
+  });
+}
+
+export const invalidField = (field: string, message: string) =>
+  validationError([{ field, message }]);

@@ -1,0 +1,93 @@
+/**
+ * The assignment invariant, in one place: a product's categories are closed under "parent of".
+ * Assigning a category also assigns its missing ancestors; removing one also removes its
+ * assigned descendants. These functions only plan; the repositories carry the plan out.
+ */
+import type { NewAssignment } from '../products/products.repository.js';
+import type { CategoryIndex } from '../categories/category-index.js';
+
+export interface AssignmentPlan {
+  /** Requested categories that were not assigned yet. */
+  added: number[];
+  /** Ancestors that were missing and come with them. */
+  ancestorsAdded: number[];
+  /** Requested categories the product already had. */
+  alreadyAssigned: number[];
+}
+
+export function planAssignment(
+  index: CategoryIndex,
+  current: ReadonlySet<number>,
+  requested: readonly number[],
+): AssignmentPlan {
+  const requestedSet = new Set(requested);
+  const toAdd = new Set<number>();
+  const alreadyAssigned: number[] = [];
+  for (const categoryId of requested) {
+    if (current.has(categoryId)) {
+      alreadyAssigned.push(categoryId);
+      continue;
+    }
+    for (const pathId of index.pathIds(categoryId)) {
+      if (!current.has(pathId)) toAdd.add(pathId);
+    }
+  }
+  const ordered = index.sortForDisplay(toAdd);
+  return {
+    added: ordered.filter((id) => requestedSet.has(id)),
+    ancestorsAdded: ordered.filter((id) => !requestedSet.has(id)),
+    alreadyAssigned,
+  };
+}
+
+export interface RemovalPlan {
+  /** Requested categories that were assigned. */
+  removed: number[];
+  /** Assigned descendants that go with them. */
+  descendantsRemoved: number[];
+  /** Requested categories the product did not have. */
+  notAssigned: number[];
+}
+
+export function planRemoval(
+  index: CategoryIndex,
+  current: ReadonlySet<number>,
+  requested: readonly number[],
+): RemovalPlan {
+  const requestedSet = new Set(requested);
+  const toRemove = new Set<number>();
+  const notAssigned: number[] = [];
+  for (const categoryId of requested) {
+    if (!current.has(categoryId)) {
+      notAssigned.push(categoryId);
+      continue;
+    }
+    toRemove.add(categoryId);
+    for (const descendant of index.descendants(categoryId)) {
+      if (current.has(descendant)) toRemove.add(descendant);
+    }
+  }
+  const ordered = index.sortForDisplay(toRemove);
+  return {
+    removed: ordered.filter((id) => requestedSet.has(id)),
+    descendantsRemoved: ordered.filter((id) => !requestedSet.has(id)),
+    notAssigned,
+  };
+}
+
+/** The rows to insert for a plan (each row names its parent, which the database checks). */
+export function assignmentRows(
+  index: CategoryIndex,
+  productId: number,
+  categoryIds: readonly number[],
+): NewAssignment[] {
+  return categoryIds.map((categoryId) => {
+    const category = index.get(categoryId)!;
+    return {
+      productId,
+      categoryId,
+      categoryLevel: category.level,
+      parentCategoryId: category.parent_id,
+    };
+  });
+}

@@ -1,0 +1,108 @@
+import {
+  AssignCategoriesBody,
+  AssignResponse,
+  BulkAssignResponse,
+  BulkRemoveResponse,
+  bulkRequestSchema,
+  ProductCategoryParams,
+  ProductParams,
+  RemoveResponse,
+} from '@tag-manager/contract';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { writeContext } from '../../http/context.js';
+import { envelope } from '../../http/envelope.js';
+
+const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const assignments = app.services.assignments;
+  const BulkRequest = bulkRequestSchema(app.config.bulkMaxProducts);
+  // 10,000 handles of up to 255 characters do not fit the default body limit.
+  const bulkBodyLimit = Math.max(app.config.bodyLimitBytes, app.config.bulkMaxProducts * 300 + 4096);
+
+  app.post(
+    '/api/products/:product_id/categories',
+    {
+      schema: {
+        tags: ['assignments'],
+        summary: 'Assign categories to a product (their missing ancestors come with them)',
+        params: ProductParams,
+        body: AssignCategoriesBody,
+        response: { 201: AssignResponse },
+      },
+    },
+    async (request, reply) => {
+      const result = await assignments.assign(
+        request.params.product_id,
+        request.body.category_ids,
+        writeContext(request),
+      );
+      return reply.status(201).send(envelope(request, result));
+    },
+  );
+
+  app.delete(
+    '/api/products/:product_id/categories/:category_id',
+    {
+      schema: {
+        tags: ['assignments'],
+        summary: 'Remove a category from a product (its assigned descendants go with it)',
+        params: ProductCategoryParams,
+        response: { 200: RemoveResponse },
+      },
+    },
+    async (request) =>
+      envelope(
+        request,
+        await assignments.remove(
+          request.params.product_id,
+          request.params.category_id,
+          writeContext(request),
+        ),
+      ),
+  );
+
+  app.post(
+    '/api/bulk/assign',
+    {
+      bodyLimit: bulkBodyLimit,
+      schema: {
+        tags: ['bulk'],
+        summary: 'Assign categories to many products in one transaction, with per-product results',
+        body: BulkRequest,
+        response: { 200: BulkAssignResponse },
+      },
+    },
+    async (request) =>
+      envelope(
+        request,
+        await assignments.bulkAssign(
+          request.body.product_ids,
+          request.body.category_ids,
+          writeContext(request),
+        ),
+      ),
+  );
+
+  app.post(
+    '/api/bulk/remove',
+    {
+      bodyLimit: bulkBodyLimit,
+      schema: {
+        tags: ['bulk'],
+        summary: 'Remove categories from many products in one transaction, with per-product results',
+        body: BulkRequest,
+        response: { 200: BulkRemoveResponse },
+      },
+    },
+    async (request) =>
+      envelope(
+        request,
+        await assignments.bulkRemove(
+          request.body.product_ids,
+          request.body.category_ids,
+          writeContext(request),
+        ),
+      ),
+  );
+};
+
+export default assignmentRoutes;

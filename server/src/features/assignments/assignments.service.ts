@@ -1,0 +1,245 @@
+/** Assigning and removing categories, for one product or many, in one transaction per request. */
+import type {
+  AssignResult,
+  BulkAssignItem,
+  BulkAssignResult,
+  BulkItemError,
+  BulkRemoveItem,
+  BulkRemoveResult,
+  RemoveResult,
+} from '@tag-manager/contract';
+import type { Executor } from '../../db/client.js';
+import { inTransaction } from '../../db/sql.js';
+import { notFound } from '../../errors.js';
+import type { CategoryService } from '../categories/categories.service.js';
+import type { CategoryIndex } from '../categories/category-index.js';
+import { recordChange, type WriteContext } from '../changes/changes.repository.js';
+import {
+  assignmentsOf,
+  deleteAssignments,
+  insertAssignments,
+  lockProducts,
+  type AssignmentRow,
+  type NewAssignment,
+} from '../products/products.repository.js';
+import { assignmentRows, planAssignment, planRemoval } from './assignment-rules.js';
+
+export class AssignmentService {
+  constructor(
+    private readonly db: Executor,
+    private readonly categories: CategoryService,
+  ) {}
+
+  async assign(handle: string, categoryIds: number[], context: WriteContext): Promise<AssignResult> {
+    return inTransaction(this.db, async (transaction) => {
+      const { product, index, current } = await this.loadProduct(transaction, handle, categoryIds);
+      const plan = planAssignment(index, current, categoryIds);
+      const inserted = [...plan.added, ...plan.ancestorsAdded];
+      await insertAssignments(transaction, assignmentRows(index, product.id, inserted));
+      const after = new Set([...current, ...inserted]);
+      if (inserted.length > 0) {
+        await recordChange(transaction, context, {
+          kind: 'product.assign',
+          productIds: [product.id],
+          categoryIds: inserted,
+          before: { product_id: handle, category_ids: [...current] },
+          after: { product_id: handle, category_ids: [...after] },
+        });
+      }
+      return {
+        product_id: handle,
+        added: plan.added.map((id) => index.ref(id)),
+        ancestors_added: plan.ancestorsAdded.map((id) => index.ref(id)),
+        already_assigned: plan.alreadyAssigned.map((id) => index.ref(id)),
+        categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
+      };
+    });
+  }
+
+  async remove(handle: string, categoryId: number, context: WriteContext): Promise<RemoveResult> {
+    return inTransaction(this.db, async (transaction) => {
+      const { product, index, current } = await this.loadProduct(transaction, handle, [categoryId]);
+      const plan = planRemoval(index, current, [categoryId]);
+      if (plan.notAssigned.length > 0) {
+        throw notFound(
+          'assignment',
+          `${handle}/${categoryId}`,
+          `Product ${JSON.stringify(handle)} does not have category ${categoryId}`,
+        );
+      }
+      const removed = [...plan.removed, ...plan.descendantsRemoved];
+      await deleteAssignments(
+        transaction,
+        removed.map((id) => ({ product_id: product.id, category_id: id })),
+      );
+      const after = new Set([...current].filter((id) => !removed.includes(id)));
+      await recordChange(transaction, context, {
+        kind: 'product.remove',
+        productIds: [product.id],
+        categoryIds: removed,
+        before: { product_id: handle, category_ids: [...current] },
+        after: { product_id: handle, category_ids: [...after] },
+      });
+      return {
+        product_id: handle,
+        removed: plan.removed.map((id) => index.ref(id)),
+        descendants_removed: plan.descendantsRemoved.map((id) => index.ref(id)),
+        categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
+      };
+    });
+  }
+
+  async bulkAssign(
+    handles: string[],
+    categoryIds: number[],
+    context: WriteContext,
+  ): Promise<BulkAssignResult> {
+    return inTransaction(this.db, async (transaction) => {
+      const batch = await this.loadBatch(transaction, handles, categoryIds);
+      const inserts: NewAssignment[] = [];
+      const changed: { product_id: string; added: number[] }[] = [];
+      const results = handles.map((handle): BulkAssignItem => {
+        const productId = batch.idByHandle.get(handle);
+        if (productId === undefined) return { ...emptyAssignItem(handle), errors: [productMissing] };
+        const plan = planAssignment(batch.index, batch.currentOf(productId), batch.knownCategories);
+        const added = [...plan.added, ...plan.ancestorsAdded];
+        inserts.push(...assignmentRows(batch.index, productId, added));
+        if (added.length > 0) changed.push({ product_id: handle, added });
+        return {
+          product_id: handle,
+          assigned: plan.added,
+          ancestors_added: plan.ancestorsAdded,
+          skipped: plan.alreadyAssigned,
+          errors: batch.categoryErrors,
+        };
+      });
+      await insertAssignments(transaction, inserts);
+      const summary = {
+        products_processed: results.length,
+        total_assigned: sum(results, (item) => item.assigned.length),
+        total_ancestors_added: sum(results, (item) => item.ancestors_added.length),
+        total_skipped: sum(results, (item) => item.skipped.length),
+        total_errors: sum(results, (item) => item.errors.length),
+      };
+      if (inserts.length > 0) {
+        await recordChange(transaction, context, {
+          kind: 'bulk.assign',
+          productIds: [...new Set(inserts.map((row) => row.productId))],
+          categoryIds: batch.knownCategories,
+          before: null,
+          after: { summary, changed },
+        });
+      }
+      return { results, summary };
+    });
+  }
+
+  async bulkRemove(
+    handles: string[],
+    categoryIds: number[],
+    context: WriteContext,
+  ): Promise<BulkRemoveResult> {
+    return inTransaction(this.db, async (transaction) => {
+      const batch = await this.loadBatch(transaction, handles, categoryIds);
+      const deletes: AssignmentRow[] = [];
+      const changed: { product_id: string; removed: number[] }[] = [];
+      const results = handles.map((handle): BulkRemoveItem => {
+        const productId = batch.idByHandle.get(handle);
+        if (productId === undefined) return { ...emptyRemoveItem(handle), errors: [productMissing] };
+        const plan = planRemoval(batch.index, batch.currentOf(productId), batch.knownCategories);
+        const removed = [...plan.removed, ...plan.descendantsRemoved];
+        deletes.push(...removed.map((id) => ({ product_id: productId, category_id: id })));
+        if (removed.length > 0) changed.push({ product_id: handle, removed });
+        return {
+          product_id: handle,
+          removed: plan.removed,
+          descendants_removed: plan.descendantsRemoved,
+          skipped: plan.notAssigned,
+          errors: batch.categoryErrors,
+        };
+      });
+      await deleteAssignments(transaction, deletes);
+      const summary = {
+        products_processed: results.length,
+        total_removed: sum(results, (item) => item.removed.length),
+        total_descendants_removed: sum(results, (item) => item.descendants_removed.length),
+        total_skipped: sum(results, (item) => item.skipped.length),
+        total_errors: sum(results, (item) => item.errors.length),
+      };
+      if (deletes.length > 0) {
+        await recordChange(transaction, context, {
+          kind: 'bulk.remove',
+          productIds: [...new Set(deletes.map((row) => row.product_id))],
+          categoryIds: batch.knownCategories,
+          before: null,
+          after: { summary, changed },
+        });
+      }
+      return { results, summary };
+    });
+  }
+
+  /** One product, locked, with the taxonomy and its current categories; unknown ids → 404. */
+  private async loadProduct(transaction: Executor, handle: string, categoryIds: number[]) {
+    const [product] = await lockProducts(transaction, [handle]);
+    if (!product) throw notFound('product', handle);
+    const index = await this.categories.index(transaction);
+    const unknown = categoryIds.filter((id) => !index.has(id));
+    if (unknown.length > 0) {
+      throw notFound(
+        'category',
+        unknown.length === 1 ? unknown[0]! : unknown.join(','),
+        `Unknown category id${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}`,
+      );
+    }
+    const current = new Set((await assignmentsOf(transaction, [product.id])).map((row) => row.category_id));
+    return { product, index, current };
+  }
+
+  /** Many products, locked in id order, with their current categories; unknown ids are kept apart. */
+  private async loadBatch(transaction: Executor, handles: string[], categoryIds: number[]) {
+    const locked = await lockProducts(transaction, handles);
+    const idByHandle = new Map(locked.map((row) => [row.product_id, row.id]));
+    const index: CategoryIndex = await this.categories.index(transaction);
+    const knownCategories = categoryIds.filter((id) => index.has(id));
+    const categoryErrors: BulkItemError[] = categoryIds
+      .filter((id) => !index.has(id))
+      .map((id) => ({ category_id: id, reason: 'category not found' }));
+    const currentByProduct = new Map<number, Set<number>>();
+    for (const row of await assignmentsOf(transaction, [...idByHandle.values()])) {
+      const set = currentByProduct.get(row.product_id);
+      if (set) set.add(row.category_id);
+      else currentByProduct.set(row.product_id, new Set([row.category_id]));
+    }
+    const none: ReadonlySet<number> = new Set();
+    return {
+      index,
+      idByHandle,
+      knownCategories,
+      categoryErrors,
+      currentOf: (productId: number) => currentByProduct.get(productId) ?? none,
+    };
+  }
+}
+
+const productMissing: BulkItemError = { category_id: null, reason: 'product not found' };
+
+const emptyAssignItem = (handle: string): BulkAssignItem => ({
+  product_id: handle,
+  assigned: [],
+  ancestors_added: [],
+  skipped: [],
+  errors: [],
+});
+
+const emptyRemoveItem = (handle: string): BulkRemoveItem => ({
+  product_id: handle,
+  removed: [],
+  descendants_removed: [],
+  skipped: [],
+  errors: [],
+});
+
+function sum<Item>(items: readonly Item[], count: (item: Item) => number): number {
+  return items.reduce((total, item) => total + count(item), 0);
+}

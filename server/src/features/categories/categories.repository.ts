@@ -1,0 +1,80 @@
+/** Every query on the categories table. */
+import { sql } from 'drizzle-orm';
+import { queryOne, queryRows, type Executor } from '../../db/client.js';
+import { isoTime } from '../../db/sql.js';
+
+export interface CategoryRow {
+  id: number;
+  name: string;
+  level: number;
+  parent_id: number | null;
+  product_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const columns = sql`id, name, level, parent_id, product_count,
+  ${isoTime(sql`created_at`)} as created_at, ${isoTime(sql`updated_at`)} as updated_at`;
+
+/** The whole taxonomy: small (hundreds to a few thousand rows) and needed for every path. */
+export function loadAllCategories(executor: Executor): Promise<CategoryRow[]> {
+  return queryRows<CategoryRow>(
+    executor,
+    sql`select ${columns} from categories order by level, normalized_name, id`,
+  );
+}
+
+export function findSibling(
+  executor: Executor,
+  parentId: number | null,
+  name: string,
+): Promise<{ id: number; name: string } | undefined> {
+  return queryOne(
+    executor,
+    sql`select id, name from categories
+         where parent_id is not distinct from ${parentId}
+           and normalized_name = lower(regexp_replace(btrim(${name}::text), '\\s+', ' ', 'g'))`,
+  );
+}
+
+export async function insertCategory(
+  executor: Executor,
+  values: { name: string; level: number; parentId: number | null },
+): Promise<CategoryRow> {
+  const row = await queryOne<CategoryRow>(
+    executor,
+    sql`insert into categories (name, level, parent_id, parent_level)
+        values (${values.name}, ${values.level}, ${values.parentId},
+                ${values.parentId === null ? null : values.level - 1})
+        returning ${columns}`,
+  );
+  return row!;
+}
+
+export async function renameCategory(
+  executor: Executor,
+  id: number,
+  name: string,
+): Promise<CategoryRow | undefined> {
+  return queryOne<CategoryRow>(
+    executor,
+    sql`update categories set name = ${name}, updated_at = now() where id = ${id} returning ${columns}`,
+  );
+}
+
+/** Locks the category row so that its usage counts cannot change until the transaction ends. */
+export function lockCategoryUsage(
+  executor: Executor,
+  id: number,
+): Promise<{ id: number; name: string; product_count: number; child_count: number } | undefined> {
+  return queryOne(
+    executor,
+    sql`select c.id, c.name, c.product_count,
+               (select count(*)::int from categories child where child.parent_id = c.id) as child_count
+          from categories c where c.id = ${id} for update`,
+  );
+}
+
+export async function deleteCategory(executor: Executor, id: number): Promise<void> {
+  await executor.execute(sql`delete from categories where id = ${id}`);
+}

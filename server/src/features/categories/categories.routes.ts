@@ -1,0 +1,147 @@
+import {
+  CategoryDetailResponse,
+  CategoryIdParams,
+  CategoryListQuery,
+  CategoryListResponse,
+  CategoryResponse,
+  CategoryTreeResponse,
+  CreateCategoryBody,
+  RenameCategoryBody,
+} from '@tag-manager/contract';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { writeContext } from '../../http/context.js';
+import { envelope, listEnvelope } from '../../http/envelope.js';
+
+const tags = ['categories'];
+
+const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const categories = app.services.categories;
+
+  app.get(
+    '/api/categories',
+    {
+      schema: {
+        tags,
+        summary: 'All categories, flat, with paths, child and product counts',
+        querystring: CategoryListQuery,
+        response: { 200: CategoryListResponse },
+      },
+    },
+    async (request) => {
+      const listing = await categories.list(request.query);
+      return listEnvelope(request, listing.categories, listing.metadata);
+    },
+  );
+
+  app.get(
+    '/api/categories/tree',
+    {
+      schema: {
+        tags,
+        summary: 'The whole three-level tree in one call',
+        response: { 200: CategoryTreeResponse },
+      },
+    },
+    async (request) => {
+      const { tree, metadata } = await categories.tree();
+      return listEnvelope(request, tree, metadata);
+    },
+  );
+
+  app.get(
+    '/api/categories/level1',
+    {
+      schema: {
+        tags,
+        summary: 'Level 1 categories (lazy tree loading)',
+        response: { 200: CategoryListResponse },
+      },
+    },
+    async (request) => {
+      const listing = await categories.children(null);
+      return listEnvelope(request, listing.categories, listing.metadata);
+    },
+  );
+
+  app.get(
+    '/api/categories/:id/children',
+    {
+      schema: {
+        tags,
+        summary: 'Direct children of a category (lazy tree loading)',
+        params: CategoryIdParams,
+        response: { 200: CategoryListResponse },
+      },
+    },
+    async (request) => {
+      const listing = await categories.children(request.params.id);
+      return listEnvelope(request, listing.categories, listing.metadata);
+    },
+  );
+
+  app.get(
+    '/api/categories/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One category with its counts and ancestors',
+        params: CategoryIdParams,
+        response: { 200: CategoryDetailResponse },
+      },
+    },
+    async (request) => envelope(request, await categories.get(request.params.id)),
+  );
+
+  app.post(
+    '/api/categories',
+    {
+      schema: {
+        tags,
+        summary: 'Create a category; the level follows from the parent',
+        body: CreateCategoryBody,
+        response: { 201: CategoryResponse },
+      },
+    },
+    async (request, reply) => {
+      const category = await categories.create(request.body, writeContext(request));
+      return reply.status(201).send(envelope(request, category));
+    },
+  );
+
+  app.patch(
+    '/api/categories/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Rename a category (its id and assignments stay)',
+        params: CategoryIdParams,
+        body: RenameCategoryBody,
+        response: { 200: CategoryResponse },
+      },
+    },
+    async (request) =>
+      envelope(
+        request,
+        await categories.rename(request.params.id, request.body.name, writeContext(request)),
+      ),
+  );
+
+  app.delete(
+    '/api/categories/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a category that has no children and no products',
+        params: CategoryIdParams,
+        response: { 204: Type.Null({ description: 'Deleted' }) },
+      },
+    },
+    async (request, reply) => {
+      await categories.delete(request.params.id, writeContext(request));
+      return reply.status(204).send(null);
+    },
+  );
+};
+
+export default categoryRoutes;

@@ -1,0 +1,175 @@
+/** Category rules: tree reads, create, rename, delete. */
+import type {
+  Category,
+  CategoryDetail,
+  CategoryListQuery,
+  CreateCategoryBody,
+  LevelCounts,
+  TreeNode,
+} from '@tag-manager/contract';
+import type { Executor } from '../../db/client.js';
+import { inTransaction } from '../../db/sql.js';
+import { conflict, invalidField, notFound, validationError } from '../../errors.js';
+import { recordChange, type WriteContext } from '../changes/changes.repository.js';
+import {
+  deleteCategory,
+  findSibling,
+  insertCategory,
+  loadAllCategories,
+  lockCategoryUsage,
+  renameCategory,
+} from './categories.repository.js';
+import { CategoryIndex } from './category-index.js';
+import { cleanCategoryName, normalizeCategoryName } from './category-name.js';
+
+export interface CategoryListing {
+  categories: Category[];
+  metadata: { total_categories: number; level_counts: LevelCounts };
+}
+
+export class CategoryService {
+  constructor(private readonly db: Executor) {}
+
+  /** The taxonomy in memory; later layers may cache it. */
+  async index(executor: Executor = this.db): Promise<CategoryIndex> {
+    return new CategoryIndex(await loadAllCategories(executor));
+  }
+
+  async list(query: CategoryListQuery): Promise<CategoryListing> {
+    const index = await this.index();
+    const search = query.search ? normalizeCategoryName(query.search) : undefined;
+    const rows = index.rows.filter(
+      (row) =>
+        (query.level === undefined || row.level === query.level) &&
+        (query.parent_id === undefined || row.parent_id === query.parent_id) &&
+        (search === undefined || normalizeCategoryName(row.name).includes(search)),
+    );
+    return {
+      categories: rows.map((row) => index.toCategory(row)),
+      metadata: listingMetadata(index),
+    };
+  }
+
+  async tree(): Promise<{ tree: TreeNode[]; metadata: CategoryListing['metadata'] }> {
+    const index = await this.index();
+    return { tree: index.tree(), metadata: listingMetadata(index) };
+  }
+
+  async children(parentId: number | null): Promise<CategoryListing> {
+    const index = await this.index();
+    if (parentId !== null && !index.has(parentId)) throw notFound('category', parentId);
+    return {
+      categories: index.children(parentId).map((row) => index.toCategory(row)),
+      metadata: listingMetadata(index),
+    };
+  }
+
+  async get(id: number): Promise<CategoryDetail> {
+    const index = await this.index();
+    const row = index.get(id);
+    if (!row) throw notFound('category', id);
+    return {
+      ...index.toCategory(row),
+      ancestors: index.ancestors(id).map((ancestor) => index.ref(ancestor.id)),
+    };
+  }
+
+  async create(body: CreateCategoryBody, context: WriteContext): Promise<Category> {
+    const cleaned = cleanCategoryName(body.name);
+    if ('problem' in cleaned) throw invalidField('name', cleaned.problem);
+    const parentId = body.parent_id ?? null;
+
+    return inTransaction(this.db, async (transaction) => {
+      const index = await this.index(transaction);
+      let level = body.level ?? 1;
+      if (parentId !== null) {
+        const parent = index.get(parentId);
+        if (!parent) throw invalidField('parent_id', `category ${parentId} does not exist`);
+        if (parent.level >= 3) {
+          throw invalidField('parent_id', 'a level 3 category cannot have children');
+        }
+        if (body.level !== undefined && body.level !== parent.level + 1) {
+          throw validationError([
+            { field: 'level', message: `must be ${parent.level + 1}, one below its parent` },
+          ]);
+        }
+        level = parent.level + 1;
+      } else if (level > 1) {
+        throw invalidField('parent_id', `a level ${level} category needs a parent at level ${level - 1}`);
+      }
+
+      const existing = await findSibling(transaction, parentId, cleaned.name);
+      if (existing) throw duplicateSibling(cleaned.name, parentId, existing);
+
+      const row = await insertCategory(transaction, { name: cleaned.name, level, parentId });
+      await recordChange(transaction, context, {
+        kind: 'category.create',
+        categoryIds: [row.id],
+        before: null,
+        after: { id: row.id, name: row.name, level: row.level, parent_id: row.parent_id },
+      });
+      return new CategoryIndex([...index.rows, row]).toCategory(row);
+    });
+  }
+
+  async rename(id: number, rawName: string, context: WriteContext): Promise<Category> {
+    const cleaned = cleanCategoryName(rawName);
+    if ('problem' in cleaned) throw invalidField('name', cleaned.problem);
+
+    return inTransaction(this.db, async (transaction) => {
+      const index = await this.index(transaction);
+      const current = index.get(id);
+      if (!current) throw notFound('category', id);
+      const existing = await findSibling(transaction, current.parent_id, cleaned.name);
+      if (existing && existing.id !== id) throw duplicateSibling(cleaned.name, current.parent_id, existing);
+
+      const row = await renameCategory(transaction, id, cleaned.name);
+      if (!row) throw notFound('category', id);
+      await recordChange(transaction, context, {
+        kind: 'category.rename',
+        categoryIds: [id],
+        before: { name: current.name },
+        after: { name: row.name },
+      });
+      return new CategoryIndex(index.rows.map((other) => (other.id === id ? row : other))).toCategory(row);
+    });
+  }
+
+  async delete(id: number, context: WriteContext): Promise<void> {
+    await inTransaction(this.db, async (transaction) => {
+      const usage = await lockCategoryUsage(transaction, id);
+      if (!usage) throw notFound('category', id);
+      if (usage.child_count > 0 || usage.product_count > 0) {
+        const reasons = [
+          usage.child_count > 0 ? `${usage.child_count} child categories` : '',
+          usage.product_count > 0 ? `${usage.product_count} products` : '',
+        ].filter(Boolean);
+        throw conflict(`Category "${usage.name}" is in use by ${reasons.join(' and ')}`, {
+          reason: 'category_in_use',
+          child_count: usage.child_count,
+          product_count: usage.product_count,
+        });
+      }
+      await deleteCategory(transaction, id);
+      await recordChange(transaction, context, {
+        kind: 'category.delete',
+        categoryIds: [id],
+        before: { id, name: usage.name },
+        after: null,
+      });
+    });
+  }
+}
+
+function listingMetadata(index: CategoryIndex) {
+  return { total_categories: index.size, level_counts: index.levelCounts() };
+}
+
+function duplicateSibling(name: string, parentId: number | null, existing: { id: number; name: string }) {
+  return conflict(
+    parentId === null
+      ? `A level 1 category named "${existing.name}" already exists`
+      : `Category ${parentId} already has a child named "${existing.name}"`,
+    { reason: 'duplicate_sibling_name', field: 'name', name, parent_id: parentId, existing_id: existing.id },
+  );
+}

@@ -1,0 +1,60 @@
+/** The change-set log: every write records who, when, what kind, which ids, before → after. */
+import { sql } from 'drizzle-orm';
+import { queryOne, queryRows, type Executor } from '../../db/client.js';
+import { arrayParam, isoTime } from '../../db/sql.js';
+
+export type ChangeSource = 'api' | 'import' | 'cli' | 'seed' | 'system';
+
+/** Who is writing and through what: passed from the edge (route, CLI) into every write. */
+export interface WriteContext {
+  actor: string;
+  source: ChangeSource;
+  requestId?: string | undefined;
+}
+
+export interface ChangeRecord {
+  kind: string;
+  productIds?: readonly number[];
+  categoryIds?: readonly number[];
+  before?: unknown;
+  after?: unknown;
+}
+
+export async function recordChange(
+  executor: Executor,
+  context: WriteContext,
+  change: ChangeRecord,
+): Promise<void> {
+  await executor.execute(sql`
+    insert into change_sets (actor, source, kind, request_id, product_ids, category_ids, before, after)
+    values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
+            ${arrayParam(change.productIds ?? [])}::integer[], ${arrayParam(change.categoryIds ?? [])}::integer[],
+            ${JSON.stringify(change.before ?? null)}::jsonb, ${JSON.stringify(change.after ?? null)}::jsonb)`);
+}
+
+export interface ChangeRow {
+  id: number;
+  created_at: string;
+  actor: string;
+  source: string;
+  kind: string;
+  request_id: string | null;
+  product_ids: number[];
+  category_ids: number[];
+  before: unknown;
+  after: unknown;
+}
+
+export async function listChanges(executor: Executor, limit: number, offset: number) {
+  const rows = await queryRows<ChangeRow>(
+    executor,
+    sql`select id, ${isoTime(sql`created_at`)} as created_at, actor, source, kind, request_id,
+               product_ids, category_ids, before, after
+          from change_sets order by id desc limit ${limit} offset ${offset}`,
+  );
+  const total = await queryOne<{ total: number }>(
+    executor,
+    sql`select count(*)::int as total from change_sets`,
+  );
+  return { rows, total: total?.total ?? 0 };
+}

@@ -1,0 +1,31 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ProductFilterQuery } from '@tag-manager/contract';
+
+const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/export/csv',
+    {
+      schema: {
+        tags: ['export'],
+        summary: 'Stream product_id,product_name,categories as CSV (filters as in the product list)',
+        querystring: ProductFilterQuery,
+        response: {
+          200: {
+            description: 'RFC 4180 CSV; category paths joined by "; "',
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const csv = app.services.exports.csv(request.query);
+      return reply
+        .header('Content-Type', 'text/csv; charset=utf-8')
+        .header('Content-Disposition', 'attachment; filename=product_categories.csv')
+        // The typed reply expects the JSON schema's type; a stream is what Fastify sends as-is.
+        .send(csv as unknown as string);
+    },
+  );
+};
+
+export default exportRoutes;

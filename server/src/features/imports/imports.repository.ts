@@ -1,0 +1,42 @@
+/** The import writes: products upserted in batches, idempotently. */
+import { sql } from 'drizzle-orm';
+import { queryRows, type Executor } from '../../db/client.js';
+import type { ProductDraft } from './shopify-csv.js';
+
+export interface UpsertOutcome {
+  created: number;
+  updated: number;
+  changedIds: number[];
+}
+
+/**
+ * Inserts new products and updates changed ones; an identical row is left alone (and so keeps
+ * its last_modified). One statement per batch, the batch passed as one JSON parameter.
+ */
+export async function upsertProducts(
+  executor: Executor,
+  drafts: readonly ProductDraft[],
+): Promise<UpsertOutcome> {
+  if (drafts.length === 0) return { created: 0, updated: 0, changedIds: [] };
+  const rows = await queryRows<{ id: number; inserted: boolean }>(
+    executor,
+    sql`insert into products as p
+          (product_id, product_name, vendor, product_type, status, sku, image_url, tags)
+        select r.product_id, r.product_name, r.vendor, r.product_type, r.status, r.sku, r.image_url,
+               array(select jsonb_array_elements_text(r.tags))
+          from jsonb_to_recordset(${JSON.stringify(drafts)}::jsonb) as r(
+               product_id text, product_name text, vendor text, product_type text, status text,
+               sku text, image_url text, tags jsonb)
+        on conflict (product_id) do update set
+               product_name = excluded.product_name, vendor = excluded.vendor,
+               product_type = excluded.product_type, status = excluded.status, sku = excluded.sku,
+               image_url = excluded.image_url, tags = excluded.tags, last_modified = now()
+         where (p.product_name, p.vendor, p.product_type, p.status, p.sku, p.image_url, p.tags)
+               is distinct from
+               (excluded.product_name, excluded.vendor, excluded.product_type, excluded.status,
+                excluded.sku, excluded.image_url, excluded.tags)
+        returning p.id, (p.xmax = 0) as inserted`,
+  );
+  const created = rows.filter((row) => row.inserted).length;
+  return { created, updated: rows.length - created, changedIds: rows.map((row) => row.id) };
+}

@@ -1,0 +1,157 @@
+/**
+ * Streaming reader of a Shopify product export. Rows of one handle are contiguous; the first
+ * row carries the product fields, later rows are variants and images whose `Title` is empty or
+ * the literal `nan` and must not overwrite anything (they may still supply the first SKU or
+ * image when the first row has none).
+ */
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { PRODUCT_STATUSES, type ImportRejection, type ProductStatus } from '@tag-manager/contract';
+import { AppError } from '../../errors.js';
+
+export interface ProductDraft {
+  product_id: string;
+  product_name: string;
+  vendor: string | null;
+  product_type: string | null;
+  status: ProductStatus;
+  sku: string | null;
+  image_url: string | null;
+  tags: string[];
+}
+
+export type ShopifyRecord = { kind: 'product'; draft: ProductDraft } | { kind: 'rejected'; rejection: ImportRejection };
+
+const REQUIRED_COLUMNS = ['Handle', 'Title'] as const;
+const MAX_HANDLE_LENGTH = 255;
+const MAX_TITLE_LENGTH = 1000;
+// eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** Empty cells, and the `nan` that pandas writes for them, mean "no value". */
+function cell(record: Record<string, string | undefined>, column: string): string | null {
+  const value = record[column]?.trim();
+  return value && value.toLowerCase() !== 'nan' ? value : null;
+}
+
+export function notShopifyExport(reason: string): AppError {
+  return new AppError(422, 'VALIDATION_ERROR', `The file is not a Shopify product export: ${reason}`, {
+    field_errors: [{ field: 'file', message: reason }],
+    validation_errors: [{ field: 'file', message: reason }],
+  });
+}
+
+/**
+ * Yields one product per handle group, or a rejection with its line number. A file without the
+ * Handle and Title columns, or one that is not CSV at all, throws before anything is yielded.
+ */
+export async function* readShopifyProducts(input: Readable): AsyncGenerator<ShopifyRecord> {
+  let columnCount = 0;
+  const parser = input.pipe(
+    parse({
+      bom: true,
+      columns: (header: string[]) => {
+        const names = header.map((name) => name.trim());
+        const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column));
+        if (missing.length > 0) {
+          throw notShopifyExport(`missing the ${missing.join(' and ')} column${missing.length > 1 ? 's' : ''}`);
+        }
+        columnCount = names.length;
+        return names;
+      },
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }),
+  );
+  input.on('error', (error) => parser.destroy(error));
+
+  let current: { draft: ProductDraft; line: number } | undefined;
+  const seen = new Set<string>();
+  let previousEndLine = 1; // the header is line 1
+
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number };
+    }>) {
+      const line = previousEndLine + 1;
+      previousEndLine = info.lines;
+      const fieldCount = Object.keys(record).length;
+      const handle = record.Handle?.trim() ?? '';
+      const title = cell(record, 'Title');
+
+      if (fieldCount !== columnCount) {
+        yield rejected(line, `has ${fieldCount} fields, expected ${columnCount}`);
+        continue;
+      }
+      if (current && handle === current.draft.product_id) {
+        // A variant or image row: fill what the first row left empty, never overwrite.
+        current.draft.sku ??= cell(record, 'Variant SKU');
+        current.draft.image_url ??= cell(record, 'Image Src');
+        continue;
+      }
+      if (current) {
+        yield { kind: 'product', draft: current.draft };
+        current = undefined;
+      }
+      if (!handle) {
+        yield rejected(line, 'Handle is empty');
+        continue;
+      }
+      if (seen.has(handle)) {
+        if (title) yield rejected(line, `Handle "${handle}" appears again after other products`);
+        continue;
+      }
+      seen.add(handle);
+      const problem = draftProblem(handle, title, record.Status);
+      if (problem) {
+        yield rejected(line, problem);
+        continue;
+      }
+      current = {
+        line,
+        draft: {
+          product_id: handle,
+          product_name: title!,
+          vendor: cell(record, 'Vendor'),
+          product_type: cell(record, 'Type'),
+          status: (cell(record, 'Status')?.toLowerCase() ?? 'active') as ProductStatus,
+          sku: cell(record, 'Variant SKU'),
+          image_url: cell(record, 'Image Src'),
+          tags: splitTags(cell(record, 'Current Tags') ?? cell(record, 'Tags')),
+        },
+      };
+    }
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    const message = (error as Error).message ?? 'unreadable';
+    if ((error as { code?: string }).code?.startsWith('CSV_')) {
+      throw notShopifyExport(`the CSV cannot be read (${message.replace(/^Invalid /, 'invalid ')})`);
+    }
+    throw error;
+  }
+  if (current) yield { kind: 'product', draft: current.draft };
+}
+
+function draftProblem(handle: string, title: string | null, status: string | undefined): string | undefined {
+  if ([...handle].length > MAX_HANDLE_LENGTH) return `Handle is longer than ${MAX_HANDLE_LENGTH} characters`;
+  if (CONTROL_CHARACTERS.test(handle)) return 'Handle contains control characters';
+  if (!title) return `Title is empty on the first row of "${handle}"`;
+  if ([...title].length > MAX_TITLE_LENGTH) return `Title is longer than ${MAX_TITLE_LENGTH} characters`;
+  const normalizedStatus = status?.trim().toLowerCase();
+  if (normalizedStatus && normalizedStatus !== 'nan' && !(PRODUCT_STATUSES as readonly string[]).includes(normalizedStatus)) {
+    return `Status "${status}" is not one of ${PRODUCT_STATUSES.join(', ')}`;
+  }
+  return undefined;
+}
+
+function splitTags(tags: string | null): string[] {
+  if (!tags) return [];
+  return [...new Set(tags.split(',').map((tag) => tag.trim()).filter(Boolean))];
+}
+
+const rejected = (line: number, reason: string): ShopifyRecord => ({
+  kind: 'rejected',
+  rejection: { line, reason },
+});

@@ -1,0 +1,180 @@
+/** Every query on products and their category assignments. */
+import type { ProductFilterQuery, ProductSort } from '@tag-manager/contract';
+import { sql, type SQL } from 'drizzle-orm';
+import { queryOne, queryRows, type Executor } from '../../db/client.js';
+import { arrayParam, isoTime, likeContains } from '../../db/sql.js';
+
+export interface ProductRow {
+  id: number;
+  product_id: string;
+  product_name: string;
+  vendor: string | null;
+  product_type: string | null;
+  status: 'active' | 'draft' | 'archived';
+  sku: string | null;
+  image_url: string | null;
+  tags: string[];
+  category_count: number;
+  last_modified: string;
+  created_at: string;
+  /** The sort column as text, exact to the microsecond: the keyset cursor's value. */
+  sort_value: string;
+}
+
+const SORT_COLUMNS: Record<string, SQL> = {
+  product_name: sql`p.product_name`,
+  last_modified: sql`p.last_modified`,
+  product_id: sql`p.product_id`,
+};
+
+export function sortSpec(sort: ProductSort) {
+  const descending = sort.startsWith('-');
+  const key = descending ? sort.slice(1) : sort;
+  return { column: SORT_COLUMNS[key]!, descending, key };
+}
+
+const productColumns = sql`p.id, p.product_id, p.product_name, p.vendor, p.product_type, p.status,
+  p.sku, p.image_url, p.tags, p.category_count,
+  ${isoTime(sql`p.last_modified`)} as last_modified, ${isoTime(sql`p.created_at`)} as created_at`;
+
+export type ProductFilters = Omit<ProductFilterQuery, 'sort'>;
+
+/** The WHERE clause shared by the list, its count and the export. */
+export function filterCondition(filters: ProductFilters): SQL {
+  const conditions: SQL[] = [sql`true`];
+  if (filters.hide_allocated) conditions.push(sql`p.category_count = 0`);
+  if (filters.search) {
+    const pattern = likeContains(filters.search);
+    conditions.push(
+      sql`(p.product_name ilike ${pattern} or p.product_id ilike ${pattern} or p.sku ilike ${pattern})`,
+    );
+  }
+  if (filters.category_id !== undefined) {
+    // Assignments are closed under "parent of", so membership already includes descendants.
+    conditions.push(
+      sql`exists (select 1 from product_categories pc
+                   where pc.product_id = p.id and pc.category_id = ${filters.category_id})`,
+    );
+    if (filters.include_descendants === false) {
+      conditions.push(
+        sql`not exists (select 1 from product_categories pc
+                         where pc.product_id = p.id and pc.parent_category_id = ${filters.category_id})`,
+      );
+    }
+  }
+  if (filters.vendor !== undefined) conditions.push(sql`p.vendor = ${filters.vendor}`);
+  if (filters.status !== undefined) conditions.push(sql`p.status = ${filters.status}`);
+  return sql.join(conditions, sql` and `);
+}
+
+export interface PageRequest {
+  sort: ProductSort;
+  limit: number;
+  offset: number;
+  /** Keyset position: rows strictly after (value, id) in the sort order. */
+  after?: { value: string; id: number } | undefined;
+}
+
+export function listProducts(
+  executor: Executor,
+  filters: ProductFilters,
+  page: PageRequest,
+): Promise<ProductRow[]> {
+  const { column, descending, key } = sortSpec(page.sort);
+  const direction = descending ? sql`desc` : sql`asc`;
+  let keyset = sql`true`;
+  if (page.after) {
+    const value =
+      key === 'last_modified' ? sql`${page.after.value}::timestamptz` : sql`${page.after.value}`;
+    keyset = descending
+      ? sql`(${column}, p.id) < (${value}, ${page.after.id})`
+      : sql`(${column}, p.id) > (${value}, ${page.after.id})`;
+  }
+  return queryRows<ProductRow>(
+    executor,
+    sql`select ${productColumns}, ${column}::text as sort_value
+          from products p
+         where ${filterCondition(filters)} and ${keyset}
+         order by ${column} ${direction}, p.id ${direction}
+         limit ${page.limit} offset ${page.after ? 0 : page.offset}`,
+  );
+}
+
+export async function countProducts(executor: Executor, filters?: ProductFilters): Promise<number> {
+  const row = await queryOne<{ total: number }>(
+    executor,
+    sql`select count(*)::int as total from products p where ${filters ? filterCondition(filters) : sql`true`}`,
+  );
+  return row?.total ?? 0;
+}
+
+export function findProduct(executor: Executor, handle: string): Promise<ProductRow | undefined> {
+  return queryOne<ProductRow>(
+    executor,
+    sql`select ${productColumns}, '' as sort_value from products p where p.product_id = ${handle}`,
+  );
+}
+
+/** Locks products by handle, in id order so that concurrent writers never deadlock. */
+export function lockProducts(
+  executor: Executor,
+  handles: readonly string[],
+): Promise<{ id: number; product_id: string }[]> {
+  return queryRows(
+    executor,
+    sql`select id, product_id from products
+         where product_id = any(${arrayParam(handles)}::text[])
+         order by id for update`,
+  );
+}
+
+export interface AssignmentRow {
+  product_id: number;
+  category_id: number;
+}
+
+export function assignmentsOf(
+  executor: Executor,
+  productIds: readonly number[],
+): Promise<AssignmentRow[]> {
+  if (productIds.length === 0) return Promise.resolve([]);
+  return queryRows<AssignmentRow>(
+    executor,
+    sql`select product_id, category_id from product_categories
+         where product_id = any(${arrayParam(productIds)}::integer[])`,
+  );
+}
+
+export interface NewAssignment {
+  productId: number;
+  categoryId: number;
+  categoryLevel: number;
+  parentCategoryId: number | null;
+}
+
+/** Inserts assignments in one statement (the closure FK is checked at its end). */
+export async function insertAssignments(
+  executor: Executor,
+  assignments: readonly NewAssignment[],
+): Promise<void> {
+  if (assignments.length === 0) return;
+  await executor.execute(sql`
+    insert into product_categories (product_id, category_id, category_level, parent_category_id)
+    select * from unnest(
+      ${arrayParam(assignments.map((a) => a.productId))}::integer[],
+      ${arrayParam(assignments.map((a) => a.categoryId))}::integer[],
+      ${arrayParam(assignments.map((a) => a.categoryLevel))}::smallint[],
+      ${arrayParam(assignments.map((a) => a.parentCategoryId))}::integer[])`);
+}
+
+export async function deleteAssignments(
+  executor: Executor,
+  assignments: readonly AssignmentRow[],
+): Promise<void> {
+  if (assignments.length === 0) return;
+  await executor.execute(sql`
+    delete from product_categories pc
+     using unnest(${arrayParam(assignments.map((a) => a.product_id))}::integer[],
+                  ${arrayParam(assignments.map((a) => a.category_id))}::integer[]) as gone(product_id, category_id)
+     where pc.product_id = gone.product_id and pc.category_id = gone.category_id`);
+}

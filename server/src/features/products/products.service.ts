@@ -1,0 +1,186 @@
+/** Product reads: the filtered, sorted, paginated list, one product, its categories. */
+import type {
+  AppliedFilters,
+  CategoryRef,
+  CategoryWithPath,
+  Pagination,
+  Product,
+  ProductDetail,
+  ProductListMetadata,
+  ProductListQuery,
+} from '@tag-manager/contract';
+import type { Executor } from '../../db/client.js';
+import { notFound } from '../../errors.js';
+import type { CategoryService } from '../categories/categories.service.js';
+import type { CategoryIndex } from '../categories/category-index.js';
+import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
+import {
+  assignmentsOf,
+  countProducts,
+  findProduct,
+  listProducts,
+  type ProductFilters,
+  type ProductRow,
+} from './products.repository.js';
+
+export interface ProductPage {
+  products: Product[];
+  metadata: ProductListMetadata;
+  pagination: Pagination;
+}
+
+export class ProductService {
+  constructor(
+    private readonly db: Executor,
+    private readonly categories: CategoryService,
+  ) {}
+
+  async list(query: ProductListQuery): Promise<ProductPage> {
+    const filters = productFilters(query);
+    const fingerprint = filtersFingerprint(filters);
+    const position = query.cursor ? decodeCursor(query.cursor, query.sort, fingerprint) : undefined;
+    const page = position ? position.page : Math.floor(query.offset / query.limit) + 1;
+
+    const filtered = hasFilters(filters);
+    const [rows, totalProducts, filteredProducts, index] = await Promise.all([
+      listProducts(this.db, filters, {
+        sort: query.sort,
+        limit: query.limit + 1,
+        offset: query.offset,
+        after: position && { value: position.value, id: position.id },
+      }),
+      countProducts(this.db),
+      filtered ? countProducts(this.db, filters) : undefined,
+      this.categories.index(),
+    ]);
+    const items = rows.slice(0, query.limit);
+    const hasNext = rows.length > query.limit;
+    const totalItems = filteredProducts ?? totalProducts;
+    const last = items.at(-1);
+    const categoriesByProduct = await this.categoryRefs(index, items);
+
+    return {
+      products: items.map((row) => toProduct(row, categoriesByProduct.get(row.id) ?? [])),
+      metadata: {
+        total_products: totalProducts,
+        filtered_products: totalItems,
+        filters: appliedFilters(filters),
+        sort: query.sort,
+      },
+      pagination: {
+        page,
+        page_size: query.limit,
+        total_items: totalItems,
+        total_pages: Math.ceil(totalItems / query.limit),
+        has_next: hasNext,
+        has_previous: position ? page > 1 : query.offset > 0,
+        next_cursor:
+          hasNext && last
+            ? encodeCursor({
+                sort: query.sort,
+                value: last.sort_value,
+                id: last.id,
+                page: page + 1,
+                filters: fingerprint,
+              })
+            : null,
+      },
+    };
+  }
+
+  async get(handle: string): Promise<ProductDetail> {
+    const row = await findProduct(this.db, handle);
+    if (!row) throw notFound('product', handle);
+    const categories = await this.categoriesWithPaths(row.id);
+    return {
+      ...toProduct(row, categories.map(({ id, name, level }) => ({ id, name, level }))),
+      categories,
+      created_at: row.created_at,
+    };
+  }
+
+  async categoriesOf(handle: string): Promise<CategoryWithPath[]> {
+    const row = await findProduct(this.db, handle);
+    if (!row) throw notFound('product', handle);
+    return this.categoriesWithPaths(row.id);
+  }
+
+  private async categoriesWithPaths(productId: number): Promise<CategoryWithPath[]> {
+    const [index, assignments] = await Promise.all([
+      this.categories.index(),
+      assignmentsOf(this.db, [productId]),
+    ]);
+    return index
+      .sortForDisplay(assignments.map((row) => row.category_id))
+      .map((id) => index.withPath(id));
+  }
+
+  private async categoryRefs(index: CategoryIndex, rows: ProductRow[]) {
+    const assignments = await assignmentsOf(
+      this.db,
+      rows.filter((row) => row.category_count > 0).map((row) => row.id),
+    );
+    const idsByProduct = new Map<number, number[]>();
+    for (const row of assignments) {
+      const ids = idsByProduct.get(row.product_id);
+      if (ids) ids.push(row.category_id);
+      else idsByProduct.set(row.product_id, [row.category_id]);
+    }
+    const refs = new Map<number, CategoryRef[]>();
+    for (const [productId, ids] of idsByProduct) {
+      refs.set(productId, index.sortForDisplay(ids).map((id) => index.ref(id)));
+    }
+    return refs;
+  }
+}
+
+export function productFilters(query: Omit<ProductListQuery, 'limit' | 'offset'>): ProductFilters {
+  const search = query.search?.trim();
+  return {
+    hide_allocated: query.hide_allocated,
+    search: search ? search : undefined,
+    category_id: query.category_id,
+    include_descendants: query.include_descendants,
+    vendor: query.vendor,
+    status: query.status,
+  };
+}
+
+function hasFilters(filters: ProductFilters): boolean {
+  return Boolean(
+    filters.hide_allocated ||
+      filters.search ||
+      filters.category_id !== undefined ||
+      filters.vendor !== undefined ||
+      filters.status !== undefined,
+  );
+}
+
+function appliedFilters(filters: ProductFilters): AppliedFilters {
+  return {
+    hide_allocated: filters.hide_allocated,
+    search: filters.search ?? null,
+    category_id: filters.category_id ?? null,
+    include_descendants: filters.include_descendants,
+    vendor: filters.vendor ?? null,
+    status: filters.status ?? null,
+  };
+}
+
+/** The one row → JSON mapping of a product. */
+export function toProduct(row: ProductRow, categories: CategoryRef[]): Product {
+  return {
+    product_id: row.product_id,
+    product_name: row.product_name,
+    vendor: row.vendor,
+    product_type: row.product_type,
+    status: row.status,
+    sku: row.sku,
+    image_url: row.image_url,
+    tags: row.tags,
+    has_allocations: row.category_count > 0,
+    category_count: row.category_count,
+    categories,
+    last_modified: row.last_modified,
+  };
+}

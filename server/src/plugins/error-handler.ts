@@ -1,0 +1,224 @@
+/**
+ * One place that turns every failure into the error envelope: AppError from services, schema
+ * validation failures (422), body parsing problems (400/413/415), unknown routes (404), known
+ * routes with the wrong method (405), PostgreSQL errors and anything unexpected (500, generic).
+ */
+import { ErrorEnvelope, type ErrorCode, type FieldError } from '@tag-manager/contract';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { AppError, validationError } from '../errors.js';
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_ERROR',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+const ERROR_RESPONSES = [400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503];
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Ajv issues → `[{field, message}]`, with fields named as the client sent them. */
+export function fieldErrorsFromValidation(issues: AjvIssue[], context: string | undefined) {
+  const fieldErrors: FieldError[] = [];
+  for (const issue of issues) {
+    const segments = issue.instancePath.split('/').filter(Boolean).map(decodePointer);
+    if (issue.keyword === 'required') segments.push(String(issue.params.missingProperty));
+    if (issue.keyword === 'additionalProperties') {
+      segments.push(String(issue.params.additionalProperty));
+    }
+    const field = segments.join('.') || context || 'body';
+    let message = issue.message ?? 'is invalid';
+    if (issue.keyword === 'additionalProperties') message = 'is not a known field';
+    if (issue.keyword === 'enum' || issue.keyword === 'const') {
+      const allowed = issue.params.allowedValues ?? issue.params.allowedValue;
+      message = `must be one of ${JSON.stringify(allowed)}`;
+    }
+    if (!fieldErrors.some((known) => known.field === field && known.message === message)) {
+      fieldErrors.push({ field, message });
+    }
+  }
+  // anyOf reports one issue per branch; keep the first message per field to stay readable.
+  return fieldErrors.filter(
+    (error, index) =>
+      error.message !== 'must match a schema in anyOf' ||
+      fieldErrors.findIndex((other) => other.field === error.field) === index,
+  );
+}
+
+const decodePointer = (segment: string) => segment.replace(/~1/g, '/').replace(/~0/g, '~');
+
+function fromPostgres(error: { code: string; message: string }): AppError | undefined {
+  const { code } = error;
+  if (code === '23505' || code === '23503' || code === '23P01') {
+    return new AppError(409, 'CONFLICT', 'The change conflicts with stored data', {
+      reason: code === '23505' ? 'duplicate' : 'reference',
+    });
+  }
+  if (code.startsWith('22') || code === '23514' || code === '23502') {
+    return new AppError(422, 'VALIDATION_ERROR', 'A value is out of range or malformed', {
+      field_errors: [],
+      validation_errors: [],
+    });
+  }
+  if (code === '57014' || code === '55P03') {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database took too long to answer', {
+      dependency: 'database',
+    });
+  }
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is not available', {
+      dependency: 'database',
+    });
+  }
+  if (code === '40001' || code === '40P01') {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database was busy; retry the request', {
+      dependency: 'database',
+      retryable: true,
+    });
+  }
+  return undefined;
+}
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+
+/** Any thrown value → an AppError that is safe to show. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const candidate = error as Partial<FastifyError> & {
+    code?: string;
+    validation?: AjvIssue[];
+    validationContext?: string;
+  };
+  if (Array.isArray(candidate.validation)) {
+    return validationError(
+      fieldErrorsFromValidation(candidate.validation, candidate.validationContext),
+    );
+  }
+  // Drizzle wraps driver errors; the SQLSTATE is on the cause.
+  const pgError = findPostgresError(error);
+  if (pgError) {
+    const mapped = fromPostgres(pgError);
+    if (mapped) return mapped;
+  }
+  if (candidate.code && CONNECTION_ERRORS.has(candidate.code)) {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is not available', {
+      dependency: 'database',
+    });
+  }
+  if (
+    candidate.message?.includes('timeout exceeded when trying to connect') ||
+    candidate.message?.includes('Connection terminated')
+  ) {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is not available', {
+      dependency: 'database',
+    });
+  }
+  const status = candidate.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = STATUS_CODES[status] ?? 'BAD_REQUEST';
+    const message =
+      candidate.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+        ? 'The request body is not valid JSON'
+        : (candidate.message ?? 'Bad request');
+    return new AppError(status, code, message, {});
+  }
+  return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred', {});
+}
+
+function findPostgresError(error: unknown): { code: string; message: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+      return current as { code: string; message: string };
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {
+  if (error.statusCode === 405 && Array.isArray(error.details.allowed)) {
+    reply.header('Allow', (error.details.allowed as string[]).join(', '));
+  }
+  return reply.status(error.statusCode).send({
+    success: false,
+    error: error.message,
+    code: error.code,
+    details: error.details,
+    timestamp: new Date().toISOString(),
+    request_id: request.id,
+  });
+}
+
+const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+async function errorHandler(app: FastifyInstance) {
+  // A second router over the same routes answers "which methods does this path accept?"
+  const knownRoutes = FindMyWay();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (METHODS.includes(method as HTTPMethod) && !route.url.includes('*')) {
+        knownRoutes.on(method as HTTPMethod, route.url, () => {});
+      }
+    }
+    // Every route documents the error envelope for every error status.
+    if (route.schema) {
+      const response = (route.schema.response ?? {}) as Record<string, unknown>;
+      for (const status of ERROR_RESPONSES) response[status] ??= ErrorEnvelope;
+      route.schema.response = response;
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.statusCode >= 500) {
+      request.log.error({ err: error, request_id: request.id }, 'request failed');
+    } else {
+      request.log.info({ code: appError.code, message: appError.message }, 'request rejected');
+    }
+    return sendError(request, reply, appError);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = METHODS.filter(
+      (method) => method !== request.method && knownRoutes.find(method, path) !== null,
+    );
+    if (allowed.length > 0) {
+      return sendError(
+        request,
+        reply,
+        new AppError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`, {
+          allowed,
+        }),
+      );
+    }
+    return sendError(
+      request,
+      reply,
+      new AppError(404, 'NOT_FOUND', `No route for ${request.method} ${path}`, {
+        resource: 'route',
+        identifier: `${request.method} ${path}`,
+      }),
+    );
+  });
+}
+
+export default fp(errorHandler, { name: 'error-handler' });
