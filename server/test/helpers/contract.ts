@@ -1,0 +1,85 @@
+/**
+ * The contract check: every response a test receives is validated against the OpenAPI document
+ * the app generates, so code and schema cannot drift apart unnoticed.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+
+const addFormats = formats as unknown as typeof formats.default;
+
+interface Operation {
+  responses?: Record<string, { content?: Record<string, { schema?: object }> }>;
+}
+type OpenApiDocument = { paths: Record<string, Record<string, Operation>> };
+
+export class ContractChecker {
+  private readonly routes: { pattern: RegExp; params: number; path: string }[];
+  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+
+  constructor(private readonly document: OpenApiDocument) {
+    this.routes = Object.keys(document.paths)
+      .map((path) => ({
+        path,
+        params: (path.match(/\{/g) ?? []).length,
+        pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+      }))
+      .sort((a, b) => a.params - b.params);
+  }
+
+  static async of(app: FastifyInstance): Promise<ContractChecker> {
+    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+    return new ContractChecker(response.json() as OpenApiDocument);
+  }
+
+  /** Throws when the response does not match what the document promises. */
+  check(method: string, url: string, status: number, contentType: string | undefined, body: string) {
+    const path = url.split('?')[0]!;
+    const route = this.routes.find((candidate) => candidate.pattern.test(path));
+    if (!route) {
+      // Unknown routes answer with the error envelope; check that shape.
+      this.validate('error', this.errorSchema(), status, body, `${method} ${path}`);
+      return;
+    }
+    const operation = this.document.paths[route.path]![method.toLowerCase()];
+    if (!operation) {
+      this.validate('error', this.errorSchema(), status, body, `${method} ${path}`);
+      return;
+    }
+    const documented = operation.responses?.[String(status)];
+    if (!documented) throw new Error(`${method} ${route.path} answered ${status}, which the OpenAPI document does not list`);
+    if (status === 204) {
+      if (body !== '') throw new Error(`${method} ${route.path}: 204 with a body`);
+      return;
+    }
+    const mediaType = contentType?.split(';')[0]?.trim() ?? '';
+    const content = documented.content?.[mediaType];
+    if (!content) {
+      throw new Error(`${method} ${route.path} ${status}: content type ${mediaType} is not documented`);
+    }
+    if (mediaType === 'application/json' && content.schema) {
+      this.validate(`${method} ${route.path} ${status}`, content.schema, status, body, `${method} ${path}`);
+    }
+  }
+
+  private errorSchema(): object {
+    const operation = this.document.paths['/api/products']!.get!;
+    return operation.responses!['404']!.content!['application/json']!.schema!;
+  }
+
+  private validate(key: string, schema: object, status: number, body: string, label: string) {
+    let validator = this.validators.get(key);
+    if (!validator) {
+      validator = this.ajv.compile(schema);
+      this.validators.set(key, validator);
+    }
+    const parsed = JSON.parse(body) as unknown;
+    if (!validator(parsed)) {
+      throw new Error(
+        `${label} ${status} does not match the OpenAPI schema: ${this.ajv.errorsText(validator.errors)}\n${body.slice(0, 500)}`,
+      );
+    }
+  }
+}

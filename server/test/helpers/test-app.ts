@@ -1,0 +1,107 @@
+/**
+ * A real app on a real database for one test file: a fresh PostgreSQL database cloned from the
+ * migrated template, or an in-memory PGlite when the file runs in the `pglite` project. Every
+ * request made through `request()` is checked against the OpenAPI document.
+ */
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { sql } from 'drizzle-orm';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openDatabase, queryRows, type DatabaseHandle, type Executor } from '../../src/db/client.js';
+import { ContractChecker } from './contract.js';
+import { createTestDatabase, databaseUrl, dropTestDatabase } from './postgres.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  db: Executor;
+  driver: 'postgres' | 'pglite';
+  request(options: InjectOptions | string): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const driver = process.env.TEST_DATABASE === 'pglite' ? 'pglite' : 'postgres';
+  let databaseName: string | undefined;
+  let database: DatabaseHandle;
+  if (driver === 'postgres') {
+    databaseName = await createTestDatabase();
+    database = await openDatabase({
+      driver: 'postgres',
+      url: databaseUrl(databaseName),
+      poolSize: 5,
+      connectionTimeoutMs: 10_000,
+      idleTimeoutMs: 10_000,
+      maxLifetimeSeconds: 3600,
+      statementTimeoutMs: 60_000,
+    });
+  } else {
+    database = await openDatabase({ driver: 'pglite', dataDir: 'memory://' });
+    await database.migrate();
+  }
+  const config: Readonly<Config> = loadConfig({ LOG_LEVEL: 'silent', ...overrides });
+  const app = await buildApp(config, { database });
+  const contract = await ContractChecker.of(app);
+
+  return {
+    app,
+    database,
+    db: database.db,
+    driver,
+    async request(options) {
+      const injectOptions = typeof options === 'string' ? { method: 'GET' as const, url: options } : options;
+      const response = await app.inject(injectOptions);
+      contract.check(
+        injectOptions.method ?? 'GET',
+        injectOptions.url ?? (injectOptions as { path?: string }).path ?? '/',
+        response.statusCode,
+        response.headers['content-type'] as string | undefined,
+        response.body,
+      );
+      return response;
+    },
+    async close() {
+      await app.close();
+      await database.close();
+      if (databaseName) await dropTestDatabase(databaseName);
+    },
+  };
+}
+
+/** A fingerprint of everything stored, to prove that a rejected request changed nothing. */
+export async function snapshot(db: Executor): Promise<Record<string, string>> {
+  const tables = {
+    products: sql`select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) as hash from products t`,
+    categories: sql`select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) as hash from categories t`,
+    product_categories: sql`select md5(coalesce(string_agg(t::text, '|' order by t.product_id, t.category_id), '')) as hash from product_categories t`,
+    change_sets: sql`select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) as hash from change_sets t`,
+  };
+  const result: Record<string, string> = {};
+  for (const [table, query] of Object.entries(tables)) {
+    const [row] = await queryRows<{ hash: string }>(db, query);
+    result[table] = row!.hash;
+  }
+  return result;
+}
+
+/** Every invariant the data must keep: closure under "parent of" and exact counters. */
+export async function invariantViolations(db: Executor): Promise<string[]> {
+  const checks = {
+    'assignment without its parent': sql`select count(*)::int as n from product_categories pc
+        join categories c on c.id = pc.category_id
+        where c.parent_id is not null and not exists (
+          select 1 from product_categories parent where parent.product_id = pc.product_id and parent.category_id = c.parent_id)`,
+    'wrong products.category_count': sql`select count(*)::int as n from products p
+        where p.category_count <> (select count(*) from product_categories pc where pc.product_id = p.id)`,
+    'wrong categories.product_count': sql`select count(*)::int as n from categories c
+        where c.product_count <> (select count(*) from product_categories pc where pc.category_id = c.id)`,
+    'duplicate sibling names': sql`select count(*)::int as n from (
+        select parent_id, normalized_name from categories group by 1, 2 having count(*) > 1) d`,
+  };
+  const violations: string[] = [];
+  for (const [name, query] of Object.entries(checks)) {
+    const [row] = await queryRows<{ n: number }>(db, query);
+    if (row!.n > 0) violations.push(`${name}: ${row!.n}`);
+  }
+  return violations;
+}
