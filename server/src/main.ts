@@ -20,9 +20,13 @@ async function main() {
 
   const database = await openDatabase(config.database);
   await database.migrate();
-  if (config.database.driver === 'pglite' && config.seedProductsOnEmpty > 0 && (await isCatalogEmpty(database.db))) {
+  if (
+    config.database.driver === 'pglite' &&
+    config.seedProductsOnEmpty > 0 &&
+    (await isCatalogEmpty(database.db))
+  ) {
     console.info(`Empty database: creating a sample catalog of ${config.seedProductsOnEmpty} products…`);
-    const seeded = await seedCatalog(database.db, { products: config.seedProductsOnEmpty });
+    const seeded = await seedCatalog(database, { products: config.seedProductsOnEmpty });
     console.info(`Sample catalog ready (${seeded.categories} categories, ${seeded.products} products) in ${seeded.seconds.toFixed(1)} s`);
   }
 

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -49,12 +50,14 @@ const MIGRATION_LOCK_KEY = 7_201_611; // any constant shared by every instance o
 
 export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
   if (config.driver === 'pglite') {
+    // The extensions the migrations create must be loaded into PGlite explicitly.
+    const options = { extensions: { pg_trgm } };
     let client: PGlite;
     if (config.dataDir === 'memory://') {
-      client = await PGlite.create();
+      client = await PGlite.create(options);
     } else {
       await mkdir(config.dataDir, { recursive: true });
-      client = await PGlite.create(config.dataDir);
+      client = await PGlite.create(config.dataDir, options);
     }
     const db = drizzlePglite(client, { schema }) as unknown as Executor;
     return {
