@@ -81,19 +81,19 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
       const handle = record.Handle?.trim() ?? '';
       const title = cell(record, 'Title');
 
+      if (current && handle !== current.draft.product_id) {
+        yield { kind: 'product', draft: current.draft };
+        current = undefined;
+      }
       if (fieldCount !== columnCount) {
         yield rejected(line, `has ${fieldCount} fields, expected ${columnCount}`);
         continue;
       }
-      if (current && handle === current.draft.product_id) {
+      if (current) {
         // A variant or image row: fill what the first row left empty, never overwrite.
         current.draft.sku ??= cell(record, 'Variant SKU');
         current.draft.image_url ??= cell(record, 'Image Src');
         continue;
-      }
-      if (current) {
-        yield { kind: 'product', draft: current.draft };
-        current = undefined;
       }
       if (!handle) {
         yield rejected(line, 'Handle is empty');
