@@ -12,6 +12,7 @@ import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
 import { notFound } from '../../errors.js';
 import type { CategoryService } from '../categories/categories.service.js';
+import { lockCategoryCounters } from '../categories/categories.repository.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { recordChange, type WriteContext } from '../changes/changes.repository.js';
 import {
@@ -35,6 +36,7 @@ export class AssignmentService {
       const { product, index, current } = await this.loadProduct(transaction, handle, categoryIds);
       const plan = planAssignment(index, current, categoryIds);
       const inserted = [...plan.added, ...plan.ancestorsAdded];
+      await lockCategoryCounters(transaction, inserted);
       await insertAssignments(transaction, assignmentRows(index, product.id, inserted));
       const after = new Set([...current, ...inserted]);
       if (inserted.length > 0) {
@@ -68,6 +70,7 @@ export class AssignmentService {
         );
       }
       const removed = [...plan.removed, ...plan.descendantsRemoved];
+      await lockCategoryCounters(transaction, removed);
       await deleteAssignments(
         transaction,
         removed.map((id) => ({ product_id: product.id, category_id: id })),
@@ -113,6 +116,7 @@ export class AssignmentService {
           errors: batch.categoryErrors,
         };
       });
+      await lockCategoryCounters(transaction, inserts.map((row) => row.categoryId));
       await insertAssignments(transaction, inserts);
       const summary = {
         products_processed: results.length,
@@ -158,6 +162,7 @@ export class AssignmentService {
           errors: batch.categoryErrors,
         };
       });
+      await lockCategoryCounters(transaction, deletes.map((row) => row.category_id));
       await deleteAssignments(transaction, deletes);
       const summary = {
         products_processed: results.length,

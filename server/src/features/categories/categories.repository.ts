@@ -1,7 +1,7 @@
 /** Every query on the categories table. */
 import { sql } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
-import { isoTime } from '../../db/sql.js';
+import { arrayParam, isoTime } from '../../db/sql.js';
 
 export interface CategoryRow {
   id: number;
@@ -77,4 +77,16 @@ export function lockCategoryUsage(
 
 export async function deleteCategory(executor: Executor, id: number): Promise<void> {
   await executor.execute(sql`delete from categories where id = ${id}`);
+}
+
+/**
+ * Locks category rows in id order before their counters change. The counter trigger updates
+ * them in whatever order its join yields; taking the locks first, in one order, means two
+ * writers touching the same categories queue instead of deadlocking.
+ */
+export async function lockCategoryCounters(executor: Executor, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await executor.execute(sql`
+    select id from categories where id = any(${arrayParam([...new Set(ids)])}::integer[])
+     order by id for no key update`);
 }
