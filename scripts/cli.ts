@@ -2,7 +2,10 @@
 import { ConfigError, loadConfig, type Config } from '../server/src/config.js';
 import { openDatabase, type DatabaseHandle } from '../server/src/db/client.js';
 
-export async function openCliDatabase(): Promise<{ config: Readonly<Config>; database: DatabaseHandle }> {
+export async function openCliDatabase(): Promise<{
+  config: Readonly<Config>;
+  database: DatabaseHandle;
+}> {
   let config: Readonly<Config>;
   try {
     config = loadConfig();
@@ -15,7 +18,9 @@ export async function openCliDatabase(): Promise<{ config: Readonly<Config>; dat
   }
   // Scripts are batch jobs: the API's statement timeout would cut a large import or seed short.
   const database = await openDatabase(
-    config.database.driver === 'postgres' ? { ...config.database, statementTimeoutMs: 0 } : config.database,
+    config.database.driver === 'postgres'
+      ? { ...config.database, statementTimeoutMs: 0 }
+      : config.database,
   );
   await database.migrate();
   return { config, database };

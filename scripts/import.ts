@@ -19,7 +19,9 @@ export function formatReport(report: ImportReport): string {
     `${report.kind}: ${report.records} read — ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected.length} rejected`,
   ];
   for (const rejection of report.rejected.slice(0, 50)) {
-    lines.push(`  ${report.kind === 'products' ? 'line' : 'entry'} ${rejection.line}: ${rejection.reason}`);
+    lines.push(
+      `  ${report.kind === 'products' ? 'line' : 'entry'} ${rejection.line}: ${rejection.reason}`,
+    );
   }
   if (report.rejected.length > 50) lines.push(`  … and ${report.rejected.length - 50} more`);
   return lines.join('\n');
@@ -50,7 +52,9 @@ run(async () => {
       report = await services.imports.importCategories(document, context);
     }
     console.info(formatReport(report));
-    console.info(`into ${describeDatabase(config)} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    console.info(
+      `into ${describeDatabase(config)} in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+    );
   } catch (error) {
     if (error instanceof AppError) throw new Error(error.message);
     throw error;

@@ -26,7 +26,9 @@ run(async () => {
   }
 
   const { config, database } = await openCliDatabase();
-  console.info(`Seeding ${products.toLocaleString('en')} products into ${describeDatabase(config)}`);
+  console.info(
+    `Seeding ${products.toLocaleString('en')} products into ${describeDatabase(config)}`,
+  );
   const bar = new cliProgress.SingleBar(
     {
       format: '  {bar} {percentage}% | {value}/{total} products | {eta_formatted} left',

@@ -20,8 +20,14 @@ export const PRODUCT_SORTS = [
 ] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
 
+/**
+ * Text that reaches a PostgreSQL `text` value, which cannot hold U+0000: refused by validation
+ * (naming the field) rather than by the database (a 422 that names nothing).
+ */
+export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
 /** A product handle: Shopify's `Handle`, case-sensitive, any Unicode, URL-encoded in paths. */
-export const ProductHandle = Type.String({ minLength: 1, maxLength: 255 });
+export const ProductHandle = Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL_PATTERN });
 
 export const MAX_CATEGORIES_PER_REQUEST = 50;
 export const CategoryIdList = Type.Array(Id, {
@@ -64,10 +70,10 @@ export const ProductListQuery = Type.Object(
     ...PageQuery,
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     hide_allocated: Type.Boolean({ default: false }),
-    search: Type.Optional(Type.String({ maxLength: 200 })),
+    search: Type.Optional(Type.String({ maxLength: 200, pattern: NO_NUL_PATTERN })),
     category_id: Type.Optional(Id),
     include_descendants: Type.Boolean({ default: true }),
-    vendor: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    vendor: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL_PATTERN })),
     status: Type.Optional(ProductStatus),
     sort: Type.Union(
       [
@@ -124,7 +130,10 @@ export const ProductListMetadata = Type.Object(
 );
 export type ProductListMetadata = Static<typeof ProductListMetadata>;
 
-export const ProductParams = Type.Object({ product_id: ProductHandle }, { additionalProperties: false });
+export const ProductParams = Type.Object(
+  { product_id: ProductHandle },
+  { additionalProperties: false },
+);
 export const ProductCategoryParams = Type.Object(
   { product_id: ProductHandle, category_id: Id },
   { additionalProperties: false },

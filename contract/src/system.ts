@@ -1,7 +1,10 @@
 import { Type, type Static } from 'typebox';
 import { Envelope, Nullable, PagedEnvelope, PageQuery } from './common.js';
 
-export const Liveness = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
+export const Liveness = Type.Object(
+  { status: Type.Literal('ok') },
+  { additionalProperties: false },
+);
 export const Readiness = Type.Object(
   {
     status: Type.Literal('ok'),

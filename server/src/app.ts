@@ -18,7 +18,7 @@ import importRoutes from './features/imports/imports.routes.js';
 import productRoutes from './features/products/products.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
-import errorHandler from './plugins/error-handler.js';
+import errorHandler, { sendError, toAppError } from './plugins/error-handler.js';
 import openapi from './plugins/openapi.js';
 import { createServices, type Services } from './services.js';
 
@@ -36,7 +36,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const addFormats = formats as unknown as typeof formats.default;
 
 function validators() {
-  const options = { allErrors: true, strict: false, useDefaults: true, removeAdditional: false } as const;
+  const options = {
+    allErrors: true,
+    strict: false,
+    useDefaults: true,
+    removeAdditional: false,
+  } as const;
   // Query strings and path parameters arrive as text and are coerced; JSON bodies are not.
   const coercing = addFormats(new Ajv({ ...options, coerceTypes: 'array' }));
   const exact = addFormats(new Ajv({ ...options, coerceTypes: false }));
@@ -48,7 +53,10 @@ export interface BuildOptions {
   database: DatabaseHandle;
 }
 
-export async function buildApp(config: Readonly<Config>, options: BuildOptions): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Readonly<Config>,
+  options: BuildOptions,
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -58,10 +66,19 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
+    // A malformed URL (400) or a too-long path parameter (414) is answered before routing;
+    // without this, Fastify answers it with its own body instead of the error envelope.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('X-Request-Id', request.id);
+      return sendError(request, reply, toAppError(error));
+    },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validators());
+  // JSON routes take JSON only: a text/plain body is a wrong content type (415), not a string
+  // to validate. The upload routes register their own text parsers.
+  app.removeContentTypeParser('text/plain');
   app.decorate('config', config);
   app.decorate('database', options.database);
   app.decorate('services', createServices(options.database.db));

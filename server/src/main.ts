@@ -25,9 +25,13 @@ async function main() {
     config.seedProductsOnEmpty > 0 &&
     (await isCatalogEmpty(database.db))
   ) {
-    console.info(`Empty database: creating a sample catalog of ${config.seedProductsOnEmpty} products…`);
+    console.info(
+      `Empty database: creating a sample catalog of ${config.seedProductsOnEmpty} products…`,
+    );
     const seeded = await seedCatalog(database, { products: config.seedProductsOnEmpty });
-    console.info(`Sample catalog ready (${seeded.categories} categories, ${seeded.products} products) in ${seeded.seconds.toFixed(1)} s`);
+    console.info(
+      `Sample catalog ready (${seeded.categories} categories, ${seeded.products} products) in ${seeded.seconds.toFixed(1)} s`,
+    );
   }
 
   const app = await buildApp(config, { database });
@@ -46,7 +50,9 @@ async function main() {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  console.info(`\nTag Manager is running at http://${host}:${port}/  (API docs: http://${host}:${port}/docs)\n`);
+  console.info(
+    `\nTag Manager is running at http://${host}:${port}/  (API docs: http://${host}:${port}/docs)\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,15 +1,24 @@
-/** Creates the migrated template database that every PostgreSQL test file clones. */
+/**
+ * Creates the migrated template database that every PostgreSQL test file of this run clones.
+ * Its name is unique per run, so two runs on one machine never drop each other's template.
+ */
+import { randomBytes } from 'node:crypto';
+import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../src/db/client.js';
-import { databaseUrl, TEMPLATE_DATABASE, withAdmin } from './helpers/postgres.js';
+import { databaseUrl, withAdmin } from './helpers/postgres.js';
 
-export default async function setup() {
-  await withAdmin(async (client) => {
-    await client.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
-    await client.query(`create database ${TEMPLATE_DATABASE}`);
-  });
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDatabase: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const template = `tag_manager_template_${randomBytes(4).toString('hex')}`;
+  await withAdmin((client) => client.query(`create database ${template}`));
   const database = await openDatabase({
     driver: 'postgres',
-    url: databaseUrl(TEMPLATE_DATABASE),
+    url: databaseUrl(template),
     poolSize: 2,
     connectionTimeoutMs: 10_000,
     idleTimeoutMs: 1000,
@@ -18,4 +27,9 @@ export default async function setup() {
   });
   await database.migrate();
   await database.close();
+  project.provide('templateDatabase', template);
+
+  return async () => {
+    await withAdmin((client) => client.query(`drop database if exists ${template} with (force)`));
+  };
 }

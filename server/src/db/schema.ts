@@ -37,7 +37,10 @@ export const products = pgTable(
     status: text('status').notNull().default('active'),
     sku: text('sku'),
     imageUrl: text('image_url'),
-    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     categoryCount: integer('category_count').notNull().default(0),
     lastModified: timestamp('last_modified', { withTimezone: true, mode: 'string' })
       .notNull()
@@ -48,7 +51,10 @@ export const products = pgTable(
   },
   (table) => [
     check('products_product_id_length', sql`char_length(${table.productId}) between 1 and 255`),
-    check('products_product_name_length', sql`char_length(${table.productName}) between 1 and 1000`),
+    check(
+      'products_product_name_length',
+      sql`char_length(${table.productName}) between 1 and 1000`,
+    ),
     check('products_status_valid', sql`${table.status} in ('active', 'draft', 'archived')`),
     check('products_category_count_non_negative', sql`${table.categoryCount} >= 0`),
     index('products_name_order_idx').on(table.productName, table.id),
@@ -93,7 +99,9 @@ export const categories = pgTable(
     check('categories_product_count_non_negative', sql`${table.productCount} >= 0`),
     unique('categories_id_level_key').on(table.id, table.level),
     unique('categories_id_parent_key').on(table.id, table.parentId),
-    unique('categories_sibling_name_key').on(table.parentId, table.normalizedName).nullsNotDistinct(),
+    unique('categories_sibling_name_key')
+      .on(table.parentId, table.normalizedName)
+      .nullsNotDistinct(),
     index('categories_level_idx').on(table.level, table.normalizedName),
     foreignKey({
       name: 'categories_parent_fk',
@@ -152,13 +160,22 @@ export const changeSets = pgTable(
     source: text('source').notNull(),
     kind: text('kind').notNull(),
     requestId: text('request_id'),
-    productIds: integer('product_ids').array().notNull().default(sql`'{}'::integer[]`),
-    categoryIds: integer('category_ids').array().notNull().default(sql`'{}'::integer[]`),
+    productIds: integer('product_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::integer[]`),
+    categoryIds: integer('category_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::integer[]`),
     before: jsonb('before'),
     after: jsonb('after'),
   },
   (table) => [
-    check('change_sets_source_valid', sql`${table.source} in ('api', 'import', 'cli', 'seed', 'system')`),
+    check(
+      'change_sets_source_valid',
+      sql`${table.source} in ('api', 'import', 'cli', 'seed', 'system')`,
+    ),
     index('change_sets_created_at_idx').on(table.createdAt),
   ],
 );

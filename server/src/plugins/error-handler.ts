@@ -17,13 +17,14 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   405: 'METHOD_NOT_ALLOWED',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'VALIDATION_ERROR',
   429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
 };
 
-const ERROR_RESPONSES = [400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503];
+const ERROR_RESPONSES = [400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 500, 503];
 
 interface AjvIssue {
   instancePath: string;
@@ -94,7 +95,17 @@ function fromPostgres(error: { code: string; message: string }): AppError | unde
   return undefined;
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+// busboy (under @fastify/multipart) reports a malformed upload with plain Errors and no status.
+const MALFORMED_MULTIPART =
+  /^(Unexpected end of (multipart data|form)|Boundary not found|Multipart: Boundary not found|Part terminated early|Malformed part header)/;
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
 
 /** Any thrown value → an AppError that is safe to show. */
 export function toAppError(error: unknown): AppError {
@@ -114,6 +125,14 @@ export function toAppError(error: unknown): AppError {
   if (pgError) {
     const mapped = fromPostgres(pgError);
     if (mapped) return mapped;
+  }
+  if (candidate.message && MALFORMED_MULTIPART.test(candidate.message)) {
+    return new AppError(
+      400,
+      'BAD_REQUEST',
+      `The multipart upload is malformed: ${candidate.message}`,
+      {},
+    );
   }
   if (candidate.code && CONNECTION_ERRORS.has(candidate.code)) {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is not available', {
@@ -156,7 +175,10 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   if (error.statusCode === 405 && Array.isArray(error.details.allowed)) {
     reply.header('Allow', (error.details.allowed as string[]).join(', '));
   }
-  return reply.status(error.statusCode).send({
+  // A route may have set its own headers before failing (the CSV export sets text/csv and an
+  // attachment name before its first query runs); the error envelope is always plain JSON.
+  reply.removeHeader('content-disposition');
+  return reply.status(error.statusCode).type('application/json; charset=utf-8').send({
     success: false,
     error: error.message,
     code: error.code,
@@ -170,7 +192,12 @@ const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 async function errorHandler(app: FastifyInstance) {
   // A second router over the same routes answers "which methods does this path accept?"
-  const knownRoutes = FindMyWay();
+  // It matches as the main router does (trailing slashes), and at any parameter length: a
+  // too-long parameter on a method the path has is answered 414 by the main router first.
+  const knownRoutes = FindMyWay({
+    ignoreTrailingSlash: true,
+    maxParamLength: Number.MAX_SAFE_INTEGER,
+  });
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
@@ -198,6 +225,15 @@ async function errorHandler(app: FastifyInstance) {
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
+    if (knownRoutes.find(request.method as HTTPMethod, path) !== null) {
+      // The path takes this method, yet the main router refused it: only its parameter length
+      // limit does that (a GET lands here through the web app's wildcard route).
+      return sendError(
+        request,
+        reply,
+        new AppError(414, 'URI_TOO_LONG', 'A path parameter is longer than the server accepts', {}),
+      );
+    }
     const allowed = METHODS.filter(
       (method) => method !== request.method && knownRoutes.find(method, path) !== null,
     );

@@ -35,7 +35,13 @@ export class ContractChecker {
   }
 
   /** Throws when the response does not match what the document promises. */
-  check(method: string, url: string, status: number, contentType: string | undefined, body: string) {
+  check(
+    method: string,
+    url: string,
+    status: number,
+    contentType: string | undefined,
+    body: string,
+  ) {
     const path = url.split('?')[0]!;
     const route = this.routes.find((candidate) => candidate.pattern.test(path));
     if (!route) {
@@ -49,7 +55,10 @@ export class ContractChecker {
       return;
     }
     const documented = operation.responses?.[String(status)];
-    if (!documented) throw new Error(`${method} ${route.path} answered ${status}, which the OpenAPI document does not list`);
+    if (!documented)
+      throw new Error(
+        `${method} ${route.path} answered ${status}, which the OpenAPI document does not list`,
+      );
     if (status === 204) {
       if (body !== '') throw new Error(`${method} ${route.path}: 204 with a body`);
       return;
@@ -57,10 +66,18 @@ export class ContractChecker {
     const mediaType = contentType?.split(';')[0]?.trim() ?? '';
     const content = documented.content?.[mediaType];
     if (!content) {
-      throw new Error(`${method} ${route.path} ${status}: content type ${mediaType} is not documented`);
+      throw new Error(
+        `${method} ${route.path} ${status}: content type ${mediaType} is not documented`,
+      );
     }
     if (mediaType === 'application/json' && content.schema) {
-      this.validate(`${method} ${route.path} ${status}`, content.schema, status, body, `${method} ${path}`);
+      this.validate(
+        `${method} ${route.path} ${status}`,
+        content.schema,
+        status,
+        body,
+        `${method} ${path}`,
+      );
     }
   }
 
@@ -70,11 +87,8 @@ export class ContractChecker {
   }
 
   private validate(key: string, schema: object, status: number, body: string, label: string) {
-    let validator = this.validators.get(key);
-    if (!validator) {
-      validator = this.ajv.compile(schema);
-      this.validators.set(key, validator);
-    }
+    const validator = this.validators.get(key) ?? this.ajv.compile(schema);
+    this.validators.set(key, validator);
     const parsed = JSON.parse(body) as unknown;
     if (!validator(parsed)) {
       throw new Error(

@@ -50,13 +50,29 @@ export async function importProductsCsv(test: TestApp, csv: string | Buffer) {
 }
 
 export function shopifyCsv(
-  rows: { handle: string; title: string; vendor?: string; status?: string; sku?: string; image?: string }[],
+  rows: {
+    handle: string;
+    title: string;
+    vendor?: string;
+    status?: string;
+    sku?: string;
+    image?: string;
+  }[],
 ): string {
   const quote = (value: string) => `"${value.replace(/"/g, '""')}"`;
   const lines = ['Handle,Title,Vendor,Type,Current Tags,Variant SKU,Image Src,Status'];
   for (const row of rows) {
     lines.push(
-      [row.handle, row.title, row.vendor ?? 'Acme', 'Sealant', 'a,b', row.sku ?? '', row.image ?? '', row.status ?? 'active']
+      [
+        row.handle,
+        row.title,
+        row.vendor ?? 'Acme',
+        'Sealant',
+        'a,b',
+        row.sku ?? '',
+        row.image ?? '',
+        row.status ?? 'active',
+      ]
         .map(quote)
         .join(','),
     );

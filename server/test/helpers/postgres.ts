@@ -1,10 +1,10 @@
 /** Test databases on the real PostgreSQL: one migrated template, one clone per test file. */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 
 export const POSTGRES_ADMIN_URL =
   process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE_DATABASE = 'tag_manager_test_template';
 
 export function databaseUrl(name: string): string {
   const url = new URL(POSTGRES_ADMIN_URL);
@@ -12,7 +12,9 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
-export async function withAdmin<Result>(work: (client: pg.Client) => Promise<Result>): Promise<Result> {
+export async function withAdmin<Result>(
+  work: (client: pg.Client) => Promise<Result>,
+): Promise<Result> {
   const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await client.connect();
   try {
@@ -24,7 +26,8 @@ export async function withAdmin<Result>(work: (client: pg.Client) => Promise<Res
 
 export async function createTestDatabase(): Promise<string> {
   const name = `tag_manager_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin((client) => client.query(`create database ${name} template ${TEMPLATE_DATABASE}`));
+  const template = inject('templateDatabase');
+  await withAdmin((client) => client.query(`create database ${name} template ${template}`));
   return name;
 }
 

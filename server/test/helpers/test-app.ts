@@ -7,7 +7,12 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { sql } from 'drizzle-orm';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { openDatabase, queryRows, type DatabaseHandle, type Executor } from '../../src/db/client.js';
+import {
+  openDatabase,
+  queryRows,
+  type DatabaseHandle,
+  type Executor,
+} from '../../src/db/client.js';
 import { ContractChecker } from './contract.js';
 import { createTestDatabase, databaseUrl, dropTestDatabase } from './postgres.js';
 
@@ -49,11 +54,12 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     db: database.db,
     driver,
     async request(options) {
-      const injectOptions = typeof options === 'string' ? { method: 'GET' as const, url: options } : options;
+      const injectOptions =
+        typeof options === 'string' ? { method: 'GET' as const, url: options } : options;
       const response = await app.inject(injectOptions);
       contract.check(
         injectOptions.method ?? 'GET',
-        injectOptions.url ?? (injectOptions as { path?: string }).path ?? '/',
+        typeof injectOptions.url === 'string' ? injectOptions.url : '/',
         response.statusCode,
         response.headers['content-type'] as string | undefined,
         response.body,

@@ -16,7 +16,10 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const assignments = app.services.assignments;
   const BulkRequest = bulkRequestSchema(app.config.bulkMaxProducts);
   // 10,000 handles of up to 255 characters do not fit the default body limit.
-  const bulkBodyLimit = Math.max(app.config.bodyLimitBytes, app.config.bulkMaxProducts * 300 + 4096);
+  const bulkBodyLimit = Math.max(
+    app.config.bodyLimitBytes,
+    app.config.bulkMaxProducts * 300 + 4096,
+  );
 
   app.post(
     '/api/products/:product_id/categories',
@@ -88,7 +91,8 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: bulkBodyLimit,
       schema: {
         tags: ['bulk'],
-        summary: 'Remove categories from many products in one transaction, with per-product results',
+        summary:
+          'Remove categories from many products in one transaction, with per-product results',
         body: BulkRequest,
         response: { 200: BulkRemoveResponse },
       },

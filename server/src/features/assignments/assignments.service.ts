@@ -31,7 +31,11 @@ export class AssignmentService {
     private readonly categories: CategoryService,
   ) {}
 
-  async assign(handle: string, categoryIds: number[], context: WriteContext): Promise<AssignResult> {
+  async assign(
+    handle: string,
+    categoryIds: number[],
+    context: WriteContext,
+  ): Promise<AssignResult> {
     return inTransaction(this.db, async (transaction) => {
       const { product, index, current } = await this.loadProduct(transaction, handle, categoryIds);
       const plan = planAssignment(index, current, categoryIds);
@@ -103,7 +107,8 @@ export class AssignmentService {
       const changed: { product_id: string; added: number[] }[] = [];
       const results = handles.map((handle): BulkAssignItem => {
         const productId = batch.idByHandle.get(handle);
-        if (productId === undefined) return { ...emptyAssignItem(handle), errors: [productMissing] };
+        if (productId === undefined)
+          return { ...emptyAssignItem(handle), errors: [productMissing] };
         const plan = planAssignment(batch.index, batch.currentOf(productId), batch.knownCategories);
         const added = [...plan.added, ...plan.ancestorsAdded];
         inserts.push(...assignmentRows(batch.index, productId, added));
@@ -116,7 +121,10 @@ export class AssignmentService {
           errors: batch.categoryErrors,
         };
       });
-      await lockCategoryCounters(transaction, inserts.map((row) => row.categoryId));
+      await lockCategoryCounters(
+        transaction,
+        inserts.map((row) => row.categoryId),
+      );
       await insertAssignments(transaction, inserts);
       const summary = {
         products_processed: results.length,
@@ -129,7 +137,7 @@ export class AssignmentService {
         await recordChange(transaction, context, {
           kind: 'bulk.assign',
           productIds: [...new Set(inserts.map((row) => row.productId))],
-          categoryIds: batch.knownCategories,
+          categoryIds: [...new Set(inserts.map((row) => row.categoryId))],
           before: null,
           after: { summary, changed },
         });
@@ -149,7 +157,8 @@ export class AssignmentService {
       const changed: { product_id: string; removed: number[] }[] = [];
       const results = handles.map((handle): BulkRemoveItem => {
         const productId = batch.idByHandle.get(handle);
-        if (productId === undefined) return { ...emptyRemoveItem(handle), errors: [productMissing] };
+        if (productId === undefined)
+          return { ...emptyRemoveItem(handle), errors: [productMissing] };
         const plan = planRemoval(batch.index, batch.currentOf(productId), batch.knownCategories);
         const removed = [...plan.removed, ...plan.descendantsRemoved];
         deletes.push(...removed.map((id) => ({ product_id: productId, category_id: id })));
@@ -162,7 +171,10 @@ export class AssignmentService {
           errors: batch.categoryErrors,
         };
       });
-      await lockCategoryCounters(transaction, deletes.map((row) => row.category_id));
+      await lockCategoryCounters(
+        transaction,
+        deletes.map((row) => row.category_id),
+      );
       await deleteAssignments(transaction, deletes);
       const summary = {
         products_processed: results.length,
@@ -175,7 +187,7 @@ export class AssignmentService {
         await recordChange(transaction, context, {
           kind: 'bulk.remove',
           productIds: [...new Set(deletes.map((row) => row.product_id))],
-          categoryIds: batch.knownCategories,
+          categoryIds: [...new Set(deletes.map((row) => row.category_id))],
           before: null,
           after: { summary, changed },
         });
@@ -197,7 +209,9 @@ export class AssignmentService {
         `Unknown category id${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}`,
       );
     }
-    const current = new Set((await assignmentsOf(transaction, [product.id])).map((row) => row.category_id));
+    const current = new Set(
+      (await assignmentsOf(transaction, [product.id])).map((row) => row.category_id),
+    );
     return { product, index, current };
   }
 

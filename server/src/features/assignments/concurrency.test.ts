@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducts, createSampleTree } from '../../../test/helpers/fixtures.js';
-import { createTestApp, invariantViolations, type TestApp } from '../../../test/helpers/test-app.js';
+import {
+  createTestApp,
+  invariantViolations,
+  type TestApp,
+} from '../../../test/helpers/test-app.js';
 
 let test: TestApp;
 beforeAll(async () => {
@@ -22,7 +26,11 @@ describe('concurrent writers', () => {
       const productIds = index % 2 === 0 ? window : [...window].reverse();
       const categoryIds = [leaves[index % 4]!, leaves[(index + 1) % 4]!];
       const url = index % 5 === 4 ? '/api/bulk/remove' : '/api/bulk/assign';
-      return test.request({ method: 'POST', url, payload: { product_ids: productIds, category_ids: categoryIds } });
+      return test.request({
+        method: 'POST',
+        url,
+        payload: { product_ids: productIds, category_ids: categoryIds },
+      });
     });
     const responses = await Promise.all(requests);
     expect(responses.map((response) => response.statusCode)).toEqual(responses.map(() => 200));

@@ -84,7 +84,10 @@ export async function deleteCategory(executor: Executor, id: number): Promise<vo
  * them in whatever order its join yields; taking the locks first, in one order, means two
  * writers touching the same categories queue instead of deadlocking.
  */
-export async function lockCategoryCounters(executor: Executor, ids: readonly number[]): Promise<void> {
+export async function lockCategoryCounters(
+  executor: Executor,
+  ids: readonly number[],
+): Promise<void> {
   if (ids.length === 0) return;
   await executor.execute(sql`
     select id from categories where id = any(${arrayParam([...new Set(ids)])}::integer[])

@@ -95,7 +95,10 @@ export class CategoryService {
         }
         level = parent.level + 1;
       } else if (level > 1) {
-        throw invalidField('parent_id', `a level ${level} category needs a parent at level ${level - 1}`);
+        throw invalidField(
+          'parent_id',
+          `a level ${level} category needs a parent at level ${level - 1}`,
+        );
       }
 
       const existing = await findSibling(transaction, parentId, cleaned.name);
@@ -121,7 +124,8 @@ export class CategoryService {
       const current = index.get(id);
       if (!current) throw notFound('category', id);
       const existing = await findSibling(transaction, current.parent_id, cleaned.name);
-      if (existing && existing.id !== id) throw duplicateSibling(cleaned.name, current.parent_id, existing);
+      if (existing && existing.id !== id)
+        throw duplicateSibling(cleaned.name, current.parent_id, existing);
 
       const row = await renameCategory(transaction, id, cleaned.name);
       if (!row) throw notFound('category', id);
@@ -131,7 +135,9 @@ export class CategoryService {
         before: { name: current.name },
         after: { name: row.name },
       });
-      return new CategoryIndex(index.rows.map((other) => (other.id === id ? row : other))).toCategory(row);
+      return new CategoryIndex(
+        index.rows.map((other) => (other.id === id ? row : other)),
+      ).toCategory(row);
     });
   }
 
@@ -165,11 +171,21 @@ function listingMetadata(index: CategoryIndex) {
   return { total_categories: index.size, level_counts: index.levelCounts() };
 }
 
-function duplicateSibling(name: string, parentId: number | null, existing: { id: number; name: string }) {
+function duplicateSibling(
+  name: string,
+  parentId: number | null,
+  existing: { id: number; name: string },
+) {
   return conflict(
     parentId === null
       ? `A level 1 category named "${existing.name}" already exists`
       : `Category ${parentId} already has a child named "${existing.name}"`,
-    { reason: 'duplicate_sibling_name', field: 'name', name, parent_id: parentId, existing_id: existing.id },
+    {
+      reason: 'duplicate_sibling_name',
+      field: 'name',
+      name,
+      parent_id: parentId,
+      existing_id: existing.id,
+    },
   );
 }

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCategory, createSampleTree } from '../../../test/helpers/fixtures.js';
-import { createTestApp, invariantViolations, snapshot, type TestApp } from '../../../test/helpers/test-app.js';
+import {
+  createTestApp,
+  invariantViolations,
+  snapshot,
+  type TestApp,
+} from '../../../test/helpers/test-app.js';
 
 let test: TestApp;
 beforeAll(async () => {
@@ -13,12 +18,18 @@ afterAll(async () => {
 describe('categories', () => {
   it('rejects an empty name with 422 and validation_errors (the plan example)', async () => {
     const before = await snapshot(test.db);
-    const response = await test.request({ method: 'POST', url: '/api/categories', payload: { name: '' } });
+    const response = await test.request({
+      method: 'POST',
+      url: '/api/categories',
+      payload: { name: '' },
+    });
     expect(response.statusCode).toBe(422);
     const body = response.json();
     expect(body.success).toBe(false);
     expect(body.code).toBe('VALIDATION_ERROR');
-    expect(body.details.validation_errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'name' })]));
+    expect(body.details.validation_errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'name' })]),
+    );
     expect(body.details.field_errors).toEqual(body.details.validation_errors);
     expect(await snapshot(test.db)).toEqual(before);
   });
@@ -30,11 +41,17 @@ describe('categories', () => {
     expect(response.statusCode).toBe(200);
     const category = response.json().data;
     expect(category.path).toBe('Sealants > Silicone > Neutral Cure');
-    expect(category.ancestors.map((a: { name: string }) => a.name)).toEqual(['Sealants', 'Silicone']);
+    expect(category.ancestors.map((a: { name: string }) => a.name)).toEqual([
+      'Sealants',
+      'Silicone',
+    ]);
 
     const treeResponse = await test.request('/api/categories/tree');
     const roots = treeResponse.json().data;
-    expect(roots.map((root: { name: string }) => root.name).sort()).toEqual(['Sealants', 'Trade Tools']);
+    expect(roots.map((root: { name: string }) => root.name).sort()).toEqual([
+      'Sealants',
+      'Trade Tools',
+    ]);
     expect(await invariantViolations(test.db)).toEqual([]);
   });
 

@@ -46,7 +46,11 @@ export class CategoryIndex {
   /** Ids from level 1 down to `id` itself. */
   pathIds(id: number): number[] {
     const ids: number[] = [];
-    for (let row = this.byId.get(id); row; row = row.parent_id ? this.byId.get(row.parent_id) : undefined) {
+    for (
+      let row = this.byId.get(id);
+      row;
+      row = row.parent_id ? this.byId.get(row.parent_id) : undefined
+    ) {
       ids.unshift(row.id);
     }
     return ids;
@@ -130,14 +134,13 @@ export class CategoryIndex {
     });
     return this.children(null).map((level1) => ({
       ...node(level1),
-      children: this.children(level1.id).map(
-        (level2): TreeNodeLevel2 => ({
-          ...node(level2),
-          children: this.children(level2.id).map(
-            (level3): TreeNodeLevel3 => ({ ...node(level3), children: [] }),
-          ),
-        }),
-      ),
+      children: this.children(level1.id).map((level2): TreeNodeLevel2 => ({
+        ...node(level2),
+        children: this.children(level2.id).map((level3): TreeNodeLevel3 => ({
+          ...node(level3),
+          children: [],
+        })),
+      })),
     }));
   }
 }

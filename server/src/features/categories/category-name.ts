@@ -7,7 +7,9 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Returns the name to store, or the reason it cannot be stored. */
 export function cleanCategoryName(raw: string): { name: string } | { problem: string } {
   if (CONTROL_CHARACTERS.test(raw)) return { problem: 'must not contain control characters' };
-  const name = raw.trim().replace(/ {2,}/g, ' ');
+  // Every run of whitespace (no-break spaces included) becomes one space, so the stored name
+  // and the database's normalised name agree on what a space is.
+  const name = raw.trim().replace(/\s+/g, ' ');
   if (name.length === 0) return { problem: 'must not be empty' };
   if ([...name].length > CATEGORY_NAME_MAX_LENGTH) {
     return { problem: `must be at most ${CATEGORY_NAME_MAX_LENGTH} characters` };

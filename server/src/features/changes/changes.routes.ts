@@ -18,15 +18,20 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { limit, offset } = request.query;
       const { rows, total } = await listChanges(app.database.db, limit, offset);
       const page = Math.floor(offset / limit) + 1;
-      return pagedEnvelope(request, rows, { total_changes: total }, {
-        page,
-        page_size: limit,
-        total_items: total,
-        total_pages: Math.ceil(total / limit),
-        has_next: offset + rows.length < total,
-        has_previous: offset > 0,
-        next_cursor: null,
-      });
+      return pagedEnvelope(
+        request,
+        rows,
+        { total_changes: total },
+        {
+          page,
+          page_size: limit,
+          total_items: total,
+          total_pages: Math.ceil(total / limit),
+          has_next: offset + rows.length < total,
+          has_previous: offset > 0,
+          next_cursor: null,
+        },
+      );
     },
   );
 };

@@ -7,7 +7,8 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['export'],
-        summary: 'Stream product_id,product_name,categories as CSV (filters as in the product list)',
+        summary:
+          'Stream product_id,product_name,categories as CSV (filters as in the product list)',
         querystring: ProductFilterQuery,
         response: {
           200: {
@@ -19,11 +20,13 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const csv = app.services.exports.csv(request.query);
-      return reply
-        .header('Content-Type', 'text/csv; charset=utf-8')
-        .header('Content-Disposition', 'attachment; filename=product_categories.csv')
-        // The typed reply expects the JSON schema's type; a stream is what Fastify sends as-is.
-        .send(csv as unknown as string);
+      return (
+        reply
+          .header('Content-Type', 'text/csv; charset=utf-8')
+          .header('Content-Disposition', 'attachment; filename=product_categories.csv')
+          // The typed reply expects the JSON schema's type; a stream is what Fastify sends as-is.
+          .send(csv as unknown as string)
+      );
     },
   );
 };

@@ -8,7 +8,13 @@ const READY_TIMEOUT_MS = 2000;
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: LivenessResponse } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up',
+        response: { 200: LivenessResponse },
+      },
+    },
     async (request) => envelope(request, { status: 'ok' as const }),
   );
 

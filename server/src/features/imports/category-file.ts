@@ -33,7 +33,11 @@ function parentName(value: unknown): string | null | undefined {
 
 function parseLevel(value: unknown): 1 | 2 | 3 | undefined {
   const match =
-    typeof value === 'number' ? String(value) : typeof value === 'string' ? /^\s*(?:level\s*)?([123])(?:\s*category)?\s*$/i.exec(value)?.[1] : undefined;
+    typeof value === 'number'
+      ? String(value)
+      : typeof value === 'string'
+        ? /^\s*(?:level\s*)?([123])(?:\s*category)?\s*$/i.exec(value)?.[1]
+        : undefined;
   return match === '1' || match === '2' || match === '3' ? (Number(match) as 1 | 2 | 3) : undefined;
 }
 
@@ -43,13 +47,19 @@ export function readCategoryFile(document: unknown): {
 } {
   const list = Array.isArray(document)
     ? document
-    : document && typeof document === 'object' && Array.isArray((document as { categories?: unknown }).categories)
+    : document &&
+        typeof document === 'object' &&
+        Array.isArray((document as { categories?: unknown }).categories)
       ? (document as { categories: unknown[] }).categories
       : undefined;
-  if (!list) throw notCategoryList('expected a JSON array of {category_name, category_level, connected_to}');
+  if (!list)
+    throw notCategoryList('expected a JSON array of {category_name, category_level, connected_to}');
   if (
     list.length > 0 &&
-    !list.some((item) => item && typeof item === 'object' && 'category_name' in item && 'category_level' in item)
+    !list.some(
+      (item) =>
+        item && typeof item === 'object' && 'category_name' in item && 'category_level' in item,
+    )
   ) {
     throw notCategoryList('no entry has category_name and category_level');
   }
@@ -62,7 +72,11 @@ export function readCategoryFile(document: unknown): {
       rejected.push({ line: entry, reason: 'entry is not an object' });
       return;
     }
-    const { category_name: rawName, category_level: rawLevel, connected_to: rawParent } = item as Record<string, unknown>;
+    const {
+      category_name: rawName,
+      category_level: rawLevel,
+      connected_to: rawParent,
+    } = item as Record<string, unknown>;
     if (typeof rawName !== 'string' || rawName.trim().toLowerCase() === 'null') {
       rejected.push({ line: entry, reason: 'category_name is missing' });
       return;
@@ -74,7 +88,10 @@ export function readCategoryFile(document: unknown): {
     }
     const level = parseLevel(rawLevel);
     if (!level) {
-      rejected.push({ line: entry, reason: `category_level ${JSON.stringify(rawLevel)} is not Level 1, 2 or 3` });
+      rejected.push({
+        line: entry,
+        reason: `category_level ${JSON.stringify(rawLevel)} is not Level 1, 2 or 3`,
+      });
       return;
     }
     const parent = parentName(rawParent);

@@ -2,13 +2,13 @@
  * Uploads: a Shopify CSV (`text/csv` body or a multipart `file`) and a category list (JSON body
  * or a multipart `file`). The CSV is streamed into the import, never held whole in memory.
  */
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ImportReportResponse } from '@tag-manager/contract';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { invalidField, payloadTooLarge } from '../../errors.js';
+import { AppError, badRequest, invalidField, payloadTooLarge } from '../../errors.js';
 import { limitBytes } from '../../http/byte-limit.js';
 import { writeContext } from '../../http/context.js';
 import { envelope } from '../../http/envelope.js';
@@ -20,22 +20,45 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const imports = app.services.imports;
   const maxBytes = app.config.importMaxBytes;
 
-  await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 5 } });
+  // busboy's own limit is one byte above ours, so that our counter is the one that fires (413).
+  await app.register(multipart, { limits: { fileSize: maxBytes + 1, files: 1, fields: 5 } });
   app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
 
-  /** The uploaded file as a stream, whichever way it was sent; oversize fails with 413. */
-  async function uploadStream(request: FastifyRequest): Promise<Readable> {
+  /**
+   * Runs `work` on the uploaded file as a stream, whichever way it was sent: oversize fails with
+   * 413, and a broken upload (malformed multipart, aborted body) with 400 rather than 500.
+   */
+  async function withUpload<Result>(
+    request: FastifyRequest,
+    work: (input: Readable) => Promise<Result>,
+  ): Promise<Result> {
+    let source: Readable;
     if (request.isMultipart()) {
-      const file = await request.file();
+      let file;
+      try {
+        file = await request.file();
+      } catch (error) {
+        throw uploadError(error);
+      }
       if (!file) throw invalidField('file', 'is required');
-      file.file.on('limit', () =>
-        file.file.destroy(payloadTooLarge(`The upload is larger than ${maxBytes} bytes`)),
-      );
-      return file.file;
+      source = file.file;
+    } else {
+      const body = request.body as Readable | undefined;
+      if (!body || typeof body.pipe !== 'function') throw invalidField('file', 'is required');
+      source = body;
     }
-    const body = request.body as Readable | undefined;
-    if (!body || typeof body.pipe !== 'function') throw invalidField('file', 'is required');
-    return body.pipe(limitBytes(maxBytes));
+    let sourceFailure: unknown;
+    source.on('error', (error) => {
+      sourceFailure = error;
+    });
+    // pipeline hands any failure of the source on to the stream the import reads.
+    const input = pipeline(source, limitBytes(maxBytes), () => {});
+    try {
+      return await work(input);
+    } catch (error) {
+      // The source's failure may reach the reader as itself or as a premature close.
+      throw sourceFailure ? uploadError(sourceFailure) : error;
+    }
   }
 
   app.post(
@@ -49,10 +72,11 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ImportReportResponse },
       },
     },
-    async (request) => {
-      const input = await uploadStream(request);
-      return envelope(request, await imports.importProducts(input, writeContext(request)));
-    },
+    async (request) =>
+      envelope(
+        request,
+        await withUpload(request, (input) => imports.importProducts(input, writeContext(request))),
+      ),
   );
 
   app.post(
@@ -72,10 +96,17 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       let document: unknown = request.body;
       if (request.isMultipart()) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of await uploadStream(request)) chunks.push(chunk as Buffer);
+        const chunks = await withUpload(request, async (input) => {
+          const read: Buffer[] = [];
+          for await (const chunk of input) read.push(chunk as Buffer);
+          return read;
+        });
         try {
-          document = JSON.parse(Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, ''));
+          document = JSON.parse(
+            Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/^\uFEFF/, ''),
+          );
         } catch {
           throw notCategoryList('the file is not valid JSON');
         }
@@ -84,5 +115,12 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
+
+function uploadError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (status === 413) return payloadTooLarge('The upload is larger than the import limit');
+  return badRequest(`The upload could not be read: ${(error as Error).message ?? 'unknown error'}`);
+}
 
 export default importRoutes;

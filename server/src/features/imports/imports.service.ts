@@ -3,7 +3,12 @@ import type { Readable } from 'node:stream';
 import type { ImportReport } from '@tag-manager/contract';
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
-import { findSibling, insertCategory, renameCategory, type CategoryRow } from '../categories/categories.repository.js';
+import {
+  findSibling,
+  insertCategory,
+  renameCategory,
+  type CategoryRow,
+} from '../categories/categories.repository.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import { normalizeCategoryName } from '../categories/category-name.js';
 import { recordChange, type WriteContext } from '../changes/changes.repository.js';
@@ -53,12 +58,14 @@ export class ImportService {
       }
       await flush();
       report.unchanged = report.records - report.created - report.updated;
-      await recordChange(transaction, context, {
-        kind: 'import.products',
-        productIds: changedIds,
-        before: null,
-        after: summary(report),
-      });
+      if (changedIds.length > 0) {
+        await recordChange(transaction, context, {
+          kind: 'import.products',
+          productIds: changedIds,
+          before: null,
+          after: summary(report),
+        });
+      }
       return report;
     });
   }
@@ -116,12 +123,14 @@ export class ImportService {
         }
       }
       report.rejected.sort((a, b) => a.line - b.line);
-      await recordChange(transaction, context, {
-        kind: 'import.categories',
-        categoryIds: changedIds,
-        before: null,
-        after: summary(report),
-      });
+      if (changedIds.length > 0) {
+        await recordChange(transaction, context, {
+          kind: 'import.categories',
+          categoryIds: changedIds,
+          before: null,
+          after: summary(report),
+        });
+      }
       return report;
     });
   }

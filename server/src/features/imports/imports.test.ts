@@ -9,10 +9,19 @@ import {
   sharedDataPath,
   shopifyCsv,
 } from '../../../test/helpers/fixtures.js';
-import { createTestApp, invariantViolations, snapshot, type TestApp } from '../../../test/helpers/test-app.js';
+import {
+  createTestApp,
+  invariantViolations,
+  snapshot,
+  type TestApp,
+} from '../../../test/helpers/test-app.js';
 
 async function importCategories(test: TestApp, payload: unknown) {
-  return test.request({ method: 'POST', url: '/api/import/categories', payload: payload as object });
+  return test.request({
+    method: 'POST',
+    url: '/api/import/categories',
+    payload: payload as object,
+  });
 }
 
 async function levelCounts(test: TestApp) {
@@ -33,12 +42,27 @@ describe('import of the fixture files (same rules as the real sample data)', () 
     const response = await importCategories(test, document);
     expect(response.statusCode).toBe(200);
     const report = response.json().data;
-    expect(report).toMatchObject({ kind: 'categories', records: 16, created: 15, updated: 0, unchanged: 0 });
-    expect(report.rejected.map((rejection: { line: number }) => rejection.line)).toEqual([14, 15, 16]);
+    expect(report).toMatchObject({
+      kind: 'categories',
+      records: 16,
+      created: 15,
+      updated: 0,
+      unchanged: 0,
+    });
+    expect(report.rejected.map((rejection: { line: number }) => rejection.line)).toEqual([
+      14, 15, 16,
+    ]);
     expect(await levelCounts(test)).toEqual({ level_1: 4, level_2: 7, level_3: 4 });
 
-    const categories: { name: string; level: number; path: string }[] = (await test.request('/api/categories')).json().data;
-    expect(categories.filter((category) => category.name === 'Trade Tools').map((category) => category.path).sort()).toEqual([
+    const categories: { name: string; level: number; path: string }[] = (
+      await test.request('/api/categories')
+    ).json().data;
+    expect(
+      categories
+        .filter((category) => category.name === 'Trade Tools')
+        .map((category) => category.path)
+        .sort(),
+    ).toEqual([
       'Tiling Products > Trade Tools',
       'Trade Tools',
       'Waterproofing Products > Trade Tools',
@@ -56,13 +80,21 @@ describe('import of the fixture files (same rules as the real sample data)', () 
     const response = await importProductsCsv(test, csv);
     expect(response.statusCode).toBe(200);
     const report = response.json().data;
-    expect(report).toMatchObject({ kind: 'products', records: 7, created: 7, updated: 0, unchanged: 0 });
+    expect(report).toMatchObject({
+      kind: 'products',
+      records: 7,
+      created: 7,
+      updated: 0,
+      unchanged: 0,
+    });
     expect(report.rejected).toEqual([
       { line: 11, reason: 'Handle is empty' },
       { line: 12, reason: expect.stringContaining('Status "published"') },
     ]);
 
-    const ultraset = (await test.request(`/api/products/${encodeURIComponent('bostik-ultraset®-sf')}`)).json().data;
+    const ultraset = (
+      await test.request(`/api/products/${encodeURIComponent('bostik-ultraset®-sf')}`)
+    ).json().data;
     expect(ultraset).toMatchObject({
       product_id: 'bostik-ultraset®-sf',
       product_name: 'Bostik Ultraset® SF',
@@ -71,11 +103,20 @@ describe('import of the fixture files (same rules as the real sample data)', () 
       image_url: 'https://cdn.example.com/ultraset.png',
       status: 'active',
     });
-    const flange = (await test.request(`/api/products/${encodeURIComponent('megaflex™-puddle-flange')}`)).json().data;
-    expect(flange).toMatchObject({ product_name: 'Megaflex™ Puddle Flange', status: 'draft', sku: 'MPF-100' });
+    const flange = (
+      await test.request(`/api/products/${encodeURIComponent('megaflex™-puddle-flange')}`)
+    ).json().data;
+    expect(flange).toMatchObject({
+      product_name: 'Megaflex™ Puddle Flange',
+      status: 'draft',
+      sku: 'MPF-100',
+    });
     const ardex = (await test.request('/api/products/ardex-wpm-300')).json().data;
     expect(ardex).toMatchObject({ status: 'archived', tags: ['membrane', 'epoxy'] });
-    const names = await queryRows<{ product_name: string }>(test.db, sql`select product_name from products`);
+    const names = await queryRows<{ product_name: string }>(
+      test.db,
+      sql`select product_name from products`,
+    );
     expect(names.some((row) => row.product_name.toLowerCase() === 'nan')).toBe(false);
 
     const again = (await importProductsCsv(test, csv)).json().data;
@@ -101,7 +142,10 @@ describe('import of the fixture files (same rules as the real sample data)', () 
       method: 'POST',
       url: '/api/import/products',
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-      payload: body('p.csv', shopifyCsv([{ handle: 'multipart-product', title: 'Multipart Product' }])),
+      payload: body(
+        'p.csv',
+        shopifyCsv([{ handle: 'multipart-product', title: 'Multipart Product' }]),
+      ),
     });
     expect(products.statusCode).toBe(200);
     expect(products.json().data.created).toBe(1);
@@ -109,7 +153,12 @@ describe('import of the fixture files (same rules as the real sample data)', () 
       method: 'POST',
       url: '/api/import/categories',
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-      payload: body('c.json', JSON.stringify([{ category_name: 'Uploaded', category_level: 'Level 1 Category', connected_to: null }])),
+      payload: body(
+        'c.json',
+        JSON.stringify([
+          { category_name: 'Uploaded', category_level: 'Level 1 Category', connected_to: null },
+        ]),
+      ),
     });
     expect(categories.statusCode).toBe(200);
     expect(categories.json().data.created).toBe(1);
@@ -158,7 +207,9 @@ describe.skipIf(!hasSharedData)('import of the real sample data (../shared/data)
     const level2 = tradeTools.filter((category) => category.level === 2);
     expect(level2).toHaveLength(2);
     expect(new Set(level2.map((category) => category.parent_id)).size).toBe(2);
-    const vendors = categories.find((category) => category.name === 'Vendors' && category.level === 1)!;
+    const vendors = categories.find(
+      (category) => category.name === 'Vendors' && category.level === 1,
+    )!;
     expect(categories.filter((category) => category.parent_id === vendors.id)).toHaveLength(45);
     expect(categories.some((category) => category.name.toLowerCase() === 'null')).toBe(false);
 
@@ -179,14 +230,22 @@ describe.skipIf(!hasSharedData)('import of the real sample data (../shared/data)
     );
     expect(nan[0]!.n).toBe(0);
 
-    for (const handle of ['bostik-ultraset®-sf', 'silcor®-top-coat-75', 'megaflex™-puddle-flange']) {
+    for (const handle of [
+      'bostik-ultraset®-sf',
+      'silcor®-top-coat-75',
+      'megaflex™-puddle-flange',
+    ]) {
       const response = await test.request(`/api/products/${encodeURIComponent(handle)}`);
       expect(response.statusCode).toBe(200);
       expect(response.json().data.product_id).toBe(handle);
-      const categories = await test.request(`/api/products/${encodeURIComponent(handle)}/categories`);
+      const categories = await test.request(
+        `/api/products/${encodeURIComponent(handle)}/categories`,
+      );
       expect(categories.statusCode).toBe(200);
     }
-    const first = (await test.request('/api/products/rla-penapatch-structural-repair-mortar-hb80')).json().data;
+    const first = (
+      await test.request('/api/products/rla-penapatch-structural-repair-mortar-hb80')
+    ).json().data;
     expect(first.product_name).toBe('RLA Penapatch Structural Repair Mortar HB80');
 
     const again = (await importProductsCsv(test, csv)).json().data;

@@ -13,9 +13,15 @@ describe('readShopifyProducts', () => {
   it('rejects a row with the wrong number of fields and keeps the rest', async () => {
     const records = await read('Handle,Title,Vendor\na,Alpha,V\nb,Beta\nc,Gamma,V\n');
     expect(records).toEqual([
-      expect.objectContaining({ kind: 'product', draft: expect.objectContaining({ product_id: 'a' }) }),
+      expect.objectContaining({
+        kind: 'product',
+        draft: expect.objectContaining({ product_id: 'a' }),
+      }),
       { kind: 'rejected', rejection: { line: 3, reason: 'has 2 fields, expected 3' } },
-      expect.objectContaining({ kind: 'product', draft: expect.objectContaining({ product_id: 'c' }) }),
+      expect.objectContaining({
+        kind: 'product',
+        draft: expect.objectContaining({ product_id: 'c' }),
+      }),
     ]);
   });
 
@@ -30,10 +36,9 @@ describe('readShopifyProducts', () => {
 
   it('rejects over-long titles and handles with control characters', async () => {
     const records = await read(`Handle,Title\nok,${'x'.repeat(1001)}\n"bad\u0001handle",Fine\n`);
-    expect(records.map((record) => (record.kind === 'rejected' ? record.rejection.reason : 'product'))).toEqual([
-      'Title is longer than 1000 characters',
-      'Handle contains control characters',
-    ]);
+    expect(
+      records.map((record) => (record.kind === 'rejected' ? record.rejection.reason : 'product')),
+    ).toEqual(['Title is longer than 1000 characters', 'Handle contains control characters']);
   });
 
   it('reads "Tags" when "Current Tags" is absent, defaults the status to active', async () => {

@@ -4,8 +4,8 @@
  * the literal `nan` and must not overwrite anything (they may still supply the first SKU or
  * image when the first row has none).
  */
-import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { pipeline, type Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
 import { PRODUCT_STATUSES, type ImportRejection, type ProductStatus } from '@tag-manager/contract';
 import { AppError } from '../../errors.js';
 
@@ -20,7 +20,8 @@ export interface ProductDraft {
   tags: string[];
 }
 
-export type ShopifyRecord = { kind: 'product'; draft: ProductDraft } | { kind: 'rejected'; rejection: ImportRejection };
+export type ShopifyRecord =
+  { kind: 'product'; draft: ProductDraft } | { kind: 'rejected'; rejection: ImportRejection };
 
 const REQUIRED_COLUMNS = ['Handle', 'Title'] as const;
 const MAX_HANDLE_LENGTH = 255;
@@ -35,10 +36,15 @@ function cell(record: Record<string, string | undefined>, column: string): strin
 }
 
 export function notShopifyExport(reason: string): AppError {
-  return new AppError(422, 'VALIDATION_ERROR', `The file is not a Shopify product export: ${reason}`, {
-    field_errors: [{ field: 'file', message: reason }],
-    validation_errors: [{ field: 'file', message: reason }],
-  });
+  return new AppError(
+    422,
+    'VALIDATION_ERROR',
+    `The file is not a Shopify product export: ${reason}`,
+    {
+      field_errors: [{ field: 'file', message: reason }],
+      validation_errors: [{ field: 'file', message: reason }],
+    },
+  );
 }
 
 /**
@@ -47,24 +53,26 @@ export function notShopifyExport(reason: string): AppError {
  */
 export async function* readShopifyProducts(input: Readable): AsyncGenerator<ShopifyRecord> {
   let columnCount = 0;
-  const parser = input.pipe(
-    parse({
-      bom: true,
-      columns: (header: string[]) => {
-        const names = header.map((name) => name.trim());
-        const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column));
-        if (missing.length > 0) {
-          throw notShopifyExport(`missing the ${missing.join(' and ')} column${missing.length > 1 ? 's' : ''}`);
-        }
-        columnCount = names.length;
-        return names;
-      },
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    }),
-  );
-  input.on('error', (error) => parser.destroy(error));
+  const parser = parse({
+    bom: true,
+    columns: (header: string[]) => {
+      const names = header.map((name) => name.trim());
+      const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column));
+      if (missing.length > 0) {
+        throw notShopifyExport(
+          `missing the ${missing.join(' and ')} column${missing.length > 1 ? 's' : ''}`,
+        );
+      }
+      columnCount = names.length;
+      return names;
+    },
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+  });
+  // pipeline, not pipe: an input that already failed (an upload cut short before reading began)
+  // still fails the parser, instead of leaving it waiting for data that never comes.
+  pipeline(input, parser, () => {});
 
   let current: { draft: ProductDraft; line: number } | undefined;
   const seen = new Set<string>();
@@ -87,6 +95,11 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
       }
       if (fieldCount !== columnCount) {
         yield rejected(line, `has ${fieldCount} fields, expected ${columnCount}`);
+        continue;
+      }
+      if (Object.values(record).some((value) => value.includes('\u0000'))) {
+        // PostgreSQL text cannot hold U+0000; the row is refused, the file goes on.
+        yield rejected(line, 'contains a NUL character');
         continue;
       }
       if (current) {
@@ -126,21 +139,34 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
   } catch (error) {
     if (error instanceof AppError) throw error;
     const message = (error as Error).message ?? 'unreadable';
-    if ((error as { code?: string }).code?.startsWith('CSV_')) {
-      throw notShopifyExport(`the CSV cannot be read (${message.replace(/^Invalid /, 'invalid ')})`);
+    if (error instanceof CsvError) {
+      throw notShopifyExport(
+        `the CSV cannot be read (${message.replace(/^Invalid /, 'invalid ')})`,
+      );
     }
     throw error;
   }
+  if (columnCount === 0) throw notShopifyExport('the file is empty');
   if (current) yield { kind: 'product', draft: current.draft };
 }
 
-function draftProblem(handle: string, title: string | null, status: string | undefined): string | undefined {
-  if ([...handle].length > MAX_HANDLE_LENGTH) return `Handle is longer than ${MAX_HANDLE_LENGTH} characters`;
+function draftProblem(
+  handle: string,
+  title: string | null,
+  status: string | undefined,
+): string | undefined {
+  if ([...handle].length > MAX_HANDLE_LENGTH)
+    return `Handle is longer than ${MAX_HANDLE_LENGTH} characters`;
   if (CONTROL_CHARACTERS.test(handle)) return 'Handle contains control characters';
   if (!title) return `Title is empty on the first row of "${handle}"`;
-  if ([...title].length > MAX_TITLE_LENGTH) return `Title is longer than ${MAX_TITLE_LENGTH} characters`;
+  if ([...title].length > MAX_TITLE_LENGTH)
+    return `Title is longer than ${MAX_TITLE_LENGTH} characters`;
   const normalizedStatus = status?.trim().toLowerCase();
-  if (normalizedStatus && normalizedStatus !== 'nan' && !(PRODUCT_STATUSES as readonly string[]).includes(normalizedStatus)) {
+  if (
+    normalizedStatus &&
+    normalizedStatus !== 'nan' &&
+    !(PRODUCT_STATUSES as readonly string[]).includes(normalizedStatus)
+  ) {
     return `Status "${status}" is not one of ${PRODUCT_STATUSES.join(', ')}`;
   }
   return undefined;
@@ -148,7 +174,14 @@ function draftProblem(handle: string, title: string | null, status: string | und
 
 function splitTags(tags: string | null): string[] {
   if (!tags) return [];
-  return [...new Set(tags.split(',').map((tag) => tag.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      tags
+        .split(',')
+        .map((tag) => tag.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 const rejected = (line: number, reason: string): ShopifyRecord => ({

@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import type { ProductSort } from '@tag-manager/contract';
 import { invalidField } from '../../errors.js';
 
+/** timestamptz as PostgreSQL writes it in text, e.g. `2026-11-29 20:22:07.809123+00`. */
+const POSTGRES_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
 export interface CursorPosition {
   sort: ProductSort;
   value: string;
@@ -43,8 +46,21 @@ export function decodeCursor(cursor: string, sort: ProductSort, filters: string)
   ) {
     throw invalidField('cursor', 'is not a cursor this API issued');
   }
-  const [cursorSort, value, id, page, cursorFilters] = payload as [string, string, number, number, string];
-  if (cursorSort !== sort) throw invalidField('cursor', `was issued for sort "${cursorSort}", not "${sort}"`);
+  const [cursorSort, value, id, page, cursorFilters] = payload as [
+    string,
+    string,
+    number,
+    number,
+    string,
+  ];
+  if (id < 1 || id > 2_147_483_647 || page > 10_000_000) {
+    throw invalidField('cursor', 'is not a cursor this API issued');
+  }
+  if (cursorSort.endsWith('last_modified') && !POSTGRES_TIMESTAMP.test(value)) {
+    throw invalidField('cursor', 'is not a cursor this API issued');
+  }
+  if (cursorSort !== sort)
+    throw invalidField('cursor', `was issued for sort "${cursorSort}", not "${sort}"`);
   if (cursorFilters !== filters) {
     throw invalidField('cursor', 'was issued for different filters; start again without a cursor');
   }

@@ -93,7 +93,10 @@ export class ProductService {
     if (!row) throw notFound('product', handle);
     const categories = await this.categoriesWithPaths(row.id);
     return {
-      ...toProduct(row, categories.map(({ id, name, level }) => ({ id, name, level }))),
+      ...toProduct(
+        row,
+        categories.map(({ id, name, level }) => ({ id, name, level })),
+      ),
       categories,
       created_at: row.created_at,
     };
@@ -128,7 +131,10 @@ export class ProductService {
     }
     const refs = new Map<number, CategoryRef[]>();
     for (const [productId, ids] of idsByProduct) {
-      refs.set(productId, index.sortForDisplay(ids).map((id) => index.ref(id)));
+      refs.set(
+        productId,
+        index.sortForDisplay(ids).map((id) => index.ref(id)),
+      );
     }
     return refs;
   }
@@ -149,10 +155,10 @@ export function productFilters(query: Omit<ProductListQuery, 'limit' | 'offset'>
 function hasFilters(filters: ProductFilters): boolean {
   return Boolean(
     filters.hide_allocated ||
-      filters.search ||
-      filters.category_id !== undefined ||
-      filters.vendor !== undefined ||
-      filters.status !== undefined,
+    filters.search ||
+    filters.category_id !== undefined ||
+    filters.vendor !== undefined ||
+    filters.status !== undefined,
   );
 }
 

@@ -57,13 +57,20 @@ export async function isCatalogEmpty(db: Executor): Promise<boolean> {
   return !row?.used;
 }
 
-export async function seedCatalog(database: DatabaseHandle, options: SeedOptions): Promise<SeedResult> {
+export async function seedCatalog(
+  database: DatabaseHandle,
+  options: SeedOptions,
+): Promise<SeedResult> {
   const started = performance.now();
   const { db } = database;
   if (options.reset) {
-    await db.execute(sql`truncate product_categories, products, categories, change_sets restart identity`);
+    await db.execute(
+      sql`truncate product_categories, products, categories, change_sets restart identity`,
+    );
   } else if (!(await isCatalogEmpty(db))) {
-    throw new Error('The database already has products or categories; seed with --reset to replace them');
+    throw new Error(
+      'The database already has products or categories; seed with --reset to replace them',
+    );
   }
 
   const categories = syntheticCategories();
@@ -76,14 +83,20 @@ export async function seedCatalog(database: DatabaseHandle, options: SeedOptions
     update categories c set product_count = counted.n
       from (select category_id, count(*)::int as n from product_categories group by category_id) counted
      where c.id = counted.category_id`);
-  await db.execute(sql`select setval(pg_get_serial_sequence('products', 'id'), greatest(${options.products}, 1))`);
+  await db.execute(
+    sql`select setval(pg_get_serial_sequence('products', 'id'), greatest(${options.products}, 1))`,
+  );
   for (const table of ['products', 'product_categories', 'categories']) {
     await db.execute(sql.raw(`analyze ${table}`));
   }
-  await recordChange(db, { actor: 'seed', source: 'seed' }, {
-    kind: 'seed',
-    after: { products: options.products, categories: categories.length, assignments },
-  });
+  await recordChange(
+    db,
+    { actor: 'seed', source: 'seed' },
+    {
+      kind: 'seed',
+      after: { products: options.products, categories: categories.length, assignments },
+    },
+  );
   return {
     categories: categories.length,
     products: options.products,
@@ -106,11 +119,16 @@ async function insertCategories(db: Executor, categories: SyntheticCategory[]) {
             parent_level: category.parentId === null ? null : category.level - 1,
           })),
         )}::jsonb) as r(id int, name text, level smallint, parent_id int, parent_level smallint)`);
-    await transaction.execute(sql`select setval(pg_get_serial_sequence('categories', 'id'), ${categories.length})`);
+    await transaction.execute(
+      sql`select setval(pg_get_serial_sequence('categories', 'id'), ${categories.length})`,
+    );
   });
 }
 
-function assignmentRowsOf(product: SyntheticProduct, byId: Map<number, SyntheticCategory>): NewAssignment[] {
+function assignmentRowsOf(
+  product: SyntheticProduct,
+  byId: Map<number, SyntheticCategory>,
+): NewAssignment[] {
   return product.categoryIds.map((categoryId) => {
     const category = byId.get(categoryId)!;
     return {
@@ -157,7 +175,9 @@ async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], opti
         })(),
       ),
       stringify(),
-      client.query(copyFrom(`copy products (${PRODUCT_COLUMNS.join(', ')}) from stdin with (format csv)`)),
+      client.query(
+        copyFrom(`copy products (${PRODUCT_COLUMNS.join(', ')}) from stdin with (format csv)`),
+      ),
     );
     await pipeline(
       Readable.from(
@@ -220,7 +240,11 @@ async function withoutSecondaryStructures(client: pg.PoolClient): Promise<() => 
   };
 }
 
-async function insertProductBatches(db: Executor, categories: SyntheticCategory[], options: SeedOptions) {
+async function insertProductBatches(
+  db: Executor,
+  categories: SyntheticCategory[],
+  options: SeedOptions,
+) {
   const byId = new Map(categories.map((category) => [category.id, category]));
   const batchSize = options.batchSize ?? 5000;
   let assignments = 0;
@@ -240,7 +264,10 @@ async function insertProductBatches(db: Executor, categories: SyntheticCategory[
         select r.id, r.product_id, r.product_name, r.vendor, r.product_type, r.status, r.sku, r.image_url,
                array(select jsonb_array_elements_text(r.tags)), r.category_count
           from jsonb_to_recordset(${JSON.stringify(
-            products.map(({ categoryIds, ...product }) => ({ ...product, category_count: categoryIds.length })),
+            products.map(({ categoryIds, ...product }) => ({
+              ...product,
+              category_count: categoryIds.length,
+            })),
           )}::jsonb)
                as r(id int, product_id text, product_name text, vendor text, product_type text,
                     status text, sku text, image_url text, tags jsonb, category_count int)`);

@@ -24,17 +24,33 @@ export function randomGenerator(seed: number) {
 
 const TREE: Record<string, Record<string, string[]>> = {
   'Adhesives & Sealants': {
-    'Construction Adhesives': ['Polyurethane Adhesives', 'MS Polymer Adhesives', 'Epoxy Adhesives', 'Solvent Adhesives'],
-    Sealants: ['Silicone Sealants', 'Polyurethane Sealants', 'Hybrid Sealants', 'Acrylic Sealants', 'Fire Rated Sealants'],
+    'Construction Adhesives': [
+      'Polyurethane Adhesives',
+      'MS Polymer Adhesives',
+      'Epoxy Adhesives',
+      'Solvent Adhesives',
+    ],
+    Sealants: [
+      'Silicone Sealants',
+      'Polyurethane Sealants',
+      'Hybrid Sealants',
+      'Acrylic Sealants',
+      'Fire Rated Sealants',
+    ],
     'Tile Adhesives': ['Cement Based', 'Ready Mixed', 'Two Part', 'Rapid Set'],
     'Glazing Compounds': ['Structural Glazing', 'Weatherseal'],
   },
   'Waterproofing Products': {
-    'Liquid Membranes': ['Polyurethane Membranes', 'Acrylic Membranes', 'Cementitious Membranes', 'Bituminous Membranes'],
+    'Liquid Membranes': [
+      'Polyurethane Membranes',
+      'Acrylic Membranes',
+      'Cementitious Membranes',
+      'Bituminous Membranes',
+    ],
     'Sheet Membranes': ['Torch On', 'Self Adhered', 'PVC Sheet', 'EPDM Sheet'],
     'Waterproofing Primers': ['Solvent Primers', 'Water Based Primers'],
     'Drainage & Protection': ['Drainage Cells', 'Protection Boards', 'Geotextiles'],
-    'Reinforcement': ['Bond Breakers', 'Reinforcing Fabric', 'Corner Tapes'],
+    Reinforcement: ['Bond Breakers', 'Reinforcing Fabric', 'Corner Tapes'],
   },
   'Tiling Products': {
     Grouts: ['Cement Grouts', 'Epoxy Grouts', 'Urethane Grouts'],
@@ -87,28 +103,92 @@ const TREE: Record<string, Record<string, string[]>> = {
     'Thermal Insulation': ['Bulk Insulation', 'Reflective Foil'],
     'Acoustic Insulation': ['Acoustic Batts', 'Acoustic Membranes'],
   },
-  Fixings: { Anchors: ['Chemical Anchors', 'Mechanical Anchors'], Screws: ['Decking Screws', 'Roofing Screws'] },
+  Fixings: {
+    Anchors: ['Chemical Anchors', 'Mechanical Anchors'],
+    Screws: ['Decking Screws', 'Roofing Screws'],
+  },
   Vendors: {},
 };
 
 const VENDORS = [
-  'Ardex', 'Bostik', 'Sika', 'Mapei', 'Davco', 'RLA', 'Wet Seal', 'Tremco', 'Soudal', 'Dunlop',
-  'Gripset', 'Parchem', 'Fosroc', 'Selleys', 'Megaflex', 'Silcor', 'Duram', 'Crommelin', 'Nuvo',
-  'Flowcrete', 'Bayset', 'Laticrete', 'Weber', 'Schluter', 'Vitrex', 'Stormtech', 'Buzon',
-  'Kingspan', 'Ramset', 'Hilti',
+  'Ardex',
+  'Bostik',
+  'Sika',
+  'Mapei',
+  'Davco',
+  'RLA',
+  'Wet Seal',
+  'Tremco',
+  'Soudal',
+  'Dunlop',
+  'Gripset',
+  'Parchem',
+  'Fosroc',
+  'Selleys',
+  'Megaflex',
+  'Silcor',
+  'Duram',
+  'Crommelin',
+  'Nuvo',
+  'Flowcrete',
+  'Bayset',
+  'Laticrete',
+  'Weber',
+  'Schluter',
+  'Vitrex',
+  'Stormtech',
+  'Buzon',
+  'Kingspan',
+  'Ramset',
+  'Hilti',
 ];
 
 const ADJECTIVES = [
-  'Flexible', 'Rapid', 'Heavy Duty', 'Premium', 'Ultra', 'Pro', 'High Build', 'Fast Cure',
-  'Low Odour', 'Fibre Reinforced', 'UV Stable', 'Trafficable', 'Elastic', 'Structural', 'Marine Grade',
+  'Flexible',
+  'Rapid',
+  'Heavy Duty',
+  'Premium',
+  'Ultra',
+  'Pro',
+  'High Build',
+  'Fast Cure',
+  'Low Odour',
+  'Fibre Reinforced',
+  'UV Stable',
+  'Trafficable',
+  'Elastic',
+  'Structural',
+  'Marine Grade',
 ];
 const NOUNS = [
-  'Membrane', 'Sealant', 'Adhesive', 'Primer', 'Grout', 'Mortar', 'Coating', 'Tape', 'Trim',
-  'Backing Rod', 'Floor Waste', 'Pedestal', 'Cleaner', 'Foam', 'Render', 'Levelling Compound',
+  'Membrane',
+  'Sealant',
+  'Adhesive',
+  'Primer',
+  'Grout',
+  'Mortar',
+  'Coating',
+  'Tape',
+  'Trim',
+  'Backing Rod',
+  'Floor Waste',
+  'Pedestal',
+  'Cleaner',
+  'Foam',
+  'Render',
+  'Levelling Compound',
 ];
 const SIZES = ['300ml', '600ml', '1L', '4L', '10L', '15L', '20kg', '25m', '50m', '2.4m', 'Kit'];
 const COLOURS = ['Grey', 'White', 'Black', 'Clear', 'Charcoal', 'Sandstone', 'Terracotta', ''];
-const TYPES = ['Sealant', 'Membrane', 'Adhesive', 'Concrete Repair', 'Tile Accessory', 'Tool', 'Coating'];
+const TYPES = [
+  'Sealant',
+  'Membrane',
+  'Adhesive',
+  'Concrete Repair',
+  'Tile Accessory',
+  'Tool',
+  'Coating',
+];
 
 export interface SyntheticCategory {
   id: number;
@@ -164,13 +244,25 @@ export interface SyntheticProduct {
  * Product `index` (0-based) of a catalog: the same index always gives the same product, so a
  * catalog can be produced in any batch size without holding it in memory.
  */
-export function syntheticProduct(index: number, categories: readonly SyntheticCategory[]): SyntheticProduct {
+export function syntheticProduct(
+  index: number,
+  categories: readonly SyntheticCategory[],
+): SyntheticProduct {
   const random = randomGenerator(index * 7919 + 17);
   const vendor = random.pick(VENDORS);
-  const name = [vendor, random.pick(ADJECTIVES), random.pick(NOUNS), random.pick(COLOURS), random.pick(SIZES)]
+  const name = [
+    vendor,
+    random.pick(ADJECTIVES),
+    random.pick(NOUNS),
+    random.pick(COLOURS),
+    random.pick(SIZES),
+  ]
     .filter(Boolean)
     .join(' ');
-  const handle = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${index + 1}`;
+  const handle = `${name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')}-${index + 1}`;
   const roll = random.next();
   const status = roll < 0.85 ? 'active' : roll < 0.95 ? 'draft' : 'archived';
 

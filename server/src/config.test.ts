@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+/** The ConfigError thrown by `loadConfig(env)`, or a failure when it does not throw one. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an empty environment (embedded PGlite)', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      logLevel: 'info',
+      database: { driver: 'pglite', dataDir: './data' },
+      seedProductsOnEmpty: 3000,
+      bodyLimitBytes: 1_048_576,
+      importMaxBytes: 104_857_600,
+      bulkMaxProducts: 10_000,
+    });
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('treats empty and blank variables as unset', () => {
+    const config = loadConfig({
+      PORT: '',
+      HOST: '   ',
+      LOG_LEVEL: '',
+      DATABASE_URL: ' ',
+      DATA_DIR: '',
+    });
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.logLevel).toBe('info');
+    expect(config.database).toEqual({ driver: 'pglite', dataDir: './data' });
+  });
+
+  it('reads every variable it knows, trimmed', () => {
+    const config = loadConfig({
+      HOST: ' 0.0.0.0 ',
+      PORT: '8080',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: '/var/lib/tag-manager',
+      SEED_PRODUCTS_ON_EMPTY: '0',
+      BODY_LIMIT_BYTES: '2048',
+      IMPORT_MAX_BYTES: '4096',
+      BULK_MAX_PRODUCTS: '5',
+    });
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      logLevel: 'warn',
+      database: { driver: 'pglite', dataDir: '/var/lib/tag-manager' },
+      seedProductsOnEmpty: 0,
+      bodyLimitBytes: 2048,
+      importMaxBytes: 4096,
+      bulkMaxProducts: 5,
+    });
+  });
+
+  it.each(['postgres://user:secret@db.internal:5432/tags', 'postgresql://localhost/tags'])(
+    'DATABASE_URL=%s selects PostgreSQL with the pool defaults',
+    (url) => {
+      const config = loadConfig({ DATABASE_URL: url });
+      expect(config.database).toEqual({
+        driver: 'postgres',
+        url,
+        poolSize: 10,
+        connectionTimeoutMs: 30_000,
+        idleTimeoutMs: 30_000,
+        maxLifetimeSeconds: 3600,
+        statementTimeoutMs: 30_000,
+      });
+    },
+  );
+
+  it('reads the pool settings next to DATABASE_URL', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://localhost/tags',
+      DB_POOL_SIZE: '25',
+      DB_CONNECTION_TIMEOUT_MS: '5000',
+      DB_IDLE_TIMEOUT_MS: '0',
+      DB_MAX_LIFETIME_SECONDS: '600',
+      DB_STATEMENT_TIMEOUT_MS: '15000',
+    });
+    expect(config.database).toEqual({
+      driver: 'postgres',
+      url: 'postgres://localhost/tags',
+      poolSize: 25,
+      connectionTimeoutMs: 5000,
+      idleTimeoutMs: 0,
+      maxLifetimeSeconds: 600,
+      statementTimeoutMs: 15_000,
+    });
+  });
+
+  it('ignores the pool settings without DATABASE_URL (DATA_DIR is used)', () => {
+    const config = loadConfig({ DB_POOL_SIZE: '25', DATA_DIR: './other' });
+    expect(config.database).toEqual({ driver: 'pglite', dataDir: './other' });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['LOG_LEVEL', 'verbose'],
+    ['SEED_PRODUCTS_ON_EMPTY', '-5'],
+    ['BODY_LIMIT_BYTES', '1023'],
+    ['BODY_LIMIT_BYTES', '1mb'],
+    ['IMPORT_MAX_BYTES', '0'],
+    ['BULK_MAX_PRODUCTS', '0'],
+    ['BULK_MAX_PRODUCTS', '1e9'],
+    ['DATABASE_URL', 'mysql://localhost/tags'],
+    ['DATABASE_URL', 'localhost:5432'],
+  ])('%s=%s is refused with a ConfigError naming it', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]!.startsWith(`${name} `)).toBe(true);
+    expect(error.message).toContain(name);
+  });
+
+  it.each([
+    ['DB_POOL_SIZE', '0'],
+    ['DB_POOL_SIZE', 'ten'],
+    ['DB_CONNECTION_TIMEOUT_MS', '50'],
+    ['DB_IDLE_TIMEOUT_MS', '-1'],
+    ['DB_MAX_LIFETIME_SECONDS', '1.5'],
+    ['DB_STATEMENT_TIMEOUT_MS', 'forever'],
+  ])('%s=%s is refused when PostgreSQL is configured', (name, value) => {
+    const error = configError({ DATABASE_URL: 'postgres://localhost/tags', [name]: value });
+    expect(error.problems).toHaveLength(1);
+    expect(error.message).toContain(name);
+  });
+
+  it('names the value it refused', () => {
+    const error = configError({ PORT: 'eighty' });
+    expect(error.message).toContain('"eighty"');
+  });
+
+  it('lists every bad variable at once, one per line', () => {
+    const bad = {
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      BODY_LIMIT_BYTES: '10',
+      IMPORT_MAX_BYTES: 'lots',
+      BULK_MAX_PRODUCTS: '-1',
+      SEED_PRODUCTS_ON_EMPTY: 'many',
+      DATABASE_URL: 'postgres://localhost/tags',
+      DB_POOL_SIZE: '0',
+      DB_CONNECTION_TIMEOUT_MS: 'soon',
+    };
+    const error = configError(bad);
+    expect(error.problems).toHaveLength(Object.keys(bad).length - 1);
+    for (const name of Object.keys(bad).filter((key) => key !== 'DATABASE_URL')) {
+      expect(error.message).toContain(name);
+      expect(error.problems.filter((problem) => problem.startsWith(`${name} `))).toHaveLength(1);
+    }
+    expect(error.message.split('\n')).toHaveLength(error.problems.length + 1);
+    expect(error.message.startsWith('Invalid configuration:')).toBe(true);
+  });
+
+  it('does not read process.env when given an environment', () => {
+    const previous = process.env.PORT;
+    process.env.PORT = 'not-a-port';
+    try {
+      expect(loadConfig({}).port).toBe(3000);
+    } finally {
+      if (previous === undefined) delete process.env.PORT;
+      else process.env.PORT = previous;
+    }
+  });
+});
