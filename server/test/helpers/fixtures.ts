@@ -10,11 +10,8 @@ export const fixturePath = (name: string) =>
 export const sharedDataPath = (name: string) =>
   fileURLToPath(new URL(`../../../../shared/data/${name}`, import.meta.url));
 export const hasSharedData = existsSync(sharedDataPath('shopify-products.csv'));
-if (!hasSharedData) {
-  console.warn(
-    'Skipping the tests on ../shared/data (the real sample files are not next to this clone); the fixtures in server/test/fixtures cover the same rules.',
-  );
-}
+export const SHARED_DATA_SKIP_MESSAGE =
+  'Skipping the tests on ../shared/data (the real sample files are not next to this clone); the fixtures in server/test/fixtures cover the same rules.';
 
 export async function createCategory(
   test: TestApp,

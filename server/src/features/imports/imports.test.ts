@@ -6,6 +6,7 @@ import {
   fixturePath,
   hasSharedData,
   importProductsCsv,
+  SHARED_DATA_SKIP_MESSAGE,
   sharedDataPath,
   shopifyCsv,
 } from '../../../test/helpers/fixtures.js';
@@ -183,6 +184,8 @@ describe('import of the fixture files (same rules as the real sample data)', () 
     expect(await invariantViolations(test.db)).toEqual([]);
   });
 });
+
+if (!hasSharedData) console.warn(SHARED_DATA_SKIP_MESSAGE);
 
 describe.skipIf(!hasSharedData)('import of the real sample data (../shared/data)', () => {
   let test: TestApp;
