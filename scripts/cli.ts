@@ -1,21 +1,12 @@
 /** Shared start-up for the command-line scripts: validated config, migrated database. */
-import { ConfigError, loadConfig, type Config } from '../server/src/config.js';
+import { loadConfigOrExit, type Config } from '../server/src/config.js';
 import { openDatabase, type DatabaseHandle } from '../server/src/db/client.js';
 
 export async function openCliDatabase(): Promise<{
   config: Readonly<Config>;
   database: DatabaseHandle;
 }> {
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   // Scripts are batch jobs: the API's statement timeout would cut a large import or seed short.
   const database = await openDatabase(
     config.database.driver === 'postgres'

@@ -1,23 +1,13 @@
 /** Process entry: config → database (migrated, seeded when new) → app → listen → graceful shutdown. */
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { openDatabase } from './db/client.js';
 import { isCatalogEmpty, seedCatalog } from './features/seed/seeder.js';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main() {
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-
+  const config = loadConfigOrExit();
   const database = await openDatabase(config.database);
   await database.migrate();
   if (

@@ -4,7 +4,7 @@
  * Unknown ids in bulk requests are per-item errors (200) that change nothing either.
  */
 import type { ErrorCode } from '@tag-manager/contract';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCategory,
@@ -13,9 +13,9 @@ import {
   importProductsCsv,
   shopifyCsv,
 } from '../helpers/fixtures.js';
+import { expectErrorEnvelope } from '../helpers/envelope.js';
 import { createTestApp, invariantViolations, snapshot, type TestApp } from '../helpers/test-app.js';
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const SQL = "'; drop table products; --";
 const TEN_KB = 'x'.repeat(10 * 1024);
 const MAX_INT = 2_147_483_647;
@@ -29,50 +29,6 @@ interface BadCase {
   code: ErrorCode;
   /** A field that `details.field_errors` must name (422 only). */
   field?: string;
-}
-
-/** Asserts the error envelope, with the header and body request ids agreeing. */
-function expectErrorEnvelope(
-  response: LightMyRequestResponse,
-  status: number,
-  code: ErrorCode,
-  field?: string,
-) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/json/);
-  const body = response.json();
-  expect(Object.keys(body).sort()).toEqual([
-    'code',
-    'details',
-    'error',
-    'request_id',
-    'success',
-    'timestamp',
-  ]);
-  expect(body.success).toBe(false);
-  expect(body.code).toBe(code);
-  expect(typeof body.error).toBe('string');
-  expect(body.error.length).toBeGreaterThan(0);
-  expect(body.details).toBeTypeOf('object');
-  expect(body.details).not.toBeNull();
-  expect(Array.isArray(body.details)).toBe(false);
-  expect(body.timestamp).toMatch(ISO_UTC);
-  expect(typeof body.request_id).toBe('string');
-  expect(body.request_id).toBe(response.headers['x-request-id']);
-  if (code === 'VALIDATION_ERROR') {
-    expect(Array.isArray(body.details.field_errors)).toBe(true);
-    expect(body.details.validation_errors).toEqual(body.details.field_errors);
-  }
-  if (field !== undefined) {
-    expect(body.details.field_errors).toEqual(
-      expect.arrayContaining([expect.objectContaining({ field })]),
-    );
-  }
-  if (code === 'NOT_FOUND') {
-    expect(body.details).toEqual(expect.objectContaining({ resource: expect.any(String) }));
-    expect(body.details).toHaveProperty('identifier');
-  }
-  return body;
 }
 
 /** Sends a request that must be refused, and proves that nothing stored changed. */

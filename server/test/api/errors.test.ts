@@ -2,12 +2,11 @@
  * The HTTP surface around the features: the error envelope for unknown routes, wrong methods
  * and unreadable requests; request ids; health checks; the OpenAPI document and Swagger UI.
  */
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectErrorEnvelope } from '../helpers/envelope.js';
 import { createTestApp, invariantViolations, snapshot, type TestApp } from '../helpers/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 let test: TestApp;
 beforeAll(async () => {
@@ -19,28 +18,6 @@ afterAll(async () => {
     await test.close();
   }
 });
-
-function expectErrorEnvelope(response: LightMyRequestResponse, status: number, code: string) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/json/);
-  const body = response.json();
-  expect(Object.keys(body).sort()).toEqual([
-    'code',
-    'details',
-    'error',
-    'request_id',
-    'success',
-    'timestamp',
-  ]);
-  expect(body.success).toBe(false);
-  expect(body.code).toBe(code);
-  expect(typeof body.error).toBe('string');
-  expect(body.error.length).toBeGreaterThan(0);
-  expect(body.details).toBeTypeOf('object');
-  expect(body.timestamp).toMatch(ISO_UTC);
-  expect(body.request_id).toBe(response.headers['x-request-id']);
-  return body;
-}
 
 describe('unknown routes', () => {
   it.each([
