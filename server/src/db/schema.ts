@@ -179,3 +179,21 @@ export const changeSets = pgTable(
     index('change_sets_created_at_idx').on(table.createdAt),
   ],
 );
+
+/**
+ * Catalog-wide counts kept by triggers on products, so that totals, the categorised share and
+ * the status breakdown never count a million rows. Spread over 16 shards that writers pick at
+ * random, so concurrent writes do not queue on one row; readers add the shards up.
+ */
+export const catalogCounters = pgTable(
+  'catalog_counters',
+  {
+    shard: smallint('shard').primaryKey(),
+    products: bigint('products', { mode: 'number' }).notNull().default(0),
+    categorized: bigint('categorized', { mode: 'number' }).notNull().default(0),
+    active: bigint('active', { mode: 'number' }).notNull().default(0),
+    draft: bigint('draft', { mode: 'number' }).notNull().default(0),
+    archived: bigint('archived', { mode: 'number' }).notNull().default(0),
+  },
+  (table) => [check('catalog_counters_shard_range', sql`${table.shard} between 0 and 15`)],
+);

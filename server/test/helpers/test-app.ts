@@ -101,6 +101,15 @@ export async function invariantViolations(db: Executor): Promise<string[]> {
         where p.category_count <> (select count(*) from product_categories pc where pc.product_id = p.id)`,
     'wrong categories.product_count': sql`select count(*)::int as n from categories c
         where c.product_count <> (select count(*) from product_categories pc where pc.category_id = c.id)`,
+    'catalog counters differ from the products': sql`select count(*)::int as n from
+        (select sum(products) as products, sum(categorized) as categorized, sum(active) as active,
+                sum(draft) as draft, sum(archived) as archived from catalog_counters) kept,
+        (select count(*) as products, count(*) filter (where category_count > 0) as categorized,
+                count(*) filter (where status = 'active') as active,
+                count(*) filter (where status = 'draft') as draft,
+                count(*) filter (where status = 'archived') as archived from products) actual
+        where (kept.products, kept.categorized, kept.active, kept.draft, kept.archived)
+              is distinct from (actual.products, actual.categorized, actual.active, actual.draft, actual.archived)`,
     'duplicate sibling names': sql`select count(*)::int as n from (
         select parent_id, normalized_name from categories group by 1, 2 having count(*) > 1) d`,
   };

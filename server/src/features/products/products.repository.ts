@@ -100,12 +100,65 @@ export function listProducts(
   );
 }
 
+export interface CatalogCounts {
+  products: number;
+  categorized: number;
+  active: number;
+  draft: number;
+  archived: number;
+}
+
+/** Catalog-wide counts from the trigger-kept counters: no scan of products. */
+export async function catalogCounts(executor: Executor): Promise<CatalogCounts> {
+  const row = await queryOne<CatalogCounts>(
+    executor,
+    sql`select coalesce(sum(products), 0)::int as products,
+               coalesce(sum(categorized), 0)::int as categorized,
+               coalesce(sum(active), 0)::int as active,
+               coalesce(sum(draft), 0)::int as draft,
+               coalesce(sum(archived), 0)::int as archived
+          from catalog_counters`,
+  );
+  return row!;
+}
+
+/**
+ * How many products match. The common single filters are answered from counters (the catalog's
+ * and each category's own product_count); combinations are counted.
+ */
 export async function countProducts(executor: Executor, filters?: ProductFilters): Promise<number> {
+  const only = filters ? activeFilters(filters) : [];
+  if (
+    only.length === 0 ||
+    (only.length === 1 && (only[0] === 'hide_allocated' || only[0] === 'status'))
+  ) {
+    const counts = await catalogCounts(executor);
+    if (only[0] === 'hide_allocated') return counts.products - counts.categorized;
+    if (only[0] === 'status') return counts[filters!.status!];
+    return counts.products;
+  }
+  if (only.length === 1 && only[0] === 'category_id' && filters!.include_descendants !== false) {
+    const row = await queryOne<{ total: number }>(
+      executor,
+      sql`select product_count as total from categories where id = ${filters!.category_id}`,
+    );
+    return row?.total ?? 0;
+  }
   const row = await queryOne<{ total: number }>(
     executor,
-    sql`select count(*)::int as total from products p where ${filters ? filterCondition(filters) : sql`true`}`,
+    sql`select count(*)::int as total from products p where ${filterCondition(filters!)}`,
   );
   return row?.total ?? 0;
+}
+
+function activeFilters(filters: ProductFilters) {
+  const active: ('hide_allocated' | 'search' | 'category_id' | 'vendor' | 'status')[] = [];
+  if (filters.hide_allocated) active.push('hide_allocated');
+  if (filters.search) active.push('search');
+  if (filters.category_id !== undefined) active.push('category_id');
+  if (filters.vendor !== undefined) active.push('vendor');
+  if (filters.status !== undefined) active.push('status');
+  return active;
 }
 
 export function findProduct(executor: Executor, handle: string): Promise<ProductRow | undefined> {
