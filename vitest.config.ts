@@ -1,8 +1,10 @@
+import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: everything against real PostgreSQL (each test file in its own database cloned
- * from a migrated template), and the API suite once more on embedded PGlite.
+ * Three projects: everything against real PostgreSQL (each test file in its own database cloned
+ * from a migrated template), the API suite once more on embedded PGlite, and the web app's
+ * component tests in happy-dom. (The browser end-to-end suite has its own config: e2e/.)
  */
 export default defineConfig({
   test: {
@@ -32,6 +34,15 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           pool: 'forks',
+        },
+      },
+      {
+        plugins: [react()],
+        test: {
+          name: 'web',
+          include: ['web/src/**/*.test.{ts,tsx}'],
+          environment: 'happy-dom',
+          setupFiles: ['web/src/test/setup.ts'],
         },
       },
     ],

@@ -1,0 +1,96 @@
+/** The shell: header with the views, the current view, the `?` help dialog. */
+import { useEffect, useState } from 'react';
+import { HelpDialog } from './components/HelpDialog';
+import { ProductsWorkspace } from './features/products/ProductsWorkspace';
+import { StatsView } from './features/stats/StatsView';
+import { TransferView } from './features/transfer/TransferView';
+import { isTypingTarget } from './lib/shortcuts';
+import { DEFAULT_STATE, formatLocation, useUrlState, type View } from './lib/url-state';
+
+const VIEWS: { view: View; label: string }[] = [
+  { view: 'products', label: 'Products' },
+  { view: 'statistics', label: 'Statistics' },
+  { view: 'transfer', label: 'Import & export' },
+];
+
+export function App() {
+  const [state, update] = useUrlState();
+  const [helpOpen, setHelpOpen] = useState(false);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === '?' && !isTypingTarget(event.target)) {
+        event.preventDefault();
+        setHelpOpen(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  useEffect(() => {
+    const label = VIEWS.find((entry) => entry.view === state.view)?.label ?? 'Products';
+    document.title = `${label} · Tag Manager`;
+  }, [state.view]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <span className="brand">
+          <svg viewBox="0 0 32 32" width="22" height="22" aria-hidden="true">
+            <rect width="32" height="32" rx="7" fill="currentColor" />
+            <path d="M9 9h9l6 6-9 9-6-6z" fill="#fff" />
+          </svg>
+          Tag Manager
+        </span>
+        <nav aria-label="Views">
+          <ul className="nav">
+            {VIEWS.map((entry) => (
+              <li key={entry.view}>
+                <a
+                  href={formatLocation({ ...state, view: entry.view })}
+                  aria-current={state.view === entry.view ? 'page' : undefined}
+                  onClick={(event) => {
+                    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0)
+                      return;
+                    event.preventDefault();
+                    update({ view: entry.view });
+                  }}
+                >
+                  {entry.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="header-spacer" />
+        <a className="header-link" href="/docs">
+          API docs
+        </a>
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => setHelpOpen(true)}
+          aria-keyshortcuts="?"
+        >
+          Shortcuts <kbd>?</kbd>
+        </button>
+      </header>
+      <main id="main" className="app-main">
+        {state.view === 'products' && <ProductsWorkspace state={state} update={update} />}
+        {state.view === 'statistics' && (
+          <StatsView
+            onShowCategory={(categoryId) =>
+              update({ ...DEFAULT_STATE, view: 'products', categoryId })
+            }
+          />
+        )}
+        {state.view === 'transfer' && <TransferView state={state} />}
+      </main>
+      {helpOpen && <HelpDialog onClose={() => setHelpOpen(false)} />}
+    </div>
+  );
+}

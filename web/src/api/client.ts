@@ -1,0 +1,234 @@
+/**
+ * The one typed client of the Tag Manager API. Every request and response type comes from the
+ * shared contract (`contract/src`), so the web app and the server cannot drift apart silently.
+ * Every failure — an error envelope, a non-JSON answer or no answer at all — becomes an ApiError.
+ */
+import type {
+  AssignResponse,
+  BulkAssignResponse,
+  BulkRemoveResponse,
+  CategoryResponse,
+  CategoryTreeResponse,
+  CreateCategoryBody,
+  ErrorCode,
+  ErrorEnvelope,
+  FieldError,
+  ImportReportResponse,
+  ProductFilterQuery,
+  ProductListQuery,
+  ProductListResponse,
+  ProductResponse,
+  RemoveResponse,
+  StatsResponse,
+} from '@tag-manager/contract';
+import type { Static } from 'typebox';
+
+export type ProductListEnvelope = Static<typeof ProductListResponse>;
+export type ProductEnvelope = Static<typeof ProductResponse>;
+export type AssignEnvelope = Static<typeof AssignResponse>;
+export type RemoveEnvelope = Static<typeof RemoveResponse>;
+export type BulkAssignEnvelope = Static<typeof BulkAssignResponse>;
+export type BulkRemoveEnvelope = Static<typeof BulkRemoveResponse>;
+export type CategoryEnvelope = Static<typeof CategoryResponse>;
+export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
+export type StatsEnvelope = Static<typeof StatsResponse>;
+export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
+
+/** The product list's query: everything optional, the server applies its defaults. */
+export type ProductListParams = Partial<ProductListQuery>;
+export type ProductFilterParams = Partial<ProductFilterQuery>;
+
+/** Codes the server sends, plus the two the client adds when there is no usable answer. */
+export type ApiErrorCode = ErrorCode | 'NETWORK_ERROR' | 'BAD_RESPONSE';
+
+/** One error type for every failed request, carrying the server's error envelope. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ApiErrorCode;
+  readonly details: Record<string, unknown>;
+  readonly requestId: string | null;
+
+  constructor(options: {
+    message: string;
+    status: number;
+    code: ApiErrorCode;
+    details?: Record<string, unknown>;
+    requestId?: string | null;
+  }) {
+    super(options.message);
+    this.name = 'ApiError';
+    this.status = options.status;
+    this.code = options.code;
+    this.details = options.details ?? {};
+    this.requestId = options.requestId ?? null;
+  }
+
+  static fromEnvelope(status: number, envelope: ErrorEnvelope): ApiError {
+    return new ApiError({
+      message: envelope.error,
+      status,
+      code: envelope.code,
+      details: envelope.details,
+      requestId: envelope.request_id,
+    });
+  }
+
+  /**
+   * The errors that belong to one input: `details.field_errors` of a 422, and a conflict that
+   * names its field (a duplicate sibling name is a 409 with `details.field = "name"`).
+   */
+  get fieldErrors(): FieldError[] {
+    const listed = this.details.field_errors;
+    if (Array.isArray(listed)) {
+      return listed.filter(
+        (entry): entry is FieldError =>
+          typeof entry === 'object' &&
+          entry !== null &&
+          typeof (entry as FieldError).field === 'string' &&
+          typeof (entry as FieldError).message === 'string',
+      );
+    }
+    if (typeof this.details.field === 'string') {
+      return [{ field: this.details.field, message: this.message }];
+    }
+    return [];
+  }
+}
+
+function isErrorEnvelope(value: unknown): value is ErrorEnvelope {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { success?: unknown }).success === false &&
+    typeof (value as { error?: unknown }).error === 'string' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}
+
+type QueryValue = string | number | boolean | null | undefined;
+
+/** `?a=1&b=x` from an object; undefined, null and empty strings are left out. */
+export function toQueryString(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+interface RequestOptions {
+  query?: Record<string, QueryValue>;
+  json?: unknown;
+  body?: BodyInit;
+  signal?: AbortSignal;
+}
+
+export type Fetch = typeof fetch;
+
+export function createApiClient(baseUrl = '', fetchImpl: Fetch = (...args) => fetch(...args)) {
+  async function request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    let body = options.body;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    }
+    let response: Response;
+    try {
+      response = await fetchImpl(`${baseUrl}${path}${toQueryString(options.query)}`, {
+        method,
+        headers,
+        body,
+        signal: options.signal,
+      });
+    } catch (error) {
+      if ((error as { name?: string }).name === 'AbortError') throw error;
+      throw new ApiError({
+        message: 'The server could not be reached. Check the connection and try again.',
+        status: 0,
+        code: 'NETWORK_ERROR',
+      });
+    }
+    const requestId = response.headers.get('x-request-id');
+    if (response.status === 204) return undefined as T;
+    let payload: unknown;
+    try {
+      payload = await response.json();
+    } catch {
+      payload = undefined;
+    }
+    if (!response.ok) {
+      if (isErrorEnvelope(payload)) throw ApiError.fromEnvelope(response.status, payload);
+      throw new ApiError({
+        message: `The server answered ${response.status} ${response.statusText}`.trim(),
+        status: response.status,
+        code: 'BAD_RESPONSE',
+        requestId,
+      });
+    }
+    if (payload === undefined) {
+      throw new ApiError({
+        message: 'The server sent an answer that is not JSON',
+        status: response.status,
+        code: 'BAD_RESPONSE',
+        requestId,
+      });
+    }
+    return payload as T;
+  }
+
+  const productPath = (productId: string) => `/api/products/${encodeURIComponent(productId)}`;
+
+  return {
+    listProducts: (query: ProductListParams, signal?: AbortSignal) =>
+      request<ProductListEnvelope>('GET', '/api/products', { query, signal }),
+    getProduct: (productId: string, signal?: AbortSignal) =>
+      request<ProductEnvelope>('GET', productPath(productId), { signal }),
+    assignCategories: (productId: string, categoryIds: number[]) =>
+      request<AssignEnvelope>('POST', `${productPath(productId)}/categories`, {
+        json: { category_ids: categoryIds },
+      }),
+    removeCategory: (productId: string, categoryId: number) =>
+      request<RemoveEnvelope>('DELETE', `${productPath(productId)}/categories/${categoryId}`),
+    bulkAssign: (productIds: string[], categoryIds: number[]) =>
+      request<BulkAssignEnvelope>('POST', '/api/bulk/assign', {
+        json: { product_ids: productIds, category_ids: categoryIds },
+      }),
+    bulkRemove: (productIds: string[], categoryIds: number[]) =>
+      request<BulkRemoveEnvelope>('POST', '/api/bulk/remove', {
+        json: { product_ids: productIds, category_ids: categoryIds },
+      }),
+    getCategoryTree: (signal?: AbortSignal) =>
+      request<CategoryTreeEnvelope>('GET', '/api/categories/tree', { signal }),
+    createCategory: (body: CreateCategoryBody) =>
+      request<CategoryEnvelope>('POST', '/api/categories', { json: body }),
+    renameCategory: (id: number, name: string) =>
+      request<CategoryEnvelope>('PATCH', `/api/categories/${id}`, { json: { name } }),
+    deleteCategory: (id: number) => request<void>('DELETE', `/api/categories/${id}`),
+    getStats: (signal?: AbortSignal) => request<StatsEnvelope>('GET', '/api/stats', { signal }),
+    importProducts: (file: Blob, fileName = 'products.csv') => {
+      const form = new FormData();
+      form.append('file', file, fileName);
+      return request<ImportReportEnvelope>('POST', '/api/import/products', { body: form });
+    },
+    importCategories: (file: Blob, fileName = 'categories.json') => {
+      const form = new FormData();
+      form.append('file', file, fileName);
+      return request<ImportReportEnvelope>('POST', '/api/import/categories', { body: form });
+    },
+    /** The export is a download the browser performs; the filters match the product list. */
+    exportCsvUrl: (filters: ProductFilterParams) =>
+      `${baseUrl}/api/export/csv${toQueryString(filters)}`,
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+export const api = createApiClient();

@@ -1,0 +1,112 @@
+/**
+ * Delete a category. Only an unused category can go; when it is in use, the counts that block it
+ * (subcategories, products) are explained, from the tree before asking and from the server's 409.
+ */
+import { useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError } from '../../api/client';
+import { markAssignmentsStale, removeTreeCategory } from '../../api/queries';
+import { Dialog } from '../../components/Dialog';
+import { useToasts } from '../../components/Toasts';
+import type { CategoryNode } from '../../lib/category-index';
+import { useErrorHandler } from '../../lib/error-handler';
+
+interface Blocking {
+  childCount: number;
+  productCount: number;
+}
+
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+
+export function DeleteCategoryDialog({
+  node,
+  onClose,
+  onDeleted,
+}: {
+  node: CategoryNode;
+  onClose: () => void;
+  onDeleted: (id: number) => void;
+}) {
+  const queryClient = useQueryClient();
+  const handleError = useErrorHandler();
+  const { show } = useToasts();
+  const [blocking, setBlocking] = useState<Blocking | null>(
+    node.children.length > 0 || node.product_count > 0
+      ? { childCount: node.children.length, productCount: node.product_count }
+      : null,
+  );
+  const remove = useMutation({
+    mutationFn: () => api.deleteCategory(node.id),
+    onSuccess: () => {
+      removeTreeCategory(queryClient, node.id, node.level);
+      markAssignmentsStale(queryClient);
+      show({ kind: 'success', title: `Deleted “${node.name}”` });
+      onDeleted(node.id);
+      onClose();
+    },
+    onError: (error) => {
+      if (
+        error instanceof ApiError &&
+        error.code === 'CONFLICT' &&
+        typeof error.details.child_count === 'number'
+      ) {
+        setBlocking({
+          childCount: error.details.child_count,
+          productCount: Number(error.details.product_count ?? 0),
+        });
+        return;
+      }
+      handleError(error, { action: 'Could not delete the category' });
+    },
+  });
+  return (
+    <Dialog
+      title={`Delete “${node.name}”?`}
+      onClose={onClose}
+      size="small"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            {blocking ? 'Close' : 'Cancel'}
+          </button>
+          {!blocking && (
+            <button
+              type="button"
+              className="button button-danger"
+              onClick={() => remove.mutate()}
+              disabled={remove.isPending}
+            >
+              Delete category
+            </button>
+          )}
+        </>
+      }
+    >
+      <p className="path-line">{node.path}</p>
+      {blocking ? (
+        <div className="callout callout-warning" role="alert">
+          <p>
+            <strong>This category is in use and cannot be deleted.</strong>
+          </p>
+          <ul>
+            {blocking.childCount > 0 && (
+              <li>
+                It has {plural(blocking.childCount, 'subcategory', 'subcategories')}: delete or move
+                them first.
+              </li>
+            )}
+            {blocking.productCount > 0 && (
+              <li>
+                {plural(blocking.productCount, 'product is', 'products are')} assigned to it (or to
+                a subcategory): remove it from them first (filter the products by it, select the
+                page, bulk remove).
+              </li>
+            )}
+          </ul>
+        </div>
+      ) : (
+        <p>It has no subcategories and no products. Deleting it cannot be undone.</p>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,255 @@
+/**
+ * One product: its fields and its categories as paths. Assigning the ticked categories is one
+ * request whose answer carries the product's resulting categories, written straight into the
+ * caches; removing a chip is optimistic and rolled back if the server refuses.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { CategoryRef } from '@tag-manager/contract';
+import { api } from '../../api/client';
+import {
+  adjustTreeCounts,
+  getProductCategories,
+  markAssignmentsStale,
+  setProductCategories,
+  useProduct,
+} from '../../api/queries';
+import { descendantsOf, sortByTree, type CategoryIndex } from '../../lib/category-index';
+import { useErrorHandler } from '../../lib/error-handler';
+import { StatusBadge, Thumbnail } from './ProductTable';
+
+interface ProductPanelProps {
+  productId: string;
+  index: CategoryIndex | undefined;
+  selectedCategories: ReadonlySet<number>;
+  onClose: () => void;
+}
+
+type Outcome =
+  | { kind: 'assigned'; added: CategoryRef[]; ancestors: CategoryRef[]; already: CategoryRef[] }
+  | { kind: 'removed'; removed: CategoryRef[]; descendants: CategoryRef[] };
+
+const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+export function ProductPanel({ productId, index, selectedCategories, onClose }: ProductPanelProps) {
+  const queryClient = useQueryClient();
+  const handleError = useErrorHandler();
+  const product = useProduct(productId);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    setOutcome(null);
+    headingRef.current?.focus();
+  }, [productId]);
+
+  const countDeltas = (refs: CategoryRef[], delta: number) =>
+    new Map(refs.map((ref) => [ref.id, delta]));
+
+  const assign = useMutation({
+    mutationFn: (categoryIds: number[]) => api.assignCategories(productId, categoryIds),
+    onSuccess: ({ data }) => {
+      setProductCategories(queryClient, productId, data.categories);
+      adjustTreeCounts(queryClient, countDeltas([...data.added, ...data.ancestors_added], 1));
+      markAssignmentsStale(queryClient);
+      setOutcome({
+        kind: 'assigned',
+        added: data.added,
+        ancestors: data.ancestors_added,
+        already: data.already_assigned,
+      });
+    },
+    onError: (error) => handleError(error, { action: 'Could not assign the categories' }),
+  });
+
+  const remove = useMutation({
+    mutationFn: (categoryId: number) => api.removeCategory(productId, categoryId),
+    onMutate: async (categoryId) => {
+      const previous = getProductCategories(queryClient, productId);
+      if (previous && index) {
+        const gone = new Set(descendantsOf(index, categoryId));
+        setProductCategories(
+          queryClient,
+          productId,
+          previous.filter((category) => !gone.has(category.id)),
+        );
+      }
+      return { previous };
+    },
+    onSuccess: ({ data }) => {
+      setProductCategories(queryClient, productId, data.categories);
+      adjustTreeCounts(
+        queryClient,
+        countDeltas([...data.removed, ...data.descendants_removed], -1),
+      );
+      markAssignmentsStale(queryClient);
+      setOutcome({ kind: 'removed', removed: data.removed, descendants: data.descendants_removed });
+    },
+    onError: (error, _categoryId, context) => {
+      if (context?.previous) setProductCategories(queryClient, productId, context.previous);
+      handleError(error, { action: 'Could not remove the category' });
+    },
+  });
+
+  const data = product.data;
+  const selected = [...selectedCategories];
+  const categories = data ? sortByTree(index, data.categories) : [];
+  const assignedIds = new Set(categories.map((category) => category.id));
+  const newOnes = selected.filter((id) => !assignedIds.has(id));
+
+  return (
+    <aside
+      className="product-panel"
+      aria-labelledby="product-panel-title"
+      data-testid="product-panel"
+    >
+      <div className="panel-header">
+        <h2 id="product-panel-title" ref={headingRef} tabIndex={-1}>
+          {data?.product_name ?? (product.isError ? 'Product not found' : 'Loading…')}
+        </h2>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Close product details"
+          onClick={onClose}
+        >
+          ×
+        </button>
+      </div>
+      {product.isPending && (
+        <div className="skeleton skeleton-block" aria-label="Loading product" />
+      )}
+      {product.isError && (
+        <p className="empty-state">This product could not be loaded: {product.error.message}</p>
+      )}
+      {data && (
+        <>
+          <div className="product-summary">
+            <Thumbnail name={data.product_name} url={data.image_url} size="large" />
+            <dl className="facts">
+              <dt>Handle</dt>
+              <dd className="mono">{data.product_id}</dd>
+              <dt>Vendor</dt>
+              <dd>{data.vendor ?? '—'}</dd>
+              <dt>Type</dt>
+              <dd>{data.product_type ?? '—'}</dd>
+              <dt>SKU</dt>
+              <dd className="mono">{data.sku ?? '—'}</dd>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={data.status} />
+              </dd>
+              <dt>Modified</dt>
+              <dd>{dateFormat.format(new Date(data.last_modified))}</dd>
+              {data.tags.length > 0 && (
+                <>
+                  <dt>Tags</dt>
+                  <dd>{data.tags.join(', ')}</dd>
+                </>
+              )}
+            </dl>
+          </div>
+
+          <h3 className="section-title">
+            Categories <span className="muted">({categories.length})</span>
+          </h3>
+          {categories.length === 0 ? (
+            <p className="empty-state small">
+              Uncategorised. Tick categories in the tree and assign them.
+            </p>
+          ) : (
+            <ul
+              className="path-chips"
+              aria-label="Assigned categories"
+              data-testid="assigned-categories"
+            >
+              {categories.map((category) => {
+                const path = index?.byId.get(category.id)?.path ?? category.name;
+                return (
+                  <li key={category.id} className={`path-chip level-${category.level}`}>
+                    <span className="path-text">{path}</span>
+                    <button
+                      type="button"
+                      className="chip-remove"
+                      aria-label={`Remove ${path}`}
+                      title={`Remove ${path} (and its subcategories)`}
+                      disabled={remove.isPending}
+                      onClick={() => remove.mutate(category.id)}
+                    >
+                      ×
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+
+          <div className="assign-box">
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={newOnes.length === 0 || assign.isPending}
+              onClick={() => assign.mutate(newOnes)}
+              data-testid="assign-selected"
+            >
+              {assign.isPending
+                ? 'Assigning…'
+                : newOnes.length === 0
+                  ? 'Assign ticked categories'
+                  : `Assign ${newOnes.length} ticked ${newOnes.length === 1 ? 'category' : 'categories'}`}
+            </button>
+            {selected.length === 0 && (
+              <p className="field-hint">Tick categories in the tree (Space) to assign them here.</p>
+            )}
+            {selected.length > 0 && newOnes.length === 0 && (
+              <p className="field-hint">All ticked categories are already assigned.</p>
+            )}
+          </div>
+
+          {outcome && <OutcomeNote outcome={outcome} index={index} />}
+        </>
+      )}
+    </aside>
+  );
+}
+
+function names(index: CategoryIndex | undefined, refs: CategoryRef[]) {
+  return refs.map((ref) => index?.byId.get(ref.id)?.path ?? ref.name).join('; ');
+}
+
+function OutcomeNote({ outcome, index }: { outcome: Outcome; index: CategoryIndex | undefined }) {
+  return (
+    <div className="callout callout-success" role="status" data-testid="assign-outcome">
+      {outcome.kind === 'assigned' ? (
+        <>
+          <p>
+            <strong>Assigned:</strong>{' '}
+            {outcome.added.length > 0 ? names(index, outcome.added) : 'nothing new'}
+          </p>
+          {outcome.ancestors.length > 0 && (
+            <p>
+              <strong>Parents added too:</strong> {names(index, outcome.ancestors)}
+            </p>
+          )}
+          {outcome.already.length > 0 && (
+            <p>
+              <strong>Already assigned:</strong> {names(index, outcome.already)}
+            </p>
+          )}
+        </>
+      ) : (
+        <>
+          <p>
+            <strong>Removed:</strong> {outcome.removed.map((ref) => ref.name).join('; ')}
+          </p>
+          {outcome.descendants.length > 0 && (
+            <p>
+              <strong>Subcategories removed too:</strong>{' '}
+              {outcome.descendants.map((ref) => ref.name).join('; ')}
+            </p>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,426 @@
+/**
+ * The operator's main screen: category tree | filters, bulk bar, product table, pagination |
+ * product panel. Filters, sort, page, page size and the open product live in the URL.
+ */
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import type { Category } from '@tag-manager/contract';
+import { api } from '../../api/client';
+import { insertTreeCategory, useCategoryTree, useProductList } from '../../api/queries';
+import { Pagination } from '../../components/Pagination';
+import { useToasts } from '../../components/Toasts';
+import type { CategoryNode } from '../../lib/category-index';
+import { useDebouncedCallback } from '../../lib/debounce';
+import { isTypingTarget } from '../../lib/shortcuts';
+import {
+  PAGE_SIZES,
+  PRODUCT_SORT_OPTIONS,
+  PRODUCT_STATUS_OPTIONS,
+  toFilterParams,
+  toListParams,
+  type UpdateState,
+  type WorkspaceState,
+} from '../../lib/url-state';
+import { CategoryTree } from '../categories/CategoryTree';
+import { CreateCategoryDialog } from '../categories/CreateCategoryDialog';
+import { DeleteCategoryDialog } from '../categories/DeleteCategoryDialog';
+import { BulkActions } from './BulkActions';
+import { ProductPanel } from './ProductPanel';
+import { ProductTable, TableSkeleton } from './ProductTable';
+
+interface WorkspaceProps {
+  state: WorkspaceState;
+  update: UpdateState;
+}
+
+export function ProductsWorkspace({ state, update }: WorkspaceProps) {
+  const queryClient = useQueryClient();
+  const { show } = useToasts();
+  const listParams = useMemo(() => toListParams(state), [state]);
+  const products = useProductList(listParams, { prefetchNext: true });
+  const tree = useCategoryTree();
+  const index = tree.index;
+
+  const [selectedProducts, setSelectedProducts] = useState<Set<string>>(() => new Set());
+  const [selectedCategories, setSelectedCategories] = useState<Set<number>>(() => new Set());
+  const [creating, setCreating] = useState<{ parentId: number | null } | null>(null);
+  const [deleting, setDeleting] = useState<CategoryNode | null>(null);
+  const anchor = useRef<number | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  const rows = products.data?.data ?? [];
+  const pagination = products.data?.pagination;
+
+  // A page beyond the end (after a filter shrank the list) moves to the last page.
+  useEffect(() => {
+    if (
+      pagination &&
+      !products.isPlaceholderData &&
+      pagination.total_pages > 0 &&
+      state.page > pagination.total_pages
+    ) {
+      update({ page: pagination.total_pages }, { replace: true });
+    }
+  }, [pagination, products.isPlaceholderData, state.page, update]);
+
+  const toggleCategory = useCallback((id: number) => {
+    setSelectedCategories((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  }, []);
+
+  const toggleRow = (position: number, shiftKey: boolean) => {
+    const product = rows[position];
+    if (!product) return;
+    const from = anchor.current;
+    setSelectedProducts((current) => {
+      const next = new Set(current);
+      const select = !current.has(product.product_id);
+      if (shiftKey && from !== null) {
+        const anchorProduct = rows[from];
+        const rangeSelect = anchorProduct ? current.has(anchorProduct.product_id) : true;
+        for (const row of rows.slice(Math.min(from, position), Math.max(from, position) + 1)) {
+          if (rangeSelect) next.add(row.product_id);
+          else next.delete(row.product_id);
+        }
+      } else if (select) {
+        next.add(product.product_id);
+      } else {
+        next.delete(product.product_id);
+      }
+      return next;
+    });
+    anchor.current = position;
+  };
+
+  const selectPage = useCallback(
+    (select: boolean) =>
+      setSelectedProducts((current) => {
+        const next = new Set(current);
+        for (const row of rows) {
+          if (select) next.add(row.product_id);
+          else next.delete(row.product_id);
+        }
+        return next;
+      }),
+    [rows],
+  );
+
+  const changeFilters = (change: Partial<WorkspaceState>, replace = false) => {
+    anchor.current = null;
+    update({ ...change, page: 1 }, { replace });
+  };
+
+  const onCreated = (category: Category) => {
+    insertTreeCategory(queryClient, category);
+    setCreating(null);
+    show({ kind: 'success', title: `Created “${category.name}”`, message: category.path });
+  };
+
+  // Page shortcuts; the tree and dialogs handle their own keys.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (
+        event.defaultPrevented ||
+        event.ctrlKey ||
+        event.metaKey ||
+        event.altKey ||
+        isTypingTarget(event.target)
+      )
+        return;
+      if (
+        (event.target as HTMLElement | null)?.closest?.('[role="tree"]') &&
+        event.key !== 'Escape'
+      ) {
+        if (!['/', 'n', 'p', 'c', 'a', 'x'].includes(event.key)) return;
+      }
+      const run = (action: () => void) => {
+        event.preventDefault();
+        action();
+      };
+      switch (event.key) {
+        case '/':
+          return run(() => searchRef.current?.focus());
+        case 'n':
+          return pagination?.has_next && run(() => update({ page: state.page + 1 }));
+        case 'p':
+          return pagination?.has_previous && run(() => update({ page: state.page - 1 }));
+        case 'c':
+          return index && run(() => setCreating({ parentId: null }));
+        case 't':
+          return run(() =>
+            document.querySelector<HTMLElement>('[role="tree"] [tabindex="0"]')?.focus(),
+          );
+        case 'x':
+          return run(() => selectPage(!rows.every((row) => selectedProducts.has(row.product_id))));
+        case 'a':
+          return run(() =>
+            document
+              .querySelector<HTMLButtonElement>(
+                state.product ? '[data-testid="assign-selected"]' : '[data-testid="bulk-assign"]',
+              )
+              ?.click(),
+          );
+        case 'Escape':
+          return state.product && run(() => update({ product: null }));
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [pagination, state.page, state.product, update, index, rows, selectedProducts, selectPage]);
+
+  const exportUrl = api.exportCsvUrl(toFilterParams(state));
+
+  return (
+    <div className={`workspace${state.product ? ' with-panel' : ''}`}>
+      <div className="workspace-tree">
+        {index ? (
+          <CategoryTree
+            index={index}
+            selected={selectedCategories}
+            onToggle={toggleCategory}
+            onClearSelection={() => setSelectedCategories(new Set())}
+            filterCategoryId={state.categoryId}
+            onFilter={(id) => changeFilters({ categoryId: id })}
+            onCreate={(parentId) => setCreating({ parentId })}
+            onDelete={setDeleting}
+          />
+        ) : tree.isError ? (
+          <p className="empty-state">The categories could not be loaded: {tree.error.message}</p>
+        ) : (
+          <div className="skeleton skeleton-block" aria-label="Loading categories" />
+        )}
+      </div>
+
+      <section className="workspace-main" aria-labelledby="products-title">
+        <div className="panel-header">
+          <h1 id="products-title">Products</h1>
+          <a className="button" href={exportUrl} download data-testid="export-csv">
+            Export CSV
+          </a>
+        </div>
+        <Filters
+          state={state}
+          onChange={changeFilters}
+          index={index}
+          searchRef={searchRef}
+          vendors={rows.map((row) => row.vendor)}
+        />
+        {selectedProducts.size > 0 && (
+          <BulkActions
+            productIds={[...selectedProducts]}
+            categoryIds={[...selectedCategories]}
+            index={index}
+            onClearSelection={() => setSelectedProducts(new Set())}
+          />
+        )}
+        {products.isError && !products.data ? (
+          <div className="callout callout-error" role="alert">
+            <p>The products could not be loaded: {products.error.message}</p>
+            <button type="button" className="button" onClick={() => void products.refetch()}>
+              Try again
+            </button>
+          </div>
+        ) : !products.data ? (
+          <TableSkeleton rows={10} />
+        ) : (
+          <>
+            <ProductTable
+              products={rows}
+              index={index}
+              selected={selectedProducts}
+              onToggle={toggleRow}
+              onSelectPage={selectPage}
+              openProductId={state.product}
+              onOpen={(productId) => update({ product: productId })}
+              loading={products.isFetching}
+            />
+            {pagination && (
+              <Pagination
+                pagination={pagination}
+                totalProducts={products.data.metadata.total_products}
+                pageSizes={PAGE_SIZES}
+                busy={products.isPlaceholderData}
+                onPageChange={(page) => {
+                  anchor.current = null;
+                  update({ page });
+                }}
+                onPageSizeChange={(pageSize) => changeFilters({ pageSize })}
+              />
+            )}
+          </>
+        )}
+      </section>
+
+      {state.product && (
+        <ProductPanel
+          key={state.product}
+          productId={state.product}
+          index={index}
+          selectedCategories={selectedCategories}
+          onClose={() => update({ product: null })}
+        />
+      )}
+
+      {creating && index && (
+        <CreateCategoryDialog
+          index={index}
+          defaultParentId={creating.parentId}
+          onClose={() => setCreating(null)}
+          onCreated={onCreated}
+        />
+      )}
+      {deleting && (
+        <DeleteCategoryDialog
+          node={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={(id) => {
+            setSelectedCategories((current) => {
+              const next = new Set(current);
+              next.delete(id);
+              return next;
+            });
+            if (state.categoryId === id) changeFilters({ categoryId: null });
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+interface FiltersProps {
+  state: WorkspaceState;
+  onChange: (change: Partial<WorkspaceState>, replace?: boolean) => void;
+  index: ReturnType<typeof useCategoryTree>['index'];
+  searchRef: React.RefObject<HTMLInputElement | null>;
+  vendors: (string | null)[];
+}
+
+function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
+  const id = useId();
+  const [search, setSearch] = useState(state.search);
+  const [vendor, setVendor] = useState(state.vendor);
+  const knownVendors = useRef(new Set<string>());
+  for (const name of vendors) if (name) knownVendors.current.add(name);
+
+  // The URL wins when it changes from outside (back/forward, a shared link).
+  useEffect(() => setSearch(state.search), [state.search]);
+  useEffect(() => setVendor(state.vendor), [state.vendor]);
+
+  const applySearch = useDebouncedCallback(
+    (value: string) => onChange({ search: value }, true),
+    300,
+  );
+  const applyVendor = useDebouncedCallback(
+    (value: string) => onChange({ vendor: value.trim() }, true),
+    400,
+  );
+
+  return (
+    <div className="filters" role="search" aria-label="Product filters">
+      <div className="filter filter-search">
+        <label htmlFor={`${id}-search`}>Search</label>
+        <input
+          ref={searchRef}
+          id={`${id}-search`}
+          type="search"
+          placeholder="Name, handle or SKU  ( / )"
+          value={search}
+          onChange={(event) => {
+            setSearch(event.target.value);
+            applySearch(event.target.value);
+          }}
+        />
+      </div>
+      <div className="filter">
+        <label htmlFor={`${id}-vendor`}>Vendor</label>
+        <input
+          id={`${id}-vendor`}
+          list={`${id}-vendors`}
+          value={vendor}
+          placeholder="Any vendor"
+          onChange={(event) => {
+            setVendor(event.target.value);
+            applyVendor(event.target.value);
+          }}
+        />
+        <datalist id={`${id}-vendors`}>
+          {[...knownVendors.current].sort().map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+      </div>
+      <div className="filter">
+        <label htmlFor={`${id}-status`}>Status</label>
+        <select
+          id={`${id}-status`}
+          value={state.status}
+          onChange={(event) => onChange({ status: event.target.value as WorkspaceState['status'] })}
+        >
+          <option value="">Any status</option>
+          {PRODUCT_STATUS_OPTIONS.map((status) => (
+            <option key={status} value={status}>
+              {status[0]!.toUpperCase() + status.slice(1)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="filter filter-category">
+        <label htmlFor={`${id}-category`}>Category</label>
+        <select
+          id={`${id}-category`}
+          value={state.categoryId ?? ''}
+          onChange={(event) =>
+            onChange({ categoryId: event.target.value ? Number(event.target.value) : null })
+          }
+        >
+          <option value="">Any category</option>
+          {index?.ordered.map((node) => (
+            <option key={node.id} value={node.id}>
+              {node.path}
+            </option>
+          ))}
+          {state.categoryId !== null && index && !index.byId.has(state.categoryId) && (
+            <option value={state.categoryId}>Category #{state.categoryId}</option>
+          )}
+        </select>
+      </div>
+      {state.categoryId !== null && (
+        <label className="filter-check">
+          <input
+            type="checkbox"
+            checked={state.includeDescendants}
+            onChange={(event) => onChange({ includeDescendants: event.target.checked })}
+          />
+          Include subcategories
+        </label>
+      )}
+      <div className="filter">
+        <label htmlFor={`${id}-sort`}>Sort</label>
+        <select
+          id={`${id}-sort`}
+          value={state.sort}
+          onChange={(event) => onChange({ sort: event.target.value as WorkspaceState['sort'] })}
+        >
+          {PRODUCT_SORT_OPTIONS.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <label className="filter-check">
+        <input
+          type="checkbox"
+          checked={state.hideAllocated}
+          onChange={(event) => onChange({ hideAllocated: event.target.checked })}
+          data-testid="hide-allocated"
+        />
+        Uncategorised only
+      </label>
+    </div>
+  );
+}

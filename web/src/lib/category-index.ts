@@ -1,0 +1,96 @@
+/**
+ * The category tree (one request) as a lookup: every category by id with its path, in tree
+ * order. Paths of a product's categories are computed here, so opening a product needs no
+ * request of its own.
+ */
+import type { CategoryRef, TreeNode } from '@tag-manager/contract';
+
+export interface CategoryNode {
+  id: number;
+  name: string;
+  level: number;
+  parent_id: number | null;
+  product_count: number;
+  children: number[];
+  /** Names from level 1 down, joined by " > ". */
+  path: string;
+  path_ids: number[];
+}
+
+export interface CategoryIndex {
+  roots: number[];
+  byId: Map<number, CategoryNode>;
+  /** Depth-first, in the server's order. */
+  ordered: CategoryNode[];
+}
+
+interface AnyTreeNode {
+  id: number;
+  name: string;
+  level: number;
+  parent_id: number | null;
+  product_count: number;
+  children: AnyTreeNode[];
+}
+
+export function buildCategoryIndex(tree: readonly TreeNode[]): CategoryIndex {
+  const byId = new Map<number, CategoryNode>();
+  const ordered: CategoryNode[] = [];
+  const visit = (node: AnyTreeNode, parent: CategoryNode | undefined) => {
+    const entry: CategoryNode = {
+      id: node.id,
+      name: node.name,
+      level: node.level,
+      parent_id: node.parent_id,
+      product_count: node.product_count,
+      children: node.children.map((child) => child.id),
+      path: parent ? `${parent.path} > ${node.name}` : node.name,
+      path_ids: parent ? [...parent.path_ids, node.id] : [node.id],
+    };
+    byId.set(node.id, entry);
+    ordered.push(entry);
+    for (const child of node.children) visit(child, entry);
+  };
+  for (const root of tree as readonly AnyTreeNode[]) visit(root, undefined);
+  return { roots: tree.map((node) => node.id), byId, ordered };
+}
+
+/** The ids of a category and all categories below it. */
+export function descendantsOf(index: CategoryIndex, id: number): number[] {
+  const result: number[] = [];
+  const stack = [id];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    result.push(current);
+    stack.push(...(index.byId.get(current)?.children ?? []));
+  }
+  return result;
+}
+
+export function refOf(index: CategoryIndex, id: number): CategoryRef | undefined {
+  const node = index.byId.get(id);
+  return node ? { id: node.id, name: node.name, level: node.level } : undefined;
+}
+
+/** Categories sorted as the tree shows them (so chips read top-down). */
+export function sortByTree<T extends { id: number }>(
+  index: CategoryIndex | undefined,
+  items: T[],
+): T[] {
+  if (!index) return items;
+  const position = new Map(index.ordered.map((node, order) => [node.id, order]));
+  return [...items].sort(
+    (a, b) =>
+      (position.get(a.id) ?? Number.MAX_SAFE_INTEGER) -
+      (position.get(b.id) ?? Number.MAX_SAFE_INTEGER),
+  );
+}
+
+/** Only the deepest categories of a set closed under "parent of" (what the export lists). */
+export function mostSpecific(index: CategoryIndex | undefined, ids: number[]): number[] {
+  if (!index) return ids;
+  const set = new Set(ids);
+  return ids.filter((id) => !(index.byId.get(id)?.children ?? []).some((child) => set.has(child)));
+}
+
+export const LEVEL_NAMES: Record<number, string> = { 1: 'Level 1', 2: 'Level 2', 3: 'Level 3' };

@@ -1,0 +1,65 @@
+/**
+ * The one error handler of the web app. A form passes the fields it shows; errors that belong
+ * to one of them are put next to it, everything else becomes a toast with the server's message
+ * and the request id.
+ */
+import { useCallback } from 'react';
+import { ApiError } from '../api/client';
+import { useToasts, type Toast } from '../components/Toasts';
+
+export type FieldErrorMap = Record<string, string>;
+
+export interface HandleErrorOptions {
+  /** What was being done, e.g. "Could not create the category" (the toast's title). */
+  action?: string;
+  /** The fields the caller shows; field errors for them are returned instead of toasted. */
+  fields?: readonly string[];
+  /** Receives the field errors for the caller's fields (only called when there are some). */
+  onFieldErrors?: (errors: FieldErrorMap) => void;
+}
+
+export interface ErrorOutcome {
+  fieldErrors: FieldErrorMap;
+  toast: Omit<Toast, 'id'> | null;
+}
+
+/** Pure: decide what an error turns into (field errors, a toast, or both). */
+export function describeError(error: unknown, options: HandleErrorOptions = {}): ErrorOutcome {
+  const title = options.action ?? 'Something went wrong';
+  if (!(error instanceof ApiError)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { fieldErrors: {}, toast: { kind: 'error', title, message } };
+  }
+  const fieldErrors: FieldErrorMap = {};
+  const unplaced: string[] = [];
+  const known = new Set(options.fields ?? []);
+  for (const { field, message } of error.fieldErrors) {
+    // Nested fields ("category_ids.0") belong to their top-level input.
+    const key = known.has(field) ? field : field.split('.')[0]!;
+    if (known.has(key)) {
+      fieldErrors[key] ??= message;
+    } else {
+      unplaced.push(field === 'body' ? message : `${field}: ${message}`);
+    }
+  }
+  const placed = Object.keys(fieldErrors).length > 0;
+  if (placed && unplaced.length === 0) return { fieldErrors, toast: null };
+  const message = placed ? unplaced.join('; ') : error.message;
+  return {
+    fieldErrors,
+    toast: { kind: 'error', title, message, requestId: error.requestId },
+  };
+}
+
+export function useErrorHandler() {
+  const { show } = useToasts();
+  return useCallback(
+    (error: unknown, options: HandleErrorOptions = {}): ErrorOutcome => {
+      const outcome = describeError(error, options);
+      if (Object.keys(outcome.fieldErrors).length > 0) options.onFieldErrors?.(outcome.fieldErrors);
+      if (outcome.toast) show(outcome.toast);
+      return outcome;
+    },
+    [show],
+  );
+}
