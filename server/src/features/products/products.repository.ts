@@ -73,6 +73,13 @@ export interface PageRequest {
   offset: number;
   /** Keyset position: rows strictly after (value, id) in the sort order. */
   after?: { value: string; id: number } | undefined;
+  /**
+   * Read the category's members first and sort them, rather than walk the sort index and test
+   * each product for membership. Right for a small category (a walk would pass over most of the
+   * catalog before finding a page of members); wrong for a large one. The caller decides from
+   * the category's product count, which the planner cannot see per category.
+   */
+  membersFirst?: boolean;
 }
 
 export function listProducts(
@@ -90,10 +97,18 @@ export function listProducts(
       ? sql`(${column}, p.id) < (${value}, ${page.after.id})`
       : sql`(${column}, p.id) > (${value}, ${page.after.id})`;
   }
+  const membersFirst = page.membersFirst === true && filters.category_id !== undefined;
+  const members = membersFirst
+    ? sql`with members as materialized (
+            select product_id from product_categories where category_id = ${filters.category_id})`
+    : sql``;
+  const source = membersFirst
+    ? sql`products p join members m on m.product_id = p.id`
+    : sql`products p`;
   return queryRows<ProductRow>(
     executor,
-    sql`select ${productColumns}, ${column}::text as sort_value
-          from products p
+    sql`${members} select ${productColumns}, ${column}::text as sort_value
+          from ${source}
          where ${filterCondition(filters)} and ${keyset}
          order by ${column} ${direction}, p.id ${direction}
          limit ${page.limit} offset ${page.after ? 0 : page.offset}`,

@@ -23,6 +23,14 @@ import {
   type ProductRow,
 } from './products.repository.js';
 
+/**
+ * Up to this many members, a category's page is built from its members (read and sorted: a few
+ * milliseconds); above it, by walking the sort index, which finds a page of members quickly
+ * when they are common. Measured on 1,000,000 products: a 4,000-product category took 800 ms by
+ * the walk and 10 ms members-first.
+ */
+const MEMBERS_FIRST_MAX = 50_000;
+
 export interface ProductPage {
   products: Product[];
   metadata: ProductListMetadata;
@@ -42,16 +50,19 @@ export class ProductService {
     const page = position ? position.page : Math.floor(query.offset / query.limit) + 1;
 
     const filtered = hasFilters(filters);
-    const [rows, totalProducts, filteredProducts, index] = await Promise.all([
+    const index = await this.categories.index();
+    const categorySize =
+      filters.category_id === undefined ? undefined : index.get(filters.category_id)?.product_count;
+    const [rows, totalProducts, filteredProducts] = await Promise.all([
       listProducts(this.db, filters, {
         sort: query.sort,
         limit: query.limit + 1,
         offset: query.offset,
         after: position && { value: position.value, id: position.id },
+        membersFirst: categorySize !== undefined && categorySize <= MEMBERS_FIRST_MAX,
       }),
       countProducts(this.db),
       filtered ? countProducts(this.db, filters) : undefined,
-      this.categories.index(),
     ]);
     const items = rows.slice(0, query.limit);
     const hasNext = rows.length > query.limit;
