@@ -37,3 +37,33 @@ export const ChangeListResponse = PagedEnvelope(
   ChangeSet,
   Type.Object({ total_changes: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
 );
+
+export const PoolStatistics = Type.Object(
+  {
+    size: Type.Integer({ minimum: 0, description: 'configured maximum (DB_POOL_SIZE)' }),
+    total: Type.Integer({ minimum: 0, description: 'open connections' }),
+    idle: Type.Integer({ minimum: 0 }),
+    waiting: Type.Integer({ minimum: 0, description: 'callers waiting for a connection now' }),
+    acquired: Type.Integer({ minimum: 0, description: 'checkouts since start' }),
+    acquire_wait_ms_total: Type.Number({ minimum: 0 }),
+    acquire_wait_ms_max: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Health = Type.Object(
+  {
+    status: Type.Literal('ok'),
+    version: Type.String(),
+    uptime_seconds: Type.Number({ minimum: 0 }),
+    database: Type.Object(
+      {
+        driver: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+        pool: Nullable(PoolStatistics),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export const HealthResponse = Envelope(Health);

@@ -20,8 +20,21 @@ import * as schema from './schema.js';
 /** A database or an open transaction: repositories take one of these as their first argument. */
 export type Executor = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** How the connection pool is doing: clients and the wait for one (PostgreSQL mode). */
+export interface PoolStats {
+  size: number;
+  total: number;
+  idle: number;
+  waiting: number;
+  acquired: number;
+  acquireWaitMsTotal: number;
+  acquireWaitMsMax: number;
+}
+
 export interface DatabaseHandle {
   driver: DatabaseConfig['driver'];
+  /** Pool statistics; undefined for PGlite (one embedded connection). */
+  poolStats(): PoolStats | undefined;
   db: Executor;
   /** The pg pool in PostgreSQL mode (for pool statistics); undefined for PGlite. */
   pool: pg.Pool | undefined;
@@ -46,6 +59,44 @@ export async function queryOne<Row>(executor: Executor, query: SQL): Promise<Row
   return rows[0];
 }
 
+/**
+ * Times every checkout from the pool (queries check out too): how long callers wait for a
+ * client is the first sign of a pool that is too small or a database that is too slow.
+ */
+function measureAcquire(pool: pg.Pool) {
+  const stats = { acquired: 0, acquireWaitMsTotal: 0, acquireWaitMsMax: 0 };
+  const connect = pool.connect.bind(pool) as (
+    callback: (error: Error | undefined, client: pg.PoolClient, release: () => void) => void,
+  ) => void;
+  const record = (started: number) => {
+    const waited = performance.now() - started;
+    stats.acquired += 1;
+    stats.acquireWaitMsTotal += waited;
+    stats.acquireWaitMsMax = Math.max(stats.acquireWaitMsMax, waited);
+  };
+  // pg's Pool.query calls this.connect(callback); callers without a callback get a promise.
+  (pool as { connect: unknown }).connect = (
+    callback?: (error: Error | undefined, client: pg.PoolClient, release: () => void) => void,
+  ) => {
+    const started = performance.now();
+    if (callback) {
+      connect((error, client, release) => {
+        if (!error) record(started);
+        callback(error, client, release);
+      });
+      return undefined;
+    }
+    return new Promise<pg.PoolClient>((resolve, reject) =>
+      connect((error, client) => {
+        if (error) return reject(error);
+        record(started);
+        resolve(client);
+      }),
+    );
+  };
+  return stats;
+}
+
 const MIGRATION_LOCK_KEY = 7_201_611; // any constant shared by every instance of this app
 
 export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
@@ -64,6 +115,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
       driver: 'pglite',
       db,
       pool: undefined,
+      poolStats: () => undefined,
       migrate: () => migratePglite(db as never, { migrationsFolder }),
       ping: async () => {
         await client.query('select 1');
@@ -84,11 +136,19 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   // An idle client whose connection breaks emits 'error' on the pool; the pool has already
   // dropped it and will open a fresh one on the next checkout, so this must not crash the process.
   pool.on('error', () => {});
+  const acquire = measureAcquire(pool);
   const db = drizzlePg(pool, { schema }) as unknown as Executor;
   return {
     driver: 'postgres',
     db,
     pool,
+    poolStats: () => ({
+      size: config.poolSize,
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      ...acquire,
+    }),
     migrate: async () => {
       // Several instances may start at once: one migrates, the others wait for it.
       const client = await pool.connect();

@@ -171,6 +171,22 @@ describe('X-Request-Id', () => {
 });
 
 describe('health', () => {
+  it('GET /health answers with the version, uptime and pool state', async () => {
+    const response = await test.request('/health');
+    expect(response.statusCode).toBe(200);
+    const { data } = response.json();
+    expect(data.status).toBe('ok');
+    expect(data.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(data.database.driver).toBe(test.driver);
+    if (test.driver === 'postgres') {
+      expect(data.database.pool).toMatchObject({ size: 5, waiting: 0 });
+      expect(data.database.pool.acquired).toBeGreaterThan(0);
+      expect(data.database.pool.total).toBeGreaterThan(0);
+    } else {
+      expect(data.database.pool).toBeNull();
+    }
+  });
+
   it('GET /health/live answers 200', async () => {
     const response = await test.request('/health/live');
     expect(response.statusCode).toBe(200);

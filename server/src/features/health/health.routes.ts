@@ -1,9 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { LivenessResponse, ReadinessResponse } from '@tag-manager/contract';
+import { readFileSync } from 'node:fs';
+import { HealthResponse, LivenessResponse, ReadinessResponse } from '@tag-manager/contract';
 import { serviceUnavailable } from '../../errors.js';
 import { envelope } from '../../http/envelope.js';
 
 const READY_TIMEOUT_MS = 2000;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -16,6 +22,40 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => envelope(request, { status: 'ok' as const }),
+  );
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Version, uptime and the database connection pool',
+        response: { 200: HealthResponse },
+      },
+    },
+    async (request) => {
+      const pool = app.database.poolStats();
+      return envelope(request, {
+        status: 'ok' as const,
+        version: VERSION,
+        uptime_seconds: Math.round(process.uptime()),
+        database: {
+          driver: app.database.driver,
+          pool:
+            pool === undefined
+              ? null
+              : {
+                  size: pool.size,
+                  total: pool.total,
+                  idle: pool.idle,
+                  waiting: pool.waiting,
+                  acquired: pool.acquired,
+                  acquire_wait_ms_total: Math.round(pool.acquireWaitMsTotal * 1000) / 1000,
+                  acquire_wait_ms_max: Math.round(pool.acquireWaitMsMax * 1000) / 1000,
+                },
+        },
+      });
+    },
   );
 
   app.get(
