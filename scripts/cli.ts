@@ -34,3 +34,11 @@ export function run(main: () => Promise<void>): void {
     },
   );
 }
+
+/** A logger for the cache in scripts: warnings to stderr, one line each. */
+export const consoleLog = {
+  warn: (details: object, message: string) => {
+    const error = (details as { err?: Error }).err;
+    console.warn(`${message}${error ? `: ${error.message}` : ''}`);
+  },
+};

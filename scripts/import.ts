@@ -7,10 +7,12 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { ImportReport } from '@tag-manager/contract';
+import { cacheBackend } from '../server/src/app.js';
+import { Cache } from '../server/src/cache/cache.js';
 import { AppError } from '../server/src/errors.js';
 import { notCategoryList } from '../server/src/features/imports/category-file.js';
 import { createServices } from '../server/src/services.js';
-import { describeDatabase, openCliDatabase, run } from './cli.js';
+import { consoleLog, describeDatabase, openCliDatabase, run } from './cli.js';
 
 const USAGE = 'Usage: npm run import -- products FILE.csv | categories FILE.json';
 
@@ -35,7 +37,9 @@ run(async () => {
   });
 
   const { config, database } = await openCliDatabase();
-  const services = createServices(database.db);
+  // Running servers that share Redis must hear about the import, as if it came through the API.
+  const cache = new Cache(cacheBackend(config, consoleLog), config.cache.ttlSeconds, consoleLog);
+  const services = createServices(database.db, cache);
   const context = { actor: 'cli', source: 'cli' as const };
   try {
     const started = performance.now();
@@ -59,6 +63,7 @@ run(async () => {
     if (error instanceof AppError) throw new Error(error.message);
     throw error;
   } finally {
+    await cache.backend.close();
     await database.close();
   }
 });

@@ -7,6 +7,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import formats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Cache, type CacheLog } from './cache/cache.js';
+import { MemoryBackend } from './cache/memory-backend.js';
+import { RedisBackend } from './cache/redis-backend.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
 import assignmentRoutes from './features/assignments/assignments.routes.js';
@@ -26,6 +29,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Readonly<Config>;
     database: DatabaseHandle;
+    cache: Cache;
     services: Services;
   }
 }
@@ -47,6 +51,19 @@ function validators() {
   const exact = addFormats(new Ajv({ ...options, coerceTypes: false }));
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
     (httpPart === 'body' ? exact : coercing).compile(schema);
+}
+
+/** Redis when configured (shared by every instance), else this process's memory. */
+export function cacheBackend(config: Readonly<Config>, log: CacheLog) {
+  const { redisUrl, keyPrefix, localEntries } = config.cache;
+  if (!redisUrl) return new MemoryBackend(localEntries);
+  let lastReported = 0;
+  return new RedisBackend(redisUrl, keyPrefix, localEntries, (error) => {
+    // Reconnection attempts repeat the same error; one line every 10 s says enough.
+    if (Date.now() - lastReported < 10_000) return;
+    lastReported = Date.now();
+    log.warn({ err: error }, 'Redis unavailable: serving from the database until it returns');
+  });
 }
 
 export interface BuildOptions {
@@ -81,7 +98,10 @@ export async function buildApp(
   app.removeContentTypeParser('text/plain');
   app.decorate('config', config);
   app.decorate('database', options.database);
-  app.decorate('services', createServices(options.database.db));
+  const cache = new Cache(cacheBackend(config, app.log), config.cache.ttlSeconds, app.log);
+  app.decorate('cache', cache);
+  app.addHook('onClose', () => cache.backend.close());
+  app.decorate('services', createServices(options.database.db, cache));
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });

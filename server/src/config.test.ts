@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1_048_576,
       importMaxBytes: 104_857_600,
       bulkMaxProducts: 10_000,
+      cache: { redisUrl: undefined, keyPrefix: 'tm', ttlSeconds: 300, localEntries: 2000 },
     });
   });
 
@@ -56,6 +57,10 @@ describe('loadConfig', () => {
       BODY_LIMIT_BYTES: '2048',
       IMPORT_MAX_BYTES: '4096',
       BULK_MAX_PRODUCTS: '5',
+      REDIS_URL: ' redis://127.0.0.1:6379/2 ',
+      CACHE_KEY_PREFIX: ' shop-a ',
+      CACHE_TTL_SECONDS: '60',
+      CACHE_LOCAL_ENTRIES: '10',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -66,7 +71,17 @@ describe('loadConfig', () => {
       bodyLimitBytes: 2048,
       importMaxBytes: 4096,
       bulkMaxProducts: 5,
+      cache: {
+        redisUrl: 'redis://127.0.0.1:6379/2',
+        keyPrefix: 'shop-a',
+        ttlSeconds: 60,
+        localEntries: 10,
+      },
     });
+  });
+
+  it('refuses a REDIS_URL that is not a redis:// URL', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL/);
   });
 
   it.each(['postgres://user:secret@db.internal:5432/tags', 'postgresql://localhost/tags'])(

@@ -25,6 +25,13 @@ export interface Config {
   bodyLimitBytes: number;
   importMaxBytes: number;
   bulkMaxProducts: number;
+  cache: {
+    redisUrl: string | undefined;
+    /** Keeps deployments (or test databases) that share one Redis apart. */
+    keyPrefix: string;
+    ttlSeconds: number;
+    localEntries: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -87,6 +94,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     database = { driver: 'pglite', dataDir: text('DATA_DIR', './data') };
   }
 
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('REDIS_URL must start with redis:// or rediss://');
+  }
+
   const config: Config = {
     host: text('HOST', '127.0.0.1'),
     port: integer('PORT', 3000, 0, 65_535),
@@ -96,6 +108,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
     importMaxBytes: integer('IMPORT_MAX_BYTES', 104_857_600, 1024, 10_737_418_240),
     bulkMaxProducts: integer('BULK_MAX_PRODUCTS', 10_000, 1, 1_000_000),
+    cache: {
+      redisUrl,
+      keyPrefix: text('CACHE_KEY_PREFIX', 'tm'),
+      ttlSeconds: integer('CACHE_TTL_SECONDS', 300, 1, 86_400),
+      localEntries: integer('CACHE_LOCAL_ENTRIES', 2000, 0, 1_000_000),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

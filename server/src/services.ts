@@ -1,4 +1,5 @@
 /** The application's services, built once per app over one database. */
+import { noChangeNotifier, type ChangeNotifier } from './cache/namespaces.js';
 import type { Executor } from './db/client.js';
 import { AssignmentService } from './features/assignments/assignments.service.js';
 import { CategoryService } from './features/categories/categories.service.js';
@@ -7,13 +8,14 @@ import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
 import { StatsService } from './features/stats/stats.service.js';
 
-export function createServices(db: Executor) {
-  const categories = new CategoryService(db);
+/** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
+export function createServices(db: Executor, notifier: ChangeNotifier = noChangeNotifier) {
+  const categories = new CategoryService(db, notifier);
   return {
     categories,
     products: new ProductService(db, categories),
-    assignments: new AssignmentService(db, categories),
-    imports: new ImportService(db, categories),
+    assignments: new AssignmentService(db, categories, notifier),
+    imports: new ImportService(db, categories, notifier),
     stats: new StatsService(db, categories),
     exports: new ExportService(db, categories),
   };

@@ -209,6 +209,13 @@ async function errorHandler(app: FastifyInstance) {
     if (route.schema) {
       const response = (route.schema.response ?? {}) as Record<string, unknown>;
       for (const status of ERROR_RESPONSES) response[status] ??= ErrorEnvelope;
+      // Cached reads answer a matching If-None-Match with an empty 304.
+      if (methods.includes('GET')) {
+        response[304] ??= {
+          description: 'Not Modified: the If-None-Match ETag is current',
+          type: 'null',
+        };
+      }
       route.schema.response = response;
     }
   });

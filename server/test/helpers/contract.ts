@@ -59,8 +59,8 @@ export class ContractChecker {
       throw new Error(
         `${method} ${route.path} answered ${status}, which the OpenAPI document does not list`,
       );
-    if (status === 204) {
-      if (body !== '') throw new Error(`${method} ${route.path}: 204 with a body`);
+    if (status === 204 || status === 304) {
+      if (body !== '') throw new Error(`${method} ${route.path}: ${status} with a body`);
       return;
     }
     const mediaType = contentType?.split(';')[0]?.trim() ?? '';

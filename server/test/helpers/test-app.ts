@@ -22,15 +22,25 @@ export interface TestApp {
   db: Executor;
   driver: 'postgres' | 'pglite';
   request(options: InjectOptions | string): Promise<LightMyRequestResponse>;
+  /** Another app instance on the same database (PostgreSQL only), as a second server would be. */
+  peer(overrides?: Record<string, string>): Promise<TestApp>;
   close(): Promise<void>;
 }
 
 export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
   const driver = process.env.TEST_DATABASE === 'pglite' ? 'pglite' : 'postgres';
-  let databaseName: string | undefined;
+  const databaseName = driver === 'postgres' ? await createTestDatabase() : undefined;
+  return startTestApp(driver, databaseName, overrides, true);
+}
+
+async function startTestApp(
+  driver: 'postgres' | 'pglite',
+  databaseName: string | undefined,
+  overrides: Record<string, string>,
+  ownsDatabase: boolean,
+): Promise<TestApp> {
   let database: DatabaseHandle;
-  if (driver === 'postgres') {
-    databaseName = await createTestDatabase();
+  if (databaseName) {
     database = await openDatabase({
       driver: 'postgres',
       url: databaseUrl(databaseName),
@@ -66,10 +76,14 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
       );
       return response;
     },
+    async peer(peerOverrides = overrides) {
+      if (!databaseName) throw new Error('a peer instance needs a PostgreSQL test database');
+      return startTestApp(driver, databaseName, peerOverrides, false);
+    },
     async close() {
       await app.close();
       await database.close();
-      if (databaseName) await dropTestDatabase(databaseName);
+      if (databaseName && ownsDatabase) await dropTestDatabase(databaseName);
     },
   };
 }

@@ -8,6 +8,7 @@ import type {
   BulkRemoveResult,
   RemoveResult,
 } from '@tag-manager/contract';
+import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
 import { notFound } from '../../errors.js';
@@ -29,6 +30,7 @@ export class AssignmentService {
   constructor(
     private readonly db: Executor,
     private readonly categories: CategoryService,
+    private readonly notifier: ChangeNotifier = noChangeNotifier,
   ) {}
 
   async assign(
@@ -36,7 +38,7 @@ export class AssignmentService {
     categoryIds: number[],
     context: WriteContext,
   ): Promise<AssignResult> {
-    return inTransaction(this.db, async (transaction) => {
+    const result = await inTransaction(this.db, async (transaction): Promise<AssignResult> => {
       const { product, index, current } = await this.loadProduct(transaction, handle, categoryIds);
       const plan = planAssignment(index, current, categoryIds);
       const inserted = [...plan.added, ...plan.ancestorsAdded];
@@ -60,10 +62,14 @@ export class AssignmentService {
         categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
       };
     });
+    if (result.added.length + result.ancestors_added.length > 0) {
+      await this.notifier.changed(WriteEffects.assignments([handle]));
+    }
+    return result;
   }
 
   async remove(handle: string, categoryId: number, context: WriteContext): Promise<RemoveResult> {
-    return inTransaction(this.db, async (transaction) => {
+    const result = await inTransaction(this.db, async (transaction): Promise<RemoveResult> => {
       const { product, index, current } = await this.loadProduct(transaction, handle, [categoryId]);
       const plan = planRemoval(index, current, [categoryId]);
       if (plan.notAssigned.length > 0) {
@@ -94,6 +100,8 @@ export class AssignmentService {
         categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
       };
     });
+    await this.notifier.changed(WriteEffects.assignments([handle]));
+    return result;
   }
 
   async bulkAssign(
@@ -101,7 +109,7 @@ export class AssignmentService {
     categoryIds: number[],
     context: WriteContext,
   ): Promise<BulkAssignResult> {
-    return inTransaction(this.db, async (transaction) => {
+    const result = await inTransaction(this.db, async (transaction): Promise<BulkAssignResult> => {
       const batch = await this.loadBatch(transaction, handles, categoryIds);
       const inserts: NewAssignment[] = [];
       const changed: { product_id: string; added: number[] }[] = [];
@@ -144,6 +152,11 @@ export class AssignmentService {
       }
       return { results, summary };
     });
+    const changed = result.results.filter(
+      (item) => item.assigned.length + item.ancestors_added.length > 0,
+    );
+    await this.notifier.changed(WriteEffects.assignments(changed.map((item) => item.product_id)));
+    return result;
   }
 
   async bulkRemove(
@@ -151,7 +164,7 @@ export class AssignmentService {
     categoryIds: number[],
     context: WriteContext,
   ): Promise<BulkRemoveResult> {
-    return inTransaction(this.db, async (transaction) => {
+    const result = await inTransaction(this.db, async (transaction): Promise<BulkRemoveResult> => {
       const batch = await this.loadBatch(transaction, handles, categoryIds);
       const deletes: AssignmentRow[] = [];
       const changed: { product_id: string; removed: number[] }[] = [];
@@ -194,6 +207,11 @@ export class AssignmentService {
       }
       return { results, summary };
     });
+    const changed = result.results.filter(
+      (item) => item.removed.length + item.descendants_removed.length > 0,
+    );
+    await this.notifier.changed(WriteEffects.assignments(changed.map((item) => item.product_id)));
+    return result;
   }
 
   /** One product, locked, with the taxonomy and its current categories; unknown ids → 404. */

@@ -11,12 +11,20 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { writeContext } from '../../http/context.js';
+import { ReadDependencies } from '../../cache/namespaces.js';
+import { cachedRead, NOT_MODIFIED } from '../../http/cached.js';
 import { envelope, listEnvelope } from '../../http/envelope.js';
 
 const tags = ['categories'];
 
 const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const categories = app.services.categories;
+  /** Every category read depends on the same namespaces; `cache` and `params` tell them apart. */
+  const categoryRead = (cache: string, params: unknown) => ({
+    cache,
+    dependsOn: ReadDependencies.categories,
+    params,
+  });
 
   app.get(
     '/api/categories',
@@ -28,8 +36,14 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CategoryListResponse },
       },
     },
-    async (request) => {
-      const listing = await categories.list(request.query);
+    async (request, reply) => {
+      const listing = await cachedRead(
+        request,
+        reply,
+        categoryRead('categories', request.query),
+        () => categories.list(request.query),
+      );
+      if (listing === NOT_MODIFIED) return reply;
       return listEnvelope(request, listing.categories, listing.metadata);
     },
   );
@@ -43,9 +57,12 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CategoryTreeResponse },
       },
     },
-    async (request) => {
-      const { tree, metadata } = await categories.tree();
-      return listEnvelope(request, tree, metadata);
+    async (request, reply) => {
+      const result = await cachedRead(request, reply, categoryRead('category-tree', null), () =>
+        categories.tree(),
+      );
+      if (result === NOT_MODIFIED) return reply;
+      return listEnvelope(request, result.tree, result.metadata);
     },
   );
 
@@ -58,8 +75,14 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CategoryListResponse },
       },
     },
-    async (request) => {
-      const listing = await categories.children(null);
+    async (request, reply) => {
+      const listing = await cachedRead(
+        request,
+        reply,
+        categoryRead('category-children', null),
+        () => categories.children(null),
+      );
+      if (listing === NOT_MODIFIED) return reply;
       return listEnvelope(request, listing.categories, listing.metadata);
     },
   );
@@ -74,8 +97,12 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CategoryListResponse },
       },
     },
-    async (request) => {
-      const listing = await categories.children(request.params.id);
+    async (request, reply) => {
+      const id = request.params.id;
+      const listing = await cachedRead(request, reply, categoryRead('category-children', id), () =>
+        categories.children(id),
+      );
+      if (listing === NOT_MODIFIED) return reply;
       return listEnvelope(request, listing.categories, listing.metadata);
     },
   );
@@ -90,7 +117,14 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CategoryDetailResponse },
       },
     },
-    async (request) => envelope(request, await categories.get(request.params.id)),
+    async (request, reply) => {
+      const id = request.params.id;
+      const category = await cachedRead(request, reply, categoryRead('category', id), () =>
+        categories.get(id),
+      );
+      if (category === NOT_MODIFIED) return reply;
+      return envelope(request, category);
+    },
   );
 
   app.post(

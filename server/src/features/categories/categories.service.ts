@@ -7,6 +7,7 @@ import type {
   LevelCounts,
   TreeNode,
 } from '@tag-manager/contract';
+import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
 import { conflict, invalidField, notFound, validationError } from '../../errors.js';
@@ -28,7 +29,10 @@ export interface CategoryListing {
 }
 
 export class CategoryService {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly notifier: ChangeNotifier = noChangeNotifier,
+  ) {}
 
   /** The taxonomy in memory; later layers may cache it. */
   async index(executor: Executor = this.db): Promise<CategoryIndex> {
@@ -79,7 +83,7 @@ export class CategoryService {
     if ('problem' in cleaned) throw invalidField('name', cleaned.problem);
     const parentId = body.parent_id ?? null;
 
-    return inTransaction(this.db, async (transaction) => {
+    const created = await inTransaction(this.db, async (transaction) => {
       const index = await this.index(transaction);
       let level = body.level ?? 1;
       if (parentId !== null) {
@@ -113,13 +117,15 @@ export class CategoryService {
       });
       return new CategoryIndex([...index.rows, row]).toCategory(row);
     });
+    await this.notifier.changed(WriteEffects.taxonomy());
+    return created;
   }
 
   async rename(id: number, rawName: string, context: WriteContext): Promise<Category> {
     const cleaned = cleanCategoryName(rawName);
     if ('problem' in cleaned) throw invalidField('name', cleaned.problem);
 
-    return inTransaction(this.db, async (transaction) => {
+    const renamed = await inTransaction(this.db, async (transaction) => {
       const index = await this.index(transaction);
       const current = index.get(id);
       if (!current) throw notFound('category', id);
@@ -139,6 +145,8 @@ export class CategoryService {
         index.rows.map((other) => (other.id === id ? row : other)),
       ).toCategory(row);
     });
+    await this.notifier.changed(WriteEffects.taxonomy());
+    return renamed;
   }
 
   async delete(id: number, context: WriteContext): Promise<void> {
@@ -164,6 +172,7 @@ export class CategoryService {
         after: null,
       });
     });
+    await this.notifier.changed(WriteEffects.taxonomy());
   }
 }
 

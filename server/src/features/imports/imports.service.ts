@@ -1,6 +1,7 @@
 /** Product and category imports: idempotent, one transaction each, with a report. */
 import type { Readable } from 'node:stream';
 import type { ImportReport } from '@tag-manager/contract';
+import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
 import {
@@ -22,6 +23,7 @@ export class ImportService {
   constructor(
     private readonly db: Executor,
     private readonly categories: CategoryService,
+    private readonly notifier: ChangeNotifier = noChangeNotifier,
   ) {}
 
   /**
@@ -29,7 +31,7 @@ export class ImportService {
    * before or during the transaction, which then rolls back: nothing is stored.
    */
   async importProducts(input: Readable, context: WriteContext): Promise<ImportReport> {
-    return inTransaction(this.db, async (transaction) => {
+    const report = await inTransaction(this.db, async (transaction) => {
       const report: ImportReport = {
         kind: 'products',
         records: 0,
@@ -68,12 +70,15 @@ export class ImportService {
       }
       return report;
     });
+    if (report.created + report.updated > 0)
+      await this.notifier.changed(WriteEffects.productImport());
+    return report;
   }
 
   /** Imports a category list (parsed JSON). Entries whose parent is unknown are rejected. */
   async importCategories(document: unknown, context: WriteContext): Promise<ImportReport> {
     const { entries, rejected } = readCategoryFile(document);
-    return inTransaction(this.db, async (transaction) => {
+    const report = await inTransaction(this.db, async (transaction) => {
       const report: ImportReport = {
         kind: 'categories',
         records: entries.length + rejected.length,
@@ -133,6 +138,8 @@ export class ImportService {
       }
       return report;
     });
+    if (report.created + report.updated > 0) await this.notifier.changed(WriteEffects.taxonomy());
+    return report;
   }
 }
 

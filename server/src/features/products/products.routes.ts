@@ -6,6 +6,8 @@ import {
   ProductResponse,
 } from '@tag-manager/contract';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ReadDependencies } from '../../cache/namespaces.js';
+import { cachedRead, NOT_MODIFIED } from '../../http/cached.js';
 import { envelope, pagedEnvelope } from '../../http/envelope.js';
 
 const tags = ['products'];
@@ -23,8 +25,14 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ProductListResponse },
       },
     },
-    async (request) => {
-      const page = await products.list(request.query);
+    async (request, reply) => {
+      const page = await cachedRead(
+        request,
+        reply,
+        { cache: 'product-list', dependsOn: ReadDependencies.productList, params: request.query },
+        () => products.list(request.query),
+      );
+      if (page === NOT_MODIFIED) return reply;
       return pagedEnvelope(request, page.products, page.metadata, page.pagination);
     },
   );
@@ -39,7 +47,17 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ProductResponse },
       },
     },
-    async (request) => envelope(request, await products.get(request.params.product_id)),
+    async (request, reply) => {
+      const handle = request.params.product_id;
+      const product = await cachedRead(
+        request,
+        reply,
+        { cache: 'product', dependsOn: ReadDependencies.productDetail(handle), params: handle },
+        () => products.get(handle),
+      );
+      if (product === NOT_MODIFIED) return reply;
+      return envelope(request, product);
+    },
   );
 
   app.get(
@@ -52,7 +70,21 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ProductCategoriesResponse },
       },
     },
-    async (request) => envelope(request, await products.categoriesOf(request.params.product_id)),
+    async (request, reply) => {
+      const handle = request.params.product_id;
+      const categories = await cachedRead(
+        request,
+        reply,
+        {
+          cache: 'product-categories',
+          dependsOn: ReadDependencies.productDetail(handle),
+          params: handle,
+        },
+        () => products.categoriesOf(handle),
+      );
+      if (categories === NOT_MODIFIED) return reply;
+      return envelope(request, categories);
+    },
   );
 };
 

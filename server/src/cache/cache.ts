@@ -1,0 +1,96 @@
+/**
+ * Cache-aside for reads, keyed by the versions of the namespaces a read depends on, with
+ * single-flight (concurrent misses of one key cost one computation) and hit/miss counters per
+ * cache. Any cache failure degrades to computing the value: the cache never fails a request.
+ */
+import { createHash } from 'node:crypto';
+import type { CacheBackend } from './backend.js';
+import type { ChangeNotifier } from './namespaces.js';
+
+export interface CachedRead {
+  /** The cache's name, for counters (e.g. "product-list"). */
+  cache: string;
+  /** Namespaces the value depends on. */
+  dependsOn: readonly string[];
+  /** What else identifies the value (query parameters, ids). */
+  params: unknown;
+}
+
+/** The little of a logger the cache needs (Fastify's logger, or the console in scripts). */
+export interface CacheLog {
+  warn(details: object, message: string): void;
+}
+
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+}
+
+export class Cache implements ChangeNotifier {
+  private readonly inFlight = new Map<string, Promise<string>>();
+  readonly counters = new Map<string, CacheCounters>();
+
+  constructor(
+    readonly backend: CacheBackend,
+    private readonly ttlSeconds: number,
+    private readonly log: CacheLog,
+  ) {}
+
+  /** The key (and so the ETag) of a read as things stand now, or undefined if unknown. */
+  async keyOf(read: CachedRead): Promise<string | undefined> {
+    try {
+      const versions = await this.backend.getVersions(read.dependsOn);
+      const params = createHash('sha1').update(JSON.stringify(read.params)).digest('base64url');
+      return `${read.cache}:${versions.join('.')}:${params}`;
+    } catch (error) {
+      this.log.warn({ err: error }, 'cache unavailable; reading from the database');
+      return undefined;
+    }
+  }
+
+  /** The value as JSON text, from the cache or computed once. */
+  async read(
+    read: CachedRead,
+    key: string | undefined,
+    compute: () => Promise<unknown>,
+  ): Promise<string> {
+    if (key === undefined) {
+      this.count(read.cache, 'misses');
+      return JSON.stringify(await compute());
+    }
+    const cached = await this.backend.getValue(key).catch(() => undefined);
+    if (cached !== undefined) {
+      this.count(read.cache, 'hits');
+      return cached;
+    }
+    this.count(read.cache, 'misses');
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const value = JSON.stringify(await compute());
+        await this.backend.setValue(key, value, this.ttlSeconds).catch((error: unknown) => {
+          this.log.warn({ err: error }, 'cache write failed');
+        });
+        return value;
+      })().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async changed(namespaces: readonly string[]): Promise<void> {
+    if (namespaces.length === 0) return;
+    await this.backend.bumpVersions(namespaces).catch((error: unknown) => {
+      this.log.warn(
+        { err: error },
+        'cache invalidation failed; a new epoch starts when the cache returns',
+      );
+    });
+  }
+
+  private count(cache: string, outcome: keyof CacheCounters) {
+    const counters = this.counters.get(cache) ?? { hits: 0, misses: 0 };
+    counters[outcome] += 1;
+    this.counters.set(cache, counters);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Two app instances on one PostgreSQL database and one Redis, as two servers behind a load
+ * balancer: after every kind of write on one, the next read on the other shows the change.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createCategory,
+  createProducts,
+  createSampleTree,
+  importProductsCsv,
+  shopifyCsv,
+} from '../../test/helpers/fixtures.js';
+import { createTestApp, invariantViolations, type TestApp } from '../../test/helpers/test-app.js';
+
+const REDIS = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  CACHE_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}`,
+};
+
+let writer: TestApp;
+let reader: TestApp;
+let tree: Awaited<ReturnType<typeof createSampleTree>>;
+
+beforeAll(async () => {
+  writer = await createTestApp(REDIS);
+  reader = await writer.peer(REDIS);
+  tree = await createSampleTree(writer);
+  await createProducts(writer, 12);
+});
+afterAll(async () => {
+  await reader?.close();
+  await writer?.close();
+});
+
+/** Reads on the reader until the response is served from its cache (same ETag twice). */
+async function warm(url: string) {
+  const first = await reader.request(url);
+  const second = await reader.request(url);
+  expect(second.headers.etag).toBe(first.headers.etag);
+  return second;
+}
+
+const data = (response: { json(): unknown }) => (response.json() as { data: never }).data;
+
+describe('cross-instance invalidation through Redis', () => {
+  it('serves repeated reads from the cache, and 304 for a known ETag', async () => {
+    const warmed = await warm('/api/products?limit=5');
+    const etag = warmed.headers.etag as string;
+    expect(etag).toMatch(/^W\/"/);
+    expect(warmed.headers['cache-control']).toBe('no-cache');
+    const notModified = await reader.request({
+      method: 'GET',
+      url: '/api/products?limit=5',
+      headers: { 'if-none-match': etag },
+    });
+    expect(notModified.statusCode).toBe(304);
+    expect(notModified.body).toBe('');
+    const counters = reader.app.cache.counters.get('product-list')!;
+    expect(counters.hits).toBeGreaterThan(0);
+  });
+
+  it('assign and remove on one instance show on the other', async () => {
+    await warm('/api/products/p-001');
+    await warm('/api/products?limit=50');
+    await warm('/api/categories/tree');
+    await warm('/api/stats');
+
+    const assigned = await writer.request({
+      method: 'POST',
+      url: '/api/products/p-001/categories',
+      payload: { category_ids: [tree.manualGuns.id] },
+    });
+    expect(assigned.statusCode).toBe(201);
+    const detail = data(await reader.request('/api/products/p-001')) as { category_count: number };
+    expect(detail.category_count).toBe(3);
+    const list = data(await reader.request('/api/products?limit=50')) as {
+      product_id: string;
+      has_allocations: boolean;
+    }[];
+    expect(list.find((product) => product.product_id === 'p-001')?.has_allocations).toBe(true);
+    const stats = data(await reader.request('/api/stats')) as { categorized_products: number };
+    expect(stats.categorized_products).toBe(1);
+    const roots = data(await reader.request('/api/categories/tree')) as {
+      id: number;
+      product_count: number;
+    }[];
+    expect(roots.find((root) => root.id === tree.tools.id)?.product_count).toBe(1);
+
+    await warm('/api/products/p-001/categories');
+    const removed = await writer.request({
+      method: 'DELETE',
+      url: `/api/products/p-001/categories/${tree.guns.id}`,
+    });
+    expect(removed.statusCode).toBe(200);
+    const categories = data(await reader.request('/api/products/p-001/categories')) as {
+      id: number;
+    }[];
+    expect(categories.map((category) => category.id)).toEqual([tree.tools.id]);
+  });
+
+  it('bulk assign and bulk remove show on the other instance', async () => {
+    await warm('/api/products/p-002');
+    await warm(`/api/products?limit=50&category_id=${tree.trowels.id}`);
+    const bulk = await writer.request({
+      method: 'POST',
+      url: '/api/bulk/assign',
+      payload: { product_ids: ['p-002', 'p-003'], category_ids: [tree.trowels.id] },
+    });
+    expect(bulk.statusCode).toBe(200);
+    expect(
+      (data(await reader.request('/api/products/p-002')) as { category_count: number })
+        .category_count,
+    ).toBe(2);
+    const filtered = await reader.request(`/api/products?limit=50&category_id=${tree.trowels.id}`);
+    expect(
+      (filtered.json() as { metadata: { filtered_products: number } }).metadata.filtered_products,
+    ).toBe(2);
+
+    const bulkRemove = await writer.request({
+      method: 'POST',
+      url: '/api/bulk/remove',
+      payload: { product_ids: ['p-002'], category_ids: [tree.tools.id] },
+    });
+    expect(bulkRemove.statusCode).toBe(200);
+    expect(
+      (data(await reader.request('/api/products/p-002')) as { category_count: number })
+        .category_count,
+    ).toBe(0);
+  });
+
+  it('category create, rename and delete show on the other instance', async () => {
+    await warm('/api/categories/level1');
+    await warm('/api/products/p-003');
+    const created = await createCategory(writer, { name: 'Brand New Root' });
+    const roots = data(await reader.request('/api/categories/level1')) as { name: string }[];
+    expect(roots.map((root) => root.name)).toContain('Brand New Root');
+
+    await warm(`/api/categories/${tree.trowels.id}`);
+    const renamed = await writer.request({
+      method: 'PATCH',
+      url: `/api/categories/${tree.trowels.id}`,
+      payload: { name: 'Trowels & Floats' },
+    });
+    expect(renamed.statusCode).toBe(200);
+    expect(
+      (data(await reader.request(`/api/categories/${tree.trowels.id}`)) as { name: string }).name,
+    ).toBe('Trowels & Floats');
+    const product = data(await reader.request('/api/products/p-003')) as {
+      categories: { name: string }[];
+    };
+    expect(product.categories.map((category) => category.name)).toContain('Trowels & Floats');
+
+    await warm(`/api/categories/${created.id}`);
+    const deleted = await writer.request({
+      method: 'DELETE',
+      url: `/api/categories/${created.id}`,
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect((await reader.request(`/api/categories/${created.id}`)).statusCode).toBe(404);
+  });
+
+  it('product and category imports show on the other instance', async () => {
+    await warm('/api/products/p-004');
+    await warm('/api/products?limit=5&search=Renamed');
+    const csv = shopifyCsv([{ handle: 'p-004', title: 'Renamed By Import', sku: 'SKU-004' }]);
+    const imported = await importProductsCsv(writer, csv);
+    expect((imported.json() as { data: { updated: number } }).data.updated).toBe(1);
+    expect(
+      (data(await reader.request('/api/products/p-004')) as { product_name: string }).product_name,
+    ).toBe('Renamed By Import');
+    expect(data(await reader.request('/api/products?limit=5&search=Renamed'))).toHaveLength(1);
+
+    await warm('/api/categories');
+    const categoriesImport = await writer.request({
+      method: 'POST',
+      url: '/api/import/categories',
+      payload: [
+        { category_name: 'Imported Root', category_level: 'Level 1 Category', connected_to: null },
+      ],
+    });
+    expect(categoriesImport.statusCode).toBe(200);
+    const all = data(await reader.request('/api/categories')) as { name: string }[];
+    expect(all.map((category) => category.name)).toContain('Imported Root');
+    expect(await invariantViolations(writer.db)).toEqual([]);
+  });
+
+  it('keeps answering from the database when Redis cannot be reached', async () => {
+    const offline = await writer.peer({
+      REDIS_URL: 'redis://127.0.0.1:6399',
+      CACHE_KEY_PREFIX: 'offline',
+    });
+    try {
+      const first = await offline.request('/api/products?limit=5');
+      expect(first.statusCode).toBe(200);
+      expect(first.headers.etag).toBeUndefined();
+      const assigned = await offline.request({
+        method: 'POST',
+        url: '/api/products/p-005/categories',
+        payload: { category_ids: [tree.silicone.id] },
+      });
+      expect(assigned.statusCode).toBe(201);
+      expect(
+        (data(await offline.request('/api/products/p-005')) as { category_count: number })
+          .category_count,
+      ).toBe(2);
+    } finally {
+      await offline.close();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { CacheBackend } from './backend.js';
+
+/** Bumped when writes may have been missed (Redis was away): every cached value is dropped. */
+const EPOCH = 'epoch';
+
+/**
+ * Shared by every app instance: values and namespace versions live in Redis. In front of it sits
+ * a small in-process LRU of values. Its keys carry the namespace versions, which are read from
+ * Redis on every request (one round trip), so the local copy can never be served after a write
+ * on any instance: coherence comes from the versions, not from messages that might arrive late.
+ * Every call fails fast while Redis is away; the cache then serves from the database.
+ */
+export class RedisBackend implements CacheBackend {
+  readonly kind = 'redis' as const;
+  private readonly local: LRUCache<string, string>;
+  private readonly redis: Redis;
+  private missedWrites = false;
+  /** Redis's run id: a restarted Redis (which keeps nothing) starts versions at 0 again. */
+  private runId: string | undefined;
+
+  private readonly versionPrefix: string;
+  private readonly valuePrefix: string;
+
+  constructor(
+    url: string,
+    keyPrefix: string,
+    localEntries: number,
+    onError: (error: Error) => void,
+  ) {
+    this.versionPrefix = `${keyPrefix}:version:`;
+    this.valuePrefix = `${keyPrefix}:value:`;
+    this.local = new LRUCache({ max: Math.max(localEntries, 1) });
+    this.redis = new Redis(url, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
+    this.redis.on('error', onError);
+    this.redis.on('close', () => {
+      this.runId = undefined;
+    });
+    this.redis.on('ready', () => {
+      this.redis.info('server').then(
+        (info) => {
+          this.runId = /run_id:(\w+)/.exec(info)?.[1];
+        },
+        () => {},
+      );
+      if (!this.missedWrites) return;
+      // A write while Redis was away could not bump its versions: start a new epoch instead.
+      this.redis.incr(this.versionPrefix + EPOCH).then(
+        () => {
+          this.missedWrites = false;
+        },
+        () => {},
+      );
+    });
+  }
+
+  async getValue(key: string) {
+    const local = this.local.get(key);
+    if (local !== undefined) return local;
+    const shared = await this.redis.get(this.valuePrefix + key);
+    if (shared !== null) this.local.set(key, shared);
+    return shared ?? undefined;
+  }
+
+  async setValue(key: string, value: string, ttlSeconds: number) {
+    this.local.set(key, value, { ttl: ttlSeconds * 1000 });
+    await this.redis.set(this.valuePrefix + key, value, 'EX', ttlSeconds);
+  }
+
+  async getVersions(namespaces: readonly string[]) {
+    if (!this.runId) throw new Error('Redis is not ready');
+    const values = await this.redis.mget(
+      [EPOCH, ...namespaces].map((namespace) => this.versionPrefix + namespace),
+    );
+    return [this.runId, ...values.map((value) => Number(value ?? 0))];
+  }
+
+  async bumpVersions(namespaces: readonly string[]) {
+    try {
+      await this.connected();
+      const pipeline = this.redis.multi();
+      for (const namespace of new Set(namespaces)) pipeline.incr(this.versionPrefix + namespace);
+      await pipeline.exec();
+    } catch (error) {
+      this.missedWrites = true;
+      throw error;
+    }
+  }
+
+  /** Waits briefly for a connection that is still being made (a script's first command). */
+  private async connected(): Promise<void> {
+    if (
+      this.redis.status === 'ready' ||
+      !['connecting', 'connect', 'wait'].includes(this.redis.status)
+    ) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  healthy() {
+    return this.redis.status === 'ready' && this.runId !== undefined;
+  }
+
+  async close() {
+    this.local.clear();
+    this.redis.disconnect();
+  }
+}
