@@ -1,0 +1,133 @@
+/**
+ * The main queries use indexes, not sequential scans of the big tables, on a seeded catalog
+ * (PostgreSQL's planner, real statistics). Each repository query is run as EXPLAIN through an
+ * executor that prefixes it, so the SQL checked is exactly the SQL the API runs.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProductSort } from '@tag-manager/contract';
+import type { Executor } from '../../src/db/client.js';
+import {
+  assignmentsOf,
+  countProducts,
+  findProduct,
+  listProducts,
+  lockProducts,
+  type ProductFilters,
+} from '../../src/features/products/products.repository.js';
+import { seedCatalog } from '../../src/features/seed/seeder.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+
+const BIG_TABLES = new Set(['products', 'product_categories']);
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+let test: TestApp;
+let plans: { plan: PlanNode }[] = [];
+
+/** An executor that answers every query with its plan instead of its rows. */
+function explaining(db: Executor): Executor {
+  return {
+    execute: async (query: SQL) => {
+      const result = (await db.execute(sql`explain (format json) ${query}`)) as unknown as {
+        rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[];
+      };
+      plans.push({ plan: result.rows[0]!['QUERY PLAN'][0].Plan });
+      return { rows: [] };
+    },
+  } as unknown as Executor;
+}
+
+function sequentialScans(node: PlanNode): string[] {
+  const own =
+    node['Node Type'] === 'Seq Scan' && BIG_TABLES.has(node['Relation Name'] ?? '')
+      ? [node['Relation Name']!]
+      : [];
+  return [...own, ...(node.Plans ?? []).flatMap(sequentialScans)];
+}
+
+beforeAll(async () => {
+  test = await createTestApp();
+  await seedCatalog(test.database, { products: 60_000 });
+});
+afterAll(async () => {
+  await test.close();
+});
+
+const noFilters: ProductFilters = { hide_allocated: false, include_descendants: true };
+const cases: {
+  name: string;
+  filters: ProductFilters;
+  sort?: ProductSort;
+  membersFirst?: boolean;
+}[] = [
+  { name: 'first page by name', filters: noFilters },
+  { name: 'first page, newest first', filters: noFilters, sort: '-last_modified' },
+  { name: 'first page by handle, descending', filters: noFilters, sort: '-product_id' },
+  { name: 'uncategorised only', filters: { ...noFilters, hide_allocated: true } },
+  { name: 'search', filters: { ...noFilters, search: 'membrane' } },
+  { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
+  { name: 'status', filters: { ...noFilters, status: 'draft' } },
+  { name: 'a large category, walking the name index', filters: { ...noFilters, category_id: 1 } },
+  {
+    name: 'a small category, members first',
+    filters: { ...noFilters, category_id: 5 },
+    membersFirst: true,
+  },
+];
+
+describe('query plans on 60,000 products', () => {
+  it('the check sees a sequential scan when there is one', async () => {
+    plans = [];
+    await explaining(test.db).execute(sql`select count(*) from products where tags @> '{x}'`);
+    expect(sequentialScans(plans[0]!.plan)).toEqual(['products']);
+  });
+
+  it.each(cases)('product list: $name', async ({ filters, sort, membersFirst }) => {
+    plans = [];
+    await listProducts(explaining(test.db), filters, {
+      sort: sort ?? 'product_name',
+      limit: 51,
+      offset: 0,
+      membersFirst,
+    });
+    await listProducts(explaining(test.db), filters, {
+      sort: sort ?? 'product_name',
+      limit: 51,
+      offset: 0,
+      after: {
+        value: sort?.includes('last_modified') ? '2026-01-01 00:00:00+00' : 'M',
+        id: 30_000,
+      },
+      membersFirst,
+    });
+    for (const { plan } of plans) expect(sequentialScans(plan)).toEqual([]);
+  });
+
+  it.each([
+    { name: 'search', filters: { ...noFilters, search: 'membrane' } },
+    { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
+    {
+      name: 'vendor and status',
+      filters: { ...noFilters, vendor: 'Ardex', status: 'draft' as const },
+    },
+  ])('filtered count: $name', async ({ filters }) => {
+    plans = [];
+    await countProducts(explaining(test.db), filters);
+    expect(plans).toHaveLength(1);
+    expect(sequentialScans(plans[0]!.plan)).toEqual([]);
+  });
+
+  it('product detail, its categories and the write path lookups', async () => {
+    plans = [];
+    await findProduct(explaining(test.db), 'some-handle');
+    await assignmentsOf(explaining(test.db), [1, 2, 3]);
+    await lockProducts(explaining(test.db), ['a', 'b']);
+    expect(plans).toHaveLength(3);
+    for (const { plan } of plans) expect(sequentialScans(plan)).toEqual([]);
+  });
+});
