@@ -1,0 +1,136 @@
+/**
+ * Child processes of a benchmark run (the app, the framework-ceiling server): started with a
+ * free port, waited for until they answer, and always stopped — on success, on error, on SIGINT.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readFile } from 'node:fs/promises';
+
+const children = new Set<ChildProcess>();
+let hooksInstalled = false;
+
+export interface Child {
+  name: string;
+  pid: number;
+  url: string;
+  process: ChildProcess;
+  /** The last lines the process wrote (stdout and stderr), for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function installHooks() {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  // The last resort: whatever happens to this process, its children do not outlive it.
+  process.on('exit', () => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping the benchmark and its child processes…`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((child) => stopProcess(child)));
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    children.delete(child);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts `node --import tsx <script>` (what `tsx <script>` does, minus tsx's own wrapper
+ * process, so that the pid is the server's own and its memory can be sampled), then polls
+ * `readyPath` until it answers 200.
+ */
+export async function startNodeScript(options: {
+  name: string;
+  script: string;
+  env: NodeJS.ProcessEnv;
+  port: number;
+  readyPath: string;
+  timeoutMs?: number;
+}): Promise<Child> {
+  installHooks();
+  const lines: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', options.script], {
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const url = `http://127.0.0.1:${options.port}`;
+  const output = () => lines.join('\n');
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      children.delete(child);
+      throw new Error(`${options.name} exited with code ${child.exitCode}:\n${output()}`);
+    }
+    try {
+      const response = await fetch(url + options.readyPath, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stopProcess(child);
+      throw new Error(`${options.name} did not become ready in time:\n${output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    name: options.name,
+    pid: child.pid!,
+    url,
+    process: child,
+    output,
+    stop: () => stopProcess(child),
+  };
+}
+
+/** A line of /proc/<pid>/status in bytes (VmRSS, VmHWM), or undefined off Linux. */
+export async function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM') {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,349 @@
+/** The results: targets evaluated, the console table, the JSON file and the markdown summary. */
+import type { BulkFigures, ExportFigures, ImportFigures } from './jobs.js';
+import type { LoadFigures } from './load.js';
+
+export interface ScenarioResult {
+  key: string;
+  title: string;
+  uncachedRead: boolean;
+  runs: LoadFigures[];
+}
+
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  postgres: string;
+  redis: string;
+  platform: string;
+}
+
+export interface Results {
+  startedAt: string;
+  finishedAt: string;
+  mode: 'quick' | 'full';
+  products: number;
+  seededSeconds: number | null;
+  reusedDatabase: boolean;
+  secondsPerRun: number;
+  warmupSeconds: number;
+  connections: number[];
+  machine: Machine;
+  pageBodyBytes: number;
+  deepPage: number;
+  /** The environment that switches the uncached instance's cache off. */
+  uncachedEnv: string;
+  scenarios: ScenarioResult[];
+  ceilings: { framework: LoadFigures[]; database: LoadFigures[] };
+  jobs: { import?: ImportFigures; export?: ExportFigures; bulk?: BulkFigures };
+  targets: Target[];
+  problems: string[];
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  status: 'met' | 'missed';
+  limits: string;
+}
+
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '–');
+const perSecond = (value: number) => Math.round(value).toLocaleString('en');
+const percent = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`);
+const mib = (bytes: number | null | undefined) =>
+  bytes === null || bytes === undefined ? 'n/a' : `${(bytes / 1_048_576).toFixed(0)} MiB`;
+
+function at(runs: LoadFigures[], connections: number) {
+  return runs.find((run) => run.connections === connections);
+}
+
+export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
+  const top = Math.max(...results.connections);
+  const targets: Target[] = [];
+  const scenario = (key: string) => results.scenarios.find((s) => s.key === key);
+  const framework = at(results.ceilings.framework, top);
+  const database = at(results.ceilings.database, top);
+  const dbNote = database
+    ? `database ceiling at ${top} connections: ${perSecond(database.requestsPerSecond)} pages/s, p95 ${ms(database.p95)} ms`
+    : 'database ceiling not measured';
+
+  const page = scenario('page1');
+  const pageRun = page && at(page.runs, top);
+  if (pageRun) {
+    const counted = pageRun.cacheHitRate !== null;
+    const ratio = framework ? pageRun.requestsPerSecond / framework.requestsPerSecond : 0;
+    const queueing = (top / pageRun.requestsPerSecond) * 1000;
+    const served =
+      database && pageRun.requestsPerSecond > database.requestsPerSecond * 1.5
+        ? 'faster than the database ceiling, so a cache serves it'
+        : 'no faster than the database ceiling, so the database serves it';
+    const why = `${counted ? `hit rate ${percent(pageRun.cacheHitRate)}` : 'hit rate not observable (no /metrics counters)'}; ${served}; at ${top} connections latency is queueing (${top} ÷ ${perSecond(pageRun.requestsPerSecond)} req/s ≈ ${ms(queueing)} ms): the app's CPU per request, on 2 cores shared with PostgreSQL and the load generator`;
+    targets.push({
+      target: `cached product page p95 < 10 ms (${top} connections)`,
+      measured: `p95 ${ms(pageRun.p95)} ms, hit rate ${percent(pageRun.cacheHitRate)}`,
+      status: pageRun.p95 < 10 ? 'met' : 'missed',
+      limits: pageRun.p95 < 10 ? '' : why,
+    });
+    targets.push({
+      target: `cached product page ≥ 50% of the framework ceiling's throughput (${top} connections)`,
+      measured: `${perSecond(pageRun.requestsPerSecond)} req/s = ${(ratio * 100).toFixed(1)}% of ${framework ? perSecond(framework.requestsPerSecond) : '?'} req/s`,
+      status: ratio >= 0.5 ? 'met' : 'missed',
+      limits:
+        ratio >= 0.5
+          ? ''
+          : `${served}; the app's work per request (routing, validation, envelope, serialisation) — ${dbNote}`,
+    });
+  }
+
+  const uncached = results.scenarios
+    .filter((s) => s.uncachedRead)
+    .map((s) => ({ s, run: at(s.runs, top) }))
+    .filter((entry): entry is { s: ScenarioResult; run: LoadFigures } => Boolean(entry.run));
+  const slow = uncached.filter(({ run }) => !(run.p95 < 50));
+  targets.push({
+    target: `every uncached read scenario p95 < 50 ms (${top} connections)`,
+    measured: uncached.map(({ s, run }) => `${s.key} ${ms(run.p95)}`).join(', ') + ' ms',
+    status: slow.length === 0 && uncached.length > 0 ? 'met' : 'missed',
+    limits:
+      slow.length === 0
+        ? ''
+        : `over 50 ms: ${slow.map(({ s }) => `${s.key} (${perSecond(at(s.runs, top)!.requestsPerSecond)} req/s)`).join(', ')} — queueing at ${top} connections behind the database work per request, on 2 cores shared by app, PostgreSQL and load generator`,
+  });
+
+  const mixed = scenario('mixed');
+  const mixedRun = mixed && at(mixed.runs, top);
+  if (mixed && mixedRun) {
+    const failures = mixed.runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0);
+    const hit = mixedRun.cacheHitRate;
+    targets.push({
+      target: `mixed workload cache hit rate > 95% and 0 errors (${top} connections; errors at every level)`,
+      measured: `hit rate ${percent(hit)}, ${failures} non-2xx/errors`,
+      status: hit !== null && hit > 0.95 && failures === 0 ? 'met' : 'missed',
+      limits: [
+        hit === null ? 'hit rate not observable: the server exposes no cache counters' : '',
+        hit !== null && hit <= 0.95 ? 'hit rate too low' : '',
+        failures > 0 ? `${failures} failed requests` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    });
+  }
+
+  const importJob = results.jobs.import;
+  if (importJob) {
+    const ok = importJob.status === 200 && importJob.rowsPerSecond >= 20_000;
+    targets.push({
+      target: 'import ≥ 20,000 rows/s (100,000-product Shopify CSV)',
+      measured: `${perSecond(importJob.rowsPerSecond)} products/s (${importJob.seconds.toFixed(1)} s, HTTP ${importJob.status})`,
+      status: ok ? 'met' : 'missed',
+      limits: ok ? '' : 'import pipeline throughput (parse + validate + write in one transaction)',
+    });
+  }
+  const exportJob = results.jobs.export;
+  if (exportJob) {
+    const fast = exportJob.rowsPerSecond >= 100_000;
+    const small = exportJob.peakRssBytes !== null && exportJob.peakRssBytes < 300 * 1_048_576;
+    targets.push({
+      target: 'export ≥ 100,000 rows/s with peak RSS < 300 MB',
+      measured: `${perSecond(exportJob.rowsPerSecond)} rows/s (${exportJob.rows.toLocaleString('en')} rows in ${exportJob.seconds.toFixed(1)} s), peak RSS ${mib(exportJob.peakRssBytes)}`,
+      status: fast && small && exportJob.status === 200 ? 'met' : 'missed',
+      limits: [fast ? '' : 'export throughput', small ? '' : 'server memory during the export']
+        .filter(Boolean)
+        .join('; '),
+    });
+  }
+  const bulk = results.jobs.bulk;
+  if (bulk) {
+    const ok = bulk.status === 200 && bulk.seconds < 1;
+    targets.push({
+      target: 'bulk assign 10,000 × 3 < 1 s',
+      measured: `${bulk.seconds.toFixed(2)} s for ${bulk.products.toLocaleString('en')} × ${bulk.categories} (HTTP ${bulk.status})`,
+      status: ok ? 'met' : 'missed',
+      limits: ok
+        ? ''
+        : 'one transaction writing the assignments, their ancestors and the change set',
+    });
+  }
+  return targets;
+}
+
+interface Table {
+  head: string[];
+  rows: string[][];
+  right: boolean[];
+}
+
+function loadTable(results: Results): Table {
+  const head = [
+    'scenario',
+    'conns',
+    'req/s',
+    '× fw',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'non-2xx',
+    'errors',
+    'cache hit',
+  ];
+  const rows: string[][] = [];
+  const framework = new Map(results.ceilings.framework.map((run) => [run.connections, run]));
+  const add = (name: string, run: LoadFigures, ratio: boolean, hit = true) => {
+    const fw = framework.get(run.connections);
+    rows.push([
+      name,
+      String(run.connections),
+      perSecond(run.requestsPerSecond),
+      ratio && fw ? (run.requestsPerSecond / fw.requestsPerSecond).toFixed(3) : '',
+      ms(run.p50),
+      ms(run.p95),
+      ms(run.p99),
+      String(run.non2xx),
+      String(run.errors),
+      hit ? percent(run.cacheHitRate) : '',
+    ]);
+  };
+  for (const run of results.ceilings.framework)
+    add('CEILING framework (constant body)', run, true, false);
+  for (const run of results.ceilings.database)
+    add('CEILING database (page SQL, pages/s)', run, true, false);
+  for (const scenario of results.scenarios)
+    for (const run of scenario.runs) add(scenario.key, run, true);
+  return { head, rows, right: head.map((_, i) => i > 0) };
+}
+
+function targetTable(results: Results): Table {
+  return {
+    head: ['target', 'measured', 'status', 'limited by'],
+    rows: results.targets.map((t) => [t.target, t.measured, t.status.toUpperCase(), t.limits]),
+    right: [false, false, false, false],
+  };
+}
+
+function jobTable(results: Results): Table {
+  const rows: string[][] = [];
+  const { import: imp, export: exp, bulk } = results.jobs;
+  if (imp) {
+    rows.push([
+      'import (POST /api/import/products)',
+      `${imp.products.toLocaleString('en')} products, ${imp.csvRows.toLocaleString('en')} CSV rows, ${mib(imp.csvBytes)}`,
+      `${imp.seconds.toFixed(2)} s`,
+      `${perSecond(imp.rowsPerSecond)} products/s`,
+      `HTTP ${imp.status}, created ${imp.created ?? '?'}`,
+    ]);
+  }
+  if (exp) {
+    rows.push([
+      'export (GET /api/export/csv)',
+      `${exp.rows.toLocaleString('en')} rows, ${mib(exp.bytes)}`,
+      `${exp.seconds.toFixed(2)} s`,
+      `${perSecond(exp.rowsPerSecond)} rows/s`,
+      `HTTP ${exp.status}, RSS ${mib(exp.rssBeforeBytes)} → peak ${mib(exp.peakRssBytes)}`,
+    ]);
+  }
+  if (bulk) {
+    rows.push([
+      'bulk assign (POST /api/bulk/assign)',
+      `${bulk.products.toLocaleString('en')} products × ${bulk.categories} categories`,
+      `${bulk.seconds.toFixed(2)} s`,
+      `${perSecond((bulk.products * bulk.categories) / bulk.seconds)} assignments/s`,
+      `HTTP ${bulk.status}; bulk remove to restore: ${bulk.removeSeconds.toFixed(2)} s (HTTP ${bulk.removeStatus})`,
+    ]);
+  }
+  return {
+    head: ['job', 'size', 'time', 'throughput', 'notes'],
+    rows,
+    right: [false, false, true, true, false],
+  };
+}
+
+function renderText(table: Table): string {
+  const widths = table.head.map((head, i) =>
+    Math.max(head.length, ...table.rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (table.right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(table.head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...table.rows.map(line),
+  ].join('\n');
+}
+
+function renderMarkdown(table: Table): string {
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [
+    `| ${table.head.join(' | ')} |`,
+    `| ${table.right.map((right) => (right ? '---:' : '---')).join(' | ')} |`,
+    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}
+
+function machineLine(results: Results) {
+  const m = results.machine;
+  return `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB RAM, ${m.platform}, Node ${m.node}, PostgreSQL ${m.postgres}, Redis: ${m.redis}`;
+}
+
+export function renderConsole(results: Results): string {
+  return [
+    '',
+    `Tag Manager benchmark — ${results.mode} run, ${results.products.toLocaleString('en')} products, ${results.secondsPerRun} s per run`,
+    machineLine(results),
+    '',
+    renderText(loadTable(results)),
+    '',
+    renderText(jobTable(results)),
+    '',
+    renderText(targetTable(results)),
+    ...(results.problems.length > 0
+      ? ['', 'Problems:', ...results.problems.map((p) => `  - ${p}`)]
+      : []),
+    '',
+  ].join('\n');
+}
+
+export function renderMarkdownSummary(results: Results): string {
+  const titles = results.scenarios.map((s) => `- \`${s.key}\`: ${s.title}`).join('\n');
+  return `# Benchmark ${results.startedAt.slice(0, 10)} — ${results.mode} run
+
+- Catalog: ${results.products.toLocaleString('en')} products (${results.reusedDatabase ? 'reused database' : `seeded in ${results.seededSeconds?.toFixed(1) ?? '?'} s`}), PostgreSQL, the real app in its own process over loopback
+- Machine: ${machineLine(results)}
+- Runs: ${results.secondsPerRun} s each at ${results.connections.join(', ')} connections, after a ${results.warmupSeconds} s warm-up per scenario; started ${results.startedAt}, finished ${results.finishedAt}
+- Product page body: ${results.pageBodyBytes.toLocaleString('en')} bytes (the framework ceiling serves this many); deep page: ≈ page ${results.deepPage.toLocaleString('en')} via its keyset cursor
+${results.mode === 'quick' ? '- **Quick run**: the targets are defined at 1,000,000 products; these figures are indicative only.\n' : ''}
+**Noise**: one 2-core machine runs the app, PostgreSQL and the load generator (autocannon, in the
+benchmark's own process) at once, while other engineers use it too. Expect ±20% between runs;
+compare ratios (× fw = throughput / framework ceiling at the same connections) rather than
+absolute figures.
+
+## Targets (issue 4)
+
+${renderMarkdown(targetTable(results))}
+
+## Scenarios and ceilings
+
+${renderMarkdown(loadTable(results))}
+
+${titles}
+- \`mixed\`: per connection a fixed cycle of 40 requests — 19 product list pages (pages 1–5), 9
+  \`/api/categories/level1\`, 6 product details, 4 searches (10 : 5 : 3 : 2) and 2 writes (5%): POST a
+  random level-3 category to an uncategorised product, then DELETE it; undone afterwards by a bulk
+  remove.
+- Uncached reads (\`uncached-page1\`, \`deep-cursor\`, \`hide-allocated\`, \`search\`, \`detail\`,
+  \`tree\`, \`stats\`) run against a second app instance started without Redis and with
+  \`${results.uncachedEnv}\`; \`page1\` and \`mixed\` run against the normal instance. The API
+  rejects unknown query parameters, so the only harmless per-request knob is \`limit\`: the first
+  page and the hide_allocated page cycle it through 40–60 and say \`Cache-Control: no-cache\`.
+  While the server has no switch that turns its cache off, the fixed-key rows (deep cursor,
+  tree, statistics) may still be served by whatever cache that instance keeps.
+- cache hit: "n/a" until \`GET /metrics\` exposes \`cache_hits_total\` / \`cache_misses_total\`.
+
+## Throughput jobs
+
+${renderMarkdown(jobTable(results))}
+${results.problems.length > 0 ? `\n## Problems\n\n${results.problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
+}

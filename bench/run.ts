@@ -1,0 +1,333 @@
+/**
+ * npm run bench [-- --quick] [--products N] [--reuse] [--seconds S]
+ *
+ * The issue-4 benchmark: prepares its own PostgreSQL database (BENCH_DATABASE_URL, default
+ * postgres://postgres@127.0.0.1:5432/tag_manager_bench), seeds it, starts the real app and a
+ * framework-ceiling server as child processes, drives them with autocannon over loopback,
+ * measures the database ceiling and the throughput jobs, then prints a table and writes
+ * bench/results/<date>.json and .md. See bench/README.md.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
+import {
+  describe,
+  prepareDatabase,
+  removeImportedProducts,
+  openBenchDatabase,
+  sampleCatalog,
+} from './lib/database.js';
+import { databaseCeiling } from './lib/db-ceiling.js';
+import { bulkJob, bulkRemove, exportJob, importJob } from './lib/jobs.js';
+import { runLoad, type LoadFigures } from './lib/load.js';
+import { freePort, startNodeScript, stopAll, type Child } from './lib/processes.js';
+import {
+  evaluateTargets,
+  renderConsole,
+  renderMarkdownSummary,
+  type Results,
+  type ScenarioResult,
+} from './lib/report.js';
+import { mixedWorkload, scenarios } from './lib/scenarios.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CONNECTIONS = [1, 16, 64];
+const IMPORT_PRODUCTS = 100_000;
+const BULK_PRODUCTS = 10_000;
+
+const log = (line: string) =>
+  console.info(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      products: { type: 'string' },
+      reuse: { type: 'boolean', default: false },
+      seconds: { type: 'string' },
+    },
+  });
+  const quick = values.quick;
+  const products = Number(values.products ?? (quick ? 50_000 : 1_000_000));
+  if (!Number.isInteger(products) || products < 1000 || products > 50_000_000) {
+    throw new Error('--products must be an integer between 1,000 and 50,000,000');
+  }
+  const seconds = Number(values.seconds ?? (quick ? 2 : 5));
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) {
+    throw new Error('--seconds must be an integer between 1 and 60');
+  }
+  return {
+    quick,
+    products,
+    reuse: values.reuse,
+    seconds,
+    warmup: quick ? 0.5 : 1,
+    url:
+      process.env.BENCH_DATABASE_URL?.trim() ||
+      'postgres://postgres@127.0.0.1:5432/tag_manager_bench',
+  };
+}
+
+/**
+ * The environment of the uncached instance: BENCH_UNCACHED_ENV ("NAME=value NAME=value"),
+ * by default the server's in-process cache sized to zero (and REDIS_URL is never passed to it).
+ */
+function uncachedEnv(): NodeJS.ProcessEnv {
+  const raw = process.env.BENCH_UNCACHED_ENV ?? 'CACHE_LOCAL_ENTRIES=0';
+  const env: NodeJS.ProcessEnv = {};
+  for (const pair of raw.split(/\s+/).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_UNCACHED_ENV: "${pair}" is not NAME=value`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+const formatEnv = (env: NodeJS.ProcessEnv) =>
+  Object.entries(env)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+async function warm(baseUrl: string, spec: Parameters<typeof runLoad>[1], seconds: number) {
+  if (seconds <= 0) return;
+  // autocannon takes whole seconds only for `duration`; a fraction is accepted as such.
+  await runLoad(baseUrl, spec, 16, seconds);
+}
+
+async function main() {
+  const opts = options();
+  const startedAt = new Date();
+  const problems: string[] = [];
+  log(
+    `${opts.quick ? 'Quick' : 'Full'} run: ${opts.products.toLocaleString('en')} products, ${opts.seconds} s per run, connections ${CONNECTIONS.join('/')}`,
+  );
+
+  const prepared = await prepareDatabase(opts.url, opts.products, opts.reuse, log);
+  const sample = await sampleCatalog(opts.url, opts.products);
+
+  const scratch = await mkdtemp(join(os.tmpdir(), 'tag-manager-bench-'));
+  let app: Child | undefined;
+  let uncachedApp: Child | undefined;
+  let ceiling: Child | undefined;
+  try {
+    const startApp = async (name: string, extra: NodeJS.ProcessEnv, withRedis: boolean) => {
+      const port = await freePort();
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        DATABASE_URL: opts.url,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        ...extra,
+      };
+      if (!withRedis) delete env.REDIS_URL;
+      const child = await startNodeScript({
+        name,
+        script: join(ROOT, 'server/src/main.ts'),
+        port,
+        readyPath: '/health/ready',
+        env,
+      });
+      log(
+        `${name} started (pid ${child.pid}) at ${child.url} on ${describe(opts.url)}; REDIS_URL ${env.REDIS_URL ? 'set' : 'not set'}${Object.keys(extra).length > 0 ? `; ${formatEnv(extra)}` : ''}`,
+      );
+      return child;
+    };
+    app = await startApp('app', {}, true);
+
+    // The product page body, for the framework ceiling, and the deep page's cursor.
+    const pageResponse = await fetch(`${app.url}/api/products?limit=50`);
+    const pageBody = await pageResponse.text();
+    const bodyFile = join(scratch, 'page.json');
+    await writeFile(bodyFile, pageBody);
+    const deepPage = Math.max(2, Math.min(2000, Math.floor(opts.products / 50 / 2)));
+    const deep = await getJson<{ pagination: { next_cursor: string | null } }>(
+      `${app.url}/api/products?limit=50&offset=${(deepPage - 2) * 50}`,
+    );
+    if (!deep.pagination.next_cursor) throw new Error('No next_cursor for the deep page');
+
+    const ceilingPort = await freePort();
+    ceiling = await startNodeScript({
+      name: 'framework ceiling',
+      script: join(ROOT, 'bench/ceiling-server.ts'),
+      port: ceilingPort,
+      readyPath: '/health/ready',
+      env: { ...process.env, PORT: String(ceilingPort), BODY_FILE: bodyFile },
+    });
+
+    log('Framework ceiling…');
+    const framework: LoadFigures[] = [];
+    await warm(ceiling.url, { path: '/api/products' }, opts.warmup);
+    for (const connections of CONNECTIONS) {
+      framework.push(
+        await runLoad(ceiling.url, { path: '/api/products' }, connections, opts.seconds),
+      );
+    }
+    await ceiling.stop();
+    ceiling = undefined;
+
+    log('Database ceiling…');
+    const database: LoadFigures[] = [];
+    for (const connections of CONNECTIONS) {
+      database.push(await databaseCeiling(opts.url, connections, opts.seconds, opts.warmup));
+    }
+
+    const results: ScenarioResult[] = [];
+    const all = scenarios(sample, deep.pagination.next_cursor);
+    const measure = async (target: Child, scenario: (typeof all)[number]) => {
+      log(`Scenario ${scenario.key}…`);
+      await warm(target.url, scenario.spec, opts.warmup);
+      const runs: LoadFigures[] = [];
+      for (const connections of CONNECTIONS) {
+        runs.push(await runLoad(target.url, scenario.spec, connections, opts.seconds));
+      }
+      results.push({ ...scenario, runs });
+    };
+    for (const scenario of all.filter((s) => !s.uncachedRead)) await measure(app, scenario);
+
+    // The uncached reads run against a second instance started with its cache switched off, so
+    // that what they measure is the database path even when the app caches everything.
+    await app.stop();
+    uncachedApp = await startApp('uncached app', uncachedEnv(), false);
+    for (const scenario of all.filter((s) => s.uncachedRead)) await measure(uncachedApp, scenario);
+    await uncachedApp.stop();
+    uncachedApp = undefined;
+    app = await startApp('app', {}, true);
+
+    log('Scenario mixed…');
+    const mixed = mixedWorkload(sample);
+    const mixedRuns: LoadFigures[] = [];
+    try {
+      await warm(app.url, mixed.spec, opts.warmup);
+      for (const connections of CONNECTIONS) {
+        mixedRuns.push(await runLoad(app.url, mixed.spec, connections, opts.seconds));
+      }
+    } finally {
+      const { handles, roots } = mixed.restore();
+      await bulkRemove(app.url, handles, roots);
+    }
+    results.push({
+      key: 'mixed',
+      title: 'mixed workload (list 10, level-1 categories 5, detail 3, search 2, 5% writes)',
+      uncachedRead: false,
+      runs: mixedRuns,
+    });
+
+    const jobs: Results['jobs'] = {};
+    log('Bulk assign 10,000 × 3…');
+    const bulkHandles = sample.uncategorised.slice(0, BULK_PRODUCTS);
+    if (bulkHandles.length < BULK_PRODUCTS) {
+      problems.push(
+        `bulk assign used ${bulkHandles.length} products: the catalog has too few uncategorised products`,
+      );
+    }
+    const roots = [...new Set(sample.leaves.map((leaf) => leaf.root))];
+    const bulkCategories = roots
+      .slice(0, 3)
+      .map((root) => sample.leaves.find((leaf) => leaf.root === root)!);
+    jobs.bulk = await bulkJob(app.url, bulkHandles, bulkCategories);
+
+    log('Export of the whole catalog…');
+    jobs.export = await exportJob(app.url, app.pid);
+
+    log(`Import of a generated ${IMPORT_PRODUCTS.toLocaleString('en')}-product Shopify CSV…`);
+    jobs.import = await importJob(app.url, IMPORT_PRODUCTS);
+    const cleanup = await openBenchDatabase(opts.url);
+    try {
+      log(
+        `Removed ${(await removeImportedProducts(cleanup)).toLocaleString('en')} imported products`,
+      );
+    } finally {
+      await cleanup.close();
+    }
+
+    for (const scenario of results) {
+      for (const run of scenario.runs) {
+        if (run.non2xx + run.errors > 0) {
+          problems.push(
+            `${scenario.key} at ${run.connections} connections: ${run.non2xx} non-2xx, ${run.errors} errors`,
+          );
+        }
+      }
+    }
+    if (jobs.export.rows !== opts.products) {
+      problems.push(`export returned ${jobs.export.rows} rows for ${opts.products} products`);
+    }
+    if (jobs.import.created !== IMPORT_PRODUCTS) {
+      problems.push(
+        `import created ${jobs.import.created ?? 'unknown'} products of ${IMPORT_PRODUCTS}`,
+      );
+    }
+
+    const cpus = os.cpus();
+    const partial: Omit<Results, 'targets'> = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      mode: opts.quick ? 'quick' : 'full',
+      products: opts.products,
+      seededSeconds: prepared.seedSeconds ?? null,
+      reusedDatabase: prepared.reused,
+      secondsPerRun: opts.seconds,
+      warmupSeconds: opts.warmup,
+      connections: CONNECTIONS,
+      machine: {
+        cores: cpus.length,
+        cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+        memoryGiB: os.totalmem() / 1024 ** 3,
+        node: process.version,
+        postgres: sample.serverVersion,
+        redis: process.env.REDIS_URL
+          ? 'REDIS_URL set (passed to the app)'
+          : 'REDIS_URL not set (app without Redis)',
+        platform: `${os.type()} ${os.release()}`,
+      },
+      pageBodyBytes: Buffer.byteLength(pageBody),
+      deepPage,
+      uncachedEnv: formatEnv(uncachedEnv()),
+      scenarios: results,
+      ceilings: { framework, database },
+      jobs,
+      problems,
+    };
+    const full: Results = { ...partial, targets: evaluateTargets(partial) };
+
+    const stamp = startedAt.toISOString().slice(0, 19).replace(/:/g, '-');
+    const base = join(ROOT, 'bench/results', `${stamp}${opts.quick ? '-quick' : ''}`);
+    await mkdir(dirname(base), { recursive: true });
+    await writeFile(`${base}.json`, `${JSON.stringify(full, null, 2)}\n`);
+    // Formatted as the repository formats markdown, so the committed summary passes prettier --check.
+    await writeFile(
+      `${base}.md`,
+      await format(renderMarkdownSummary(full), {
+        ...(await resolveConfig(`${base}.md`)),
+        parser: 'markdown',
+      }),
+    );
+    console.info(renderConsole(full));
+    log(`Wrote ${base}.json and ${base}.md`);
+  } finally {
+    await ceiling?.stop();
+    await app?.stop();
+    await uncachedApp?.stop();
+    await stopAll();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  async (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    await stopAll();
+    process.exit(1);
+  },
+);
