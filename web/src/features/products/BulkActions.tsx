@@ -241,41 +241,34 @@ function BulkResultDialog({
             </tr>
           </thead>
           <tbody>
-            {outcome.kind === 'assign'
-              ? outcome.result.results.map((item) => (
-                  <tr key={item.product_id}>
-                    <td className="mono">{item.product_id}</td>
-                    <td>{list(item.assigned)}</td>
-                    <td>{list(item.ancestors_added)}</td>
-                    <td>{list(item.skipped)}</td>
-                    <td>
-                      {item.errors.length === 0 ? (
-                        <span className="muted">—</span>
-                      ) : (
-                        item.errors
-                          .map((error) => `${nameOf(error.category_id)}: ${error.reason}`)
-                          .join('; ')
-                      )}
-                    </td>
-                  </tr>
-                ))
-              : outcome.result.results.map((item) => (
-                  <tr key={item.product_id}>
-                    <td className="mono">{item.product_id}</td>
-                    <td>{list(item.removed)}</td>
-                    <td>{list(item.descendants_removed)}</td>
-                    <td>{list(item.skipped)}</td>
-                    <td>
-                      {item.errors.length === 0 ? (
-                        <span className="muted">—</span>
-                      ) : (
-                        item.errors
-                          .map((error) => `${nameOf(error.category_id)}: ${error.reason}`)
-                          .join('; ')
-                      )}
-                    </td>
-                  </tr>
-                ))}
+            {(outcome.kind === 'assign'
+              ? outcome.result.results.map((item) => ({
+                  item,
+                  changed: item.assigned,
+                  related: item.ancestors_added,
+                }))
+              : outcome.result.results.map((item) => ({
+                  item,
+                  changed: item.removed,
+                  related: item.descendants_removed,
+                }))
+            ).map(({ item, changed, related }) => (
+              <tr key={item.product_id}>
+                <td className="mono">{item.product_id}</td>
+                <td>{list(changed)}</td>
+                <td>{list(related)}</td>
+                <td>{list(item.skipped)}</td>
+                <td>
+                  {item.errors.length === 0 ? (
+                    <span className="muted">—</span>
+                  ) : (
+                    item.errors
+                      .map((error) => `${nameOf(error.category_id)}: ${error.reason}`)
+                      .join('; ')
+                  )}
+                </td>
+              </tr>
+            ))}
           </tbody>
         </table>
       </div>
