@@ -3,6 +3,7 @@
  * balancer: after every kind of write on one, the next read on the other shows the change.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCategory,
@@ -31,6 +32,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await reader?.close();
   await writer?.close();
+  // Version keys never expire: remove this run's, so test runs do not pile up in Redis.
+  const redis = new Redis(REDIS.REDIS_URL);
+  const keys = await redis.keys(`${REDIS.CACHE_KEY_PREFIX}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
 });
 
 /** Reads on the reader until the response is served from its cache (same ETag twice). */
