@@ -48,15 +48,15 @@ export class Cache implements ChangeNotifier {
     }
   }
 
-  /** The value as JSON text, from the cache or computed once. */
+  /** The value (text), from the cache or computed once. */
   async read(
     read: CachedRead,
     key: string | undefined,
-    compute: () => Promise<unknown>,
+    compute: () => Promise<string>,
   ): Promise<string> {
     if (key === undefined) {
       this.count(read.cache, 'misses');
-      return JSON.stringify(await compute());
+      return compute();
     }
     const cached = await this.backend.getValue(key).catch(() => undefined);
     if (cached !== undefined) {
@@ -67,7 +67,7 @@ export class Cache implements ChangeNotifier {
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = (async () => {
-        const value = JSON.stringify(await compute());
+        const value = await compute();
         await this.backend.setValue(key, value, this.ttlSeconds).catch((error: unknown) => {
           this.log.warn({ err: error }, 'cache write failed');
         });

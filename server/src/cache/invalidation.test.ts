@@ -66,6 +66,21 @@ describe('cross-instance invalidation through Redis', () => {
     expect(counters.hits).toBeGreaterThan(0);
   });
 
+  it('a hit is stamped with its own request id and time, not those of the request that filled it', async () => {
+    await warm('/api/products?limit=7');
+    const hit = await reader.request({
+      method: 'GET',
+      url: '/api/products?limit=7',
+      headers: { 'x-request-id': 'hit-stamp-check' },
+    });
+    expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
+    const body = hit.json() as { request_id: string; timestamp: string; data: unknown[] };
+    expect(body.request_id).toBe('hit-stamp-check');
+    expect(Date.now() - Date.parse(body.timestamp)).toBeLessThan(60_000);
+    expect(body.data).toHaveLength(7);
+    expect(hit.body).not.toMatch(/"(rid|ts)-[0-9a-f-]{36}"/);
+  });
+
   it('assign and remove on one instance show on the other', async () => {
     await warm('/api/products/p-001');
     await warm('/api/products?limit=50');

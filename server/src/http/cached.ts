@@ -1,20 +1,34 @@
 /**
- * Cached reads over HTTP: the value comes from the cache (or is computed once), and its key
- * doubles as the ETag, so a client that already has it gets 304 without the database being
+ * Cached reads over HTTP: the response body comes from the cache (or is computed once), and its
+ * key doubles as the ETag, so a client that already has it gets 304 without the database being
  * asked anything. `Cache-Control: no-cache` makes browsers revalidate every time.
+ *
+ * The cache holds the finished JSON text of the whole envelope, serialised once by the route's
+ * response schema, with two placeholders where this request's `timestamp` and `request_id` go.
+ * A hit is two string replacements: no JSON.parse, no serialisation.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedRead } from '../cache/cache.js';
+import type { Stamp } from './envelope.js';
 
-export const NOT_MODIFIED = Symbol('not modified');
+/** Unguessable per process, so no data can contain them as a JSON string. */
+const TEMPLATE: Required<Stamp> = { id: `rid-${randomUUID()}`, timestamp: `ts-${randomUUID()}` };
+const TEMPLATE_ID = JSON.stringify(TEMPLATE.id);
+const TEMPLATE_TIMESTAMP = JSON.stringify(TEMPLATE.timestamp);
 
-export async function cachedRead<Data>(
+const asIs = (payload: unknown) => payload as string;
+
+/**
+ * Answers a cacheable GET. `body(stamp)` builds the route's envelope through the envelope
+ * helpers, passing them `stamp` instead of the request.
+ */
+export async function cachedReply(
   request: FastifyRequest,
   reply: FastifyReply,
   read: CachedRead,
-  compute: () => Promise<Data>,
-): Promise<Data | typeof NOT_MODIFIED> {
+  body: (stamp: Stamp) => Promise<object>,
+): Promise<FastifyReply> {
   const cache = request.server.cache;
   const key = await cache.keyOf(read);
   if (key !== undefined) {
@@ -22,9 +36,18 @@ export async function cachedRead<Data>(
     reply.header('ETag', etag).header('Cache-Control', 'no-cache');
     const known = request.headers['if-none-match'];
     if (known && known.split(',').some((tag) => tag.trim() === etag)) {
-      await reply.code(304).send();
-      return NOT_MODIFIED;
+      return reply.code(304).send();
     }
   }
-  return JSON.parse(await cache.read(read, key, compute)) as Data;
+  const text = await cache.read(read, key, async () =>
+    String(reply.serialize(await body(TEMPLATE))),
+  );
+  return reply
+    .type('application/json; charset=utf-8')
+    .serializer(asIs)
+    .send(
+      text
+        .replace(TEMPLATE_TIMESTAMP, JSON.stringify(new Date().toISOString()))
+        .replace(TEMPLATE_ID, JSON.stringify(request.id)),
+    );
 }

@@ -1,26 +1,27 @@
 /** The success envelope. Every route answers through these helpers, never by hand. */
 import type { Pagination } from '@tag-manager/contract';
-import type { FastifyRequest } from 'fastify';
 
-export function envelope<Data>(request: FastifyRequest, data: Data) {
+/** What stamps an envelope: the request (its id, the time now), or a cache template. */
+export interface Stamp {
+  id: string;
+  timestamp?: string;
+}
+
+export function envelope<Data>(request: Stamp, data: Data) {
   return {
     success: true as const,
     data,
-    timestamp: new Date().toISOString(),
+    timestamp: request.timestamp ?? new Date().toISOString(),
     request_id: request.id,
   };
 }
 
-export function listEnvelope<Item, Metadata>(
-  request: FastifyRequest,
-  data: Item[],
-  metadata: Metadata,
-) {
+export function listEnvelope<Item, Metadata>(request: Stamp, data: Item[], metadata: Metadata) {
   return { ...envelope(request, data), metadata };
 }
 
 export function pagedEnvelope<Item, Metadata>(
-  request: FastifyRequest,
+  request: Stamp,
   data: Item[],
   metadata: Metadata,
   pagination: Pagination,

@@ -12,7 +12,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { writeContext } from '../../http/context.js';
 import { ReadDependencies } from '../../cache/namespaces.js';
-import { cachedRead, NOT_MODIFIED } from '../../http/cached.js';
+import { cachedReply } from '../../http/cached.js';
 import { envelope, listEnvelope } from '../../http/envelope.js';
 
 const tags = ['categories'];
@@ -37,14 +37,15 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const listing = await cachedRead(
+      return cachedReply(
         request,
         reply,
         categoryRead('categories', request.query),
-        () => categories.list(request.query),
+        async (stamp) => {
+          const listing = await categories.list(request.query);
+          return listEnvelope(stamp, listing.categories, listing.metadata);
+        },
       );
-      if (listing === NOT_MODIFIED) return reply;
-      return listEnvelope(request, listing.categories, listing.metadata);
     },
   );
 
@@ -58,11 +59,10 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const result = await cachedRead(request, reply, categoryRead('category-tree', null), () =>
-        categories.tree(),
-      );
-      if (result === NOT_MODIFIED) return reply;
-      return listEnvelope(request, result.tree, result.metadata);
+      return cachedReply(request, reply, categoryRead('category-tree', null), async (stamp) => {
+        const result = await categories.tree();
+        return listEnvelope(stamp, result.tree, result.metadata);
+      });
     },
   );
 
@@ -76,14 +76,10 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const listing = await cachedRead(
-        request,
-        reply,
-        categoryRead('category-children', null),
-        () => categories.children(null),
-      );
-      if (listing === NOT_MODIFIED) return reply;
-      return listEnvelope(request, listing.categories, listing.metadata);
+      return cachedReply(request, reply, categoryRead('category-children', null), async (stamp) => {
+        const listing = await categories.children(null);
+        return listEnvelope(stamp, listing.categories, listing.metadata);
+      });
     },
   );
 
@@ -99,11 +95,10 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const id = request.params.id;
-      const listing = await cachedRead(request, reply, categoryRead('category-children', id), () =>
-        categories.children(id),
-      );
-      if (listing === NOT_MODIFIED) return reply;
-      return listEnvelope(request, listing.categories, listing.metadata);
+      return cachedReply(request, reply, categoryRead('category-children', id), async (stamp) => {
+        const listing = await categories.children(id);
+        return listEnvelope(stamp, listing.categories, listing.metadata);
+      });
     },
   );
 
@@ -119,11 +114,9 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const id = request.params.id;
-      const category = await cachedRead(request, reply, categoryRead('category', id), () =>
-        categories.get(id),
+      return cachedReply(request, reply, categoryRead('category', id), async (stamp) =>
+        envelope(stamp, await categories.get(id)),
       );
-      if (category === NOT_MODIFIED) return reply;
-      return envelope(request, category);
     },
   );
 

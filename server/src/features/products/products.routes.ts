@@ -7,7 +7,7 @@ import {
 } from '@tag-manager/contract';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ReadDependencies } from '../../cache/namespaces.js';
-import { cachedRead, NOT_MODIFIED } from '../../http/cached.js';
+import { cachedReply } from '../../http/cached.js';
 import { envelope, pagedEnvelope } from '../../http/envelope.js';
 
 const tags = ['products'];
@@ -26,14 +26,15 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const page = await cachedRead(
+      return cachedReply(
         request,
         reply,
         { cache: 'product-list', dependsOn: ReadDependencies.productList, params: request.query },
-        () => products.list(request.query),
+        async (stamp) => {
+          const page = await products.list(request.query);
+          return pagedEnvelope(stamp, page.products, page.metadata, page.pagination);
+        },
       );
-      if (page === NOT_MODIFIED) return reply;
-      return pagedEnvelope(request, page.products, page.metadata, page.pagination);
     },
   );
 
@@ -49,14 +50,12 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const handle = request.params.product_id;
-      const product = await cachedRead(
+      return cachedReply(
         request,
         reply,
         { cache: 'product', dependsOn: ReadDependencies.productDetail(handle), params: handle },
-        () => products.get(handle),
+        async (stamp) => envelope(stamp, await products.get(handle)),
       );
-      if (product === NOT_MODIFIED) return reply;
-      return envelope(request, product);
     },
   );
 
@@ -72,7 +71,7 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const handle = request.params.product_id;
-      const categories = await cachedRead(
+      return cachedReply(
         request,
         reply,
         {
@@ -80,10 +79,8 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
           dependsOn: ReadDependencies.productDetail(handle),
           params: handle,
         },
-        () => products.categoriesOf(handle),
+        async (stamp) => envelope(stamp, await products.categoriesOf(handle)),
       );
-      if (categories === NOT_MODIFIED) return reply;
-      return envelope(request, categories);
     },
   );
 };

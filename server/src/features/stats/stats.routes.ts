@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { StatsResponse } from '@tag-manager/contract';
 import { ReadDependencies } from '../../cache/namespaces.js';
-import { cachedRead, NOT_MODIFIED } from '../../http/cached.js';
+import { cachedReply } from '../../http/cached.js';
 import { envelope } from '../../http/envelope.js';
 
 const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -15,14 +15,12 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const stats = await cachedRead(
+      return cachedReply(
         request,
         reply,
         { cache: 'stats', dependsOn: ReadDependencies.stats, params: null },
-        () => app.services.stats.stats(),
+        async (stamp) => envelope(stamp, await app.services.stats.stats()),
       );
-      if (stats === NOT_MODIFIED) return reply;
-      return envelope(request, stats);
     },
   );
 };
