@@ -73,10 +73,10 @@ function options() {
 
 /**
  * The environment of the uncached instance: BENCH_UNCACHED_ENV ("NAME=value NAME=value"),
- * by default the server's in-process cache sized to zero (and REDIS_URL is never passed to it).
+ * by default caching off entirely (CACHE_ENABLED=false; REDIS_URL is never passed to it).
  */
 function uncachedEnv(): NodeJS.ProcessEnv {
-  const raw = process.env.BENCH_UNCACHED_ENV ?? 'CACHE_LOCAL_ENTRIES=0';
+  const raw = process.env.BENCH_UNCACHED_ENV ?? 'CACHE_ENABLED=false';
   const env: NodeJS.ProcessEnv = {};
   for (const pair of raw.split(/\s+/).filter(Boolean)) {
     const at = pair.indexOf('=');

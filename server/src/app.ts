@@ -22,6 +22,7 @@ import productRoutes from './features/products/products.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
 import errorHandler, { sendError, toAppError } from './plugins/error-handler.js';
+import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import { createServices, type Services } from './services.js';
 
@@ -98,7 +99,13 @@ export async function buildApp(
   app.removeContentTypeParser('text/plain');
   app.decorate('config', config);
   app.decorate('database', options.database);
-  const cache = new Cache(cacheBackend(config, app.log), config.cache.ttlSeconds, app.log);
+  const metrics: Metrics = createMetrics();
+  app.decorate('metrics', metrics);
+  const cache = new Cache(cacheBackend(config, app.log), config.cache.ttlSeconds, app.log, {
+    enabled: config.cache.enabled,
+    onCount: (name, outcome) =>
+      (outcome === 'hits' ? metrics.cacheHits : metrics.cacheMisses).inc({ cache: name }),
+  });
   app.decorate('cache', cache);
   app.addHook('onClose', () => cache.backend.close());
   app.decorate('services', createServices(options.database.db, cache));
@@ -106,6 +113,7 @@ export async function buildApp(
     reply.header('X-Request-Id', request.id);
   });
 
+  await app.register(metricsPlugin);
   await app.register(errorHandler);
   await app.register(openapi);
 

@@ -31,6 +31,8 @@ export interface Config {
     keyPrefix: string;
     ttlSeconds: number;
     localEntries: number;
+    /** false turns caching off entirely (every read asks the database); for benchmarks. */
+    enabled: boolean;
   };
 }
 
@@ -57,6 +59,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       return fallback;
     }
     return value;
+  };
+
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${env[name]}")`);
+    return fallback;
   };
 
   const text = (name: string, fallback: string): string => {
@@ -113,6 +124,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       keyPrefix: text('CACHE_KEY_PREFIX', 'tm'),
       ttlSeconds: integer('CACHE_TTL_SECONDS', 300, 1, 86_400),
       localEntries: integer('CACHE_LOCAL_ENTRIES', 2000, 0, 1_000_000),
+      enabled: flag('CACHE_ENABLED', true),
     },
   };
 

@@ -26,6 +26,13 @@ export interface CacheCounters {
   misses: number;
 }
 
+export interface CacheOptions {
+  /** false: every read computes (no keys, no ETags, no single-flight); for measuring. */
+  enabled?: boolean;
+  /** Hears every hit and miss (the metrics count them). */
+  onCount?: (cache: string, outcome: keyof CacheCounters) => void;
+}
+
 export class Cache implements ChangeNotifier {
   private readonly inFlight = new Map<string, Promise<string>>();
   readonly counters = new Map<string, CacheCounters>();
@@ -34,10 +41,12 @@ export class Cache implements ChangeNotifier {
     readonly backend: CacheBackend,
     private readonly ttlSeconds: number,
     private readonly log: CacheLog,
+    private readonly options: CacheOptions = {},
   ) {}
 
   /** The key (and so the ETag) of a read as things stand now, or undefined if unknown. */
   async keyOf(read: CachedRead): Promise<string | undefined> {
+    if (this.options.enabled === false) return undefined;
     try {
       const versions = await this.backend.getVersions(read.dependsOn);
       const params = createHash('sha1').update(JSON.stringify(read.params)).digest('base64url');
@@ -92,5 +101,6 @@ export class Cache implements ChangeNotifier {
     const counters = this.counters.get(cache) ?? { hits: 0, misses: 0 };
     counters[outcome] += 1;
     this.counters.set(cache, counters);
+    this.options.onCount?.(cache, outcome);
   }
 }

@@ -35,6 +35,8 @@ export interface DatabaseHandle {
   driver: DatabaseConfig['driver'];
   /** Pool statistics; undefined for PGlite (one embedded connection). */
   poolStats(): PoolStats | undefined;
+  /** Hears each pool checkout's wait in ms (PostgreSQL mode); returns the unsubscribe. */
+  observeAcquire(listener: (waitedMs: number) => void): () => void;
   db: Executor;
   /** The pg pool in PostgreSQL mode (for pool statistics); undefined for PGlite. */
   pool: pg.Pool | undefined;
@@ -65,6 +67,7 @@ export async function queryOne<Row>(executor: Executor, query: SQL): Promise<Row
  */
 function measureAcquire(pool: pg.Pool) {
   const stats = { acquired: 0, acquireWaitMsTotal: 0, acquireWaitMsMax: 0 };
+  const listeners = new Set<(waitedMs: number) => void>();
   const connect = pool.connect.bind(pool) as (
     callback: (error: Error | undefined, client: pg.PoolClient, release: () => void) => void,
   ) => void;
@@ -73,6 +76,7 @@ function measureAcquire(pool: pg.Pool) {
     stats.acquired += 1;
     stats.acquireWaitMsTotal += waited;
     stats.acquireWaitMsMax = Math.max(stats.acquireWaitMsMax, waited);
+    for (const listener of listeners) listener(waited);
   };
   // pg's Pool.query calls this.connect(callback); callers without a callback get a promise.
   (pool as { connect: unknown }).connect = (
@@ -94,7 +98,11 @@ function measureAcquire(pool: pg.Pool) {
       }),
     );
   };
-  return stats;
+  const observe = (listener: (waitedMs: number) => void) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  return { stats, observe };
 }
 
 const MIGRATION_LOCK_KEY = 7_201_611; // any constant shared by every instance of this app
@@ -116,6 +124,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
       db,
       pool: undefined,
       poolStats: () => undefined,
+      observeAcquire: () => () => {},
       migrate: () => migratePglite(db as never, { migrationsFolder }),
       ping: async () => {
         await client.query('select 1');
@@ -147,8 +156,12 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
       total: pool.totalCount,
       idle: pool.idleCount,
       waiting: pool.waitingCount,
-      ...acquire,
+      ...acquire.stats,
     }),
+    observeAcquire: (listener) => {
+      const unsubscribe = acquire.observe(listener);
+      return () => void unsubscribe();
+    },
     migrate: async () => {
       // Several instances may start at once: one migrates, the others wait for it.
       const client = await pool.connect();

@@ -178,6 +178,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   // A route may have set its own headers before failing (the CSV export sets text/csv and an
   // attachment name before its first query runs); the error envelope is always plain JSON.
   reply.removeHeader('content-disposition');
+  request.server.metrics.errors.inc({ code: error.code, status_code: String(error.statusCode) });
   return reply.status(error.statusCode).type('application/json; charset=utf-8').send({
     success: false,
     error: error.message,

@@ -19,7 +19,9 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const csv = app.services.exports.csv(request.query);
+      const csv = app.services.exports.csv(request.query, {
+        onRows: (rows) => app.metrics.exportRows.inc(rows),
+      });
       return (
         reply
           .header('Content-Type', 'text/csv; charset=utf-8')

@@ -5,7 +5,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ImportReportResponse } from '@tag-manager/contract';
+import { ImportReportResponse, type ImportReport } from '@tag-manager/contract';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, badRequest, invalidField, payloadTooLarge } from '../../errors.js';
@@ -61,6 +61,12 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
+  /** Rows read by an import, for the metrics. */
+  function counted(report: ImportReport) {
+    app.metrics.importRows.inc({ kind: report.kind }, report.records);
+    return report;
+  }
+
   app.post(
     '/api/import/products',
     {
@@ -75,7 +81,11 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) =>
       envelope(
         request,
-        await withUpload(request, (input) => imports.importProducts(input, writeContext(request))),
+        counted(
+          await withUpload(request, (input) =>
+            imports.importProducts(input, writeContext(request)),
+          ),
+        ),
       ),
   );
 
@@ -111,7 +121,10 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
           throw notCategoryList('the file is not valid JSON');
         }
       }
-      return envelope(request, await imports.importCategories(document, writeContext(request)));
+      return envelope(
+        request,
+        counted(await imports.importCategories(document, writeContext(request))),
+      );
     },
   );
 };

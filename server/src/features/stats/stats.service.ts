@@ -12,6 +12,12 @@ export class StatsService {
     private readonly categories: CategoryService,
   ) {}
 
+  /** Products and categorised products, from the counters (one small read; for /metrics). */
+  async totals(): Promise<{ products: number; categorized: number }> {
+    const counts = await catalogCounts(this.db);
+    return { products: counts.products, categorized: counts.categorized };
+  }
+
   async stats(): Promise<Stats> {
     const [counts, index] = await Promise.all([catalogCounts(this.db), this.categories.index()]);
     const total = counts.products;
