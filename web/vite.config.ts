@@ -23,6 +23,7 @@ export default defineConfig({
       '/api': apiOrigin,
       '/docs': apiOrigin,
       '/health': apiOrigin,
+      '/metrics': apiOrigin,
       '/openapi.json': apiOrigin,
     },
   },

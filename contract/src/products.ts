@@ -123,6 +123,10 @@ export const ProductListMetadata = Type.Object(
   {
     total_products: Type.Integer({ minimum: 0 }),
     filtered_products: Type.Integer({ minimum: 0 }),
+    count_estimated: Type.Boolean({
+      description:
+        'true when filtered_products (and pagination.total_items / total_pages) is an estimate: a text search with many matches in a large catalog is counted from a sample, rounded to 3 significant digits',
+    }),
     filters: AppliedFilters,
     sort: Type.String(),
   },

@@ -131,3 +131,45 @@ describe('query plans on 60,000 products', () => {
     for (const { plan } of plans) expect(sequentialScans(plan)).toEqual([]);
   });
 });
+
+describe('search counts on a large catalog', () => {
+  async function exactCount(term: string) {
+    const result = (await test.db.execute(
+      sql`select count(*)::int as n from products
+           where product_name ilike ${`%${term}%`} or product_id ilike ${`%${term}%`}
+              or sku ilike ${`%${term}%`}`,
+    )) as unknown as { rows: { n: number }[] };
+    return result.rows[0]!.n;
+  }
+  async function page(term: string) {
+    const response = await test.request(
+      `/api/products?limit=10&search=${encodeURIComponent(term)}`,
+    );
+    expect(response.statusCode).toBe(200);
+    return response.json() as {
+      data: unknown[];
+      metadata: { filtered_products: number; count_estimated: boolean };
+      pagination: { total_items: number; total_pages: number };
+    };
+  }
+
+  it('estimates the count of a common term from a sample, close to the exact count', async () => {
+    const exact = await exactCount('terracotta');
+    expect(exact).toBeGreaterThan(5_000);
+    const body = await page('terracotta');
+    expect(body.metadata.count_estimated).toBe(true);
+    expect(body.pagination.total_items).toBe(body.metadata.filtered_products);
+    expect(body.pagination.total_pages).toBe(Math.ceil(body.metadata.filtered_products / 10));
+    // A sample of 5,000 rows (one page in twelve): well within 15% of the truth.
+    expect(Math.abs(body.metadata.filtered_products - exact) / exact).toBeLessThan(0.15);
+    expect(body.data).toHaveLength(10);
+  });
+
+  it('counts a rare term exactly', async () => {
+    const rare = '-100042';
+    const exact = await exactCount(rare);
+    const body = await page(rare);
+    expect(body.metadata.count_estimated).toBe(false);
+    expect(body.metadata.filtered_products).toBe(exact);
+  });
+});

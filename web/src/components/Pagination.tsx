@@ -9,6 +9,8 @@ interface PaginationProps {
   pagination: PaginationData;
   /** `metadata.total_products`: the catalog size, shown next to the filtered count. */
   totalProducts: number;
+  /** `metadata.count_estimated`: the total is an estimate ("about 61,800"). */
+  estimated?: boolean;
   pageSizes: readonly number[];
   onPageChange: (page: number) => void;
   onPageSizeChange: (pageSize: number) => void;
@@ -20,6 +22,7 @@ const numberFormat = new Intl.NumberFormat('en');
 export function Pagination({
   pagination,
   totalProducts,
+  estimated = false,
   pageSizes,
   onPageChange,
   onPageSizeChange,
@@ -45,7 +48,13 @@ export function Pagination({
         ) : (
           <>
             Showing {numberFormat.format(first)}–{numberFormat.format(last)} of{' '}
-            {numberFormat.format(totalItems)}
+            {estimated ? (
+              <abbr title="Estimated from a sample of the catalog: counting every match of a common search term would make each page slow">
+                about {numberFormat.format(totalItems)}
+              </abbr>
+            ) : (
+              numberFormat.format(totalItems)
+            )}
           </>
         )}
         {totalItems !== totalProducts && (
@@ -78,7 +87,8 @@ export function Pagination({
           ‹ Previous
         </button>
         <span className="pagination-page" aria-live="polite" data-testid="page-indicator">
-          Page {numberFormat.format(page)} of {numberFormat.format(Math.max(totalPages, 1))}
+          Page {numberFormat.format(page)} of {estimated ? 'about ' : ''}
+          {numberFormat.format(Math.max(totalPages, 1))}
         </span>
         <button
           type="button"

@@ -16,6 +16,7 @@ import type { CategoryIndex } from '../categories/category-index.js';
 import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
 import {
   assignmentsOf,
+  countMatches,
   countProducts,
   findProduct,
   listProducts,
@@ -53,7 +54,7 @@ export class ProductService {
     const index = await this.categories.index();
     const categorySize =
       filters.category_id === undefined ? undefined : index.get(filters.category_id)?.product_count;
-    const [rows, totalProducts, filteredProducts] = await Promise.all([
+    const [rows, totalProducts] = await Promise.all([
       listProducts(this.db, filters, {
         sort: query.sort,
         limit: query.limit + 1,
@@ -62,11 +63,17 @@ export class ProductService {
         membersFirst: categorySize !== undefined && categorySize <= MEMBERS_FIRST_MAX,
       }),
       countProducts(this.db),
-      filtered ? countProducts(this.db, filters) : undefined,
     ]);
+    const matches = filtered
+      ? await countMatches(this.db, filters, totalProducts)
+      : { total: totalProducts, estimated: false };
     const items = rows.slice(0, query.limit);
     const hasNext = rows.length > query.limit;
-    const totalItems = filteredProducts ?? totalProducts;
+    // An estimate never claims fewer items than the page proves to exist.
+    const totalItems =
+      matches.estimated && items.length > 0
+        ? Math.max(matches.total, (page - 1) * query.limit + items.length + (hasNext ? 1 : 0))
+        : matches.total;
     const last = items.at(-1);
     const categoriesByProduct = await this.categoryRefs(index, items);
 
@@ -75,6 +82,7 @@ export class ProductService {
       metadata: {
         total_products: totalProducts,
         filtered_products: totalItems,
+        count_estimated: matches.estimated,
         filters: appliedFilters(filters),
         sort: query.sort,
       },

@@ -147,6 +147,7 @@ describe('the product list envelope and pagination', () => {
     expect(body.metadata).toEqual({
       total_products: TOTAL,
       filtered_products: TOTAL,
+      count_estimated: false,
       filters: {
         hide_allocated: false,
         search: null,

@@ -5,8 +5,8 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { Category } from '@tag-manager/contract';
-import { api } from '../../api/client';
 import { insertTreeCategory, useCategoryTree, useProductList } from '../../api/queries';
+import { ExportLink } from '../../components/ExportLink';
 import { Pagination } from '../../components/Pagination';
 import { useToasts } from '../../components/Toasts';
 import type { CategoryNode } from '../../lib/category-index';
@@ -172,8 +172,6 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
     return () => window.removeEventListener('keydown', onKey);
   }, [pagination, state.page, state.product, update, index, rows, selectedProducts, selectPage]);
 
-  const exportUrl = api.exportCsvUrl(toFilterParams(state));
-
   return (
     <div className={`workspace${state.product ? ' with-panel' : ''}`}>
       <div className="workspace-tree">
@@ -198,9 +196,9 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
       <section className="workspace-main" aria-labelledby="products-title">
         <div className="panel-header">
           <h1 id="products-title">Products</h1>
-          <a className="button" href={exportUrl} download data-testid="export-csv">
+          <ExportLink className="button" filters={toFilterParams(state)} testId="export-csv">
             Export CSV
-          </a>
+          </ExportLink>
         </div>
         <Filters
           state={state}
@@ -242,6 +240,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
               <Pagination
                 pagination={pagination}
                 totalProducts={products.data.metadata.total_products}
+                estimated={products.data.metadata.count_estimated}
                 pageSizes={PAGE_SIZES}
                 busy={products.isPlaceholderData}
                 onPageChange={(page) => {
