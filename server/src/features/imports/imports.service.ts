@@ -17,7 +17,7 @@ import { readCategoryFile } from './category-file.js';
 import { upsertProducts } from './imports.repository.js';
 import { readShopifyProducts, type ProductDraft } from './shopify-csv.js';
 
-const PRODUCT_BATCH_SIZE = 1000;
+const PRODUCT_BATCH_SIZE = 2000;
 
 export class ImportService {
   constructor(
@@ -42,12 +42,20 @@ export class ImportService {
       };
       const changedIds: number[] = [];
       let batch: ProductDraft[] = [];
+      // One batch is written while the next is parsed: at most one write in flight, so the
+      // transaction's statements stay in order and memory stays at two batches.
+      let writing: Promise<void> = Promise.resolve();
       const flush = async () => {
-        const outcome = await upsertProducts(transaction, batch);
-        report.created += outcome.created;
-        report.updated += outcome.updated;
-        changedIds.push(...outcome.changedIds);
+        const drafts = batch;
         batch = [];
+        await writing;
+        writing = upsertProducts(transaction, drafts).then((outcome) => {
+          report.created += outcome.created;
+          report.updated += outcome.updated;
+          changedIds.push(...outcome.changedIds);
+        });
+        // A failed write is raised by the next flush's `await writing`, not left unhandled.
+        writing.catch(() => {});
       };
       for await (const record of readShopifyProducts(input)) {
         if (record.kind === 'rejected') {
@@ -59,6 +67,7 @@ export class ImportService {
         if (batch.length >= PRODUCT_BATCH_SIZE) await flush();
       }
       await flush();
+      await writing;
       report.unchanged = report.records - report.created - report.updated;
       if (changedIds.length > 0) {
         await recordChange(transaction, context, {
