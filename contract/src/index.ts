@@ -5,3 +5,4 @@ export * from './bulk.js';
 export * from './stats.js';
 export * from './imports.js';
 export * from './system.js';
+export * from './tokens.js';

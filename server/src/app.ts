@@ -3,6 +3,7 @@
  * order they apply. It never listens; main.ts does, and tests use app.inject().
  */
 import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import formats from 'ajv-formats';
@@ -13,6 +14,8 @@ import { RedisBackend } from './cache/redis-backend.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
 import assignmentRoutes from './features/assignments/assignments.routes.js';
+import auth from './features/auth/auth.plugin.js';
+import tokenRoutes from './features/auth/tokens.routes.js';
 import categoryRoutes from './features/categories/categories.routes.js';
 import changeRoutes from './features/changes/changes.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
@@ -24,6 +27,9 @@ import webRoutes from './features/web/web.routes.js';
 import errorHandler, { sendError, toAppError } from './plugins/error-handler.js';
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
+import rateLimit from './plugins/rate-limit.js';
+import requestLog, { loggerOptions } from './plugins/request-log.js';
+import security from './plugins/security.js';
 import { createServices, type Services } from './services.js';
 
 declare module 'fastify' {
@@ -69,6 +75,8 @@ export function cacheBackend(config: Readonly<Config>, log: CacheLog) {
 
 export interface BuildOptions {
   database: DatabaseHandle;
+  /** Where the log goes instead of stdout / LOG_FILE (tests read it). */
+  logStream?: Writable;
 }
 
 export async function buildApp(
@@ -76,7 +84,7 @@ export async function buildApp(
   options: BuildOptions,
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    ...loggerOptions(config, options.logStream),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: (request) => {
@@ -91,6 +99,7 @@ export async function buildApp(
       return sendError(request, reply, toAppError(error));
     },
     return503OnClosing: true,
+    trustProxy: config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validators());
@@ -114,7 +123,11 @@ export async function buildApp(
   });
 
   await app.register(metricsPlugin);
+  await app.register(requestLog);
   await app.register(errorHandler);
+  await app.register(security);
+  await app.register(rateLimit);
+  await app.register(auth);
   await app.register(openapi);
 
   await app.register(healthRoutes);
@@ -125,6 +138,7 @@ export async function buildApp(
   await app.register(importRoutes);
   await app.register(exportRoutes);
   await app.register(changeRoutes);
+  await app.register(tokenRoutes);
   await app.register(webRoutes);
 
   await app.ready();

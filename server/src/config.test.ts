@@ -19,13 +19,67 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 3000,
       logLevel: 'info',
+      logFile: undefined,
+      slowRequestMs: 1000,
+      corsOrigins: [],
       database: { driver: 'pglite', dataDir: './data' },
       seedProductsOnEmpty: 3000,
       bodyLimitBytes: 1_048_576,
       importMaxBytes: 104_857_600,
       bulkMaxProducts: 10_000,
-      cache: { redisUrl: undefined, keyPrefix: 'tm', ttlSeconds: 300, localEntries: 2000 },
+      shutdownTimeoutMs: 10_000,
+      rateLimit: { enabled: true, productsPerMinute: 100, bulkPerMinute: 20, apiPerMinute: 600 },
+      trustProxy: false,
+      cache: {
+        redisUrl: undefined,
+        keyPrefix: 'tm',
+        ttlSeconds: 300,
+        localEntries: 2000,
+        enabled: true,
+      },
+      auth: { mode: 'none', cacheSeconds: 30 },
     });
+  });
+
+  it('reads the operations settings: rate limits, proxies, CORS, logging, cache switch', () => {
+    const config = loadConfig({
+      RATE_LIMIT_ENABLED: 'false',
+      RATE_LIMIT_PRODUCTS_PER_MINUTE: '50',
+      RATE_LIMIT_BULK_PER_MINUTE: '5',
+      RATE_LIMIT_API_PER_MINUTE: '1000',
+      TRUST_PROXY: '127.0.0.1, 10.0.0.0/8',
+      CORS_ORIGINS: 'https://shop.example,http://localhost:5173',
+      LOG_FILE: '/var/log/tag-manager.log',
+      SLOW_REQUEST_MS: '250',
+      CACHE_ENABLED: 'off',
+    });
+    expect(config.rateLimit).toEqual({
+      enabled: false,
+      productsPerMinute: 50,
+      bulkPerMinute: 5,
+      apiPerMinute: 1000,
+    });
+    expect(config.trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(config.corsOrigins).toEqual(['https://shop.example', 'http://localhost:5173']);
+    expect(config.logFile).toBe('/var/log/tag-manager.log');
+    expect(config.slowRequestMs).toBe(250);
+    expect(config.cache.enabled).toBe(false);
+  });
+
+  it('rejects wrong operations settings with one line each', () => {
+    const error = configError({
+      RATE_LIMIT_ENABLED: 'maybe',
+      RATE_LIMIT_PRODUCTS_PER_MINUTE: '0',
+      CORS_ORIGINS: 'shop.example, https://ok.example/path',
+      CACHE_ENABLED: '2',
+    });
+    expect(error.problems).toHaveLength(5);
+    expect(error.message).toContain('RATE_LIMIT_ENABLED must be true or false');
+    expect(error.message).toContain('RATE_LIMIT_PRODUCTS_PER_MINUTE must be an integer');
+    expect(error.message).toContain('"shop.example" is not an origin');
+    expect(error.message).toContain('"https://ok.example/path" is not an origin');
+    expect(error.message).toContain('CACHE_ENABLED must be true or false');
   });
 
   it('returns a frozen object', () => {
@@ -57,26 +111,37 @@ describe('loadConfig', () => {
       BODY_LIMIT_BYTES: '2048',
       IMPORT_MAX_BYTES: '4096',
       BULK_MAX_PRODUCTS: '5',
+      SHUTDOWN_TIMEOUT_MS: '2500',
       REDIS_URL: ' redis://127.0.0.1:6379/2 ',
       CACHE_KEY_PREFIX: ' shop-a ',
       CACHE_TTL_SECONDS: '60',
       CACHE_LOCAL_ENTRIES: '10',
+      AUTH_MODE: ' token ',
+      AUTH_CACHE_SECONDS: '0',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
       port: 8080,
       logLevel: 'warn',
+      logFile: undefined,
+      slowRequestMs: 1000,
+      corsOrigins: [],
+      rateLimit: { enabled: true, productsPerMinute: 100, bulkPerMinute: 20, apiPerMinute: 600 },
+      trustProxy: false,
       database: { driver: 'pglite', dataDir: '/var/lib/tag-manager' },
       seedProductsOnEmpty: 0,
       bodyLimitBytes: 2048,
       importMaxBytes: 4096,
       bulkMaxProducts: 5,
+      shutdownTimeoutMs: 2500,
       cache: {
         redisUrl: 'redis://127.0.0.1:6379/2',
         keyPrefix: 'shop-a',
         ttlSeconds: 60,
         localEntries: 10,
+        enabled: true,
       },
+      auth: { mode: 'token', cacheSeconds: 0 },
     });
   });
 
@@ -92,7 +157,7 @@ describe('loadConfig', () => {
         driver: 'postgres',
         url,
         poolSize: 10,
-        connectionTimeoutMs: 30_000,
+        connectionTimeoutMs: 5000,
         idleTimeoutMs: 30_000,
         maxLifetimeSeconds: 3600,
         statementTimeoutMs: 30_000,
@@ -104,7 +169,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://localhost/tags',
       DB_POOL_SIZE: '25',
-      DB_CONNECTION_TIMEOUT_MS: '5000',
+      DB_CONNECTION_TIMEOUT_MS: '8000',
       DB_IDLE_TIMEOUT_MS: '0',
       DB_MAX_LIFETIME_SECONDS: '600',
       DB_STATEMENT_TIMEOUT_MS: '15000',
@@ -113,7 +178,7 @@ describe('loadConfig', () => {
       driver: 'postgres',
       url: 'postgres://localhost/tags',
       poolSize: 25,
-      connectionTimeoutMs: 5000,
+      connectionTimeoutMs: 8000,
       idleTimeoutMs: 0,
       maxLifetimeSeconds: 600,
       statementTimeoutMs: 15_000,
@@ -139,6 +204,12 @@ describe('loadConfig', () => {
     ['BULK_MAX_PRODUCTS', '1e9'],
     ['DATABASE_URL', 'mysql://localhost/tags'],
     ['DATABASE_URL', 'localhost:5432'],
+    ['AUTH_MODE', 'tokens'],
+    ['AUTH_MODE', 'TOKEN'],
+    ['AUTH_MODE', 'basic'],
+    ['AUTH_CACHE_SECONDS', '-1'],
+    ['AUTH_CACHE_SECONDS', '301'],
+    ['AUTH_CACHE_SECONDS', '0.5'],
   ])('%s=%s is refused with a ConfigError naming it', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
@@ -158,6 +229,15 @@ describe('loadConfig', () => {
     const error = configError({ DATABASE_URL: 'postgres://localhost/tags', [name]: value });
     expect(error.problems).toHaveLength(1);
     expect(error.message).toContain(name);
+  });
+
+  it('AUTH_MODE=token turns access control on; a blank AUTH_MODE means none', () => {
+    expect(loadConfig({ AUTH_MODE: 'token' }).auth).toEqual({ mode: 'token', cacheSeconds: 30 });
+    expect(loadConfig({ AUTH_MODE: 'none', AUTH_CACHE_SECONDS: '5' }).auth).toEqual({
+      mode: 'none',
+      cacheSeconds: 5,
+    });
+    expect(loadConfig({ AUTH_MODE: '  ' }).auth.mode).toBe('none');
   });
 
   it('names the value it refused', () => {

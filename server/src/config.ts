@@ -19,12 +19,26 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Log to this file instead of stdout. */
+  logFile: string | undefined;
+  /** Requests slower than this are logged at warn with `slow: true`. */
+  slowRequestMs: number;
+  /** Origins allowed to call the API from a browser (CORS); empty = CORS closed. */
+  corsOrigins: string[];
   database: DatabaseConfig;
   /** Products created on the first start of an empty database (0 disables it). */
   seedProductsOnEmpty: number;
   bodyLimitBytes: number;
   importMaxBytes: number;
   bulkMaxProducts: number;
+  /** After SIGTERM, how long in-flight requests get before the process exits anyway (code 1). */
+  shutdownTimeoutMs: number;
+  rateLimit: RateLimitConfig;
+  /**
+   * Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address
+   * (rate limits are per client). false (default), true, or a list of addresses / CIDRs.
+   */
+  trustProxy: boolean | string[];
   cache: {
     redisUrl: string | undefined;
     /** Keeps deployments (or test databases) that share one Redis apart. */
@@ -34,6 +48,23 @@ export interface Config {
     /** false turns caching off entirely (every read asks the database); for benchmarks. */
     enabled: boolean;
   };
+  auth: {
+    /** `none`: the API is open; `token`: every /api request needs a bearer token. */
+    mode: AuthMode;
+    /** How long a verified token is trusted without asking the database (0: never cached). */
+    cacheSeconds: number;
+  };
+}
+
+export interface RateLimitConfig {
+  /** false: no limits (tests, benchmarks, or a gateway that limits in front of the app). */
+  enabled: boolean;
+  /** Requests a minute per client on /api/products… */
+  productsPerMinute: number;
+  /** …on bulk writes, imports and the CSV export… */
+  bulkPerMinute: number;
+  /** …and on every other /api route. */
+  apiPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +77,37 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const AUTH_MODES = ['none', 'token'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+function corsOrigins(raw: string, problems: string[]): string[] {
+  const origins = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let valid = false;
+    try {
+      const url = new URL(origin);
+      valid = /^https?:$/.test(url.protocol) && url.origin === origin;
+    } catch {
+      valid = false;
+    }
+    if (!valid)
+      problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://shop.example`);
+  }
+  return origins;
+}
+
+function trustProxy(raw: string): boolean | string[] {
+  const lowered = raw.toLowerCase();
+  if (lowered === 'false' || lowered === '0' || lowered === 'no') return false;
+  if (lowered === 'true' || lowered === '1' || lowered === 'yes') return true;
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const problems: string[] = [];
@@ -80,6 +142,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   }
 
+  const authMode = text('AUTH_MODE', 'none');
+  if (!(AUTH_MODES as readonly string[]).includes(authMode)) {
+    problems.push(`AUTH_MODE must be one of ${AUTH_MODES.join(', ')} (got "${authMode}")`);
+  }
+
   const databaseUrl = env.DATABASE_URL?.trim();
   let database: DatabaseConfig;
   if (databaseUrl) {
@@ -96,7 +163,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       driver: 'postgres',
       url: databaseUrl,
       poolSize: integer('DB_POOL_SIZE', 10, 1, 1000),
-      connectionTimeoutMs: integer('DB_CONNECTION_TIMEOUT_MS', 30_000, 100, 600_000),
+      // Short, so that while PostgreSQL is unreachable a request fails fast with a 503.
+      connectionTimeoutMs: integer('DB_CONNECTION_TIMEOUT_MS', 5000, 100, 600_000),
       idleTimeoutMs: integer('DB_IDLE_TIMEOUT_MS', 30_000, 0, 86_400_000),
       maxLifetimeSeconds: integer('DB_MAX_LIFETIME_SECONDS', 3600, 0, 604_800),
       statementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
@@ -114,17 +182,32 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     host: text('HOST', '127.0.0.1'),
     port: integer('PORT', 3000, 0, 65_535),
     logLevel: logLevel as Config['logLevel'],
+    logFile: env.LOG_FILE?.trim() || undefined,
+    slowRequestMs: integer('SLOW_REQUEST_MS', 1000, 1, 3_600_000),
+    corsOrigins: corsOrigins(text('CORS_ORIGINS', ''), problems),
     database,
     seedProductsOnEmpty: integer('SEED_PRODUCTS_ON_EMPTY', 3000, 0, 1_000_000),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
     importMaxBytes: integer('IMPORT_MAX_BYTES', 104_857_600, 1024, 10_737_418_240),
     bulkMaxProducts: integer('BULK_MAX_PRODUCTS', 10_000, 1, 1_000_000),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    rateLimit: {
+      enabled: flag('RATE_LIMIT_ENABLED', true),
+      productsPerMinute: integer('RATE_LIMIT_PRODUCTS_PER_MINUTE', 100, 1, 10_000_000),
+      bulkPerMinute: integer('RATE_LIMIT_BULK_PER_MINUTE', 20, 1, 10_000_000),
+      apiPerMinute: integer('RATE_LIMIT_API_PER_MINUTE', 600, 1, 10_000_000),
+    },
+    trustProxy: trustProxy(text('TRUST_PROXY', 'false')),
     cache: {
       redisUrl,
       keyPrefix: text('CACHE_KEY_PREFIX', 'tm'),
       ttlSeconds: integer('CACHE_TTL_SECONDS', 300, 1, 86_400),
       localEntries: integer('CACHE_LOCAL_ENTRIES', 2000, 0, 1_000_000),
       enabled: flag('CACHE_ENABLED', true),
+    },
+    auth: {
+      mode: authMode as AuthMode,
+      cacheSeconds: integer('AUTH_CACHE_SECONDS', 30, 0, 300),
     },
   };
 

@@ -31,6 +31,23 @@ export const badRequest = (message: string, details: Record<string, unknown> = {
 export const payloadTooLarge = (message: string, details: Record<string, unknown> = {}) =>
   new AppError(413, 'PAYLOAD_TOO_LARGE', message, details);
 
+/** 401: no usable credentials. The auth plugin adds the `WWW-Authenticate` header. */
+export const unauthorized = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError(401, 'UNAUTHORIZED', message, details);
+
+/** 403: the caller is known but may not do this. */
+export const forbidden = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError(403, 'FORBIDDEN', message, details);
+
+/** 429: the client's rate limit for this group of routes is used up. */
+export const rateLimited = (group: string, limit: number, retryAfterSeconds: number) =>
+  new AppError(
+    429,
+    'RATE_LIMITED',
+    `Too many requests: the limit is ${limit} per minute for these routes; retry in ${retryAfterSeconds} s`,
+    { group, limit, retry_after_seconds: retryAfterSeconds },
+  );
+
 export const serviceUnavailable = (dependency: string, message?: string) =>
   new AppError(503, 'SERVICE_UNAVAILABLE', message ?? `The ${dependency} is not available`, {
     dependency,

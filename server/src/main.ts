@@ -2,9 +2,8 @@
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
 import { openDatabase } from './db/client.js';
+import { isLoopbackHost } from './features/auth/access.js';
 import { isCatalogEmpty, seedCatalog } from './features/seed/seeder.js';
-
-const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main() {
   const config = loadConfigOrExit();
@@ -25,17 +24,54 @@ async function main() {
   }
 
   const app = await buildApp(config, { database });
-  const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    await app.close();
-    await database.close();
-    process.exit(0);
+  // Graceful shutdown: stop listening, let the requests in flight finish (a request arriving on
+  // an open keep-alive connection meanwhile gets a 503), close Redis (the cache's onClose hook)
+  // and the pool, exit 0. After SHUTDOWN_TIMEOUT_MS, or on a second signal, exit 1 regardless.
+  let stopping = false;
+  const exit = (code: number) => {
+    const flush = (app.log as { flush?: (done: () => void) => void }).flush;
+    if (!flush) process.exit(code);
+    flush.call(app.log, () => process.exit(code));
+    setTimeout(() => process.exit(code), 500).unref();
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal while shutting down: exiting now');
+      return exit(1);
+    }
+    stopping = true;
+    const started = performance.now();
+    app.log.info(
+      { signal, timeout_ms: config.shutdownTimeoutMs },
+      'shutting down: no new connections, finishing the requests in flight',
+    );
+    const timer = setTimeout(() => {
+      app.log.error(
+        { signal, timeout_ms: config.shutdownTimeoutMs },
+        'shutdown timed out with requests still in flight: exiting',
+      );
+      exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      await app.close();
+      await database.close();
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed');
+      return exit(1);
+    }
+    app.log.info({ ms: Math.round(performance.now() - started) }, 'shut down');
+    exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 
+  if (config.auth.mode === 'none' && !isLoopbackHost(config.host)) {
+    app.log.warn(
+      { host: config.host, auth_mode: config.auth.mode },
+      `HOST=${config.host} opens the API to the network WITHOUT access control (AUTH_MODE=none): anyone who can reach it can change the catalog. Set AUTH_MODE=token and create tokens with "npm run token -- create --role admin", or bind HOST=127.0.0.1.`,
+    );
+  }
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,16 +1,25 @@
 /** The shell: header with the views, the current view, the `?` help dialog. */
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { HelpDialog } from './components/HelpDialog';
+import { ApiTokenGate, SignOutButton } from './features/auth/ApiToken';
 import { ProductsWorkspace } from './features/products/ProductsWorkspace';
 import { StatsView } from './features/stats/StatsView';
 import { TransferView } from './features/transfer/TransferView';
 import { isTypingTarget } from './lib/shortcuts';
 import { DEFAULT_STATE, formatLocation, useUrlState, type View } from './lib/url-state';
 
+// Its own chunk: the chart library loads only when the view is opened.
+const MonitoringView = lazy(() =>
+  import('./features/monitoring/MonitoringView').then((module) => ({
+    default: module.MonitoringView,
+  })),
+);
+
 const VIEWS: { view: View; label: string }[] = [
   { view: 'products', label: 'Products' },
   { view: 'statistics', label: 'Statistics' },
   { view: 'transfer', label: 'Import & export' },
+  { view: 'monitoring', label: 'Monitoring' },
 ];
 
 export function App() {
@@ -78,6 +87,7 @@ export function App() {
         >
           Shortcuts <kbd>?</kbd>
         </button>
+        <SignOutButton />
       </header>
       <main id="main" className="app-main">
         {state.view === 'products' && <ProductsWorkspace state={state} update={update} />}
@@ -89,8 +99,14 @@ export function App() {
           />
         )}
         {state.view === 'transfer' && <TransferView state={state} />}
+        {state.view === 'monitoring' && (
+          <Suspense fallback={<div className="page" aria-busy="true" />}>
+            <MonitoringView />
+          </Suspense>
+        )}
       </main>
       {helpOpen && <HelpDialog onClose={() => setHelpOpen(false)} />}
+      <ApiTokenGate />
     </div>
   );
 }

@@ -197,3 +197,30 @@ export const catalogCounters = pgTable(
   },
   (table) => [check('catalog_counters_shard_range', sql`${table.shard} between 0 and 15`)],
 );
+
+/**
+ * API tokens (AUTH_MODE=token). Only the SHA-256 of the secret is stored (hex); the secret is a
+ * 256-bit random value, so a lookup by hash is as safe as a constant-time comparison. The prefix
+ * (the secret's first 8 characters) lets people recognise a token without it being usable.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    tokenHash: text('token_hash').notNull().unique('api_tokens_token_hash_key'),
+    tokenPrefix: text('token_prefix').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'string' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'string' }),
+  },
+  (table) => [
+    check('api_tokens_role_valid', sql`${table.role} in ('viewer', 'editor', 'admin')`),
+    check('api_tokens_name_length', sql`char_length(${table.name}) between 1 and 100`),
+    check('api_tokens_hash_format', sql`${table.tokenHash} ~ '^[0-9a-f]{64}$'`),
+    check('api_tokens_prefix_length', sql`char_length(${table.tokenPrefix}) = 8`),
+  ],
+);

@@ -27,8 +27,13 @@ async function openapi(app: FastifyInstance) {
         { name: 'import' },
         { name: 'export' },
         { name: 'changes' },
+        { name: 'tokens' },
         { name: 'health' },
       ],
+      // Used by the operations when AUTH_MODE=token (see features/auth/auth.plugin.ts).
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+      },
     },
     // Upload routes read their body as a stream, so it is documented here rather than validated.
     transform: ({ schema, url, route }) => {

@@ -22,6 +22,7 @@ import type {
   StatsResponse,
 } from '@tag-manager/contract';
 import type { Static } from 'typebox';
+import { authStore, type ApiAuth } from './auth';
 
 export type ProductListEnvelope = Static<typeof ProductListResponse>;
 export type ProductEnvelope = Static<typeof ProductResponse>;
@@ -128,50 +129,82 @@ interface RequestOptions {
 
 export type Fetch = typeof fetch;
 
-export function createApiClient(baseUrl = '', fetchImpl: Fetch = (...args) => fetch(...args)) {
-  async function request<T>(
-    method: string,
-    path: string,
-    options: RequestOptions = {},
-  ): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    let body = options.body;
-    if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    }
-    let response: Response;
-    try {
-      response = await fetchImpl(`${baseUrl}${path}${toQueryString(options.query)}`, {
-        method,
-        headers,
-        body,
-        signal: options.signal,
-      });
-    } catch (error) {
-      if ((error as { name?: string }).name === 'AbortError') throw error;
-      throw new ApiError({
-        message: 'The server could not be reached. Check the connection and try again.',
-        status: 0,
-        code: 'NETWORK_ERROR',
-      });
-    }
-    const requestId = response.headers.get('x-request-id');
-    if (response.status === 204) return undefined as T;
+export function createApiClient(
+  baseUrl = '',
+  fetchImpl: Fetch = (...args) => fetch(...args),
+  auth: ApiAuth = authStore,
+) {
+  /** The error a failed response carries: its envelope, or a description of what came back. */
+  async function errorOf(response: Response): Promise<ApiError> {
     let payload: unknown;
     try {
       payload = await response.json();
     } catch {
       payload = undefined;
     }
-    if (!response.ok) {
-      if (isErrorEnvelope(payload)) throw ApiError.fromEnvelope(response.status, payload);
-      throw new ApiError({
-        message: `The server answered ${response.status} ${response.statusText}`.trim(),
-        status: response.status,
-        code: 'BAD_RESPONSE',
-        requestId,
-      });
+    if (isErrorEnvelope(payload)) return ApiError.fromEnvelope(response.status, payload);
+    return new ApiError({
+      message: `The server answered ${response.status} ${response.statusText}`.trim(),
+      status: response.status,
+      code: 'BAD_RESPONSE',
+      requestId: response.headers.get('x-request-id'),
+    });
+  }
+
+  /**
+   * Sends a request with the stored API token. A 401 asks for a token (the token dialog) and
+   * sends the request again with it; a cancelled dialog leaves the 401 as the answer.
+   */
+  async function send(
+    method: string,
+    path: string,
+    options: RequestOptions & { accept?: string } = {},
+  ): Promise<Response> {
+    for (;;) {
+      const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+      let body = options.body;
+      if (options.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(options.json);
+      }
+      const token = auth.getToken();
+      if (token) headers.authorization = `Bearer ${token}`;
+      let response: Response;
+      try {
+        response = await fetchImpl(`${baseUrl}${path}${toQueryString(options.query)}`, {
+          method,
+          headers,
+          body,
+          signal: options.signal,
+        });
+      } catch (error) {
+        if ((error as { name?: string }).name === 'AbortError') throw error;
+        throw new ApiError({
+          message: 'The server could not be reached. Check the connection and try again.',
+          status: 0,
+          code: 'NETWORK_ERROR',
+        });
+      }
+      if (response.status !== 401) return response;
+      const error = await errorOf(response);
+      if (error.code !== 'UNAUTHORIZED' || !(await auth.requestToken(error, token))) throw error;
+    }
+  }
+
+  async function request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const response = await send(method, path, options);
+    const requestId = response.headers.get('x-request-id');
+    if (response.status === 204) return undefined as T;
+    if (!response.ok) throw await errorOf(response);
+    let payload: unknown;
+    try {
+      payload = await response.json();
+    } catch {
+      payload = undefined;
     }
     if (payload === undefined) {
       throw new ApiError({
@@ -226,6 +259,15 @@ export function createApiClient(baseUrl = '', fetchImpl: Fetch = (...args) => fe
     /** The export is a download the browser performs; the filters match the product list. */
     exportCsvUrl: (filters: ProductFilterParams) =>
       `${baseUrl}/api/export/csv${toQueryString(filters)}`,
+    /** The export fetched with the API token, for when a plain link cannot send one. */
+    downloadExport: async (filters: ProductFilterParams): Promise<Blob> => {
+      const response = await send('GET', '/api/export/csv', {
+        query: filters,
+        accept: 'text/csv',
+      });
+      if (!response.ok) throw await errorOf(response);
+      return response.blob();
+    },
   };
 }
 

@@ -30,6 +30,12 @@ export function describeError(error: unknown, options: HandleErrorOptions = {}):
     const message = error instanceof Error ? error.message : String(error);
     return { fieldErrors: {}, toast: { kind: 'error', title, message } };
   }
+  if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHORIZED') {
+    return {
+      fieldErrors: {},
+      toast: { kind: 'error', title, message: accessMessage(error), requestId: error.requestId },
+    };
+  }
   const fieldErrors: FieldErrorMap = {};
   const unplaced: string[] = [];
   const known = new Set(options.fields ?? []);
@@ -49,6 +55,18 @@ export function describeError(error: unknown, options: HandleErrorOptions = {}):
     fieldErrors,
     toast: { kind: 'error', title, message, requestId: error.requestId },
   };
+}
+
+/** Access control (AUTH_MODE=token): what the operator can do about a 403 or a 401. */
+function accessMessage(error: ApiError): string {
+  if (error.code === 'UNAUTHORIZED') {
+    return `${error.message}. Retry to enter an API token (an administrator creates one with: npm run token -- create --role editor).`;
+  }
+  const role = typeof error.details.token_role === 'string' ? error.details.token_role : null;
+  const needed =
+    typeof error.details.required_role === 'string' ? error.details.required_role : null;
+  if (!role || !needed) return error.message;
+  return `Your token's role (${role}) can't do this: it needs the ${needed} role. Sign out and use a token with that role (an administrator creates one with: npm run token -- create --role ${needed}).`;
 }
 
 export function useErrorHandler() {

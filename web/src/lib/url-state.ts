@@ -7,12 +7,13 @@ import { useCallback, useSyncExternalStore } from 'react';
 import type { ProductSort, ProductStatus } from '@tag-manager/contract';
 import type { ProductFilterParams, ProductListParams } from '../api/client';
 
-export type View = 'products' | 'statistics' | 'transfer';
+export type View = 'products' | 'statistics' | 'transfer' | 'monitoring';
 
 export const VIEW_PATHS: Record<View, string> = {
   products: '/',
   statistics: '/statistics',
   transfer: '/import-export',
+  monitoring: '/monitoring',
 };
 
 export const PRODUCT_SORT_OPTIONS = [

@@ -7,6 +7,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ImportReport } from '@tag-manager/contract';
 import { api } from '../../api/client';
 import { queryKeys } from '../../api/queries';
+import { ExportLink } from '../../components/ExportLink';
 import { useToasts } from '../../components/Toasts';
 import { useErrorHandler } from '../../lib/error-handler';
 import { formatLocation, toFilterParams, type WorkspaceState } from '../../lib/url-state';
@@ -31,13 +32,13 @@ export function TransferView({ state }: { state: WorkspaceState }) {
           store.
         </p>
         <div className="button-row">
-          <a className="button button-primary" href={api.exportCsvUrl({})} download>
+          <ExportLink className="button button-primary" filters={{}}>
             Export all products
-          </a>
+          </ExportLink>
           {hasFilters && (
-            <a className="button" href={api.exportCsvUrl(filters)} download>
+            <ExportLink className="button" filters={filters}>
               Export the current filter
-            </a>
+            </ExportLink>
           )}
         </div>
         {hasFilters && (

@@ -1,0 +1,171 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { exposition, times } from './fixtures';
+import { parsePrometheusText } from './prometheus';
+import { MetricsSampler } from './sampler';
+
+const text = (requests: number, extra: Parameters<typeof exposition>[0] = {}) =>
+  exposition({
+    requests: [{ route: '/api/products', durations: times(requests, 0.004) }],
+    ...extra,
+  });
+
+/** A fetch that answers each call with the next body (the last one repeats). */
+function sequenceFetch(bodies: (string | { status: number })[]) {
+  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(input), init });
+    const body = bodies[Math.min(calls.length - 1, bodies.length - 1)]!;
+    if (typeof body === 'string')
+      return new Response(body, {
+        status: 200,
+        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      });
+    return new Response('{"success":false}', { status: body.status, statusText: 'Not Found' });
+  });
+  return { fetchMock: fetchMock as unknown as typeof fetch, calls };
+}
+
+const scrapeOf = (time: number, body: string) => ({
+  time,
+  samples: parsePrometheusText(body).samples,
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('MetricsSampler', () => {
+  it('fetches /metrics as text/plain', async () => {
+    const { fetchMock, calls } = sequenceFetch([text(1)]);
+    const sampler = new MetricsSampler({ fetch: fetchMock });
+    await sampler.sampleOnce();
+    expect(calls[0]!.url).toBe('/metrics');
+    expect(calls[0]!.init?.headers).toEqual({ Accept: 'text/plain' });
+  });
+
+  it('has gauges after one sample and the first point after two', async () => {
+    let now = 1_000_000;
+    const { fetchMock } = sequenceFetch([
+      text(10, { products: 3000 }),
+      text(30, { products: 3001 }),
+    ]);
+    const sampler = new MetricsSampler({ fetch: fetchMock, now: () => now });
+    const listener = vi.fn();
+    sampler.subscribe(listener);
+
+    await sampler.sampleOnce();
+    expect(sampler.getSnapshot()).toMatchObject({ samples: 1, points: [], error: null });
+    expect(sampler.getSnapshot().gauges?.products).toBe(3000);
+
+    now += 2000;
+    await sampler.sampleOnce();
+    const { points, gauges, lastSampleAt } = sampler.getSnapshot();
+    expect(points).toHaveLength(1);
+    expect(points[0]).toMatchObject({ time: 1002, requests: 20, throughput: 10 });
+    expect(gauges?.products).toBe(3001);
+    expect(lastSampleAt).toBe(now);
+    expect(listener).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps only the last 10 minutes', () => {
+    const sampler = new MetricsSampler({ fetch: sequenceFetch([]).fetchMock });
+    for (let index = 0; index <= 400; index += 1) {
+      sampler.ingest(scrapeOf(index * 2000, text(index)));
+    }
+    const { points } = sampler.getSnapshot();
+    // 400 intervals were derived; those ending in the last 600 s remain (600 / 2 + 1 points)
+    expect(points).toHaveLength(301);
+    expect(points[0]!.time).toBe(200);
+    expect(points.at(-1)!.time).toBe(800);
+    expect(points.every((point) => point.throughput === 0.5)).toBe(true);
+  });
+
+  it('breaks the series instead of comparing scrapes far apart', () => {
+    const sampler = new MetricsSampler({ fetch: sequenceFetch([]).fetchMock });
+    sampler.ingest(scrapeOf(0, text(1)));
+    sampler.ingest(scrapeOf(2_000, text(3)));
+    sampler.ingest(scrapeOf(60_000, text(500)));
+    sampler.ingest(scrapeOf(62_000, text(504)));
+    const points = sampler.getSnapshot().points;
+    expect(points.map((point) => point.gap)).toEqual([false, true, false]);
+    expect(points[1]!.throughput).toBeNull();
+    expect(points[2]!.throughput).toBe(2);
+  });
+
+  it('reports a failed scrape and clears the error once one succeeds', async () => {
+    const { fetchMock } = sequenceFetch([{ status: 404 }, text(1)]);
+    const sampler = new MetricsSampler({ fetch: fetchMock });
+    await expect(sampler.sampleOnce()).rejects.toThrow('GET /metrics answered 404 Not Found');
+    await sampler.sampleOnce();
+    expect(sampler.getSnapshot().error).toBeNull();
+  });
+
+  it('refuses a web page (a dev server that does not proxy /metrics)', async () => {
+    const sampler = new MetricsSampler({
+      fetch: (async () =>
+        new Response('<!doctype html><html></html>', {
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+        })) as typeof fetch,
+    });
+    await expect(sampler.sampleOnce()).rejects.toThrow(
+      'GET /metrics answered with a web page, not Prometheus metrics',
+    );
+    expect(sampler.getSnapshot().samples).toBe(0);
+  });
+
+  it('names an unreachable server', async () => {
+    const sampler = new MetricsSampler({
+      fetch: (async () => {
+        throw new TypeError('Failed to fetch');
+      }) as typeof fetch,
+    });
+    await expect(sampler.sampleOnce()).rejects.toThrow('The server could not be reached.');
+  });
+
+  it('polls every interval once started, keeps going after an error, and stops', async () => {
+    vi.useFakeTimers();
+    const { fetchMock, calls } = sequenceFetch([text(1), { status: 404 }, text(5), text(9)]);
+    const sampler = new MetricsSampler({ fetch: fetchMock });
+    sampler.start();
+    sampler.start(); // already running: no second loop
+    expect(sampler.getSnapshot().running).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(calls).toHaveLength(2);
+    expect(sampler.getSnapshot().error).toMatch(/404/);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(calls).toHaveLength(3);
+    expect(sampler.getSnapshot()).toMatchObject({ error: null, samples: 2 });
+    expect(sampler.getSnapshot().points).toHaveLength(1);
+
+    sampler.stop();
+    expect(sampler.getSnapshot().running).toBe(false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toHaveLength(3);
+
+    sampler.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(4);
+    sampler.stop();
+  });
+
+  it('abandons a scrape in flight when stopped', async () => {
+    let release: (response: Response) => void = () => {};
+    const fetchMock = vi.fn(
+      (_input: RequestInfo | URL, init?: RequestInit) =>
+        new Promise<Response>((resolve, reject) => {
+          release = resolve;
+          init?.signal?.addEventListener('abort', () =>
+            reject(new DOMException('Aborted', 'AbortError')),
+          );
+        }),
+    );
+    const sampler = new MetricsSampler({ fetch: fetchMock as unknown as typeof fetch });
+    sampler.start();
+    sampler.stop();
+    release(new Response(text(1)));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(sampler.getSnapshot()).toMatchObject({ samples: 0, error: null, running: false });
+  });
+});
