@@ -1,4 +1,5 @@
 /** Small SQL fragments shared by the repositories. */
+import { createHash } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from './client.js';
 
@@ -20,4 +21,42 @@ export function inTransaction<Result>(
   work: (transaction: Executor) => Promise<Result>,
 ): Promise<Result> {
   return executor.transaction((transaction) => work(transaction as unknown as Executor));
+}
+
+/** What a Drizzle database or transaction holds inside (not in its public types). */
+interface DrizzleInternals {
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
+  session: {
+    prepareQuery(
+      query: { sql: string; params: unknown[] },
+      fields: undefined,
+      name: string | undefined,
+      isResponseInArrayMode: boolean,
+    ): { execute(): Promise<unknown> };
+  };
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Runs a hot query of fixed shape as a named prepared statement: PostgreSQL parses and plans it
+ * once per connection, and later runs only bind and execute. Only for queries whose best plan
+ * does not depend on the parameters (lookups by key); the rest stay unnamed, planned per call.
+ * (PGlite ignores the name.)
+ */
+export async function preparedRows<Row>(executor: Executor, query: SQL): Promise<Row[]> {
+  const internals = executor as unknown as Partial<DrizzleInternals>;
+  if (!internals.session || !internals.dialect) {
+    // Not a Drizzle database (the query-plan test's EXPLAIN wrapper): run it the plain way.
+    const result = (await executor.execute(query)) as unknown as { rows: Row[] };
+    return result.rows;
+  }
+  const built = internals.dialect.sqlToQuery(query);
+  let name = statementNames.get(built.sql);
+  if (name === undefined) {
+    name = `tm_${createHash('sha1').update(built.sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(built.sql, name);
+  }
+  const result = await internals.session.prepareQuery(built, undefined, name, false).execute();
+  return (result as { rows: Row[] }).rows;
 }

@@ -1,7 +1,7 @@
 /** Every query on the categories table. */
 import { sql } from 'drizzle-orm';
-import { queryOne, queryRows, type Executor } from '../../db/client.js';
-import { arrayParam, isoTime } from '../../db/sql.js';
+import { queryOne, type Executor } from '../../db/client.js';
+import { arrayParam, isoTime, preparedRows } from '../../db/sql.js';
 
 export interface CategoryRow {
   id: number;
@@ -18,7 +18,7 @@ const columns = sql`id, name, level, parent_id, product_count,
 
 /** The whole taxonomy: small (hundreds to a few thousand rows) and needed for every path. */
 export function loadAllCategories(executor: Executor): Promise<CategoryRow[]> {
-  return queryRows<CategoryRow>(
+  return preparedRows<CategoryRow>(
     executor,
     sql`select ${columns} from categories order by level, normalized_name, id`,
   );

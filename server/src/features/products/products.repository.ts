@@ -2,7 +2,7 @@
 import type { ProductFilterQuery, ProductSort } from '@tag-manager/contract';
 import { sql, type SQL } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
-import { arrayParam, isoTime, likeContains } from '../../db/sql.js';
+import { arrayParam, isoTime, likeContains, preparedRows } from '../../db/sql.js';
 
 export interface ProductRow {
   id: number;
@@ -125,7 +125,7 @@ export interface CatalogCounts {
 
 /** Catalog-wide counts from the trigger-kept counters: no scan of products. */
 export async function catalogCounts(executor: Executor): Promise<CatalogCounts> {
-  const row = await queryOne<CatalogCounts>(
+  const [row] = await preparedRows<CatalogCounts>(
     executor,
     sql`select coalesce(sum(products), 0)::int as products,
                coalesce(sum(categorized), 0)::int as categorized,
@@ -221,11 +221,15 @@ function activeFilters(filters: ProductFilters) {
   return active;
 }
 
-export function findProduct(executor: Executor, handle: string): Promise<ProductRow | undefined> {
-  return queryOne<ProductRow>(
+export async function findProduct(
+  executor: Executor,
+  handle: string,
+): Promise<ProductRow | undefined> {
+  const rows = await preparedRows<ProductRow>(
     executor,
     sql`select ${productColumns}, '' as sort_value from products p where p.product_id = ${handle}`,
   );
+  return rows[0];
 }
 
 /** Locks products by handle, in id order so that concurrent writers never deadlock. */
@@ -251,7 +255,7 @@ export function assignmentsOf(
   productIds: readonly number[],
 ): Promise<AssignmentRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
-  return queryRows<AssignmentRow>(
+  return preparedRows<AssignmentRow>(
     executor,
     sql`select product_id, category_id from product_categories
          where product_id = any(${arrayParam(productIds)}::integer[])`,
