@@ -8,6 +8,27 @@ import { readFile } from 'node:fs/promises';
 
 const children = new Set<ChildProcess>();
 let hooksInstalled = false;
+const interruptHooks = new Set<() => Promise<void>>();
+
+/**
+ * Work to do on Ctrl-C (or SIGTERM) while the child processes still run, such as undoing the
+ * writes a run made through the app; given at most 60 s. Returns the function that removes it.
+ */
+export function onInterrupt(hook: () => Promise<void>): () => void {
+  interruptHooks.add(hook);
+  return () => void interruptHooks.delete(hook);
+}
+
+async function runInterruptHooks() {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled([...interruptHooks].map((hook) => hook())),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 60_000);
+    }),
+  ]);
+  clearTimeout(timer);
+}
 
 export interface Child {
   name: string;
@@ -42,7 +63,9 @@ function installHooks() {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`\n${signal}: stopping the benchmark and its child processes…`);
-      void stopAll().finally(() => process.exit(130));
+      void runInterruptHooks()
+        .then(() => stopAll())
+        .finally(() => process.exit(130));
     });
   }
 }

@@ -7,8 +7,23 @@ export const Liveness = Type.Object(
 );
 export const Readiness = Type.Object(
   {
-    status: Type.Literal('ok'),
-    checks: Type.Record(Type.String(), Type.String()),
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')], {
+      description:
+        'degraded: Redis is configured but down; requests are still served, from the database',
+    }),
+    checks: Type.Object(
+      {
+        database: Type.Literal('ok', {
+          description: 'when the database does not answer, /health/ready is a 503 instead',
+        }),
+        redis: Type.Optional(
+          Type.Union([Type.Literal('ok'), Type.Literal('down')], {
+            description: 'present when REDIS_URL is set',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -51,9 +66,25 @@ export const PoolStatistics = Type.Object(
   { additionalProperties: false },
 );
 
+export const CacheState = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'false when CACHE_ENABLED=false' }),
+    backend: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+    redis_connected: Nullable(
+      Type.Boolean({ description: 'whether Redis answers now; null without REDIS_URL' }),
+    ),
+    hits: Type.Integer({ minimum: 0, description: 'cache hits since start, every cache' }),
+    misses: Type.Integer({ minimum: 0, description: 'cache misses since start, every cache' }),
+    hit_rate: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 export const Health = Type.Object(
   {
-    status: Type.Literal('ok'),
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')], {
+      description: 'degraded: Redis is configured but not connected (requests still served)',
+    }),
     version: Type.String(),
     uptime_seconds: Type.Number({ minimum: 0 }),
     database: Type.Object(
@@ -63,6 +94,7 @@ export const Health = Type.Object(
       },
       { additionalProperties: false },
     ),
+    cache: CacheState,
   },
   { additionalProperties: false },
 );

@@ -33,9 +33,14 @@ export interface CacheOptions {
   onCount?: (cache: string, outcome: keyof CacheCounters) => void;
 }
 
+/** While the cache is unavailable every request fails the same way: one warning per this long. */
+const WARN_EVERY_MS = 10_000;
+
 export class Cache implements ChangeNotifier {
   private readonly inFlight = new Map<string, Promise<string>>();
   readonly counters = new Map<string, CacheCounters>();
+  /** Per warning: when it was last logged, and how many were left out since. */
+  private readonly warnings = new Map<string, { at: number; skipped: number }>();
 
   constructor(
     readonly backend: CacheBackend,
@@ -52,7 +57,7 @@ export class Cache implements ChangeNotifier {
       const params = createHash('sha1').update(JSON.stringify(read.params)).digest('base64url');
       return `${read.cache}:${versions.join('.')}:${params}`;
     } catch (error) {
-      this.log.warn({ err: error }, 'cache unavailable; reading from the database');
+      this.warn(error, 'cache unavailable; reading from the database');
       return undefined;
     }
   }
@@ -78,7 +83,7 @@ export class Cache implements ChangeNotifier {
       pending = (async () => {
         const value = await compute();
         await this.backend.setValue(key, value, this.ttlSeconds).catch((error: unknown) => {
-          this.log.warn({ err: error }, 'cache write failed');
+          this.warn(error, 'cache write failed');
         });
         return value;
       })().finally(() => this.inFlight.delete(key));
@@ -90,11 +95,20 @@ export class Cache implements ChangeNotifier {
   async changed(namespaces: readonly string[]): Promise<void> {
     if (namespaces.length === 0) return;
     await this.backend.bumpVersions(namespaces).catch((error: unknown) => {
-      this.log.warn(
-        { err: error },
-        'cache invalidation failed; a new epoch starts when the cache returns',
-      );
+      this.warn(error, 'cache invalidation failed; a new epoch starts when the cache returns');
     });
+  }
+
+  /** Logs a warning, but each one at most once per WARN_EVERY_MS with the count left out. */
+  private warn(error: unknown, message: string) {
+    const now = Date.now();
+    const last = this.warnings.get(message);
+    if (last && now - last.at < WARN_EVERY_MS) {
+      last.skipped += 1;
+      return;
+    }
+    this.warnings.set(message, { at: now, skipped: 0 });
+    this.log.warn({ err: error, repeated: last?.skipped ?? 0 }, message);
   }
 
   private count(cache: string, outcome: keyof CacheCounters) {

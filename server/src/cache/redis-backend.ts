@@ -4,19 +4,28 @@ import type { CacheBackend } from './backend.js';
 
 /** Bumped when writes may have been missed (Redis was away): every cached value is dropped. */
 const EPOCH = 'epoch';
+/** A Redis command that takes longer than this fails, and the request goes to the database. */
+const COMMAND_TIMEOUT_MS = 1000;
+/** After a command timed out (Redis hung, or a network that drops packets), skip Redis this long. */
+const PAUSE_AFTER_TIMEOUT_MS = 2000;
 
 /**
  * Shared by every app instance: values and namespace versions live in Redis. In front of it sits
  * a small in-process LRU of values. Its keys carry the namespace versions, which are read from
  * Redis on every request (one round trip), so the local copy can never be served after a write
  * on any instance: coherence comes from the versions, not from messages that might arrive late.
- * Every call fails fast while Redis is away; the cache then serves from the database.
+ * Every call fails fast while Redis is away; the cache then serves from the database. A Redis that
+ * hangs (connection open, no answers) costs one command timeout, then is skipped for a moment.
  */
 export class RedisBackend implements CacheBackend {
   readonly kind = 'redis' as const;
   private readonly local: LRUCache<string, string>;
   private readonly redis: Redis;
   private missedWrites = false;
+  /** The epoch bump in progress after missed writes (one at a time). */
+  private settling: Promise<void> | undefined;
+  /** performance.now() until which Redis is not asked (it stopped answering). */
+  private pausedUntil = 0;
   /** Redis's run id: a restarted Redis (which keeps nothing) starts versions at 0 again. */
   private runId: string | undefined;
 
@@ -37,6 +46,7 @@ export class RedisBackend implements CacheBackend {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 1000,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
     this.redis.on('error', onError);
@@ -50,34 +60,60 @@ export class RedisBackend implements CacheBackend {
         },
         () => {},
       );
-      if (!this.missedWrites) return;
-      // A write while Redis was away could not bump its versions: start a new epoch instead.
-      this.redis.incr(this.versionPrefix + EPOCH).then(
-        () => {
-          this.missedWrites = false;
-        },
-        () => {},
-      );
+      this.pausedUntil = 0;
+      this.settleMissedWrites().catch(() => {});
     });
+  }
+
+  /**
+   * A write while Redis was away (or not answering) could not bump its versions: start a new
+   * epoch before anything is read from the cache again.
+   */
+  private settleMissedWrites(): Promise<void> {
+    if (!this.missedWrites) return Promise.resolve();
+    this.settling ??= this.call(() => this.redis.incr(this.versionPrefix + EPOCH))
+      .then(() => {
+        this.missedWrites = false;
+      })
+      .finally(() => {
+        this.settling = undefined;
+      });
+    return this.settling;
+  }
+
+  /** One Redis call, skipped while Redis is paused; a timeout pauses it. */
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    if (performance.now() < this.pausedUntil) {
+      throw new Error('Redis stopped answering; skipped for a moment');
+    }
+    try {
+      return await command();
+    } catch (error) {
+      if ((error as Error).message === 'Command timed out') {
+        this.pausedUntil = performance.now() + PAUSE_AFTER_TIMEOUT_MS;
+      }
+      throw error;
+    }
   }
 
   async getValue(key: string) {
     const local = this.local.get(key);
     if (local !== undefined) return local;
-    const shared = await this.redis.get(this.valuePrefix + key);
+    const shared = await this.call(() => this.redis.get(this.valuePrefix + key));
     if (shared !== null) this.local.set(key, shared);
     return shared ?? undefined;
   }
 
   async setValue(key: string, value: string, ttlSeconds: number) {
     this.local.set(key, value, { ttl: ttlSeconds * 1000 });
-    await this.redis.set(this.valuePrefix + key, value, 'EX', ttlSeconds);
+    await this.call(() => this.redis.set(this.valuePrefix + key, value, 'EX', ttlSeconds));
   }
 
   async getVersions(namespaces: readonly string[]) {
     if (!this.runId) throw new Error('Redis is not ready');
-    const values = await this.redis.mget(
-      [EPOCH, ...namespaces].map((namespace) => this.versionPrefix + namespace),
+    await this.settleMissedWrites();
+    const values = await this.call(() =>
+      this.redis.mget([EPOCH, ...namespaces].map((namespace) => this.versionPrefix + namespace)),
     );
     return [this.runId, ...values.map((value) => Number(value ?? 0))];
   }
@@ -87,11 +123,27 @@ export class RedisBackend implements CacheBackend {
       await this.connected();
       const pipeline = this.redis.multi();
       for (const namespace of new Set(namespaces)) pipeline.incr(this.versionPrefix + namespace);
-      await pipeline.exec();
+      const results = await this.call(() => pipeline.exec());
+      if (results?.some(([error]) => error)) throw new Error('Redis refused a version bump');
     } catch (error) {
       this.missedWrites = true;
       throw error;
     }
+  }
+
+  /** Whether Redis answers a PING within `timeoutMs` (for the readiness check). */
+  async ping(timeoutMs: number): Promise<boolean> {
+    if (!this.healthy()) return false;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.redis.ping().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Waits briefly for a connection that is still being made (a script's first command). */
@@ -112,7 +164,11 @@ export class RedisBackend implements CacheBackend {
   }
 
   healthy() {
-    return this.redis.status === 'ready' && this.runId !== undefined;
+    return (
+      this.redis.status === 'ready' &&
+      this.runId !== undefined &&
+      performance.now() >= this.pausedUntil
+    );
   }
 
   async close() {

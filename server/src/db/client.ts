@@ -61,6 +61,37 @@ export async function queryOne<Row>(executor: Executor, query: SQL): Promise<Row
   return rows[0];
 }
 
+/** How long a checked-out client whose connection broke may stay out before it is reclaimed. */
+const BROKEN_CLIENT_GRACE_MS = 1000;
+
+/**
+ * Returns a client whose connection broke while it was checked out to the pool, should its
+ * holder never do so. Drizzle's transaction sends BEGIN before its try/finally: when BEGIN fails
+ * (PostgreSQL restarting) the client is never released, and each such leak costs the pool one
+ * connection for good, until no request can get one. Release becomes idempotent, so a holder
+ * that does release it later changes nothing; the pool drops a released broken client.
+ */
+function reclaimIfBroken(client: pg.PoolClient): void {
+  const release = client.release.bind(client);
+  let released = false;
+  let timer: NodeJS.Timeout | undefined;
+  const onEnd = () => {
+    timer = setTimeout(() => {
+      if (!released) guarded(new Error('Connection terminated while the client was checked out'));
+    }, BROKEN_CLIENT_GRACE_MS);
+    timer.unref();
+  };
+  const guarded = (error?: Error | boolean) => {
+    if (released) return;
+    released = true;
+    clearTimeout(timer);
+    client.removeListener('end', onEnd);
+    release(error);
+  };
+  client.release = guarded;
+  client.once('end', onEnd);
+}
+
 /**
  * Times every checkout from the pool (queries check out too): how long callers wait for a
  * client is the first sign of a pool that is too small or a database that is too slow.
@@ -85,8 +116,10 @@ function measureAcquire(pool: pg.Pool) {
     const started = performance.now();
     if (callback) {
       connect((error, client, release) => {
-        if (!error) record(started);
-        callback(error, client, release);
+        if (error) return callback(error, client, release);
+        record(started);
+        reclaimIfBroken(client);
+        callback(error, client, client.release);
       });
       return undefined;
     }
@@ -94,6 +127,7 @@ function measureAcquire(pool: pg.Pool) {
       connect((error, client) => {
         if (error) return reject(error);
         record(started);
+        reclaimIfBroken(client);
         resolve(client);
       }),
     );
@@ -145,6 +179,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   // An idle client whose connection breaks emits 'error' on the pool; the pool has already
   // dropped it and will open a fresh one on the next checkout, so this must not crash the process.
   pool.on('error', () => {});
+  // A checked-out client (a transaction in progress) has no listener of the pool's: when its
+  // connection breaks (PostgreSQL restarting, the network gone) pg emits 'error' on the client
+  // itself, which would crash the process. Its query fails on its own, and the pool drops the
+  // client when it is released (a broken client is not queryable).
+  pool.on('connect', (client) => client.on('error', () => {}));
   const acquire = measureAcquire(pool);
   const db = drizzlePg(pool, { schema }) as unknown as Executor;
   return {

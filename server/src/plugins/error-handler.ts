@@ -81,7 +81,8 @@ function fromPostgres(error: { code: string; message: string }): AppError | unde
       dependency: 'database',
     });
   }
-  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') {
+  // 08xxx connection exceptions; 57P01-03 shutting down or starting up; 53300 no free slot.
+  if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code)) {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is not available', {
       dependency: 'database',
     });
@@ -105,7 +106,44 @@ const CONNECTION_ERRORS = new Set([
   'ETIMEDOUT',
   'EPIPE',
   'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
 ]);
+
+/** What pg and pg-pool say when there is no connection to PostgreSQL, or it broke. */
+const CONNECTION_MESSAGES = [
+  // pg-pool: no client became free within connectionTimeoutMillis
+  'timeout exceeded when trying to connect',
+  // pg: the connection ended ("… unexpectedly", "… due to connection timeout")
+  'Connection terminated',
+  // pg: a query on a client whose connection had already broken
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+];
+
+/**
+ * A connection-level failure anywhere in the chain of causes: Drizzle wraps the driver's error
+ * (the network error is the cause), and a failed connect to a host name with several addresses
+ * is an AggregateError of one error per address.
+ */
+function isConnectionFailure(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) return true;
+  if (typeof message === 'string' && CONNECTION_MESSAGES.some((text) => message.includes(text))) {
+    return true;
+  }
+  if (Array.isArray(errors) && errors.some((inner) => isConnectionFailure(inner, depth + 1))) {
+    return true;
+  }
+  return isConnectionFailure(cause, depth + 1);
+}
 
 /** Any thrown value → an AppError that is safe to show. */
 export function toAppError(error: unknown): AppError {
@@ -134,15 +172,7 @@ export function toAppError(error: unknown): AppError {
       {},
     );
   }
-  if (candidate.code && CONNECTION_ERRORS.has(candidate.code)) {
-    return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is not available', {
-      dependency: 'database',
-    });
-  }
-  if (
-    candidate.message?.includes('timeout exceeded when trying to connect') ||
-    candidate.message?.includes('Connection terminated')
-  ) {
+  if (isConnectionFailure(error)) {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database is not available', {
       dependency: 'database',
     });

@@ -171,7 +171,7 @@ describe('X-Request-Id', () => {
 });
 
 describe('health', () => {
-  it('GET /health answers with the version, uptime and pool state', async () => {
+  it('GET /health answers with the version, uptime, pool and cache state', async () => {
     const response = await test.request('/health');
     expect(response.statusCode).toBe(200);
     const { data } = response.json();
@@ -185,6 +185,7 @@ describe('health', () => {
     } else {
       expect(data.database.pool).toBeNull();
     }
+    expect(data.cache).toMatchObject({ enabled: true, backend: 'memory', redis_connected: null });
   });
 
   it('GET /health/live answers 200', async () => {
@@ -200,8 +201,7 @@ describe('health', () => {
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body.success).toBe(true);
-    expect(body.data.status).toBe('ok');
-    expect(body.data.checks.database).toBe('ok');
+    expect(body.data).toEqual({ status: 'ok', checks: { database: 'ok' } });
   });
 });
 
