@@ -30,6 +30,7 @@ import openapi from './plugins/openapi.js';
 import rateLimit from './plugins/rate-limit.js';
 import requestLog, { loggerOptions } from './plugins/request-log.js';
 import security from './plugins/security.js';
+import { serviceUnavailable } from './errors.js';
 import { createServices, type Services } from './services.js';
 
 declare module 'fastify' {
@@ -98,7 +99,8 @@ export async function buildApp(
       reply.header('X-Request-Id', request.id);
       return sendError(request, reply, toAppError(error));
     },
-    return503OnClosing: true,
+    // Closing is answered below, in the error envelope.
+    return503OnClosing: false,
     trustProxy: config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -120,6 +122,17 @@ export async function buildApp(
   app.decorate('services', createServices(options.database.db, cache));
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+  });
+  // Shutting down (SIGTERM): a request still arriving on an open keep-alive connection gets a
+  // 503 in the error envelope and `Connection: close`; the requests in flight finish.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close');
+    throw serviceUnavailable('server', 'The server is shutting down: retry on another instance');
   });
 
   await app.register(metricsPlugin);

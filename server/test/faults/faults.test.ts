@@ -439,6 +439,8 @@ describe('faults (real processes)', () => {
       expect(exit.at - signalled).toBeLessThan(10_000);
       // Whatever was sent after the signal got a 503 or found the port closed; never a 500.
       expect(refused.internal).toBe(0);
+      // Those 503s are the error envelope, like every other error.
+      expect(after.filter((o) => o.status === 503 && o.code !== 'SERVICE_UNAVAILABLE')).toEqual([]);
       expect(lost).toEqual([]);
     } finally {
       await blocker.query('rollback').catch(() => {});

@@ -1,0 +1,90 @@
+/**
+ * What every answer must be, whatever was asked: never a server error; an error envelope (with
+ * the code that belongs to its status) for anything that is not a success or a 304; the request
+ * id echoed when the client sent a well-formed one. (The OpenAPI contract check happens in the
+ * test app's `request()`.)
+ */
+import type { ErrorCode } from '@tag-manager/contract';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { expectErrorEnvelope } from '../helpers/envelope.js';
+
+/** What the checks read of an answer (a real inject response, or a fake one in unit tests). */
+export type ResponseLike = Pick<LightMyRequestResponse, 'statusCode' | 'headers' | 'body'>;
+
+/** The code each error status carries (PRODUCT.md, "Error envelope"). */
+export const CODE_FOR_STATUS: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_ERROR',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function header(response: ResponseLike, name: string): string | undefined {
+  const value = response.headers[name];
+  return value === undefined ? undefined : String(value);
+}
+
+/** Throws, saying what is wrong, when an answer breaks a rule every answer must keep. */
+export function checkResponse(request: InjectOptions, response: ResponseLike): void {
+  const status = response.statusCode;
+  if (status >= 500) {
+    throw new Error(`server error ${status}: ${response.body.slice(0, 500)}`);
+  }
+  const sentHeaders = (request.headers ?? {}) as Record<string, string | undefined>;
+  const requestId = header(response, 'x-request-id');
+  if (!requestId) throw new Error('the answer has no X-Request-Id header');
+  const sentId = sentHeaders['x-request-id'];
+  if (sentId !== undefined && WELL_FORMED_REQUEST_ID.test(sentId) && requestId !== sentId) {
+    throw new Error(`X-Request-Id ${requestId} is not the well-formed one sent (${sentId})`);
+  }
+
+  // HEAD answers have no body to check; the document has no HEAD operations (Fastify adds them).
+  if (String(request.method).toUpperCase() === 'HEAD') return;
+
+  if (status === 304) {
+    if (sentHeaders['if-none-match'] === undefined) {
+      throw new Error('304 Not Modified without an If-None-Match');
+    }
+    if (response.body !== '') throw new Error('304 with a body');
+    return;
+  }
+  if (status >= 200 && status < 300) {
+    const contentType = header(response, 'content-type') ?? '';
+    if (status !== 204 && contentType.startsWith('application/json')) {
+      const body = JSON.parse(response.body) as { success?: unknown; request_id?: unknown };
+      if (body.success !== true) throw new Error(`${status} without success: true`);
+      if (body.request_id !== requestId) {
+        throw new Error(`body request_id ${String(body.request_id)} ≠ header ${requestId}`);
+      }
+    }
+    return;
+  }
+  const code = CODE_FOR_STATUS[status];
+  if (!code) throw new Error(`unexpected status ${status}: ${response.body.slice(0, 300)}`);
+  // The shared helper asserts the envelope, the code and the request id (vitest's expect).
+  const readable = {
+    statusCode: status,
+    headers: response.headers,
+    body: response.body,
+    json: () => JSON.parse(response.body) as unknown,
+  };
+  expectErrorEnvelope(readable as unknown as LightMyRequestResponse, status, code);
+  if (status === 405) {
+    const allow = header(response, 'allow');
+    if (!allow) throw new Error('405 without an Allow header');
+    const allowed = allow.split(',').map((method) => method.trim());
+    if (allowed.includes(String(request.method ?? 'GET').toUpperCase())) {
+      throw new Error(`405 whose Allow header (${allow}) lists the method used`);
+    }
+  }
+}
