@@ -141,6 +141,11 @@ export async function buildApp(
   await app.register(security);
   await app.register(rateLimit);
   await app.register(auth);
+  // No route: answered here, after access control (a caller without a token learns nothing
+  // about the routes) and before the body is parsed (a wrong method is a 405 whatever it holds).
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return app.answerNoRoute(request, reply);
+  });
   await app.register(openapi);
 
   await app.register(healthRoutes);

@@ -62,6 +62,21 @@ describe('cross-instance invalidation through Redis', () => {
     });
     expect(notModified.statusCode).toBe(304);
     expect(notModified.body).toBe('');
+    // If-None-Match compares weakly: the strong form of the tag, and *, match too.
+    for (const known of [etag.slice(2), '*', `"other", ${etag}`]) {
+      const again = await reader.request({
+        method: 'GET',
+        url: '/api/products?limit=5',
+        headers: { 'if-none-match': known },
+      });
+      expect(again.statusCode, known).toBe(304);
+    }
+    const stale = await reader.request({
+      method: 'GET',
+      url: '/api/products?limit=5',
+      headers: { 'if-none-match': 'W/"stale"' },
+    });
+    expect(stale.statusCode).toBe(200);
     const counters = reader.app.cache.counters.get('product-list')!;
     expect(counters.hits).toBeGreaterThan(0);
   });

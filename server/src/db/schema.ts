@@ -56,6 +56,9 @@ export const products = pgTable(
       sql`char_length(${table.productName}) between 1 and 1000`,
     ),
     check('products_status_valid', sql`${table.status} in ('active', 'draft', 'archived')`),
+    // "." and ".." cannot be a URL path segment: /api/products/../categories/1 is
+    // /api/categories/1 to every HTTP client, so such a product could never be addressed.
+    check('products_product_id_not_dot_segment', sql`${table.productId} not in ('.', '..')`),
     check('products_category_count_non_negative', sql`${table.categoryCount} >= 0`),
     index('products_name_order_idx').on(table.productName, table.id),
     index('products_last_modified_order_idx').on(table.lastModified, table.id),

@@ -19,6 +19,14 @@ const TEMPLATE_TIMESTAMP = JSON.stringify(TEMPLATE.timestamp);
 
 const asIs = (payload: unknown) => payload as string;
 
+/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): `W/` is ignored; `*` matches. */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const current = opaque(etag);
+  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === current);
+}
+
 /**
  * Answers a cacheable GET. `body(stamp)` builds the route's envelope through the envelope
  * helpers, passing them `stamp` instead of the request.
@@ -34,8 +42,7 @@ export async function cachedReply(
   if (key !== undefined) {
     const etag = `W/"${createHash('sha1').update(key).digest('base64url')}"`;
     reply.header('ETag', etag).header('Cache-Control', 'no-cache');
-    const known = request.headers['if-none-match'];
-    if (known && known.split(',').some((tag) => tag.trim() === etag)) {
+    if (matches(request.headers['if-none-match'], etag)) {
       return reply.code(304).send();
     }
   }

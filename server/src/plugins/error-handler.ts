@@ -219,6 +219,13 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   });
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The 404 / 405 / 414 answer for a request no route takes. */
+    answerNoRoute(request: FastifyRequest, reply: FastifyReply): FastifyReply;
+  }
+}
+
 const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 async function errorHandler(app: FastifyInstance) {
@@ -261,7 +268,12 @@ async function errorHandler(app: FastifyInstance) {
     return sendError(request, reply, appError);
   });
 
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler((request, reply) => noRoute(request, reply));
+  // app.ts also calls it from an onRequest hook, after access control and before the body is
+  // read: a wrong method is then a 405 (an unknown path a 404) whatever the body holds.
+  app.decorate('answerNoRoute', noRoute);
+
+  function noRoute(request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split('?')[0] ?? '/';
     if (knownRoutes.find(request.method as HTTPMethod, path) !== null) {
       // The path takes this method, yet the main router refused it: only its parameter length
@@ -292,7 +304,7 @@ async function errorHandler(app: FastifyInstance) {
         identifier: `${request.method} ${path}`,
       }),
     );
-  });
+  }
 }
 
 export default fp(errorHandler, { name: 'error-handler' });

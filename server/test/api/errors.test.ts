@@ -70,6 +70,26 @@ describe('wrong methods', () => {
   });
 });
 
+describe('no route, whatever the body', () => {
+  it.each([
+    ['POST', '/api/products', 'application/json', '{', 405],
+    ['POST', '/health/ready', 'garbage', 'x', 405],
+    ['POST', '/api/nothing', 'application/json', '{', 404],
+    ['PUT', '/api/nothing/at/all', 'text/plain', 'x', 404],
+  ] as const)(
+    '%s %s with an unreadable %s body answers %i (the route decides first)',
+    async (method, url, contentType, payload, status) => {
+      const response = await test.request({
+        method,
+        url,
+        headers: { 'content-type': contentType },
+        payload,
+      });
+      expectErrorEnvelope(response, status, status === 405 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND');
+    },
+  );
+});
+
 describe('unreadable requests', () => {
   it.each([
     ['a cut-off object', '{"name": "Broken"'],

@@ -280,10 +280,8 @@ export function wellFormed(text: string): string {
  * (light-my-request's too, as browsers and fetch do), so it cannot name anything: it gets a
  * suffix that keeps it a name.
  *
- * KNOWN BUG: the product import accepts the handles `.` and `..`, which no such client can
- * address: `DELETE /api/products/${encodeURIComponent('..')}/categories/5` (what the web app
- * sends to take category 5 off product `..`) arrives as `DELETE /api/categories/5` and deletes
- * the category. Requests naming such handles are sent with the suffix instead of failing the run.
+ * (The import refuses the handles `.` and `..`, and a CHECK constraint keeps them out of the
+ * products table, for that reason: `DELETE /api/products/../categories/5` would reach `DELETE /api/categories/5`.)
  */
 export function encodeSegment(value: unknown): string {
   const encoded = encodeURIComponent(wellFormed(String(value)));

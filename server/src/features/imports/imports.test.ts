@@ -124,6 +124,22 @@ describe('import of the fixture files (same rules as the real sample data)', () 
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 7 });
   });
 
+  it('refuses the handles "." and "..", which no URL can address (and so does the database)', async () => {
+    const response = await importProductsCsv(
+      test,
+      'Handle,Title\n.,One dot\n..,Two dots\nfine-handle,Fine\n',
+    );
+    expect(response.statusCode).toBe(200);
+    const report = response.json().data;
+    expect(report.rejected).toEqual([
+      { line: 2, reason: expect.stringContaining('Handle "." cannot be used') },
+      { line: 3, reason: expect.stringContaining('Handle ".." cannot be used') },
+    ]);
+    await expect(
+      test.db.execute(sql`insert into products (product_id, product_name) values ('..', 'x')`),
+    ).rejects.toThrow();
+  });
+
   it('updates a product whose title changed, and only that one', async () => {
     const csv = (await readFile(fixturePath('shopify-sample.csv'), 'utf8')).replace(
       'Dunlop Flexible Grout',

@@ -158,6 +158,8 @@ function draftProblem(
   if ([...handle].length > MAX_HANDLE_LENGTH)
     return `Handle is longer than ${MAX_HANDLE_LENGTH} characters`;
   if (CONTROL_CHARACTERS.test(handle)) return 'Handle contains control characters';
+  if (handle === '.' || handle === '..')
+    return `Handle "${handle}" cannot be used: it is not a URL path segment`;
   if (!title) return `Title is empty on the first row of "${handle}"`;
   if ([...title].length > MAX_TITLE_LENGTH)
     return `Title is longer than ${MAX_TITLE_LENGTH} characters`;

@@ -1,0 +1,1 @@
+ALTER TABLE "products" ADD CONSTRAINT "products_product_id_not_dot_segment" CHECK ("products"."product_id" not in ('.', '..'));
