@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Cache } from '../server/src/cache/cache.js';
-import { Namespaces } from '../server/src/cache/namespaces.js';
+import { WriteEffects } from '../server/src/cache/namespaces.js';
 import { cacheBackend } from '../server/src/app.js';
 import { loadConfig } from '../server/src/config.js';
 import { describe, prepareDatabase, sampleCatalog } from './lib/database.js';
@@ -222,7 +222,7 @@ async function restoreInDatabase(url: string, handles: string[]) {
   if (config.cache.redisUrl) {
     const quiet = { warn: () => {} };
     const cache = new Cache(cacheBackend(config, quiet), config.cache.ttlSeconds, quiet);
-    await cache.changed([Namespaces.lists, Namespaces.counts, Namespaces.products]);
+    await cache.changed(WriteEffects.everything());
     await cache.backend.close();
   }
 }

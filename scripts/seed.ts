@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { cacheBackend } from '../server/src/app.js';
 import { Cache } from '../server/src/cache/cache.js';
-import { Namespaces } from '../server/src/cache/namespaces.js';
+import { WriteEffects } from '../server/src/cache/namespaces.js';
 import { seedCatalog } from '../server/src/features/seed/seeder.js';
 import { consoleLog, describeDatabase, openCliDatabase, run } from './cli.js';
 
@@ -52,12 +52,7 @@ run(async () => {
     bar.stop();
     // Servers sharing Redis must not keep serving the catalog that was there before.
     const cache = new Cache(cacheBackend(config, consoleLog), config.cache.ttlSeconds, consoleLog);
-    await cache.changed([
-      Namespaces.taxonomy,
-      Namespaces.counts,
-      Namespaces.lists,
-      Namespaces.products,
-    ]);
+    await cache.changed(WriteEffects.everything());
     await cache.backend.close();
     console.info(
       `Seeded ${result.categories} categories, ${result.products.toLocaleString('en')} products and ${result.assignments.toLocaleString('en')} assignments in ${result.seconds.toFixed(1)} s (${Math.round(result.products / result.seconds).toLocaleString('en')} products/s).`,

@@ -2,6 +2,8 @@
 export interface CacheBackend {
   readonly kind: 'memory' | 'redis';
   getValue(key: string): Promise<string | undefined>;
+  /** Several values at once (one round trip to a shared store); undefined where absent. */
+  getValues(keys: readonly string[]): Promise<(string | undefined)[]>;
   setValue(key: string, value: string, ttlSeconds: number): Promise<void>;
   /**
    * What identifies the current state of these namespaces (their versions, and whatever else

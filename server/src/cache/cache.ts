@@ -51,15 +51,53 @@ export class Cache implements ChangeNotifier {
 
   /** The key (and so the ETag) of a read as things stand now, or undefined if unknown. */
   async keyOf(read: CachedRead): Promise<string | undefined> {
-    if (this.options.enabled === false) return undefined;
+    return (await this.keysOf([read]))?.[0];
+  }
+
+  /**
+   * The keys of several reads as things stand now (one version read for all), or undefined
+   * for all when the cache is off or unavailable.
+   */
+  async keysOf(reads: readonly CachedRead[]): Promise<string[] | undefined> {
+    if (this.options.enabled === false || reads.length === 0) return undefined;
+    const namespaces = [...new Set(reads.flatMap((read) => read.dependsOn))];
     try {
-      const versions = await this.backend.getVersions(read.dependsOn);
-      const params = createHash('sha1').update(JSON.stringify(read.params)).digest('base64url');
-      return `${read.cache}:${versions.join('.')}:${params}`;
+      const versions = await this.backend.getVersions(namespaces);
+      // The backend may put its own identity (Redis run id, epoch) before the namespaces.
+      const offset = versions.length - namespaces.length;
+      const versionOf = new Map(namespaces.map((name, at) => [name, versions[offset + at]]));
+      const prefix = versions.slice(0, offset).join('.');
+      return reads.map((read) => {
+        const own = read.dependsOn.map((name) => versionOf.get(name)).join('.');
+        const params = createHash('sha1').update(JSON.stringify(read.params)).digest('base64url');
+        return `${read.cache}:${prefix ? `${prefix}.` : ''}${own}:${params}`;
+      });
     } catch (error) {
       this.warn(error, 'cache unavailable; reading from the database');
       return undefined;
     }
+  }
+
+  /**
+   * Several values by key: the cached text, or undefined (a miss: the caller computes it and
+   * hands it to `store` under the same key). Counted per cache.
+   */
+  async readMany(reads: readonly CachedRead[], keys: readonly string[]) {
+    const values = await this.backend.getValues(keys).catch((error: unknown) => {
+      this.warn(error, 'cache unavailable; reading from the database');
+      return keys.map(() => undefined);
+    });
+    values.forEach((value, at) =>
+      this.count(reads[at]!.cache, value === undefined ? 'misses' : 'hits'),
+    );
+    return values;
+  }
+
+  /** Stores a value computed after its key was taken. */
+  async store(key: string, value: string): Promise<void> {
+    await this.backend.setValue(key, value, this.ttlSeconds).catch((error: unknown) => {
+      this.warn(error, 'cache write failed');
+    });
   }
 
   /** The value (text), from the cache or computed once. */

@@ -135,6 +135,62 @@ describe('cross-instance invalidation through Redis', () => {
     expect(categories.map((category) => category.id)).toEqual([tree.tools.id]);
   });
 
+  it('an assignment re-reads only the rows it changed: other pages and rows stay cached', async () => {
+    const counters = () => ({
+      pages: { ...reader.app.cache.counters.get('product-list')! },
+      rows: { ...reader.app.cache.counters.get('product-row')! },
+    });
+    const first = await warm('/api/products?limit=3'); // p-001 … p-003
+    await warm('/api/products?limit=3&hide_allocated=true');
+
+    // A product that is not on the page: the page and its rows are still current (304).
+    const elsewhere = await writer.request({
+      method: 'POST',
+      url: '/api/products/p-011/categories',
+      payload: { category_ids: [tree.tools.id] },
+    });
+    expect(elsewhere.statusCode).toBe(201);
+    const unchanged = await reader.request({
+      method: 'GET',
+      url: '/api/products?limit=3',
+      headers: { 'if-none-match': first.headers.etag as string },
+    });
+    expect(unchanged.statusCode).toBe(304);
+
+    // A product on the page: only its row is read again; the page itself is still cached.
+    const before = counters();
+    const onPage = await writer.request({
+      method: 'POST',
+      url: '/api/products/p-002/categories',
+      payload: { category_ids: [tree.tools.id] },
+    });
+    expect(onPage.statusCode).toBe(201);
+    const changed = await reader.request('/api/products?limit=3');
+    expect(changed.headers.etag).not.toBe(first.headers.etag);
+    const rows = data(changed) as { product_id: string; has_allocations: boolean }[];
+    expect(rows.find((row) => row.product_id === 'p-002')?.has_allocations).toBe(true);
+    const after = counters();
+    expect(after.pages.hits - before.pages.hits).toBe(1);
+    expect(after.pages.misses - before.pages.misses).toBe(0);
+    expect(after.rows.misses - before.rows.misses).toBe(1);
+    expect(after.rows.hits - before.rows.hits).toBe(2);
+
+    // "Uncategorised" depends on every assignment: its membership is read again.
+    const uncategorised = data(
+      await reader.request('/api/products?limit=3&hide_allocated=true'),
+    ) as { product_id: string }[];
+    expect(uncategorised.map((row) => row.product_id)).not.toContain('p-002');
+
+    // Undo, so that the following tests start from the same catalog.
+    for (const handle of ['p-011', 'p-002']) {
+      const undone = await writer.request({
+        method: 'DELETE',
+        url: `/api/products/${handle}/categories/${tree.tools.id}`,
+      });
+      expect(undone.statusCode).toBe(200);
+    }
+  });
+
   it('bulk assign and bulk remove show on the other instance', async () => {
     await warm('/api/products/p-002');
     await warm(`/api/products?limit=50&category_id=${tree.trowels.id}`);

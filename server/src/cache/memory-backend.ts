@@ -15,6 +15,10 @@ export class MemoryBackend implements CacheBackend {
     return this.values.get(key);
   }
 
+  async getValues(keys: readonly string[]) {
+    return keys.map((key) => this.values.get(key));
+  }
+
   async setValue(key: string, value: string, ttlSeconds: number) {
     this.values.set(key, value, { ttl: ttlSeconds * 1000 });
   }

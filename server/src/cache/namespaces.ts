@@ -8,8 +8,10 @@ export const Namespaces = {
   taxonomy: 'taxonomy',
   /** Counts: products per category, catalog totals. */
   counts: 'counts',
-  /** Product list pages (rows, chips, totals). */
-  lists: 'lists',
+  /** Which products exist and their own fields (an import changes them). */
+  catalog: 'catalog',
+  /** Which products have which categories, as a whole (any assignment changes it). */
+  assignments: 'assignments',
   /** Every product's detail at once (after an import). */
   products: 'products',
   /** One product's detail. */
@@ -17,7 +19,22 @@ export const Namespaces = {
 } as const;
 
 export const ReadDependencies = {
-  productList: [Namespaces.lists, Namespaces.taxonomy],
+  /**
+   * A product page's membership and order (which handles, in which order, with the totals and
+   * the cursor): a text search, vendor or status filter and the name or handle orders change
+   * only with the catalog; "uncategorised", a category filter and the last-modified order also
+   * change with every assignment. The rows themselves are cached per product (below).
+   */
+  productPage: (query: { hide_allocated?: boolean; category_id?: number; sort: string }) => [
+    Namespaces.catalog,
+    Namespaces.taxonomy,
+    ...(query.hide_allocated ||
+    query.category_id !== undefined ||
+    query.sort.endsWith('last_modified')
+      ? [Namespaces.assignments]
+      : []),
+  ],
+  /** One product, as a list row or as its detail. */
   productDetail: (handle: string) => [
     Namespaces.product(handle),
     Namespaces.products,
@@ -29,13 +46,21 @@ export const ReadDependencies = {
 
 export const WriteEffects = {
   assignments: (handles: readonly string[]) => [
-    Namespaces.lists,
+    Namespaces.assignments,
     Namespaces.counts,
     ...handles.map((handle) => Namespaces.product(handle)),
   ],
   taxonomy: () => [Namespaces.taxonomy],
-  /** Category deletes and renames also change lists and details, through the taxonomy version. */
-  productImport: () => [Namespaces.lists, Namespaces.counts, Namespaces.products],
+  /** Category deletes and renames also change pages and rows, through the taxonomy version. */
+  productImport: () => [Namespaces.catalog, Namespaces.counts, Namespaces.products],
+  /** A change behind the app's back (seeding, a repair in SQL): every cached read goes. */
+  everything: () => [
+    Namespaces.taxonomy,
+    Namespaces.counts,
+    Namespaces.catalog,
+    Namespaces.assignments,
+    Namespaces.products,
+  ],
 };
 
 /** Told after a write has committed which namespaces it changed. */

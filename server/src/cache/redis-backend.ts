@@ -104,6 +104,22 @@ export class RedisBackend implements CacheBackend {
     return shared ?? undefined;
   }
 
+  async getValues(keys: readonly string[]) {
+    const values = keys.map((key) => this.local.get(key));
+    const absent = keys.filter((_, at) => values[at] === undefined);
+    if (absent.length === 0) return values;
+    const shared = await this.call(() =>
+      this.redis.mget(absent.map((key) => this.valuePrefix + key)),
+    );
+    let next = 0;
+    return values.map((value, at) => {
+      if (value !== undefined) return value;
+      const found = shared[next++] ?? undefined;
+      if (found !== undefined) this.local.set(keys[at]!, found);
+      return found;
+    });
+  }
+
   async setValue(key: string, value: string, ttlSeconds: number) {
     this.local.set(key, value, { ttl: ttlSeconds * 1000 });
     await this.call(() => this.redis.set(this.valuePrefix + key, value, 'EX', ttlSeconds));

@@ -20,7 +20,7 @@ const TEMPLATE_TIMESTAMP = JSON.stringify(TEMPLATE.timestamp);
 const asIs = (payload: unknown) => payload as string;
 
 /** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): `W/` is ignored; `*` matches. */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
   const current = opaque(etag);
@@ -42,19 +42,22 @@ export async function cachedReply(
   if (key !== undefined) {
     const etag = `W/"${createHash('sha1').update(key).digest('base64url')}"`;
     reply.header('ETag', etag).header('Cache-Control', 'no-cache');
-    if (matches(request.headers['if-none-match'], etag)) {
+    if (etagMatches(request.headers['if-none-match'], etag)) {
       return reply.code(304).send();
     }
   }
   const text = await cache.read(read, key, async () =>
     String(reply.serialize(await body(TEMPLATE))),
   );
-  return reply
-    .type('application/json; charset=utf-8')
-    .serializer(asIs)
-    .send(
-      text
-        .replace(TEMPLATE_TIMESTAMP, JSON.stringify(new Date().toISOString()))
-        .replace(TEMPLATE_ID, JSON.stringify(request.id)),
-    );
+  return sendJsonText(
+    reply,
+    text
+      .replace(TEMPLATE_TIMESTAMP, JSON.stringify(new Date().toISOString()))
+      .replace(TEMPLATE_ID, JSON.stringify(request.id)),
+  );
+}
+
+/** Sends finished JSON text as it is (no serialisation). */
+export function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').serializer(asIs).send(text);
 }

@@ -232,6 +232,19 @@ export async function findProduct(
   return rows[0];
 }
 
+/** Products by handle (any order; unknown handles are left out). */
+export function findProducts(
+  executor: Executor,
+  handles: readonly string[],
+): Promise<ProductRow[]> {
+  if (handles.length === 0) return Promise.resolve([]);
+  return preparedRows<ProductRow>(
+    executor,
+    sql`select ${productColumns}, '' as sort_value from products p
+         where p.product_id = any(${arrayParam(handles)}::text[])`,
+  );
+}
+
 /** Locks products by handle, in id order so that concurrent writers never deadlock. */
 export function lockProducts(
   executor: Executor,

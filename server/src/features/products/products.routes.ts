@@ -8,7 +8,8 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ReadDependencies } from '../../cache/namespaces.js';
 import { cachedReply } from '../../http/cached.js';
-import { envelope, pagedEnvelope } from '../../http/envelope.js';
+import { envelope } from '../../http/envelope.js';
+import { cachedProductPage } from './cached-page.js';
 
 const tags = ['products'];
 
@@ -25,17 +26,7 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ProductListResponse },
       },
     },
-    async (request, reply) => {
-      return cachedReply(
-        request,
-        reply,
-        { cache: 'product-list', dependsOn: ReadDependencies.productList, params: request.query },
-        async (stamp) => {
-          const page = await products.list(request.query);
-          return pagedEnvelope(stamp, page.products, page.metadata, page.pagination);
-        },
-      );
-    },
+    async (request, reply) => cachedProductPage(request, reply, products, request.query),
   );
 
   app.get(

@@ -19,6 +19,7 @@ import {
   countMatches,
   countProducts,
   findProduct,
+  findProducts,
   listProducts,
   type ProductFilters,
   type ProductRow,
@@ -105,6 +106,19 @@ export class ProductService {
             : null,
       },
     };
+  }
+
+  /** List rows of these products, in the order given (unknown handles are left out). */
+  async rows(handles: readonly string[]): Promise<Product[]> {
+    const [index, rows] = await Promise.all([
+      this.categories.index(),
+      findProducts(this.db, handles),
+    ]);
+    const categoriesByProduct = await this.categoryRefs(index, rows);
+    const byHandle = new Map(
+      rows.map((row) => [row.product_id, toProduct(row, categoriesByProduct.get(row.id) ?? [])]),
+    );
+    return handles.flatMap((handle) => byHandle.get(handle) ?? []);
   }
 
   async get(handle: string): Promise<ProductDetail> {
