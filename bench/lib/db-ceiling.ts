@@ -103,6 +103,7 @@ export async function databaseCeiling(
       non2xx: 0,
       errors,
       cacheHitRate: null,
+      rowHitRate: null,
     };
   } finally {
     await pool.end();

@@ -14,8 +14,10 @@ export interface LoadFigures {
   p99: number;
   non2xx: number;
   errors: number;
-  /** 0..1, or null while the server exposes no cache counters. */
+  /** 0..1 per response (first-level lookups), or null without cache counters. */
   cacheHitRate: number | null;
+  /** 0..1 over the product page's rows (second layer), or null when no row was looked up. */
+  rowHitRate: number | null;
 }
 
 export interface LoadSpec {
@@ -78,18 +80,24 @@ export async function runLoad(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     cacheHitRate: hitRate(before, after),
+    rowHitRate: rowHitRate(before, after),
   };
 }
 
 /* ------------------------------------------------------------------------------------------
- * HOOK — cache hit rate. The server exposes no cache counters yet, so the column reads "n/a".
- * When GET /metrics answers Prometheus text with `cache_hits_total` and `cache_misses_total`
- * (any labels; all series are summed), the rate of a scenario is computed from the difference
- * of the counters before and after it. Nothing else in the benchmark needs to change.
+ * Cache hit rate, from the server's own counters at GET /metrics (`cache_hits_total`,
+ * `cache_misses_total`), before and after each scenario. Counted per response: every cached
+ * read has one first-level lookup (the page, the product, the tree, the statistics). The
+ * product page's second layer — one lookup per row on the page (`cache="product-row"`) — is
+ * counted apart, so fifty row hits cannot hide a page miss.
  * ---------------------------------------------------------------------------------------- */
+const ROW_CACHE = 'product-row';
+
 export interface CacheCounters {
   hits: number;
   misses: number;
+  rowHits: number;
+  rowMisses: number;
 }
 
 export async function readCacheCounters(baseUrl: string): Promise<CacheCounters | undefined> {
@@ -99,16 +107,21 @@ export async function readCacheCounters(baseUrl: string): Promise<CacheCounters 
     if (!response.ok) return undefined;
     const hits = sumSeries(text, 'cache_hits_total');
     const misses = sumSeries(text, 'cache_misses_total');
-    return hits === undefined || misses === undefined ? undefined : { hits, misses };
+    if (hits === undefined || misses === undefined) return undefined;
+    const rowHits = sumSeries(text, 'cache_hits_total', ROW_CACHE) ?? 0;
+    const rowMisses = sumSeries(text, 'cache_misses_total', ROW_CACHE) ?? 0;
+    return { hits: hits - rowHits, misses: misses - rowMisses, rowHits, rowMisses };
   } catch {
     return undefined;
   }
 }
 
-function sumSeries(text: string, name: string): number | undefined {
+/** The sum of a counter's series; with `cache`, only that cache's series. */
+function sumSeries(text: string, name: string, cache?: string): number | undefined {
   let found = false;
   let total = 0;
-  const series = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([-+0-9.eE]+|NaN)`, 'gm');
+  const labels = cache ? `\\{cache="${cache}"\\}` : '(?:\\{[^}]*\\})?';
+  const series = new RegExp(`^${name}${labels}\\s+([-+0-9.eE]+|NaN)`, 'gm');
   for (const match of text.matchAll(series)) {
     found = true;
     const value = Number(match[1]);
@@ -125,4 +138,16 @@ export function hitRate(
   const hits = after.hits - before.hits;
   const misses = after.misses - before.misses;
   return hits + misses > 0 ? hits / (hits + misses) : null;
+}
+
+/** The hit rate of the product page's rows (second layer) over a scenario. */
+export function rowHitRate(
+  before: CacheCounters | undefined,
+  after: CacheCounters | undefined,
+): number | null {
+  if (!before || !after) return null;
+  return hitRate(
+    { hits: before.rowHits, misses: before.rowMisses, rowHits: 0, rowMisses: 0 },
+    { hits: after.rowHits, misses: after.rowMisses, rowHits: 0, rowMisses: 0 },
+  );
 }

@@ -114,8 +114,8 @@ export async function buildApp(
   app.decorate('metrics', metrics);
   const cache = new Cache(cacheBackend(config, app.log), config.cache.ttlSeconds, app.log, {
     enabled: config.cache.enabled,
-    onCount: (name, outcome) =>
-      (outcome === 'hits' ? metrics.cacheHits : metrics.cacheMisses).inc({ cache: name }),
+    onCount: (name, outcome, times) =>
+      (outcome === 'hits' ? metrics.cacheHits : metrics.cacheMisses).inc({ cache: name }, times),
   });
   app.decorate('cache', cache);
   app.addHook('onClose', () => cache.backend.close());

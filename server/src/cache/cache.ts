@@ -30,11 +30,17 @@ export interface CacheOptions {
   /** false: every read computes (no keys, no ETags, no single-flight); for measuring. */
   enabled?: boolean;
   /** Hears every hit and miss (the metrics count them). */
-  onCount?: (cache: string, outcome: keyof CacheCounters) => void;
+  onCount?: (cache: string, outcome: keyof CacheCounters, times: number) => void;
 }
 
 /** While the cache is unavailable every request fails the same way: one warning per this long. */
 const WARN_EVERY_MS = 10_000;
+
+/** A read's parameters in its key: short ones as they are, longer ones hashed. */
+function paramsKey(params: unknown): string {
+  const text = JSON.stringify(params) ?? 'null';
+  return text.length <= 64 ? text : createHash('sha1').update(text).digest('base64url');
+}
 
 export class Cache implements ChangeNotifier {
   private readonly inFlight = new Map<string, Promise<string>>();
@@ -69,7 +75,7 @@ export class Cache implements ChangeNotifier {
       const prefix = versions.slice(0, offset).join('.');
       return reads.map((read) => {
         const own = read.dependsOn.map((name) => versionOf.get(name)).join('.');
-        const params = createHash('sha1').update(JSON.stringify(read.params)).digest('base64url');
+        const params = paramsKey(read.params);
         return `${read.cache}:${prefix ? `${prefix}.` : ''}${own}:${params}`;
       });
     } catch (error) {
@@ -87,9 +93,17 @@ export class Cache implements ChangeNotifier {
       this.warn(error, 'cache unavailable; reading from the database');
       return keys.map(() => undefined);
     });
-    values.forEach((value, at) =>
-      this.count(reads[at]!.cache, value === undefined ? 'misses' : 'hits'),
-    );
+    const tally = new Map<string, CacheCounters>();
+    values.forEach((value, at) => {
+      const name = reads[at]!.cache;
+      const counts = tally.get(name) ?? { hits: 0, misses: 0 };
+      counts[value === undefined ? 'misses' : 'hits'] += 1;
+      tally.set(name, counts);
+    });
+    for (const [name, counts] of tally) {
+      if (counts.hits > 0) this.count(name, 'hits', counts.hits);
+      if (counts.misses > 0) this.count(name, 'misses', counts.misses);
+    }
     return values;
   }
 
@@ -149,10 +163,10 @@ export class Cache implements ChangeNotifier {
     this.log.warn({ err: error, repeated: last?.skipped ?? 0 }, message);
   }
 
-  private count(cache: string, outcome: keyof CacheCounters) {
+  private count(cache: string, outcome: keyof CacheCounters, times = 1) {
     const counters = this.counters.get(cache) ?? { hits: 0, misses: 0 };
-    counters[outcome] += 1;
+    counters[outcome] += times;
     this.counters.set(cache, counters);
-    this.options.onCount?.(cache, outcome);
+    this.options.onCount?.(cache, outcome, times);
   }
 }

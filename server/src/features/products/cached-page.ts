@@ -19,6 +19,7 @@ import type {
   ProductListQuery,
 } from '@tag-manager/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { CachedRead } from '../../cache/cache.js';
 import { Namespaces, ReadDependencies } from '../../cache/namespaces.js';
 import { etagMatches, sendJsonText } from '../../http/cached.js';
@@ -39,6 +40,12 @@ const ANY_ROW: CachedRead = {
   params: null,
 };
 
+/** Per query, the handles its page held last time (a hint; a bounded map, oldest out first). */
+const lastHandles = new LRUCache<string, string[]>({ max: 5000 });
+
+const sameHandles = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((handle, at) => handle === b[at]);
+
 const rowRead = (handle: string): CachedRead => ({
   cache: 'product-row',
   dependsOn: ReadDependencies.productDetail(handle),
@@ -57,7 +64,12 @@ export async function cachedProductPage(
     dependsOn: ReadDependencies.productPage(query),
     params: query,
   };
-  const [pageKey, anyRowBefore] = (await cache.keysOf([pageRead, ANY_ROW])) ?? [];
+  // The handles this page had last time: their row versions are read in the same round trip
+  // as the page's, which saves the second one whenever the page has not changed.
+  const hintKey = JSON.stringify(query);
+  const hinted = lastHandles.get(hintKey) ?? [];
+  const firstKeys = await cache.keysOf([pageRead, ANY_ROW, ...hinted.map(rowRead)]);
+  const [pageKey, anyRowBefore] = firstKeys ?? [];
   if (pageKey === undefined) {
     const page = await products.list(query);
     return reply.send(pagedEnvelope(request, page.products, page.metadata, page.pagination));
@@ -75,9 +87,14 @@ export async function cachedProductPage(
     await cache.store(pageKey, pageText);
   }
   const page = JSON.parse(pageText) as CachedPage;
-
   const reads = page.handles.map(rowRead);
-  const keys = await cache.keysOf([...reads, ANY_ROW]);
+  let keys: string[] | undefined;
+  if (!computed && sameHandles(hinted, page.handles)) {
+    keys = [...firstKeys!.slice(2), anyRowBefore!];
+  } else {
+    keys = await cache.keysOf([...reads, ANY_ROW]);
+    lastHandles.set(hintKey, page.handles);
+  }
   const rowKeys = keys?.slice(0, reads.length);
   if (rowKeys) {
     const etag = `W/"${createHash('sha1')

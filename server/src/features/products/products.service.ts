@@ -110,6 +110,7 @@ export class ProductService {
 
   /** List rows of these products, in the order given (unknown handles are left out). */
   async rows(handles: readonly string[]): Promise<Product[]> {
+    if (handles.length === 0) return [];
     const [index, rows] = await Promise.all([
       this.categories.index(),
       findProducts(this.db, handles),
