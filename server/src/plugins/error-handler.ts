@@ -3,26 +3,11 @@
  * validation failures (422), body parsing problems (400/413/415), unknown routes (404), known
  * routes with the wrong method (405), PostgreSQL errors and anything unexpected (500, generic).
  */
-import { ErrorEnvelope, type ErrorCode, type FieldError } from '@tag-manager/contract';
+import { ERROR_CODE_FOR_STATUS, ErrorEnvelope, type FieldError } from '@tag-manager/contract';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { AppError, validationError } from '../errors.js';
-
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  414: 'URI_TOO_LONG',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'VALIDATION_ERROR',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
-};
 
 const ERROR_RESPONSES = [400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 500, 503];
 
@@ -179,7 +164,7 @@ export function toAppError(error: unknown): AppError {
   }
   const status = candidate.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code = STATUS_CODES[status] ?? 'BAD_REQUEST';
+    const code = ERROR_CODE_FOR_STATUS[status] ?? 'BAD_REQUEST';
     const message =
       candidate.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
         ? 'The request body is not valid JSON'

@@ -4,7 +4,7 @@
  * id echoed when the client sent a well-formed one. (The OpenAPI contract check happens in the
  * test app's `request()`.)
  */
-import type { ErrorCode } from '@tag-manager/contract';
+import { ERROR_CODE_FOR_STATUS } from '@tag-manager/contract';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expectErrorEnvelope } from '../helpers/envelope.js';
 
@@ -12,20 +12,7 @@ import { expectErrorEnvelope } from '../helpers/envelope.js';
 export type ResponseLike = Pick<LightMyRequestResponse, 'statusCode' | 'headers' | 'body'>;
 
 /** The code each error status carries (PRODUCT.md, "Error envelope"). */
-export const CODE_FOR_STATUS: Record<number, ErrorCode> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  414: 'URI_TOO_LONG',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'VALIDATION_ERROR',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
-};
+export const CODE_FOR_STATUS = ERROR_CODE_FOR_STATUS;
 
 const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
