@@ -389,12 +389,25 @@ describe('faults (real processes)', () => {
       const held = Array.from({ length: 10 }, (_, i) =>
         request(app.url, 'GET', `/api/products?limit=5&search=held-${i}-${Date.now()}`),
       );
-      await waitUntil('requests wait for the lock in the database', async () => {
-        const waiting = await blocker.query<{ n: number }>(
-          `select count(*)::int as n from pg_stat_activity
-            where application_name = 'tag-manager' and wait_event_type = 'Lock'`,
-        );
-        return waiting.rows[0]!.n >= 8;
+      // A setup wait, not a performance bound: under a full parallel test run the app can take
+      // a while to get its requests to the database.
+      let sessions = '';
+      await waitUntil(
+        'requests wait for the lock in the database',
+        async () => {
+          const activity = await blocker.query<{ state: string; wait: string; n: number }>(
+            `select coalesce(state, '-') as state,
+                    coalesce(wait_event_type || ':' || wait_event, '-') as wait, count(*)::int as n
+               from pg_stat_activity where application_name = 'tag-manager' group by 1, 2`,
+          );
+          sessions = JSON.stringify(activity.rows);
+          const waiting = activity.rows.filter((row) => row.wait.startsWith('Lock:'));
+          return waiting.reduce((sum, row) => sum + row.n, 0) >= 8;
+        },
+        45_000,
+      ).catch((error: Error) => {
+        // Say what the app's sessions were doing, for whoever meets this next.
+        throw new Error(`${error.message}; app sessions: ${sessions}`);
       });
       const signalled = performance.now();
       app.signal('SIGTERM');
