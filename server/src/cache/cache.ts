@@ -36,6 +36,12 @@ export interface CacheOptions {
 /** While the cache is unavailable every request fails the same way: one warning per this long. */
 const WARN_EVERY_MS = 10_000;
 
+/**
+ * The shape of cached values. Bump it when a release changes what a cache stores, so that
+ * instances of the new release never read values an older release left in a shared Redis.
+ */
+const FORMAT = 2;
+
 /** A read's parameters in its key: short ones as they are, longer ones hashed. */
 function paramsKey(params: unknown): string {
   const text = JSON.stringify(params) ?? 'null';
@@ -76,7 +82,7 @@ export class Cache implements ChangeNotifier {
       return reads.map((read) => {
         const own = read.dependsOn.map((name) => versionOf.get(name)).join('.');
         const params = paramsKey(read.params);
-        return `${read.cache}:${prefix ? `${prefix}.` : ''}${own}:${params}`;
+        return `${read.cache}@${FORMAT}:${prefix ? `${prefix}.` : ''}${own}:${params}`;
       });
     } catch (error) {
       this.warn(error, 'cache unavailable; reading from the database');
