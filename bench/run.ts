@@ -23,7 +23,7 @@ import {
 import { databaseCeiling } from './lib/db-ceiling.js';
 import { bulkJob, bulkRemove, exportJob, importJob } from './lib/jobs.js';
 import { runLoad, type LoadFigures } from './lib/load.js';
-import { freePort, startNodeScript, stopAll, type Child } from './lib/processes.js';
+import { freePort, startAppServer, startNodeScript, stopAll, type Child } from './lib/processes.js';
 import {
   evaluateTargets,
   renderConsole,
@@ -120,25 +120,13 @@ async function main() {
   let ceiling: Child | undefined;
   try {
     const startApp = async (name: string, extra: NodeJS.ProcessEnv, withRedis: boolean) => {
-      const port = await freePort();
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        DATABASE_URL: opts.url,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
+      const child = await startAppServer(name, opts.url, {
         // All load comes from one address: per-client limits would refuse most of it.
         RATE_LIMIT_ENABLED: 'false',
+        ...(withRedis ? {} : { REDIS_URL: undefined }),
         ...extra,
-      };
-      if (!withRedis) delete env.REDIS_URL;
-      const child = await startNodeScript({
-        name,
-        script: join(ROOT, 'server/src/main.ts'),
-        port,
-        readyPath: '/health/ready',
-        env,
       });
+      const env = child.env;
       log(
         `${name} started (pid ${child.pid}) at ${child.url} on ${describe(opts.url)}; REDIS_URL ${env.REDIS_URL ? 'set' : 'not set'}${Object.keys(extra).length > 0 ? `; ${formatEnv(extra)}` : ''}`,
       );

@@ -28,13 +28,7 @@ import { loadConfig } from '../server/src/config.js';
 import { describe, prepareDatabase, sampleCatalog } from './lib/database.js';
 import { bulkRemove } from './lib/jobs.js';
 import { latencySummary, readCacheCounters, hitRate } from './lib/load.js';
-import {
-  freePort,
-  onInterrupt,
-  procStatusBytes,
-  startNodeScript,
-  stopAll,
-} from './lib/processes.js';
+import { onInterrupt, procStatusBytes, startAppServer, stopAll } from './lib/processes.js';
 import { mixedWorkload } from './lib/scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -283,22 +277,11 @@ async function main() {
   const sample = await sampleCatalog(opts.url, products);
   const mixed = mixedWorkload(sample);
 
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: opts.url,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-  };
-  if (!opts.rateLimit) env.RATE_LIMIT_ENABLED = 'false';
-  const app = await startNodeScript({
-    name: 'app',
-    script: join(ROOT, 'server/src/main.ts'),
-    port,
-    readyPath: '/health/ready',
-    env,
-  });
+  const app = await startAppServer(
+    'app',
+    opts.url,
+    opts.rateLimit ? {} : { RATE_LIMIT_ENABLED: 'false' },
+  );
   log(`App started (pid ${app.pid}) at ${app.url}`);
 
   let restored = false;

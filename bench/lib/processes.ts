@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 const children = new Set<ChildProcess>();
 let hooksInstalled = false;
@@ -145,6 +146,38 @@ export async function startNodeScript(options: {
     output,
     stop: () => stopProcess(child),
   };
+}
+
+const SERVER_MAIN = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
+
+/**
+ * The real app in its own process on a free port, against `databaseUrl`, logging warnings
+ * only; `env` adds to (or, with undefined, removes from) the environment it inherits. Ready
+ * once /health/ready answers.
+ */
+export async function startAppServer(
+  name: string,
+  databaseUrl: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Child & { env: NodeJS.ProcessEnv }> {
+  const port = await freePort();
+  const full: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  for (const [key, value] of Object.entries(full)) if (value === undefined) delete full[key];
+  const child = await startNodeScript({
+    name,
+    script: SERVER_MAIN,
+    port,
+    readyPath: '/health/ready',
+    env: full,
+  });
+  return { ...child, env: full };
 }
 
 /** A line of /proc/<pid>/status in bytes (VmRSS, VmHWM), or undefined off Linux. */
