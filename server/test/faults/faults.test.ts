@@ -382,13 +382,23 @@ describe('faults (real processes)', () => {
         seconds: 30,
         writeEvery: 3,
         uncachedReads: true,
+        // Requests wait behind the lock until the signal; they must outlast the setup wait.
+        timeoutMs: 75_000,
       });
       await sleep(1500);
       await blocker.query('begin');
       await blocker.query('lock table products in access exclusive mode');
+      // They must outlast the setup wait below (45 s), or they time out before the signal.
       const held = Array.from({ length: 10 }, (_, i) =>
-        request(app.url, 'GET', `/api/products?limit=5&search=held-${i}-${Date.now()}`),
+        request(
+          app.url,
+          'GET',
+          `/api/products?limit=5&search=held-${i}-${Date.now()}`,
+          undefined,
+          75_000,
+        ),
       );
+      const waitStarted = performance.now();
       // A setup wait, not a performance bound: under a full parallel test run the app can take
       // a while to get its requests to the database.
       let sessions = '';
@@ -409,6 +419,12 @@ describe('faults (real processes)', () => {
         // Say what the app's sessions were doing, for whoever meets this next.
         throw new Error(`${error.message}; app sessions: ${sessions}`);
       });
+      const waited = performance.now() - waitStarted;
+      if (waited > 5000) {
+        console.info(
+          `[faults] sigterm: ${Math.round(waited)} ms until 8 sessions waited on the lock; sessions ${sessions}`,
+        );
+      }
       const signalled = performance.now();
       app.signal('SIGTERM');
       // Stopped accepting: a new connection is refused (the listening socket is closed), while
@@ -460,7 +476,7 @@ describe('faults (real processes)', () => {
       await blocker.end();
       await app.stop();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('SIGTERM with a request stuck past SHUTDOWN_TIMEOUT_MS: the process exits 1 at the timeout', async () => {
     await redis.ensure();
