@@ -5,6 +5,7 @@
  * test app's `request()`.)
  */
 import { ERROR_CODE_FOR_STATUS } from '@tag-manager/contract';
+import { parse } from 'csv-parse/sync';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expectErrorEnvelope } from '../helpers/envelope.js';
 
@@ -15,6 +16,29 @@ export type ResponseLike = Pick<LightMyRequestResponse, 'statusCode' | 'headers'
 export const CODE_FOR_STATUS = ERROR_CODE_FOR_STATUS;
 
 const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The largest error answer: an error reports at most 50 problems, each with a bounded field name
+ * and message (issue 9, H2: a 1 MiB body of unknown keys once answered a 10 MB error).
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** What a spreadsheet reads as a formula at the start of a cell (issue 9, M1). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** Throws when a cell of a CSV answer would run as a formula in Excel or Sheets. */
+export function checkCsvCells(body: string): void {
+  const rows = parse(body, { bom: true, relax_column_count: true }) as string[][];
+  rows.forEach((row, line) =>
+    row.forEach((cell, column) => {
+      if (FORMULA_START.test(cell)) {
+        throw new Error(
+          `CSV line ${line + 1}, column ${column + 1} starts a formula: ${JSON.stringify(cell.slice(0, 80))}`,
+        );
+      }
+    }),
+  );
+}
 
 function header(response: ResponseLike, name: string): string | undefined {
   const value = response.headers[name];
@@ -47,6 +71,7 @@ export function checkResponse(request: InjectOptions, response: ResponseLike): v
   }
   if (status >= 200 && status < 300) {
     const contentType = header(response, 'content-type') ?? '';
+    if (contentType.startsWith('text/csv')) checkCsvCells(response.body);
     if (status !== 204 && contentType.startsWith('application/json')) {
       const body = JSON.parse(response.body) as { success?: unknown; request_id?: unknown };
       if (body.success !== true) throw new Error(`${status} without success: true`);
@@ -55,6 +80,11 @@ export function checkResponse(request: InjectOptions, response: ResponseLike): v
       }
     }
     return;
+  }
+  if (Buffer.byteLength(response.body) > MAX_ERROR_BODY_BYTES) {
+    throw new Error(
+      `${status} error answer of ${Buffer.byteLength(response.body)} bytes (at most ${MAX_ERROR_BODY_BYTES})`,
+    );
   }
   const code = CODE_FOR_STATUS[status];
   if (!code) throw new Error(`unexpected status ${status}: ${response.body.slice(0, 300)}`);

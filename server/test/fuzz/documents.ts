@@ -4,7 +4,16 @@
  */
 import fc from 'fast-check';
 import { NASTY_STRINGS, poolRef, SQL } from './schema-values.js';
-import { BigText, Bytes, PoolRef, resolve, toJsonText, type World } from './values.js';
+import {
+  BigText,
+  Bytes,
+  Deep,
+  ManyKeys,
+  PoolRef,
+  resolve,
+  toJsonText,
+  type World,
+} from './values.js';
 
 export type Cell = string | PoolRef | BigText;
 
@@ -155,11 +164,39 @@ function cellFor(column: string, limits: { importMaxBytes: number }): fc.Arbitra
     case 'Status':
       return fc.constantFrom('active', 'draft', 'archived', '', 'published', 'Active', ' draft');
     case 'Vendor':
-      return fc.oneof(poolRef('vendor'), words, nasty);
+    case 'Type':
+      return fc.oneof(
+        { weight: 6, arbitrary: fc.oneof(poolRef('vendor'), words, nasty) },
+        // Over the stored field's limit, and far over what a btree index row holds (issue 9, L3).
+        { weight: 1, arbitrary: fc.constantFrom(255, 256, 3000).map((n) => new BigText('v', n)) },
+      );
     case 'Variant SKU':
-      return fc.oneof(fc.stringMatching(/^[A-Z0-9-]{1,12}$/), fc.constant(''), nasty);
+      return fc.oneof(
+        { weight: 6, arbitrary: fc.stringMatching(/^[A-Z0-9-]{1,12}$/) },
+        { weight: 1, arbitrary: fc.constant('') },
+        { weight: 1, arbitrary: nasty },
+        { weight: 1, arbitrary: fc.constantFrom(256, 5000).map((n) => new BigText('S', n)) },
+      );
     case 'Image Src':
-      return fc.oneof(fc.webUrl(), fc.constantFrom('', 'not a url', 'javascript:alert(1)'));
+      return fc.oneof(
+        { weight: 4, arbitrary: fc.webUrl() },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            '',
+            'not a url',
+            'javascript:alert(1)',
+            'http://cdn.example/plain-http.png',
+            'data:image/png;base64,AAAA',
+          ),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom(2048, 2049, 100_000)
+            .map((n) => new BigText('a', n, 'https://cdn.example/')),
+        },
+      );
     case 'Body (HTML)':
       return fc.oneof(
         { weight: 3, arbitrary: words },
@@ -169,8 +206,19 @@ function cellFor(column: string, limits: { importMaxBytes: number }): fc.Arbitra
     case 'Tags':
     case 'Current Tags':
       return fc.oneof(
-        fc.array(fc.lorem({ maxCount: 1 }), { maxLength: 6 }).map((tags) => tags.join(', ')),
-        nasty,
+        {
+          weight: 6,
+          arbitrary: fc
+            .array(fc.lorem({ maxCount: 1 }), { maxLength: 6 })
+            .map((tags) => tags.join(', ')),
+        },
+        { weight: 1, arbitrary: nasty },
+        // Too many tags, and one tag too long (issue 9, L3).
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(300, 20_000).map((n) => new BigText('t, ', n * 3)),
+        },
+        { weight: 1, arbitrary: fc.constant(new BigText('t', 300)) },
       );
     default:
       return fc.oneof(words, nasty);
@@ -279,6 +327,17 @@ export function garbageText(limits: { importMaxBytes: number }): fc.Arbitrary<Te
 
 const LEVELS = ['Level 1 Category', 'Level 2 Category', 'Level 3 Category'];
 
+/**
+ * Nested values where a scalar belongs (issue 9, L6): deep arrays and objects, and an object of
+ * many keys. Building a rejection's text from one must not recurse over it.
+ */
+const nested = fc.constantFrom<unknown>(
+  new Deep(10_000, 'array'),
+  new Deep(5000, 'object'),
+  new ManyKeys(2000),
+  [[['Level 2 Category']]],
+);
+
 /** A category list as the old system exported it, with its quirks and some nonsense. */
 export function categoryList(): fc.Arbitrary<unknown> {
   const name = fc.oneof(
@@ -287,6 +346,7 @@ export function categoryList(): fc.Arbitrary<unknown> {
     { weight: 1, arbitrary: nasty },
     { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 7, '', 'null', 'NULL', ['A'], {}) },
     { weight: 1, arbitrary: fc.constantFrom(101, 1000).map((n) => new BigText('n', n)) },
+    { weight: 1, arbitrary: nested },
   );
   const level = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...LEVELS) },
@@ -294,12 +354,14 @@ export function categoryList(): fc.Arbitrary<unknown> {
       weight: 1,
       arbitrary: fc.constantFrom<unknown>(1, 2, 3, '2', 'level 2', 'Level 4 Category', '', null, 0),
     },
+    { weight: 1, arbitrary: nested },
   );
   const parent = fc.oneof(
     { weight: 4, arbitrary: poolRef('level1Name', 'level2Name') },
     { weight: 2, arbitrary: fc.constantFrom<unknown>(null, 'null', '', ' NULL ') },
     { weight: 1, arbitrary: fc.lorem({ maxCount: 2 }) },
     { weight: 1, arbitrary: fc.constantFrom<unknown>(5, true, ['x']) },
+    { weight: 1, arbitrary: nested },
   );
   const entry = fc.oneof(
     {

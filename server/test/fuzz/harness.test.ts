@@ -123,6 +123,31 @@ describe('checkResponse', () => {
     ).toThrow(/Allow/);
     expect(() => checkResponse(GET, answer(304, undefined))).toThrow(/If-None-Match/);
   });
+
+  it('refuses an error answer larger than the bound', () => {
+    const fieldErrors = Array.from({ length: 5000 }, (_, index) => ({
+      field: `k${index}`,
+      message: 'is not a known field',
+    }));
+    const huge = errorBody('VALIDATION_ERROR', {
+      field_errors: fieldErrors,
+      validation_errors: fieldErrors,
+    });
+    expect(() => checkResponse(GET, answer(422, huge))).toThrow(/error answer of \d+ bytes/);
+  });
+
+  it('refuses a CSV answer with a cell a spreadsheet runs as a formula', () => {
+    const csv = (text: string): ResponseLike => ({
+      statusCode: 200,
+      headers: { 'x-request-id': ID, 'content-type': 'text/csv; charset=utf-8' },
+      body: text,
+    });
+    const EXPORT = { method: 'GET', url: '/api/export/csv' } as const;
+    expect(() => checkResponse(EXPORT, csv('a,b\r\nx,"\'=1+1"\r\n'))).not.toThrow();
+    for (const cell of ['=1+1', '+1', '-1', '@SUM(1)', '"\t=1"', '"\r=1"']) {
+      expect(() => checkResponse(EXPORT, csv(`a,b\r\nx,${cell}\r\n`))).toThrow(/formula/);
+    }
+  });
 });
 
 /** A one-resource API: enough for the fuzz loop to generate every kind of request. */

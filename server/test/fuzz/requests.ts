@@ -30,6 +30,7 @@ import {
   BigText,
   Deep,
   encodeSegment,
+  ManyKeys,
   PoolRef,
   RawJson,
   Repeat,
@@ -441,7 +442,31 @@ function jsonBodies(operation: Operation, schema: JsonSchema, limits: FuzzLimits
         fc
           .constantFrom(1000, Math.floor(limits.bodyLimitBytes / 8), limits.bodyLimitBytes)
           .map((count) => new Repeat({ a: 1 }, count, false)),
+        // Many distinct unknown keys, up to the body limit (issue 9, H2: one validation issue
+        // per key must not cost more than linear time, nor answer an unbounded error).
+        fc
+          .constantFrom(1000, Math.floor(limits.bodyLimitBytes / 12))
+          .map((count) => new ManyKeys(count)),
       ),
+    ),
+    // A valid body with one property replaced by a nested value or an object of many keys.
+    json(
+      fc
+        .tuple(
+          value,
+          fc.nat(),
+          fc.constantFrom<unknown>(
+            new Deep(2000, 'array'),
+            new Deep(2000, 'object'),
+            new ManyKeys(Math.floor(limits.bodyLimitBytes / 24)),
+          ),
+        )
+        .map(([body, at, nested]) => {
+          if (!body || typeof body !== 'object' || Array.isArray(body)) return nested;
+          const keys = Object.keys(body);
+          if (keys.length === 0) return nested;
+          return { ...body, [keys[at % keys.length]!]: nested };
+        }),
     ),
     // Over the body limit.
     text(
@@ -830,7 +855,7 @@ function queryText(query: QueryPart[], world: World): string {
     const values = Array.isArray(resolved) ? resolved.slice(0, 50) : [resolved];
     for (const value of values) {
       const text =
-        value instanceof RawJson || value instanceof Deep
+        value instanceof RawJson || value instanceof Deep || value instanceof ManyKeys
           ? toJsonText(value)
           : value !== null && typeof value === 'object'
             ? toJsonText(value)

