@@ -65,6 +65,8 @@ export interface RateLimitConfig {
   bulkPerMinute: number;
   /** …and on every other /api route. */
   apiPerMinute: number;
+  /** Failed authentications a minute per client; past it, 429 before any token lookup. */
+  authFailuresPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       productsPerMinute: integer('RATE_LIMIT_PRODUCTS_PER_MINUTE', 100, 1, 10_000_000),
       bulkPerMinute: integer('RATE_LIMIT_BULK_PER_MINUTE', 20, 1, 10_000_000),
       apiPerMinute: integer('RATE_LIMIT_API_PER_MINUTE', 600, 1, 10_000_000),
+      authFailuresPerMinute: integer('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 20, 1, 10_000_000),
     },
     trustProxy: trustProxy(text('TRUST_PROXY', 'false')),
     cache: {

@@ -44,14 +44,19 @@ export function requiredRole(method: string, declared?: TokenRole): TokenRole {
  * lower-casing, so no spelling of an /api path the router might accept slips past the check.
  */
 export function isApiPath(url: string): boolean {
+  const path = normalizedPath(url);
+  return path === '/api' || path.startsWith('/api/');
+}
+
+/** A request's path without its query, decoded, repeated slashes collapsed, lower-cased. */
+export function normalizedPath(url: string): string {
   let path = url.split('?')[0] ?? '';
   try {
     path = decodeURIComponent(path);
   } catch {
     // Undecodable paths are refused by the router (400) before any hook runs.
   }
-  path = path.replace(/\/{2,}/g, '/').toLowerCase();
-  return path === '/api' || path.startsWith('/api/');
+  return path.replace(/\/{2,}/g, '/').toLowerCase();
 }
 
 export type BearerCredentials =

@@ -63,6 +63,8 @@ async function auth(app: FastifyInstance) {
   });
 
   if (mode !== 'token') return;
+  // Set by the rate-limit plugin (registered first); null when rate limiting is off.
+  const failureLimiter = app.hasDecorator('authFailureLimiter') ? app.authFailureLimiter : null;
 
   app.addHook('onRequest', async (request, reply) => {
     if (!isProtected(request)) return;
@@ -78,13 +80,17 @@ async function auth(app: FastifyInstance) {
       );
     }
     if (credentials.kind === 'malformed') {
+      await failureLimiter?.recordFailure(request);
       challenge(reply, 'invalid_request');
       throw unauthorized('The Authorization header must read "Bearer <token>"', {
         reason: 'malformed_header',
       });
     }
+    // A client that keeps presenting bad tokens is stopped here, before the lookup.
+    await failureLimiter?.assertAllowed(request, reply);
     const result = await tokens.authenticate(credentials.token);
     if (!result.ok) {
+      await failureLimiter?.recordFailure(request);
       challenge(reply, 'invalid_token');
       throw unauthorized(
         result.reason === 'revoked_token'
