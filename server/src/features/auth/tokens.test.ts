@@ -12,7 +12,7 @@ import {
   snapshot,
   type TestApp,
 } from '../../../test/helpers/test-app.js';
-import { hashToken, TOKEN_PATTERN } from './access.js';
+import { generateToken, hashToken, TOKEN_PATTERN, tokenPrefix } from './access.js';
 import { LAST_USED_RESOLUTION_MS, TokenService } from './tokens.service.js';
 
 const SYSTEM = { actor: 'test', source: 'system' as const };
@@ -268,6 +268,77 @@ describe('verification', () => {
     const old = await lastUsed(created.id);
     await service.authenticate(created.secret);
     expect(await lastUsed(created.id)).not.toBe(old);
+  });
+});
+
+describe('refusals remembered by hash (negative cache)', () => {
+  /** A token stored behind the service's back, as another instance or the CLI would. */
+  const insertBehindItsBack = (secret: string) =>
+    test.db.execute(
+      sql`insert into api_tokens (name, role, token_hash, token_prefix)
+          values ('elsewhere', 'viewer', ${hashToken(secret)}, ${tokenPrefix(secret)})`,
+    );
+
+  it.runIf(process.env.TEST_DATABASE !== 'pglite')(
+    'asks the database once per bad secret, not once per attempt',
+    async () => {
+      const service = new TokenService(test.db, { cacheSeconds: 30 });
+      const secrets = Array.from({ length: 5 }, () => generateToken());
+      let trips = 0;
+      const stop = test.database.observeAcquire(() => {
+        trips += 1;
+      });
+      try {
+        for (let round = 0; round < 20; round += 1) {
+          for (const secret of secrets) {
+            expect(await service.authenticate(secret)).toEqual({
+              ok: false,
+              reason: 'invalid_token',
+            });
+          }
+        }
+      } finally {
+        stop();
+      }
+      expect(trips).toBe(5);
+    },
+  );
+
+  it('a token created after a flood of bad secrets works at once', async () => {
+    const service = new TokenService(test.db, { cacheSeconds: 0 });
+    for (let i = 0; i < 50; i += 1) await service.authenticate(generateToken());
+    const created = await service.create({ name: 'after the flood', role: 'viewer' }, SYSTEM);
+    expect((await service.authenticate(created.secret)).ok).toBe(true);
+  });
+
+  it('a secret refused before its token existed elsewhere is refused for the window only', async () => {
+    const service = new TokenService(test.db, { cacheSeconds: 0, negativeCacheMs: 500 });
+    const secret = generateToken();
+    expect((await service.authenticate(secret)).ok).toBe(false);
+    await insertBehindItsBack(secret);
+    expect(await service.authenticate(secret)).toEqual({ ok: false, reason: 'invalid_token' });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await service.authenticate(secret)).ok).toBe(true);
+  });
+
+  it('remembers a revocation made here, and a revoked token seen in the database', async () => {
+    const service = new TokenService(test.db, { cacheSeconds: 30 });
+    const created = await service.create({ name: 'revoked twice', role: 'viewer' }, SYSTEM);
+    expect((await service.authenticate(created.secret)).ok).toBe(true);
+    await service.revoke(created.id, SYSTEM);
+    expect(await service.authenticate(created.secret)).toEqual({
+      ok: false,
+      reason: 'revoked_token',
+    });
+    const other = new TokenService(test.db, { cacheSeconds: 30 });
+    expect(await other.authenticate(created.secret)).toEqual({
+      ok: false,
+      reason: 'revoked_token',
+    });
+    expect(await other.authenticate(created.secret)).toEqual({
+      ok: false,
+      reason: 'revoked_token',
+    });
   });
 });
 
