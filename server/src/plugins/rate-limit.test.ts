@@ -266,3 +266,30 @@ describe('failed authentications (their own, stricter budget)', () => {
     expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
   });
 });
+
+describe('behind a proxy (TRUST_PROXY names it; `true` is refused by the config)', () => {
+  it('a client cannot pick its own address with X-Forwarded-For', async () => {
+    const test = await app({ TRUST_PROXY: '127.0.0.1', RATE_LIMIT_PRODUCTS_PER_MINUTE: '3' });
+    const read = (remoteAddress: string, forwardedFor: string) =>
+      test.request({
+        url: '/api/products?limit=1',
+        remoteAddress,
+        headers: { 'x-forwarded-for': forwardedFor },
+      });
+
+    // Straight to the app from an address that is not the proxy: the header is not believed.
+    const direct: number[] = [];
+    for (let i = 0; i < 5; i += 1)
+      direct.push((await read('10.0.0.5', `198.51.100.${i}`)).statusCode);
+    expect(direct).toEqual([200, 200, 200, 429, 429]);
+
+    // Through nginx (127.0.0.1), which appends the address it saw: a forged first entry is ignored.
+    const forged: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      forged.push((await read('127.0.0.1', `198.51.100.${i}, 203.0.113.7`)).statusCode);
+    }
+    expect(forged).toEqual([200, 200, 200, 429, 429]);
+    // Another client behind the same proxy keeps its own budget.
+    expect((await read('127.0.0.1', '203.0.113.8')).statusCode).toBe(200);
+  });
+});
