@@ -11,6 +11,7 @@ import { generateToken } from '../features/auth/access.js';
 import { rateLimitGroup } from './rate-limit.js';
 
 const SYSTEM = { actor: 'test', source: 'system' as const };
+const METRICS_TOKEN = 'rate-limit-test-scraper-0123456789abcdef';
 
 /** Counts the database round trips (pool checkouts) an app makes while `work` runs. */
 async function databaseTrips(test: TestApp, work: () => Promise<void>): Promise<number> {
@@ -189,7 +190,11 @@ describe('requests refused before a route runs (M2)', () => {
 
 describe('failed authentications (their own, stricter budget)', () => {
   it('answers 429 after RATE_LIMIT_AUTH_FAILURES_PER_MINUTE bad tokens, without looking the next ones up', async () => {
-    const test = await app({ AUTH_MODE: 'token', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '20' });
+    const test = await app({
+      AUTH_MODE: 'token',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '20',
+      METRICS_TOKEN: METRICS_TOKEN,
+    });
     const viewer = await test.app.tokens.create({ name: 'viewer', role: 'viewer' }, SYSTEM);
     const statuses: number[] = [];
     // The attack of the finding: a flood of distinct bad tokens (the general budget is 600).
@@ -221,7 +226,11 @@ describe('failed authentications (their own, stricter budget)', () => {
       remoteAddress: '10.9.9.9',
     });
     expect(elsewhere.statusCode).toBe(200);
-    const metrics = await test.app.inject('/metrics');
+    const metrics = await test.app.inject({
+      url: '/metrics',
+      headers: bearer(METRICS_TOKEN),
+      remoteAddress: '10.9.9.10',
+    });
     expect(metrics.body).toMatch(/rate_limit_rejections_total\{group="auth_failures"\} 182/);
   });
 
