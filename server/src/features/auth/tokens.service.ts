@@ -33,11 +33,13 @@ import {
   findTokenByHash,
   findTokenById,
   findTokensByPrefix,
+  findTokensOfUntrustedOrigin,
   insertToken,
   listTokens,
   revokeToken,
   touchToken,
   type TokenRow,
+  type UntrustedOrigin,
 } from './tokens.repository.js';
 
 /** Who a verified request acts as. */
@@ -164,6 +166,15 @@ export class TokenService {
     // Had someone presented this very secret before, its refusal must not outlive the token.
     this.refused?.delete(tokenHash);
     return { ...toApiToken(row), secret };
+  }
+
+  /**
+   * Active tokens anyone may have created: through the open API (AUTH_MODE=none), or with no
+   * creation in the change log. Token mode lists them at start-up (main.ts).
+   */
+  async untrustedTokens(): Promise<(ApiToken & { origin: UntrustedOrigin })[]> {
+    const rows = await findTokensOfUntrustedOrigin(this.db);
+    return rows.map((row) => ({ ...toApiToken(row), origin: row.origin }));
   }
 
   /** Revokes a token; revoking it again changes nothing and answers the same. */

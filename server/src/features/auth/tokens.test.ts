@@ -149,6 +149,38 @@ describe('the token API (AUTH_MODE=none: open like every other endpoint)', () =>
   });
 });
 
+describe('tokens made while the API was open (listed at start-up in token mode)', () => {
+  it('names the active ones the open API made, or whose creation is not in the change log', async () => {
+    const open = (await createToken({ name: 'made while open', role: 'admin' })).token;
+    const openRevoked = (await createToken({ name: 'open then revoked', role: 'viewer' })).token;
+    await test.request({ method: 'DELETE', url: `/api/tokens/${openRevoked.id}` });
+    const cli = await test.app.tokens.create(
+      { name: 'from the CLI', role: 'admin' },
+      { actor: 'cli', source: 'cli' },
+    );
+    const byToken = await test.app.tokens.create(
+      { name: 'by an admin token', role: 'viewer' },
+      { actor: 'token:1:admin', source: 'api' },
+    );
+    const unrecorded = await test.app.tokens.create({ name: 'log pruned', role: 'editor' }, SYSTEM);
+    await test.db.execute(
+      sql`delete from change_sets where kind = 'token.create' and after ->> 'id' = ${String(unrecorded.id)}`,
+    );
+
+    const listed = await test.app.tokens.untrustedTokens();
+    const byId = new Map(listed.map((token) => [token.id, token.origin]));
+    expect(byId.get(open.id)).toBe('open_api');
+    expect(byId.get(unrecorded.id)).toBe('unrecorded');
+    for (const trusted of [openRevoked.id, cli.id, byToken.id])
+      expect(byId.has(trusted)).toBe(false);
+    expect(listed.find((token) => token.id === open.id)).toMatchObject({
+      name: 'made while open',
+      role: 'admin',
+      prefix: open.prefix,
+    });
+  });
+});
+
 describe('TokenService.resolve (the command line names tokens by id, prefix or secret)', () => {
   it('finds a token by id, by prefix and by its secret', async () => {
     const service = new TokenService(test.db, { cacheSeconds: 0 });
