@@ -118,7 +118,8 @@ async function rateLimitPlugin(app: FastifyInstance) {
     timeWindow: WINDOW_MS,
     max: async (request) => maxOf(groupOf(request)),
     keyGenerator: (request) => `${groupOf(request) ?? 'none'}:${request.ip}`,
-    allowList: (request) => groupOf(request) === undefined,
+    // CORS preflights are answered without work and would halve a browser client's budget.
+    allowList: (request) => request.method === 'OPTIONS' || groupOf(request) === undefined,
     redis,
     nameSpace: `${config.cache.keyPrefix}:rate-limit:`,
     skipOnError: true,
