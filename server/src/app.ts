@@ -101,7 +101,8 @@ export async function buildApp(
     },
     // Closing is answered below, in the error envelope.
     return503OnClosing: false,
-    trustProxy: config.trustProxy,
+    // A number is a hop count: Fastify takes it (lib/request.js) though its types leave it out.
+    trustProxy: config.trustProxy as boolean | string[],
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validators());

@@ -12,6 +12,8 @@ function configError(env: Record<string, string | undefined>): ConfigError {
   throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
 }
 
+const METRICS_TOKEN = 'scraper-0123456789abcdef0123456789abcdef';
+
 describe('loadConfig', () => {
   it('has working defaults for an empty environment (embedded PGlite)', () => {
     const config = loadConfig({});
@@ -28,7 +30,13 @@ describe('loadConfig', () => {
       importMaxBytes: 104_857_600,
       bulkMaxProducts: 10_000,
       shutdownTimeoutMs: 10_000,
-      rateLimit: { enabled: true, productsPerMinute: 100, bulkPerMinute: 20, apiPerMinute: 600 },
+      rateLimit: {
+        enabled: true,
+        productsPerMinute: 100,
+        bulkPerMinute: 20,
+        apiPerMinute: 600,
+        authFailuresPerMinute: 20,
+      },
       trustProxy: false,
       cache: {
         redisUrl: undefined,
@@ -37,7 +45,7 @@ describe('loadConfig', () => {
         localEntries: 2000,
         enabled: true,
       },
-      auth: { mode: 'none', cacheSeconds: 30 },
+      auth: { mode: 'none', cacheSeconds: 30, metricsToken: undefined, docsPublic: true },
     });
   });
 
@@ -47,6 +55,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_PRODUCTS_PER_MINUTE: '50',
       RATE_LIMIT_BULK_PER_MINUTE: '5',
       RATE_LIMIT_API_PER_MINUTE: '1000',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '7',
       TRUST_PROXY: '127.0.0.1, 10.0.0.0/8',
       CORS_ORIGINS: 'https://shop.example,http://localhost:5173',
       LOG_FILE: '/var/log/tag-manager.log',
@@ -58,9 +67,17 @@ describe('loadConfig', () => {
       productsPerMinute: 50,
       bulkPerMinute: 5,
       apiPerMinute: 1000,
+      authFailuresPerMinute: 7,
     });
     expect(config.trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8']);
-    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '::1, fd00::/8, loopback' }).trustProxy).toEqual([
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(config.corsOrigins).toEqual(['https://shop.example', 'http://localhost:5173']);
     expect(config.logFile).toBe('/var/log/tag-manager.log');
     expect(config.slowRequestMs).toBe(250);
@@ -118,6 +135,8 @@ describe('loadConfig', () => {
       CACHE_LOCAL_ENTRIES: '10',
       AUTH_MODE: ' token ',
       AUTH_CACHE_SECONDS: '0',
+      METRICS_TOKEN: ` ${METRICS_TOKEN} `,
+      DOCS_PUBLIC: 'false',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -126,7 +145,13 @@ describe('loadConfig', () => {
       logFile: undefined,
       slowRequestMs: 1000,
       corsOrigins: [],
-      rateLimit: { enabled: true, productsPerMinute: 100, bulkPerMinute: 20, apiPerMinute: 600 },
+      rateLimit: {
+        enabled: true,
+        productsPerMinute: 100,
+        bulkPerMinute: 20,
+        apiPerMinute: 600,
+        authFailuresPerMinute: 20,
+      },
       trustProxy: false,
       database: { driver: 'pglite', dataDir: '/var/lib/tag-manager' },
       seedProductsOnEmpty: 0,
@@ -141,7 +166,7 @@ describe('loadConfig', () => {
         localEntries: 10,
         enabled: true,
       },
-      auth: { mode: 'token', cacheSeconds: 0 },
+      auth: { mode: 'token', cacheSeconds: 0, metricsToken: METRICS_TOKEN, docsPublic: false },
     });
   });
 
@@ -231,9 +256,38 @@ describe('loadConfig', () => {
     expect(error.message).toContain(name);
   });
 
+  it('refuses TRUST_PROXY=true (any client could pick its address) and says what to set', () => {
+    for (const value of ['true', 'TRUE', 'yes']) {
+      const error = configError({ TRUST_PROXY: value });
+      expect(error.problems).toHaveLength(1);
+      expect(error.message).toContain('TRUST_PROXY=true would believe the X-Forwarded-For');
+      expect(error.message).toContain('TRUST_PROXY=127.0.0.1');
+    }
+  });
+
+  it('refuses TRUST_PROXY entries that are not addresses, ranges or hop counts', () => {
+    const error = configError({ TRUST_PROXY: '127.0.0.1, nginx.local, 10.0.0.0/33' });
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toContain('"nginx.local" is not an IP address');
+    expect(error.message).toContain('"10.0.0.0/33"');
+    expect(configError({ TRUST_PROXY: '11' }).message).toContain('hop count must be 1 to 10');
+  });
+
+  it('refuses a short or spaced METRICS_TOKEN', () => {
+    for (const value of ['short', `${'a'.repeat(20)} ${'b'.repeat(20)}`]) {
+      expect(configError({ METRICS_TOKEN: value }).message).toContain('METRICS_TOKEN must be');
+    }
+    expect(configError({ DOCS_PUBLIC: 'sometimes' }).message).toContain('DOCS_PUBLIC');
+  });
+
   it('AUTH_MODE=token turns access control on; a blank AUTH_MODE means none', () => {
-    expect(loadConfig({ AUTH_MODE: 'token' }).auth).toEqual({ mode: 'token', cacheSeconds: 30 });
-    expect(loadConfig({ AUTH_MODE: 'none', AUTH_CACHE_SECONDS: '5' }).auth).toEqual({
+    expect(loadConfig({ AUTH_MODE: 'token' }).auth).toEqual({
+      mode: 'token',
+      cacheSeconds: 30,
+      metricsToken: undefined,
+      docsPublic: true,
+    });
+    expect(loadConfig({ AUTH_MODE: 'none', AUTH_CACHE_SECONDS: '5' }).auth).toMatchObject({
       mode: 'none',
       cacheSeconds: 5,
     });

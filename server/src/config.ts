@@ -2,6 +2,7 @@
  * The process configuration: read from the environment once, validated, frozen.
  * This is the only module that reads `process.env`.
  */
+import { isIP } from 'node:net';
 
 export type DatabaseConfig =
   | { driver: 'pglite'; dataDir: string }
@@ -36,9 +37,10 @@ export interface Config {
   rateLimit: RateLimitConfig;
   /**
    * Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address
-   * (rate limits are per client). false (default), true, or a list of addresses / CIDRs.
+   * (rate limits are per client). false (default), a list of proxy addresses / CIDRs, or a hop
+   * count. Never `true`: that believes any client's X-Forwarded-For.
    */
-  trustProxy: boolean | string[];
+  trustProxy: false | number | string[];
   cache: {
     redisUrl: string | undefined;
     /** Keeps deployments (or test databases) that share one Redis apart. */
@@ -53,6 +55,10 @@ export interface Config {
     mode: AuthMode;
     /** How long a verified token is trusted without asking the database (0: never cached). */
     cacheSeconds: number;
+    /** Token mode: a bearer secret for the Prometheus scraper, accepted on /metrics only. */
+    metricsToken: string | undefined;
+    /** Token mode: false puts /docs and /openapi.json behind a viewer token too. */
+    docsPublic: boolean;
   };
 }
 
@@ -65,6 +71,8 @@ export interface RateLimitConfig {
   bulkPerMinute: number;
   /** …and on every other /api route. */
   apiPerMinute: number;
+  /** Failed authentications a minute per client; past it, 429 before any token lookup. */
+  authFailuresPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -99,14 +107,56 @@ function corsOrigins(raw: string, problems: string[]): string[] {
   return origins;
 }
 
-function trustProxy(raw: string): boolean | string[] {
+/** Names proxy-addr (Fastify's trustProxy) accepts for address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const max = version === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+
+function trustProxy(raw: string, problems: string[]): false | number | string[] {
   const lowered = raw.toLowerCase();
-  if (lowered === 'false' || lowered === '0' || lowered === 'no') return false;
-  if (lowered === 'true' || lowered === '1' || lowered === 'yes') return true;
-  return raw
+  if (lowered === 'false' || lowered === 'no' || lowered === '0') return false;
+  if (lowered === 'true' || lowered === 'yes') {
+    problems.push(
+      'TRUST_PROXY=true would believe the X-Forwarded-For of any client (who could then pick their own address and escape the rate limits): name the proxy instead, e.g. TRUST_PROXY=127.0.0.1 for nginx on the same host, or the number of proxies in front (TRUST_PROXY=1)',
+    );
+    return false;
+  }
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) problems.push(`TRUST_PROXY: a hop count must be 1 to 10 (got "${raw}")`);
+    return hops;
+  }
+  const entries = raw
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean);
+  for (const entry of entries) {
+    if (!isProxyAddress(entry)) {
+      problems.push(
+        `TRUST_PROXY: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8) or one of ${PROXY_RANGE_NAMES.join(', ')}`,
+      );
+    }
+  }
+  return entries;
+}
+
+function metricsToken(raw: string | undefined, problems: string[]): string | undefined {
+  const token = raw?.trim();
+  if (!token) return undefined;
+  if (!/^[\x21-\x7e]{32,512}$/.test(token)) {
+    problems.push(
+      'METRICS_TOKEN must be 32 to 512 visible ASCII characters without spaces (e.g. `openssl rand -hex 32`)',
+    );
+  }
+  return token;
 }
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
@@ -196,8 +246,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       productsPerMinute: integer('RATE_LIMIT_PRODUCTS_PER_MINUTE', 100, 1, 10_000_000),
       bulkPerMinute: integer('RATE_LIMIT_BULK_PER_MINUTE', 20, 1, 10_000_000),
       apiPerMinute: integer('RATE_LIMIT_API_PER_MINUTE', 600, 1, 10_000_000),
+      authFailuresPerMinute: integer('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 20, 1, 10_000_000),
     },
-    trustProxy: trustProxy(text('TRUST_PROXY', 'false')),
+    trustProxy: trustProxy(text('TRUST_PROXY', 'false'), problems),
     cache: {
       redisUrl,
       keyPrefix: text('CACHE_KEY_PREFIX', 'tm'),
@@ -208,6 +259,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     auth: {
       mode: authMode as AuthMode,
       cacheSeconds: integer('AUTH_CACHE_SECONDS', 30, 0, 300),
+      metricsToken: metricsToken(env.METRICS_TOKEN, problems),
+      docsPublic: flag('DOCS_PUBLIC', true),
     },
   };
 

@@ -72,6 +72,25 @@ async function main() {
       `HOST=${config.host} opens the API to the network WITHOUT access control (AUTH_MODE=none): anyone who can reach it can change the catalog. Set AUTH_MODE=token and create tokens with "npm run token -- create --role admin", or bind HOST=127.0.0.1.`,
     );
   }
+  if (config.auth.mode === 'token') {
+    // Tokens the open API made (AUTH_MODE=none) may have been made by anyone who could reach it.
+    const untrusted = await app.tokens.untrustedTokens();
+    if (untrusted.length > 0) {
+      app.log.warn(
+        {
+          tokens: untrusted.map(({ id, name, role, prefix, created_at, origin }) => ({
+            id,
+            name,
+            role,
+            prefix,
+            created_at,
+            origin,
+          })),
+        },
+        `${untrusted.length} active API token(s) were created while the API was open (AUTH_MODE=none), or their creation is not in the change log: anyone who could reach the API then may hold them. Check each one and revoke those you do not know: "npm run token -- list", "npm run token -- revoke <id>".`,
+      );
+    }
+  }
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -171,11 +171,20 @@ async function metricsPlugin(app: FastifyInstance) {
     );
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    await probe();
-    const text = (await registry.metrics()) + (await processMetrics().metrics());
-    return reply.type(registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: { hide: true },
+      // This route exists before the app's error handler is set (the hooks above must come
+      // first); a refusal (401 in token mode, 503 while closing) still gets the error envelope.
+      errorHandler: (error, request, reply) => request.server.errorHandler(error, request, reply),
+    },
+    async (_request, reply) => {
+      await probe();
+      const text = (await registry.metrics()) + (await processMetrics().metrics());
+      return reply.type(registry.contentType).send(text);
+    },
+  );
 }
 
 export default fp(metricsPlugin, { name: 'metrics' });

@@ -7,7 +7,27 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectErrorEnvelope } from '../../test/helpers/envelope.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
+import { generateToken } from '../features/auth/access.js';
 import { rateLimitGroup } from './rate-limit.js';
+
+const SYSTEM = { actor: 'test', source: 'system' as const };
+const METRICS_TOKEN = 'rate-limit-test-scraper-0123456789abcdef';
+
+/** Counts the database round trips (pool checkouts) an app makes while `work` runs. */
+async function databaseTrips(test: TestApp, work: () => Promise<void>): Promise<number> {
+  let trips = 0;
+  const stop = test.database.observeAcquire(() => {
+    trips += 1;
+  });
+  try {
+    await work();
+  } finally {
+    stop();
+  }
+  return trips;
+}
+
+const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const opened: TestApp[] = [];
@@ -116,5 +136,169 @@ describe('two instances sharing Redis', () => {
     for (let i = 0; i < 5; i += 1) {
       expect((await test.request('/api/products?limit=1')).statusCode).toBe(200);
     }
+  });
+});
+
+describe('requests refused before a route runs (M2)', () => {
+  it('counts 404s on unknown /api paths, in the group their path belongs to', async () => {
+    const test = await app({ RATE_LIMIT_API_PER_MINUTE: '5', RATE_LIMIT_PRODUCTS_PER_MINUTE: '3' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      statuses.push((await test.request(`/api/no-such-route-${i}`)).statusCode);
+    }
+    expect(statuses).toEqual([404, 404, 404, 404, 404, 429, 429, 429]);
+    const refused = await test.request('/api/nothing');
+    const body = expectErrorEnvelope(refused, 429, 'RATE_LIMITED');
+    expect(body.details).toMatchObject({ group: 'api', limit: 5 });
+    expect(refused.headers['ratelimit-limit']).toBe('5');
+    // Any spelling of an /api path the router might take falls into its group.
+    expect((await test.request('//API/stats')).statusCode).toBe(429);
+
+    // An unknown path under /api/products spends the products budget.
+    const products: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      products.push((await test.request(`/api/products/x/no/such/${i}`)).statusCode);
+    }
+    expect(products).toEqual([404, 404, 404, 429]);
+    // Outside /api nothing is limited.
+    expect((await test.app.inject('/health/live')).statusCode).toBe(200);
+  });
+
+  it('counts 401s and 403s in token mode', async () => {
+    const test = await app({ AUTH_MODE: 'token', RATE_LIMIT_API_PER_MINUTE: '4' });
+    const viewer = await test.app.tokens.create({ name: 'viewer', role: 'viewer' }, SYSTEM);
+    const anonymous: number[] = [];
+    for (let i = 0; i < 5; i += 1) anonymous.push((await test.request('/api/stats')).statusCode);
+    expect(anonymous).toEqual([401, 401, 401, 401, 429]);
+
+    // Another client (address) has its own budget; 403s count against it.
+    const other = { remoteAddress: '10.1.2.3' };
+    const writes: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const response = await test.request({
+        ...other,
+        method: 'POST',
+        url: '/api/categories',
+        headers: bearer(viewer.secret),
+        payload: { name: `Forbidden ${i}` },
+      });
+      writes.push(response.statusCode);
+    }
+    expect(writes).toEqual([403, 403, 403, 403, 429]);
+  });
+});
+
+describe('failed authentications (their own, stricter budget)', () => {
+  it('answers 429 after RATE_LIMIT_AUTH_FAILURES_PER_MINUTE bad tokens, without looking the next ones up', async () => {
+    const test = await app({
+      AUTH_MODE: 'token',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '20',
+      METRICS_TOKEN: METRICS_TOKEN,
+    });
+    const viewer = await test.app.tokens.create({ name: 'viewer', role: 'viewer' }, SYSTEM);
+    const statuses: number[] = [];
+    // The attack of the finding: a flood of distinct bad tokens (the general budget is 600).
+    const trips = await databaseTrips(test, async () => {
+      for (let i = 0; i < 200; i += 1) {
+        const response = await test.request({
+          url: '/api/stats',
+          headers: bearer(generateToken()),
+        });
+        statuses.push(response.statusCode);
+      }
+    });
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.slice(20)).toEqual(Array(180).fill(429));
+    // One lookup per counted failure, none for the refused ones.
+    expect(trips).toBe(20);
+
+    const refused = await test.request({ url: '/api/stats', headers: bearer(generateToken()) });
+    const body = expectErrorEnvelope(refused, 429, 'RATE_LIMITED');
+    expect(body.details).toMatchObject({ group: 'auth_failures', limit: 20 });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // The client is stopped before authentication, valid token or not…
+    const blocked = await test.request({ url: '/api/stats', headers: bearer(viewer.secret) });
+    expect(blocked.statusCode).toBe(429);
+    // …while another client is not affected.
+    const elsewhere = await test.request({
+      url: '/api/stats',
+      headers: bearer(viewer.secret),
+      remoteAddress: '10.9.9.9',
+    });
+    expect(elsewhere.statusCode).toBe(200);
+    const metrics = await test.app.inject({
+      url: '/metrics',
+      headers: bearer(METRICS_TOKEN),
+      remoteAddress: '10.9.9.10',
+    });
+    expect(metrics.body).toMatch(/rate_limit_rejections_total\{group="auth_failures"\} 182/);
+  });
+
+  it('counts malformed headers and revoked tokens, not requests without a token', async () => {
+    const test = await app({ AUTH_MODE: 'token', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3' });
+    const revoked = await test.app.tokens.create({ name: 'revoked', role: 'viewer' }, SYSTEM);
+    await test.app.tokens.revoke(revoked.id, SYSTEM);
+    for (let i = 0; i < 5; i += 1) {
+      expect((await test.request('/api/stats')).statusCode).toBe(401);
+    }
+    expect(
+      (await test.request({ url: '/api/stats', headers: { authorization: 'Basic eDp5' } }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (await test.request({ url: '/api/stats', headers: bearer(revoked.secret) })).statusCode,
+    ).toBe(401);
+    expect(
+      (await test.request({ url: '/api/stats', headers: bearer(generateToken()) })).statusCode,
+    ).toBe(401);
+    const refused = await test.request({ url: '/api/stats', headers: bearer(generateToken()) });
+    expectErrorEnvelope(refused, 429, 'RATE_LIMITED');
+  });
+
+  it('is shared by instances through Redis', async () => {
+    const shared = {
+      ...redisOverrides(),
+      AUTH_MODE: 'token',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '4',
+    };
+    const first = await app(shared);
+    const second = await first.peer({ RATE_LIMIT_ENABLED: 'true', ...shared });
+    opened.push(second);
+    const statuses: number[] = [];
+    for (const instance of [first, second, first, second, first, second]) {
+      const response = await instance.request({
+        url: '/api/stats',
+        headers: bearer(generateToken()),
+      });
+      statuses.push(response.statusCode);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+  });
+});
+
+describe('behind a proxy (TRUST_PROXY names it; `true` is refused by the config)', () => {
+  it('a client cannot pick its own address with X-Forwarded-For', async () => {
+    const test = await app({ TRUST_PROXY: '127.0.0.1', RATE_LIMIT_PRODUCTS_PER_MINUTE: '3' });
+    const read = (remoteAddress: string, forwardedFor: string) =>
+      test.request({
+        url: '/api/products?limit=1',
+        remoteAddress,
+        headers: { 'x-forwarded-for': forwardedFor },
+      });
+
+    // Straight to the app from an address that is not the proxy: the header is not believed.
+    const direct: number[] = [];
+    for (let i = 0; i < 5; i += 1)
+      direct.push((await read('10.0.0.5', `198.51.100.${i}`)).statusCode);
+    expect(direct).toEqual([200, 200, 200, 429, 429]);
+
+    // Through nginx (127.0.0.1), which appends the address it saw: a forged first entry is ignored.
+    const forged: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      forged.push((await read('127.0.0.1', `198.51.100.${i}, 203.0.113.7`)).statusCode);
+    }
+    expect(forged).toEqual([200, 200, 200, 429, 429]);
+    // Another client behind the same proxy keeps its own budget.
+    expect((await read('127.0.0.1', '203.0.113.8')).statusCode).toBe(200);
   });
 });

@@ -7,12 +7,21 @@
  * metrics, the API docs and the web app's files are never limited. A 429 is the error envelope
  * with `Retry-After` and the draft-standard `RateLimit-*` headers. If Redis fails, the limiter
  * lets requests through (fail open) and says so in the log.
+ *
+ * The limiter is one app-level onRequest hook, registered before access control, so a request
+ * refused with 401 or 403 counts like any other, and so does an /api path no route matches
+ * (404): it has no route pattern, so its group comes from its path.
+ *
+ * A second, stricter budget counts failed authentications (a bearer token presented and refused:
+ * unknown, revoked or malformed) per client: past RATE_LIMIT_AUTH_FAILURES_PER_MINUTE the client
+ * gets 429 before any token is looked up. The auth plugin calls it (`app.authFailureLimiter`).
  */
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
-import { rateLimited } from '../errors.js';
+import { AppError, rateLimited } from '../errors.js';
+import { normalizedPath } from '../features/auth/access.js';
 
 export type RateLimitGroup = 'products' | 'bulk' | 'api';
 
@@ -24,14 +33,43 @@ export function rateLimitGroup(routeUrl: string | undefined): RateLimitGroup | u
   return 'api';
 }
 
+/**
+ * The group of a request: its route's, or for an /api path without a route of its own (an
+ * unknown path, answered 404, or one the web app's catch-all passes on) the group its path
+ * would have, so that 404 floods are limited too.
+ */
+export function requestRateLimitGroup(request: FastifyRequest): RateLimitGroup | undefined {
+  const byRoute = rateLimitGroup(request.routeOptions.url);
+  if (byRoute) return byRoute;
+  const path = normalizedPath(request.url);
+  return path === '/api' ? 'api' : rateLimitGroup(path);
+}
+
+/** The budget of failed authentications, shared with the auth plugin. */
+export interface AuthFailureLimiter {
+  /** Throws the 429 when this client has used up its failed authentications this minute. */
+  assertAllowed(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Counts one failed authentication against this client. */
+  recordFailure(request: FastifyRequest): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** null when rate limiting is off (RATE_LIMIT_ENABLED=false). */
+    authFailureLimiter: AuthFailureLimiter | null;
+  }
+}
+
 /** How long start-up waits for the limiter's Redis connection. */
 const STARTUP_WAIT_MS = 2000;
+const WINDOW_MS = 60_000;
 
-const groupOf = (request: FastifyRequest) => rateLimitGroup(request.routeOptions.url);
+const groupOf = (request: FastifyRequest) => requestRateLimitGroup(request);
 
 async function rateLimitPlugin(app: FastifyInstance) {
   const { config } = app;
   const limits = config.rateLimit;
+  app.decorate('authFailureLimiter', null);
   if (!limits.enabled) return;
 
   let redis: Redis | undefined;
@@ -74,11 +112,14 @@ async function rateLimitPlugin(app: FastifyInstance) {
         : limits.apiPerMinute;
 
   await app.register(rateLimit, {
-    global: true,
-    timeWindow: 60_000,
+    // Not per route (a route-level hook runs after the app-level auth hook and never for a path
+    // without a route): one app-level hook below, added before the auth plugin adds its own.
+    global: false,
+    timeWindow: WINDOW_MS,
     max: async (request) => maxOf(groupOf(request)),
     keyGenerator: (request) => `${groupOf(request) ?? 'none'}:${request.ip}`,
-    allowList: (request) => groupOf(request) === undefined,
+    // CORS preflights are answered without work and would halve a browser client's budget.
+    allowList: (request) => request.method === 'OPTIONS' || groupOf(request) === undefined,
     redis,
     nameSpace: `${config.cache.keyPrefix}:rate-limit:`,
     skipOnError: true,
@@ -91,6 +132,34 @@ async function rateLimitPlugin(app: FastifyInstance) {
       return rateLimited(group, context.max, Math.max(1, Math.ceil(context.ttl / 1000)));
     },
   });
+  app.addHook('onRequest', app.rateLimit());
+
+  const failureLimit = limits.authFailuresPerMinute;
+  const failures = app.createRateLimit({
+    max: failureLimit,
+    timeWindow: WINDOW_MS,
+    keyGenerator: (request) => `auth-failures:${request.ip}`,
+    allowList: [],
+  });
+  app.authFailureLimiter = {
+    async assertAllowed(request, reply) {
+      const state = await failures(request, { increment: false });
+      // A Redis failure reads as no failures counted (fail open, like the other limits).
+      if (state.isAllowed || state.remaining > 0) return;
+      const retryAfter = Math.max(1, state.ttlInSeconds);
+      app.metrics.rateLimited.inc({ group: 'auth_failures' });
+      reply.header('Retry-After', retryAfter);
+      throw new AppError(
+        429,
+        'RATE_LIMITED',
+        `Too many failed authentications from this client: the limit is ${failureLimit} per minute; retry in ${retryAfter} s`,
+        { group: 'auth_failures', limit: failureLimit, retry_after_seconds: retryAfter },
+      );
+    },
+    async recordFailure(request) {
+      await failures(request);
+    },
+  };
 }
 
 export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['metrics'] });

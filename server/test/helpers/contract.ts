@@ -30,8 +30,9 @@ export class ContractChecker {
   }
 
   static async of(app: FastifyInstance): Promise<ContractChecker> {
-    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
-    return new ContractChecker(response.json() as OpenApiDocument);
+    // The document itself, not GET /openapi.json: that may need a token (DOCS_PUBLIC=false).
+    await app.ready();
+    return new ContractChecker(app.swagger() as unknown as OpenApiDocument);
   }
 
   /** Throws when the response does not match what the document promises. */

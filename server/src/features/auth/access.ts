@@ -2,7 +2,7 @@
  * The rules of access control, as plain functions: what a token looks like, how it is stored,
  * which role a request needs, and which hosts are private to this machine.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TOKEN_ROLES, type TokenRole } from '@tag-manager/contract';
 
 /** `tm_` and 32 random bytes in base64url (43 characters): 256 bits a guess cannot find. */
@@ -44,14 +44,41 @@ export function requiredRole(method: string, declared?: TokenRole): TokenRole {
  * lower-casing, so no spelling of an /api path the router might accept slips past the check.
  */
 export function isApiPath(url: string): boolean {
+  const path = normalizedPath(url);
+  return path === '/api' || path.startsWith('/api/');
+}
+
+/** A request's path without its query, decoded, repeated slashes collapsed, lower-cased. */
+export function normalizedPath(url: string): string {
   let path = url.split('?')[0] ?? '';
   try {
     path = decodeURIComponent(path);
   } catch {
     // Undecodable paths are refused by the router (400) before any hook runs.
   }
-  path = path.replace(/\/{2,}/g, '/').toLowerCase();
-  return path === '/api' || path.startsWith('/api/');
+  return path.replace(/\/{2,}/g, '/').toLowerCase();
+}
+
+/**
+ * Paths outside /api that token mode protects too: `monitoring` (/metrics and the detailed
+ * /health: a viewer token or METRICS_TOKEN) and `docs` (/docs, /openapi.json: a viewer token
+ * when DOCS_PUBLIC=false). /health/live and /health/ready stay open for orchestrators' probes.
+ */
+export type ServerArea = 'monitoring' | 'docs';
+
+export function serverArea(url: string): ServerArea | undefined {
+  const path = normalizedPath(url).replace(/\/+$/, '');
+  if (path === '/metrics' || path === '/health') return 'monitoring';
+  if (path === '/docs' || path.startsWith('/docs/') || path === '/openapi.json') return 'docs';
+  return undefined;
+}
+
+/** Compares two secrets in constant time (their SHA-256, so lengths do not leak either). */
+export function sameSecret(presented: string, expected: string): boolean {
+  return timingSafeEqual(
+    createHash('sha256').update(presented, 'utf8').digest(),
+    createHash('sha256').update(expected, 'utf8').digest(),
+  );
 }
 
 export type BearerCredentials =

@@ -3,8 +3,13 @@
  * `Authorization: Bearer <token>`: reads (GET, HEAD) a viewer token or better, every other method
  * an editor token, token management an admin token. Missing, unknown and revoked tokens are
  * refused with 401 and `WWW-Authenticate: Bearer`; a token whose role is too low with 403.
- * Everything outside /api (health checks, metrics, API docs, the web app's files) stays open.
+ * Outside /api, /metrics and the detailed /health need a viewer token or the scraper's
+ * METRICS_TOKEN (accepted there only), and /docs and /openapi.json a viewer token when
+ * DOCS_PUBLIC=false. The probes (/health/live, /health/ready) and the web app's files stay open.
  * With AUTH_MODE=none nothing is checked.
+ *
+ * A client that presents bad credentials too often is refused with 429 before any lookup
+ * (the failed-authentication budget of plugins/rate-limit.ts).
  *
  * Each API operation documents the role it needs as `x-required-role` in the OpenAPI document
  * (in both modes), and in token mode the bearer scheme, so Swagger UI's "Authorize" works.
@@ -13,7 +18,14 @@ import type { TokenRole } from '@tag-manager/contract';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { forbidden, unauthorized } from '../../errors.js';
-import { isApiPath, parseBearer, requiredRole, roleAllows } from './access.js';
+import {
+  isApiPath,
+  parseBearer,
+  requiredRole,
+  roleAllows,
+  sameSecret,
+  serverArea,
+} from './access.js';
 import { TokenService, type AuthenticatedToken } from './tokens.service.js';
 
 declare module 'fastify' {
@@ -33,12 +45,24 @@ declare module 'fastify' {
 export const BEARER_SCHEME = 'bearerAuth';
 const REALM = 'tag-manager';
 
-/** Whether a request is subject to access control: its route, or its path, is under /api. */
-function isProtected(request: FastifyRequest): boolean {
+/** What a request needs in token mode: a role (and whether METRICS_TOKEN will do), or nothing. */
+interface Requirement {
+  role: TokenRole;
+  metricsToken: boolean;
+}
+
+function requirementOf(request: FastifyRequest, docsPublic: boolean): Requirement | undefined {
   // Browsers send CORS preflights without credentials; a preflight reads and changes nothing.
-  if (request.method === 'OPTIONS') return false;
+  if (request.method === 'OPTIONS') return undefined;
   const pattern = request.routeOptions.url;
-  return (pattern !== undefined && isApiPath(pattern)) || isApiPath(request.url);
+  if ((pattern !== undefined && isApiPath(pattern)) || isApiPath(request.url)) {
+    const role = requiredRole(request.method, request.routeOptions.config?.requiredRole);
+    return { role, metricsToken: false };
+  }
+  const area = serverArea(request.url);
+  if (area === 'monitoring') return { role: 'viewer', metricsToken: true };
+  if (area === 'docs' && !docsPublic) return { role: 'viewer', metricsToken: false };
+  return undefined;
 }
 
 function challenge(reply: FastifyReply, error?: string) {
@@ -46,7 +70,7 @@ function challenge(reply: FastifyReply, error?: string) {
 }
 
 async function auth(app: FastifyInstance) {
-  const { mode, cacheSeconds } = app.config.auth;
+  const { mode, cacheSeconds, metricsToken, docsPublic } = app.config.auth;
   const tokens = new TokenService(app.database.db, {
     cacheSeconds,
     warn: (error, message) => app.log.warn({ err: error }, message),
@@ -55,18 +79,28 @@ async function auth(app: FastifyInstance) {
   app.decorateRequest('auth', null);
 
   app.addHook('onRoute', (route) => {
-    if (!route.schema || !isApiPath(route.url)) return;
+    if (!route.schema) return;
     const method = Array.isArray(route.method) ? route.method[0]! : route.method;
     const schema = route.schema as Record<string, unknown>;
-    schema['x-required-role'] = requiredRole(method, route.config?.requiredRole);
+    if (isApiPath(route.url)) {
+      schema['x-required-role'] = requiredRole(method, route.config?.requiredRole);
+    } else if (serverArea(route.url) === 'monitoring') {
+      // The detailed /health: what the role rule means in token mode.
+      schema['x-required-role'] = 'viewer';
+    } else {
+      return;
+    }
     if (mode === 'token') schema.security = [{ [BEARER_SCHEME]: [] }];
   });
 
   if (mode !== 'token') return;
+  // Set by the rate-limit plugin (registered first); null when rate limiting is off.
+  const failureLimiter = app.hasDecorator('authFailureLimiter') ? app.authFailureLimiter : null;
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!isProtected(request)) return;
-    const needed = requiredRole(request.method, request.routeOptions.config?.requiredRole);
+    const requirement = requirementOf(request, docsPublic);
+    if (!requirement) return;
+    const needed = requirement.role;
     const credentials = parseBearer(request.headers.authorization);
     if (credentials.kind === 'missing') {
       challenge(reply);
@@ -78,13 +112,21 @@ async function auth(app: FastifyInstance) {
       );
     }
     if (credentials.kind === 'malformed') {
+      await failureLimiter?.recordFailure(request);
       challenge(reply, 'invalid_request');
       throw unauthorized('The Authorization header must read "Bearer <token>"', {
         reason: 'malformed_header',
       });
     }
+    // A client that keeps presenting bad tokens is stopped here, before the lookup.
+    await failureLimiter?.assertAllowed(request, reply);
+    // The scraper's secret: compared in memory, never looked up, good for monitoring only.
+    if (requirement.metricsToken && metricsToken && sameSecret(credentials.token, metricsToken)) {
+      return;
+    }
     const result = await tokens.authenticate(credentials.token);
     if (!result.ok) {
+      await failureLimiter?.recordFailure(request);
       challenge(reply, 'invalid_token');
       throw unauthorized(
         result.reason === 'revoked_token'

@@ -47,7 +47,12 @@ interface Endpoint {
 }
 
 // The app is built while the tests are collected, so the operations can name the tests.
-const test: TestApp = await createTestApp({ AUTH_MODE: 'token', AUTH_CACHE_SECONDS: '0' });
+const METRICS_TOKEN = 'scraper-secret-0123456789abcdef0123456789';
+const test: TestApp = await createTestApp({
+  AUTH_MODE: 'token',
+  AUTH_CACHE_SECONDS: '0',
+  METRICS_TOKEN,
+});
 const document = (await test.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
   paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
 };
@@ -394,10 +399,8 @@ describe('requests outside the operations', () => {
   });
 
   it.each([
-    '/health',
     '/health/live',
     '/health/ready',
-    '/metrics',
     '/openapi.json',
     '/docs',
     '/docs/json',
@@ -411,11 +414,105 @@ describe('requests outside the operations', () => {
     expect(response.headers['www-authenticate']).toBeUndefined();
   });
 
-  it('health checks and the OpenAPI document answer 200 without a token', async () => {
-    for (const url of ['/health', '/health/live', '/health/ready']) {
+  it('the probes and the OpenAPI document answer 200 without a token', async () => {
+    for (const url of ['/health/live', '/health/ready']) {
       expect((await test.request(url)).statusCode).toBe(200);
     }
     expect((await test.app.inject({ method: 'GET', url: '/openapi.json' })).statusCode).toBe(200);
+  });
+});
+
+describe('monitoring in token mode: /metrics and the detailed /health (L4)', () => {
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    test.app.inject({ method: 'GET', url, headers });
+
+  it.each(['/metrics', '/health', '/metrics/', '/%6detrics'])(
+    '%s without a token, or with a bad one, is 401 and shows nothing',
+    async (url) => {
+      for (const caller of ['no token', 'malformed header', 'unknown token'] as const) {
+        const response = await get(url, credentials(caller));
+        const body = expectErrorEnvelope(response, 401, 'UNAUTHORIZED');
+        expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="tag-manager"/);
+        expect(response.body).not.toContain('catalog_products');
+        expect(body.details).not.toHaveProperty('pool');
+      }
+    },
+  );
+
+  it.each(['viewer', 'editor', 'admin'] as const)('a %s token reads both', async (role) => {
+    const metrics = await get('/metrics', credentials(role));
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('catalog_products');
+    const health = await test.request({ url: '/health', headers: credentials(role) });
+    expect(health.statusCode).toBe(200);
+    expect(health.json().data.database.driver).toBe(test.driver);
+  });
+
+  it('METRICS_TOKEN reads both, and nothing under /api', async () => {
+    const scraper = { authorization: `Bearer ${METRICS_TOKEN}` };
+    const metrics = await get('/metrics', scraper);
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('http_request_duration_seconds');
+    expect((await get('/health', scraper)).statusCode).toBe(200);
+    expectErrorEnvelope(await get('/api/stats', scraper), 401, 'UNAUTHORIZED');
+    expectErrorEnvelope(
+      await get('/metrics', { authorization: `Bearer ${METRICS_TOKEN}x` }),
+      401,
+      'UNAUTHORIZED',
+    );
+  });
+
+  it('documents /health as a viewer read with the bearer scheme', async () => {
+    const document = test.app.swagger() as unknown as {
+      paths: Record<string, { get: Operation }>;
+    };
+    expect(document.paths['/health']!.get['x-required-role']).toBe('viewer');
+    expect(document.paths['/health']!.get.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.paths['/health/live']!.get.security).toBeUndefined();
+  });
+});
+
+describe('DOCS_PUBLIC=false', () => {
+  let closed: TestApp;
+  let viewer: string;
+  beforeAll(async () => {
+    closed = await createTestApp({ AUTH_MODE: 'token', DOCS_PUBLIC: 'false' });
+    viewer = (await closed.app.tokens.create({ name: 'docs reader', role: 'viewer' }, SYSTEM))
+      .secret;
+  });
+  afterAll(() => closed.close());
+
+  it.each(['/docs', '/docs/', '/docs/json', '/openapi.json'])(
+    '%s needs a viewer token',
+    async (url) => {
+      const anonymous = await closed.app.inject({ method: 'GET', url });
+      expectErrorEnvelope(anonymous, 401, 'UNAUTHORIZED');
+      const allowed = await closed.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${viewer}` },
+      });
+      expect([200, 302]).toContain(allowed.statusCode);
+    },
+  );
+
+  it('leaves the probes open', async () => {
+    for (const url of ['/health/live', '/health/ready']) {
+      expect((await closed.app.inject({ method: 'GET', url })).statusCode).toBe(200);
+    }
+  });
+});
+
+describe('AUTH_MODE=none', () => {
+  it('keeps /metrics, /health and the docs open, METRICS_TOKEN or not', async () => {
+    const open = await createTestApp({ METRICS_TOKEN, DOCS_PUBLIC: 'false' });
+    try {
+      for (const url of ['/metrics', '/health', '/openapi.json']) {
+        expect((await open.app.inject({ method: 'GET', url })).statusCode).toBe(200);
+      }
+    } finally {
+      await open.close();
+    }
   });
 });
 

@@ -88,3 +88,34 @@ export async function touchToken(executor: Executor, id: number): Promise<void> 
          where id = ${id} and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
   );
 }
+
+/** Where the change log says an active token came from, when that was not a trusted path. */
+export type UntrustedOrigin = 'open_api' | 'unrecorded';
+
+/**
+ * Active tokens that were created through the API while it was open (AUTH_MODE=none: the change
+ * log's actor is `api`, not a token, so anyone who could reach it may have made them), or whose
+ * creation the change log does not show at all. The change set is written in the token's own
+ * transaction, so its created_at equals the token's (and that column is indexed).
+ */
+export function findTokensOfUntrustedOrigin(
+  executor: Executor,
+): Promise<(TokenRow & { origin: UntrustedOrigin })[]> {
+  return queryRows(
+    executor,
+    sql`select ${columns},
+               case when creation.source is null then 'unrecorded' else 'open_api' end as origin
+          from api_tokens
+          left join lateral (
+            select change.source, change.actor
+              from change_sets change
+             where change.created_at = api_tokens.created_at
+               and change.kind = 'token.create'
+               and change.after ->> 'id' = api_tokens.id::text
+             limit 1
+          ) creation on true
+         where revoked_at is null
+           and (creation.source is null or (creation.source = 'api' and creation.actor = 'api'))
+         order by id`,
+  );
+}

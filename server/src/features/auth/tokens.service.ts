@@ -5,8 +5,14 @@
  * Verified tokens are remembered in memory for `cacheSeconds` (AUTH_CACHE_SECONDS, default 30),
  * so a busy client does not cost a query per request. A revocation evicts the token at once on
  * the instance that made it; every other instance (and a server whose token a CLI revoked)
- * stops accepting it within `cacheSeconds`. Unknown and revoked tokens are never cached, so a
- * refusal is always current.
+ * stops accepting it within `cacheSeconds`.
+ *
+ * Refusals are remembered too, by hash, for NEGATIVE_CACHE_MS (10 s, at most 10,000 hashes), so a
+ * flood of bad tokens does not cost a query each. A revoked token never comes back, so caching
+ * it changes nothing. An unknown secret could only become valid if a token with exactly that
+ * secret were created afterwards: creating a token evicts its hash here at once, and on another
+ * instance it would be refused for at most 10 s only if someone had presented that exact secret
+ * in the 10 s before its creation, which with 256 random bits does not happen in practice.
  */
 import type { ApiToken, CreatedApiToken, TokenRole } from '@tag-manager/contract';
 import { TOKEN_NAME_MAX_LENGTH } from '@tag-manager/contract';
@@ -27,11 +33,13 @@ import {
   findTokenByHash,
   findTokenById,
   findTokensByPrefix,
+  findTokensOfUntrustedOrigin,
   insertToken,
   listTokens,
   revokeToken,
   touchToken,
   type TokenRow,
+  type UntrustedOrigin,
 } from './tokens.repository.js';
 
 /** Who a verified request acts as. */
@@ -51,9 +59,15 @@ export interface TokenServiceOptions {
   cacheSeconds?: number;
   /** Tokens remembered at most (least recently used ones are dropped first). */
   cacheEntries?: number;
+  /** Milliseconds a refusal (unknown or revoked hash) is remembered; 0 turns it off. */
+  negativeCacheMs?: number;
   /** Reports a failure that must not fail the request (recording a token's last use). */
   warn?: (error: unknown, message: string) => void;
 }
+
+/** How long a refused hash is remembered (see the top of this file). */
+export const NEGATIVE_CACHE_MS = 10_000;
+const NEGATIVE_CACHE_ENTRIES = 10_000;
 
 /** `last_used_at` is written at most this often per token. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -92,6 +106,7 @@ export function cleanTokenName(raw: string): string {
 
 export class TokenService {
   private readonly cache: LRUCache<string, CachedToken> | undefined;
+  private readonly refused: LRUCache<string, 'invalid_token' | 'revoked_token'> | undefined;
   private readonly warn: (error: unknown, message: string) => void;
 
   constructor(
@@ -103,6 +118,9 @@ export class TokenService {
       seconds > 0
         ? new LRUCache({ max: options.cacheEntries ?? 10_000, ttl: seconds * 1000 })
         : undefined;
+    const negativeMs = options.negativeCacheMs ?? NEGATIVE_CACHE_MS;
+    this.refused =
+      negativeMs > 0 ? new LRUCache({ max: NEGATIVE_CACHE_ENTRIES, ttl: negativeMs }) : undefined;
     this.warn = options.warn ?? (() => {});
   }
 
@@ -130,11 +148,12 @@ export class TokenService {
     }
     const role = input.role;
     const secret = generateToken();
+    const tokenHash = hashToken(secret);
     const row = await inTransaction(this.db, async (transaction) => {
       const inserted = await insertToken(transaction, {
         name,
         role,
-        tokenHash: hashToken(secret),
+        tokenHash,
         tokenPrefix: tokenPrefix(secret),
       });
       await recordChange(transaction, context, {
@@ -144,7 +163,18 @@ export class TokenService {
       });
       return inserted;
     });
+    // Had someone presented this very secret before, its refusal must not outlive the token.
+    this.refused?.delete(tokenHash);
     return { ...toApiToken(row), secret };
+  }
+
+  /**
+   * Active tokens anyone may have created: through the open API (AUTH_MODE=none), or with no
+   * creation in the change log. Token mode lists them at start-up (main.ts).
+   */
+  async untrustedTokens(): Promise<(ApiToken & { origin: UntrustedOrigin })[]> {
+    const rows = await findTokensOfUntrustedOrigin(this.db);
+    return rows.map((row) => ({ ...toApiToken(row), origin: row.origin }));
   }
 
   /** Revokes a token; revoking it again changes nothing and answers the same. */
@@ -161,7 +191,10 @@ export class TokenService {
       });
       return { row: revoked, hash: revoked.token_hash };
     });
-    if (hash) this.cache?.delete(hash);
+    if (hash) {
+      this.cache?.delete(hash);
+      this.refused?.set(hash, 'revoked_token');
+    }
     return toApiToken(row);
   }
 
@@ -203,9 +236,14 @@ export class TokenService {
     const hash = hashToken(secret);
     let entry = this.cache?.get(hash);
     if (!entry) {
+      const known = this.refused?.get(hash);
+      if (known) return { ok: false, reason: known };
       const row = await findTokenByHash(this.db, hash);
-      if (!row) return { ok: false, reason: 'invalid_token' };
-      if (row.revoked_at !== null) return { ok: false, reason: 'revoked_token' };
+      if (!row || row.revoked_at !== null) {
+        const reason = row ? 'revoked_token' : 'invalid_token';
+        this.refused?.set(hash, reason);
+        return { ok: false, reason };
+      }
       entry = {
         token: { id: row.id, name: row.name, role: row.role, prefix: row.token_prefix },
         lastUsedMs: row.last_used_ms ?? 0,

@@ -12,7 +12,7 @@ import {
   snapshot,
   type TestApp,
 } from '../../../test/helpers/test-app.js';
-import { hashToken, TOKEN_PATTERN } from './access.js';
+import { generateToken, hashToken, TOKEN_PATTERN, tokenPrefix } from './access.js';
 import { LAST_USED_RESOLUTION_MS, TokenService } from './tokens.service.js';
 
 const SYSTEM = { actor: 'test', source: 'system' as const };
@@ -149,6 +149,38 @@ describe('the token API (AUTH_MODE=none: open like every other endpoint)', () =>
   });
 });
 
+describe('tokens made while the API was open (listed at start-up in token mode)', () => {
+  it('names the active ones the open API made, or whose creation is not in the change log', async () => {
+    const open = (await createToken({ name: 'made while open', role: 'admin' })).token;
+    const openRevoked = (await createToken({ name: 'open then revoked', role: 'viewer' })).token;
+    await test.request({ method: 'DELETE', url: `/api/tokens/${openRevoked.id}` });
+    const cli = await test.app.tokens.create(
+      { name: 'from the CLI', role: 'admin' },
+      { actor: 'cli', source: 'cli' },
+    );
+    const byToken = await test.app.tokens.create(
+      { name: 'by an admin token', role: 'viewer' },
+      { actor: 'token:1:admin', source: 'api' },
+    );
+    const unrecorded = await test.app.tokens.create({ name: 'log pruned', role: 'editor' }, SYSTEM);
+    await test.db.execute(
+      sql`delete from change_sets where kind = 'token.create' and after ->> 'id' = ${String(unrecorded.id)}`,
+    );
+
+    const listed = await test.app.tokens.untrustedTokens();
+    const byId = new Map(listed.map((token) => [token.id, token.origin]));
+    expect(byId.get(open.id)).toBe('open_api');
+    expect(byId.get(unrecorded.id)).toBe('unrecorded');
+    for (const trusted of [openRevoked.id, cli.id, byToken.id])
+      expect(byId.has(trusted)).toBe(false);
+    expect(listed.find((token) => token.id === open.id)).toMatchObject({
+      name: 'made while open',
+      role: 'admin',
+      prefix: open.prefix,
+    });
+  });
+});
+
 describe('TokenService.resolve (the command line names tokens by id, prefix or secret)', () => {
   it('finds a token by id, by prefix and by its secret', async () => {
     const service = new TokenService(test.db, { cacheSeconds: 0 });
@@ -268,6 +300,77 @@ describe('verification', () => {
     const old = await lastUsed(created.id);
     await service.authenticate(created.secret);
     expect(await lastUsed(created.id)).not.toBe(old);
+  });
+});
+
+describe('refusals remembered by hash (negative cache)', () => {
+  /** A token stored behind the service's back, as another instance or the CLI would. */
+  const insertBehindItsBack = (secret: string) =>
+    test.db.execute(
+      sql`insert into api_tokens (name, role, token_hash, token_prefix)
+          values ('elsewhere', 'viewer', ${hashToken(secret)}, ${tokenPrefix(secret)})`,
+    );
+
+  it.runIf(process.env.TEST_DATABASE !== 'pglite')(
+    'asks the database once per bad secret, not once per attempt',
+    async () => {
+      const service = new TokenService(test.db, { cacheSeconds: 30 });
+      const secrets = Array.from({ length: 5 }, () => generateToken());
+      let trips = 0;
+      const stop = test.database.observeAcquire(() => {
+        trips += 1;
+      });
+      try {
+        for (let round = 0; round < 20; round += 1) {
+          for (const secret of secrets) {
+            expect(await service.authenticate(secret)).toEqual({
+              ok: false,
+              reason: 'invalid_token',
+            });
+          }
+        }
+      } finally {
+        stop();
+      }
+      expect(trips).toBe(5);
+    },
+  );
+
+  it('a token created after a flood of bad secrets works at once', async () => {
+    const service = new TokenService(test.db, { cacheSeconds: 0 });
+    for (let i = 0; i < 50; i += 1) await service.authenticate(generateToken());
+    const created = await service.create({ name: 'after the flood', role: 'viewer' }, SYSTEM);
+    expect((await service.authenticate(created.secret)).ok).toBe(true);
+  });
+
+  it('a secret refused before its token existed elsewhere is refused for the window only', async () => {
+    const service = new TokenService(test.db, { cacheSeconds: 0, negativeCacheMs: 500 });
+    const secret = generateToken();
+    expect((await service.authenticate(secret)).ok).toBe(false);
+    await insertBehindItsBack(secret);
+    expect(await service.authenticate(secret)).toEqual({ ok: false, reason: 'invalid_token' });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await service.authenticate(secret)).ok).toBe(true);
+  });
+
+  it('remembers a revocation made here, and a revoked token seen in the database', async () => {
+    const service = new TokenService(test.db, { cacheSeconds: 30 });
+    const created = await service.create({ name: 'revoked twice', role: 'viewer' }, SYSTEM);
+    expect((await service.authenticate(created.secret)).ok).toBe(true);
+    await service.revoke(created.id, SYSTEM);
+    expect(await service.authenticate(created.secret)).toEqual({
+      ok: false,
+      reason: 'revoked_token',
+    });
+    const other = new TokenService(test.db, { cacheSeconds: 30 });
+    expect(await other.authenticate(created.secret)).toEqual({
+      ok: false,
+      reason: 'revoked_token',
+    });
+    expect(await other.authenticate(created.secret)).toEqual({
+      ok: false,
+      reason: 'revoked_token',
+    });
   });
 });
 

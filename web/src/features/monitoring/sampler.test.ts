@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAuthStore } from '../../api/auth';
 import { exposition, times } from './fixtures';
 import { parsePrometheusText } from './prometheus';
 import { MetricsSampler } from './sampler';
@@ -25,6 +26,43 @@ function sequenceFetch(bodies: (string | { status: number })[]) {
   return { fetchMock: fetchMock as unknown as typeof fetch, calls };
 }
 
+/** A token store over an in-memory Storage, optionally holding a token already. */
+function memoryAuth(token?: string) {
+  const items = new Map<string, string>();
+  const storage = {
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => void items.set(key, value),
+    removeItem: (key: string) => void items.delete(key),
+  } as unknown as Storage;
+  const store = createAuthStore(storage);
+  if (token) store.submit(token);
+  return store;
+}
+
+/** Answers 401 in the error envelope unless the request carries `Bearer <accepted>`. */
+function guardedFetch(accepted: string) {
+  const calls: (string | null)[] = [];
+  const fetchMock = vi.fn(async (_input: RequestInfo | URL, init?: RequestInit) => {
+    const authorization = (init?.headers as Record<string, string>).Authorization ?? null;
+    calls.push(authorization);
+    if (authorization === `Bearer ${accepted}`) {
+      return new Response(text(1), { headers: { 'content-type': 'text/plain; version=0.0.4' } });
+    }
+    return new Response(
+      JSON.stringify({
+        success: false,
+        error: 'An API token is required: send the header "Authorization: Bearer <token>"',
+        code: 'UNAUTHORIZED',
+        details: { reason: authorization ? 'invalid_token' : 'missing_token' },
+        timestamp: new Date(0).toISOString(),
+        request_id: 'r1',
+      }),
+      { status: 401, headers: { 'content-type': 'application/json' } },
+    );
+  });
+  return { fetchMock: fetchMock as unknown as typeof fetch, calls };
+}
+
 const scrapeOf = (time: number, body: string) => ({
   time,
   samples: parsePrometheusText(body).samples,
@@ -41,6 +79,35 @@ describe('MetricsSampler', () => {
     await sampler.sampleOnce();
     expect(calls[0]!.url).toBe('/metrics');
     expect(calls[0]!.init?.headers).toEqual({ Accept: 'text/plain' });
+  });
+
+  it('sends the stored API token (AUTH_MODE=token wants a viewer token for /metrics)', async () => {
+    const { fetchMock, calls } = guardedFetch('tm_viewer');
+    const sampler = new MetricsSampler({ fetch: fetchMock, auth: memoryAuth('tm_viewer') });
+    await sampler.sampleOnce();
+    expect(calls).toEqual(['Bearer tm_viewer']);
+    expect(sampler.getSnapshot().samples).toBe(1);
+  });
+
+  it('without a token dialog, a 401 is the error it reports', async () => {
+    const { fetchMock } = guardedFetch('tm_viewer');
+    const sampler = new MetricsSampler({ fetch: fetchMock, auth: memoryAuth() });
+    await expect(sampler.sampleOnce()).rejects.toThrow(
+      'GET /metrics needs an API token: An API token is required',
+    );
+  });
+
+  it('asks for a token through the token dialog and scrapes again with it', async () => {
+    const { fetchMock, calls } = guardedFetch('tm_viewer');
+    const auth = memoryAuth('tm_revoked');
+    auth.attachPrompt();
+    const sampler = new MetricsSampler({ fetch: fetchMock, auth });
+    const scrape = sampler.sampleOnce();
+    await vi.waitFor(() => expect(auth.getState().prompt?.reason).toBe('rejected'));
+    auth.submit('tm_viewer');
+    await scrape;
+    expect(calls).toEqual(['Bearer tm_revoked', 'Bearer tm_viewer']);
+    expect(sampler.getSnapshot().samples).toBe(1);
   });
 
   it('has gauges after one sample and the first point after two', async () => {

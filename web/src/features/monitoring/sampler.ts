@@ -1,12 +1,16 @@
 /**
  * Polls `GET /metrics` every 2 s while started, keeps the figures of the last 10 minutes in memory
- * and tells its subscribers (a `useSyncExternalStore` store). The API client adds no headers
- * (no token mechanism), so this is a plain same-origin fetch — `connect-src 'self'` allows it.
+ * and tells its subscribers (a `useSyncExternalStore` store). It is a same-origin fetch
+ * (`connect-src 'self'` allows it) that carries the stored API token like the API client does:
+ * with AUTH_MODE=token the server wants a viewer token for /metrics, and a 401 asks for one
+ * through the same token dialog before the scrape is tried again.
  *
  * Each sample after the first yields one interval point (see derive.ts). Scrapes further apart
  * than `maxGapMs` (the tab was hidden, the server did not answer) are not compared: a gap point
  * breaks the chart lines instead of drawing one long average across the pause.
  */
+import { authStore, type ApiAuth } from '../../api/auth';
+import { ApiError } from '../../api/client';
 import { deriveInterval, gapPoint, readGauges, type Gauges, type IntervalPoint } from './derive';
 import type { Scrape } from './derive';
 import { parsePrometheusText } from './prometheus';
@@ -25,6 +29,8 @@ export interface SamplerSnapshot {
 
 export interface SamplerOptions {
   fetch?: typeof fetch;
+  /** Where the API token comes from (the browser's token store by default). */
+  auth?: ApiAuth;
   url?: string;
   intervalMs?: number;
   windowMs?: number;
@@ -52,6 +58,7 @@ export class MetricsSampler {
   readonly windowMs: number;
   private readonly maxGapMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly auth: ApiAuth;
   private readonly url: string;
   private readonly now: () => number;
   private readonly listeners = new Set<() => void>();
@@ -68,6 +75,7 @@ export class MetricsSampler {
 
   constructor(options: SamplerOptions = {}) {
     this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
+    this.auth = options.auth ?? authStore;
     this.url = options.url ?? '/metrics';
     this.intervalMs = options.intervalMs ?? SAMPLE_INTERVAL_MS;
     this.windowMs = options.windowMs ?? WINDOW_MS;
@@ -121,17 +129,7 @@ export class MetricsSampler {
 
   /** One scrape: fetch, parse and take it in. Throws when the server gives no exposition. */
   async sampleOnce(signal?: AbortSignal) {
-    let response: Response;
-    try {
-      response = await this.fetchImpl(this.url, {
-        headers: { Accept: 'text/plain' },
-        cache: 'no-store',
-        signal,
-      });
-    } catch (error) {
-      if ((error as { name?: string }).name === 'AbortError') throw error;
-      throw new Error('The server could not be reached.');
-    }
+    const response = await this.fetchMetrics(signal);
     if (!response.ok) {
       throw new Error(`GET ${this.url} answered ${response.status} ${response.statusText}`.trim());
     }
@@ -143,6 +141,27 @@ export class MetricsSampler {
     if (signal?.aborted) return;
     const { samples, types } = parsePrometheusText(text);
     this.ingest({ time: this.now(), samples, declared: new Set(types.keys()) });
+  }
+
+  /** GET /metrics with the stored token; a 401 asks for a token and tries again with it. */
+  private async fetchMetrics(signal?: AbortSignal): Promise<Response> {
+    for (;;) {
+      const token = this.auth.getToken();
+      const headers: Record<string, string> = { Accept: 'text/plain' };
+      if (token) headers.Authorization = `Bearer ${token}`;
+      let response: Response;
+      try {
+        response = await this.fetchImpl(this.url, { headers, cache: 'no-store', signal });
+      } catch (error) {
+        if ((error as { name?: string }).name === 'AbortError') throw error;
+        throw new Error('The server could not be reached.');
+      }
+      if (response.status !== 401) return response;
+      const error = await unauthorizedError(response);
+      if (!(await this.auth.requestToken(error, token))) {
+        throw new Error(`GET ${this.url} needs an API token: ${error.message}`);
+      }
+    }
   }
 
   /** Take in one scrape: derive the interval since the previous one, read the gauges. */
@@ -166,6 +185,26 @@ export class MetricsSampler {
       error: null,
     });
   }
+}
+
+/** The 401's error envelope as an ApiError (what the token store expects). */
+async function unauthorizedError(response: Response): Promise<ApiError> {
+  let payload: { error?: unknown; code?: unknown; details?: unknown } | undefined;
+  try {
+    payload = (await response.json()) as typeof payload;
+  } catch {
+    payload = undefined;
+  }
+  return new ApiError({
+    message: typeof payload?.error === 'string' ? payload.error : 'An API token is required',
+    status: 401,
+    code: 'UNAUTHORIZED',
+    details:
+      typeof payload?.details === 'object' && payload.details !== null
+        ? (payload.details as Record<string, unknown>)
+        : {},
+    requestId: response.headers.get('x-request-id'),
+  });
 }
 
 let shared: MetricsSampler | undefined;
