@@ -158,6 +158,7 @@ function pgliteHandle(
   db: Executor,
   ping: () => Promise<unknown>,
   close: () => Promise<void>,
+  migrating: (work: () => Promise<void>) => Promise<void> = (work) => work(),
 ): DatabaseHandle {
   return {
     driver: 'pglite',
@@ -165,7 +166,7 @@ function pgliteHandle(
     pool: undefined,
     poolStats: () => undefined,
     observeAcquire: () => () => {},
-    migrate: () => migratePglite(db as never, { migrationsFolder }),
+    migrate: () => migrating(() => migratePglite(db as never, { migrationsFolder })),
     ping: async () => {
       await ping();
     },
@@ -185,6 +186,8 @@ async function openPgliteWorker(dataDir: string, statementTimeoutMs: number) {
     db,
     () => client.query('select 1'),
     () => client.close(),
+    // A migration (an index over a big catalog) may outlast the timeout; it runs before serving.
+    (work) => client.withoutTimeout(work),
   );
 }
 

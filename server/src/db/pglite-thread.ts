@@ -114,9 +114,11 @@ export class PGliteThread {
   private readonly lock = new Mutex();
   private closing = false;
   readonly restartable: boolean;
+  private timeoutMs: number;
 
   private constructor(private readonly options: PGliteThreadOptions) {
     this.restartable = options.dataDir !== 'memory://';
+    this.timeoutMs = options.statementTimeoutMs;
     this.start();
   }
 
@@ -129,6 +131,17 @@ export class PGliteThread {
       throw error;
     }
     return thread;
+  }
+
+  /** Runs `work` with no statement timeout (migrations: one may outlast it on a big catalog). */
+  async withoutTimeout<Result>(work: () => Promise<Result>): Promise<Result> {
+    const saved = this.timeoutMs;
+    this.timeoutMs = 0;
+    try {
+      return await work();
+    } finally {
+      this.timeoutMs = saved;
+    }
   }
 
   /** How many times the worker was restarted (after a timeout or a crash). */
@@ -226,7 +239,7 @@ export class PGliteThread {
       () => {},
     );
     this.inFlight = done;
-    const timeoutMs = this.options.statementTimeoutMs;
+    const timeoutMs = this.timeoutMs;
     if (!timeoutMs || message.op === 'close') return answer;
 
     let timer: NodeJS.Timeout | undefined;
