@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       logFile: undefined,
       slowRequestMs: 1000,
       corsOrigins: [],
-      database: { driver: 'pglite', dataDir: './data' },
+      database: { driver: 'pglite', dataDir: './data', statementTimeoutMs: 30_000 },
       seedProductsOnEmpty: 3000,
       bodyLimitBytes: 1_048_576,
       importMaxBytes: 104_857_600,
@@ -115,7 +115,11 @@ describe('loadConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.host).toBe('127.0.0.1');
     expect(config.logLevel).toBe('info');
-    expect(config.database).toEqual({ driver: 'pglite', dataDir: './data' });
+    expect(config.database).toEqual({
+      driver: 'pglite',
+      dataDir: './data',
+      statementTimeoutMs: 30_000,
+    });
   });
 
   it('reads every variable it knows, trimmed', () => {
@@ -124,6 +128,7 @@ describe('loadConfig', () => {
       PORT: '8080',
       LOG_LEVEL: 'warn',
       DATA_DIR: '/var/lib/tag-manager',
+      DB_STATEMENT_TIMEOUT_MS: '1500',
       SEED_PRODUCTS_ON_EMPTY: '0',
       BODY_LIMIT_BYTES: '2048',
       IMPORT_MAX_BYTES: '4096',
@@ -153,7 +158,7 @@ describe('loadConfig', () => {
         authFailuresPerMinute: 20,
       },
       trustProxy: false,
-      database: { driver: 'pglite', dataDir: '/var/lib/tag-manager' },
+      database: { driver: 'pglite', dataDir: '/var/lib/tag-manager', statementTimeoutMs: 1500 },
       seedProductsOnEmpty: 0,
       bodyLimitBytes: 2048,
       importMaxBytes: 4096,
@@ -212,7 +217,21 @@ describe('loadConfig', () => {
 
   it('ignores the pool settings without DATABASE_URL (DATA_DIR is used)', () => {
     const config = loadConfig({ DB_POOL_SIZE: '25', DATA_DIR: './other' });
-    expect(config.database).toEqual({ driver: 'pglite', dataDir: './other' });
+    expect(config.database).toEqual({
+      driver: 'pglite',
+      dataDir: './other',
+      statementTimeoutMs: 30_000,
+    });
+  });
+
+  it('applies DB_STATEMENT_TIMEOUT_MS to the embedded database too, and checks it', () => {
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '0' }).database).toMatchObject({
+      driver: 'pglite',
+      statementTimeoutMs: 0,
+    });
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: 'soon' })).toThrow(
+      /DB_STATEMENT_TIMEOUT_MS must be an integer/,
+    );
   });
 
   it.each([

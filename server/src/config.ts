@@ -5,7 +5,12 @@
 import { isIP } from 'node:net';
 
 export type DatabaseConfig =
-  | { driver: 'pglite'; dataDir: string }
+  | {
+      driver: 'pglite';
+      dataDir: string;
+      /** Enforced by the client (PGlite ignores statement_timeout); unset: 30 s. */
+      statementTimeoutMs?: number;
+    }
   | {
       driver: 'postgres';
       url: string;
@@ -220,7 +225,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       statementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     };
   } else {
-    database = { driver: 'pglite', dataDir: text('DATA_DIR', './data') };
+    database = {
+      driver: 'pglite',
+      dataDir: text('DATA_DIR', './data'),
+      statementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    };
   }
 
   const redisUrl = env.REDIS_URL?.trim() || undefined;

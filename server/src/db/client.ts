@@ -1,5 +1,6 @@
 /**
- * Database client factory: a pooled `pg` connection for PostgreSQL, or an embedded PGlite.
+ * Database client factory: a pooled `pg` connection for PostgreSQL, or an embedded PGlite (in a
+ * worker thread: pglite-thread.ts).
  * Both are exposed as the same Drizzle database type, so repositories never know which one
  * they run on.
  */
@@ -15,6 +16,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { PGliteThread } from './pglite-thread.js';
 import * as schema from './schema.js';
 
 /** A database or an open transaction: repositories take one of these as their first argument. */
@@ -141,30 +143,80 @@ function measureAcquire(pool: pg.Pool) {
 
 const MIGRATION_LOCK_KEY = 7_201_611; // any constant shared by every instance of this app
 
-export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+/** The statement timeout when a caller's configuration names none (config.ts's default). */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
+export interface OpenDatabaseOptions {
+  /**
+   * Runs PGlite on the calling thread, as before the worker existed: no statement timeout, and a
+   * slow statement stalls the event loop. Only for the benchmark that measures the difference.
+   */
+  embeddedInThread?: boolean;
+}
+
+function pgliteHandle(
+  db: Executor,
+  ping: () => Promise<unknown>,
+  close: () => Promise<void>,
+  migrating: (work: () => Promise<void>) => Promise<void> = (work) => work(),
+): DatabaseHandle {
+  return {
+    driver: 'pglite',
+    db,
+    pool: undefined,
+    poolStats: () => undefined,
+    observeAcquire: () => () => {},
+    migrate: () => migrating(() => migratePglite(db as never, { migrationsFolder })),
+    ping: async () => {
+      await ping();
+    },
+    close,
+  };
+}
+
+/**
+ * The embedded default: PGlite in a worker thread (see pglite-thread.ts), so a slow statement
+ * never stalls the event loop, and statements that outrun the timeout are answered 57014.
+ */
+async function openPgliteWorker(dataDir: string, statementTimeoutMs: number) {
+  const client = await PGliteThread.open({ dataDir, statementTimeoutMs });
+  // Drizzle's PGlite session only calls query(sql, params, options) and transaction(work).
+  const db = drizzlePglite(client as unknown as PGlite, { schema }) as unknown as Executor;
+  return pgliteHandle(
+    db,
+    () => client.query('select 1'),
+    () => client.close(),
+    // A migration (an index over a big catalog) may outlast the timeout; it runs before serving.
+    (work) => client.withoutTimeout(work),
+  );
+}
+
+async function openPgliteInThread(dataDir: string) {
+  // The extensions the migrations create must be loaded into PGlite explicitly.
+  const options = { extensions: { pg_trgm } };
+  let client: PGlite;
+  if (dataDir === 'memory://') {
+    client = await PGlite.create(options);
+  } else {
+    await mkdir(dataDir, { recursive: true });
+    client = await PGlite.create(dataDir, options);
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Executor;
+  return pgliteHandle(
+    db,
+    () => client.query('select 1'),
+    () => client.close(),
+  );
+}
+
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: OpenDatabaseOptions = {},
+): Promise<DatabaseHandle> {
   if (config.driver === 'pglite') {
-    // The extensions the migrations create must be loaded into PGlite explicitly.
-    const options = { extensions: { pg_trgm } };
-    let client: PGlite;
-    if (config.dataDir === 'memory://') {
-      client = await PGlite.create(options);
-    } else {
-      await mkdir(config.dataDir, { recursive: true });
-      client = await PGlite.create(config.dataDir, options);
-    }
-    const db = drizzlePglite(client, { schema }) as unknown as Executor;
-    return {
-      driver: 'pglite',
-      db,
-      pool: undefined,
-      poolStats: () => undefined,
-      observeAcquire: () => () => {},
-      migrate: () => migratePglite(db as never, { migrationsFolder }),
-      ping: async () => {
-        await client.query('select 1');
-      },
-      close: () => client.close(),
-    };
+    return options.embeddedInThread
+      ? openPgliteInThread(config.dataDir)
+      : openPgliteWorker(config.dataDir, config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
   }
 
   const pool = new pg.Pool({

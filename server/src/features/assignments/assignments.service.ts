@@ -8,6 +8,7 @@ import type {
   BulkRemoveResult,
   RemoveResult,
 } from '@tag-manager/contract';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
@@ -25,6 +26,37 @@ import {
   type NewAssignment,
 } from '../products/products.repository.js';
 import { assignmentRows, planAssignment, planRemoval } from './assignment-rules.js';
+
+/**
+ * A bulk request (up to BULK_MAX_PRODUCTS products × many categories) is planned and written in
+ * slices, with a turn of the event loop between them, so one big request does not keep every
+ * other request waiting. All slices still belong to the request's one transaction.
+ */
+const PLAN_SLICE = 500; // products planned between two yields
+const WRITE_SLICE = 10_000; // assignment rows per insert/delete statement
+
+async function mapInSlices<Item, Result>(
+  items: readonly Item[],
+  map: (item: Item) => Result,
+): Promise<Result[]> {
+  const results: Result[] = [];
+  for (let start = 0; start < items.length; start += PLAN_SLICE) {
+    if (start > 0) await yieldToEventLoop();
+    for (const item of items.slice(start, start + PLAN_SLICE)) results.push(map(item));
+  }
+  return results;
+}
+
+async function inSlices<Row>(
+  rows: readonly Row[],
+  size: number,
+  write: (slice: readonly Row[]) => Promise<void>,
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += size) {
+    if (start > 0) await yieldToEventLoop();
+    await write(rows.slice(start, start + size));
+  }
+}
 
 export class AssignmentService {
   constructor(
@@ -113,7 +145,7 @@ export class AssignmentService {
       const batch = await this.loadBatch(transaction, handles, categoryIds);
       const inserts: NewAssignment[] = [];
       const changed: { product_id: string; added: number[] }[] = [];
-      const results = handles.map((handle): BulkAssignItem => {
+      const results = await mapInSlices(handles, (handle): BulkAssignItem => {
         const productId = batch.idByHandle.get(handle);
         if (productId === undefined)
           return { ...emptyAssignItem(handle), errors: [productMissing] };
@@ -133,7 +165,7 @@ export class AssignmentService {
         transaction,
         inserts.map((row) => row.categoryId),
       );
-      await insertAssignments(transaction, inserts);
+      await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
       const summary = {
         products_processed: results.length,
         total_assigned: sum(results, (item) => item.assigned.length),
@@ -168,7 +200,7 @@ export class AssignmentService {
       const batch = await this.loadBatch(transaction, handles, categoryIds);
       const deletes: AssignmentRow[] = [];
       const changed: { product_id: string; removed: number[] }[] = [];
-      const results = handles.map((handle): BulkRemoveItem => {
+      const results = await mapInSlices(handles, (handle): BulkRemoveItem => {
         const productId = batch.idByHandle.get(handle);
         if (productId === undefined)
           return { ...emptyRemoveItem(handle), errors: [productMissing] };
@@ -188,7 +220,7 @@ export class AssignmentService {
         transaction,
         deletes.map((row) => row.category_id),
       );
-      await deleteAssignments(transaction, deletes);
+      await inSlices(deletes, WRITE_SLICE, (slice) => deleteAssignments(transaction, slice));
       const summary = {
         products_processed: results.length,
         total_removed: sum(results, (item) => item.removed.length),
