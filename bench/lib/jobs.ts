@@ -290,7 +290,7 @@ function sampleRss(pid: number) {
   };
 }
 
-/** Writes `lines()` to `path` until it holds at least `bytes`; returns the lines written. */
+/** Writes `head` and `line(1…)` to `path` while it stays within `bytes`; returns the lines. */
 async function writeUntil(path: string, bytes: number, head: string, line: (i: number) => string) {
   let written = 0;
   let lines = 0;
@@ -299,9 +299,10 @@ async function writeUntil(path: string, bytes: number, head: string, line: (i: n
       (function* () {
         yield head;
         written += Buffer.byteLength(head);
-        while (written < bytes) {
+        for (;;) {
+          const text = line(lines + 1);
+          if (written + Buffer.byteLength(text) > bytes) return;
           lines += 1;
-          const text = line(lines);
           written += Buffer.byteLength(text);
           yield text;
         }

@@ -5,7 +5,6 @@ import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
 import {
-  findSibling,
   insertCategory,
   renameCategory,
   type CategoryRow,
@@ -14,7 +13,7 @@ import type { CategoryService } from '../categories/categories.service.js';
 import { normalizeCategoryName } from '../categories/category-name.js';
 import { recordChange, type WriteContext } from '../changes/changes.repository.js';
 import { readCategoryFile } from './category-file.js';
-import { upsertProducts } from './imports.repository.js';
+import { findImportSibling, upsertProducts } from './imports.repository.js';
 import { firstByLine, quote, RejectionList } from './rejections.js';
 import { readShopifyProducts, type ProductDraft } from './shopify-csv.js';
 
@@ -144,7 +143,7 @@ export class ImportService {
           placements += parents.length;
           for (const parent of parents) {
             const parentId = parent?.id ?? null;
-            const existing = await findSibling(transaction, parentId, entry.name);
+            const existing = await findImportSibling(transaction, parentId, entry.name);
             if (!existing) {
               const row = await insertCategory(transaction, { name: entry.name, level, parentId });
               remember(row);
