@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --quick] [--products N] [--reuse] [--seconds S]
+ * npm run bench [-- --quick] [--products N] [--reuse] [--seconds S] [--hostile-mb M]
+ *   [--hostile-entries N] [--hostile-only]
  *
  * The issue-4 benchmark: prepares its own PostgreSQL database (BENCH_DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/tag_manager_bench), seeds it, starts the real app and a
@@ -21,7 +22,15 @@ import {
   sampleCatalog,
 } from './lib/database.js';
 import { databaseCeiling } from './lib/db-ceiling.js';
-import { bulkJob, bulkRemove, exportJob, importJob } from './lib/jobs.js';
+import {
+  bulkJob,
+  bulkRemove,
+  exportJob,
+  HOSTILE_PREFIX,
+  hostileJob,
+  importJob,
+  type HostileFigures,
+} from './lib/jobs.js';
 import { runLoad, type LoadFigures } from './lib/load.js';
 import { freePort, startAppServer, startNodeScript, stopAll, type Child } from './lib/processes.js';
 import {
@@ -48,6 +57,9 @@ function options() {
       products: { type: 'string' },
       reuse: { type: 'boolean', default: false },
       seconds: { type: 'string' },
+      'hostile-mb': { type: 'string' },
+      'hostile-entries': { type: 'string' },
+      'hostile-only': { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -59,9 +71,20 @@ function options() {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) {
     throw new Error('--seconds must be an integer between 1 and 60');
   }
+  const hostileMegabytes = Number(values['hostile-mb'] ?? (quick ? 20 : 100));
+  if (!Number.isInteger(hostileMegabytes) || hostileMegabytes < 1 || hostileMegabytes > 1024) {
+    throw new Error('--hostile-mb must be an integer between 1 and 1,024');
+  }
+  const hostileEntries = Number(values['hostile-entries'] ?? (quick ? 10_000 : 40_000));
+  if (!Number.isInteger(hostileEntries) || hostileEntries < 1 || hostileEntries > 1_000_000) {
+    throw new Error('--hostile-entries must be an integer between 1 and 1,000,000');
+  }
   return {
     quick,
     products,
+    hostileMegabytes,
+    hostileEntries,
+    hostileOnly: values['hostile-only'],
     reuse: values.reuse,
     seconds,
     warmup: quick ? 0.5 : 1,
@@ -103,8 +126,66 @@ async function warm(baseUrl: string, spec: Parameters<typeof runLoad>[1], second
   await runLoad(baseUrl, spec, 16, seconds);
 }
 
+/**
+ * The hostile imports against `app`, then removes what they wrote (categories and products named
+ * HOSTILE_PREFIX…), whether or not the server refused them as it should.
+ */
+async function runHostile(
+  app: Child,
+  url: string,
+  opts: { hostileMegabytes: number; hostileEntries: number },
+): Promise<HostileFigures[]> {
+  log(
+    `Hostile imports: ${opts.hostileMegabytes} MB files, ${opts.hostileEntries.toLocaleString('en')} category entries…`,
+  );
+  try {
+    return await hostileJob(app.url, app.pid, opts.hostileMegabytes, opts.hostileEntries);
+  } finally {
+    const cleanup = await openBenchDatabase(url);
+    try {
+      const like = [`${HOSTILE_PREFIX}%`];
+      await cleanup.pool!.query(`delete from products where product_id like $1`, like);
+      for (const level of [3, 2, 1]) {
+        await cleanup.pool!.query(`delete from categories where name like $1 and level = $2`, [
+          ...like,
+          level,
+        ]);
+      }
+    } finally {
+      await cleanup.close();
+    }
+  }
+}
+
+const hostileLine = (figures: HostileFigures) =>
+  `  ${figures.case}: ${(figures.bytes / 1_048_576).toFixed(1)} MB, ${figures.entries.toLocaleString('en')} rows/entries → HTTP ${figures.status} in ${figures.seconds.toFixed(2)} s, response ${(figures.responseBytes / 1024).toFixed(1)} KiB, rejected ${figures.rejectedListed ?? '–'} listed / ${figures.rejectedTotal ?? '–'} total, server RSS ${figures.rssBeforeBytes === null ? 'n/a' : `${(figures.rssBeforeBytes / 1_048_576).toFixed(0)} MiB`} → peak ${figures.peakRssBytes === null ? 'n/a' : `${(figures.peakRssBytes / 1_048_576).toFixed(0)} MiB`}`;
+
+/** --hostile-only: the hostile imports alone, against a fresh server, written to results/. */
+async function hostileOnly(opts: ReturnType<typeof options>) {
+  const startedAt = new Date();
+  await prepareDatabase(opts.url, opts.products, opts.reuse, log);
+  const app = await startAppServer('app', opts.url, { RATE_LIMIT_ENABLED: 'false' });
+  try {
+    log(`app started (pid ${app.pid}) at ${app.url} on ${describe(opts.url)}`);
+    const hostile = await runHostile(app, opts.url, opts);
+    console.info(hostile.map(hostileLine).join('\n'));
+    const stamp = startedAt.toISOString().slice(0, 19).replace(/:/g, '-');
+    const file = join(ROOT, 'bench/results', `${stamp}-hostile.json`);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(
+      file,
+      `${JSON.stringify({ startedAt: startedAt.toISOString(), hostileMegabytes: opts.hostileMegabytes, hostileEntries: opts.hostileEntries, hostile }, null, 2)}\n`,
+    );
+    log(`Wrote ${file}`);
+  } finally {
+    await app.stop();
+    await stopAll();
+  }
+}
+
 async function main() {
   const opts = options();
+  if (opts.hostileOnly) return hostileOnly(opts);
   const startedAt = new Date();
   const problems: string[] = [];
   log(
@@ -238,6 +319,13 @@ async function main() {
       );
     } finally {
       await cleanup.close();
+    }
+
+    jobs.hostile = await runHostile(app, opts.url, opts);
+    for (const figures of jobs.hostile) {
+      if (figures.status >= 500 || figures.status === 0) {
+        problems.push(`hostile import ${figures.case} answered HTTP ${figures.status}`);
+      }
     }
 
     for (const scenario of results) {

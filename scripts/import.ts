@@ -18,14 +18,15 @@ const USAGE = 'Usage: npm run import -- products FILE.csv | categories FILE.json
 
 export function formatReport(report: ImportReport): string {
   const lines = [
-    `${report.kind}: ${report.records} read — ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected.length} rejected`,
+    `${report.kind}: ${report.records} read — ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected_total} rejected`,
   ];
   for (const rejection of report.rejected.slice(0, 50)) {
     lines.push(
       `  ${report.kind === 'products' ? 'line' : 'entry'} ${rejection.line}: ${rejection.reason}`,
     );
   }
-  if (report.rejected.length > 50) lines.push(`  … and ${report.rejected.length - 50} more`);
+  // The report lists the first rejections only; rejected_total counts them all.
+  if (report.rejected_total > 50) lines.push(`  … and ${report.rejected_total - 50} more`);
   return lines.join('\n');
 }
 

@@ -3,8 +3,9 @@
  * CSV export (with the server's peak memory), and a bulk assign of 3 categories to 10,000
  * products. Each restores the catalog afterwards, so a reused database stays as seeded.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,4 +244,206 @@ export async function bulkRemove(baseUrl: string, handles: string[], roots: numb
       category_ids: roots,
     });
   }
+}
+
+/** Names the hostile jobs give what they write, so that the run can remove it afterwards. */
+export const HOSTILE_PREFIX = 'bench-hostile-';
+
+export interface HostileFigures {
+  /** What was sent: see hostileJob. */
+  case: string;
+  route: string;
+  bytes: number;
+  entries: number;
+  status: number;
+  seconds: number;
+  responseBytes: number;
+  rejectedListed: number | null;
+  rejectedTotal: number | null;
+  peakRssBytes: number | null;
+  rssBeforeBytes: number | null;
+}
+
+/** Samples a process's resident memory every 20 ms until `stop` is called. */
+function sampleRss(pid: number) {
+  let before: number | null = null;
+  let peak = 0;
+  let sampling = true;
+  const ready = procStatusBytes(pid, 'VmRSS').then((rss) => {
+    before = rss ?? null;
+    peak = rss ?? 0;
+  });
+  const loop = ready.then(async () => {
+    while (sampling) {
+      const rss = await procStatusBytes(pid, 'VmRSS');
+      if (rss !== undefined && rss > peak) peak = rss;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+  return {
+    ready,
+    async stop() {
+      sampling = false;
+      await loop;
+      return { before, peak: before === null ? null : peak };
+    },
+  };
+}
+
+/** Writes `head` and `line(1…)` to `path` while it stays within `bytes`; returns the lines. */
+async function writeUntil(path: string, bytes: number, head: string, line: (i: number) => string) {
+  let written = 0;
+  let lines = 0;
+  await pipeline(
+    Readable.from(
+      (function* () {
+        yield head;
+        written += Buffer.byteLength(head);
+        for (;;) {
+          const text = line(lines + 1);
+          if (written + Buffer.byteLength(text) > bytes) return;
+          lines += 1;
+          written += Buffer.byteLength(text);
+          yield text;
+        }
+      })(),
+    ),
+    createWriteStream(path),
+  );
+  return lines;
+}
+
+/**
+ * Hostile imports (issue 9, M4/L1/L3/L6), each streamed to the running server while its
+ * resident memory is sampled:
+ *  - `csv-rejected`: a product CSV of `megabytes` whose every row is refused, each with a 2 KB
+ *    value that a rejection reason could echo (an invalid Status);
+ *  - `csv-long-fields`: a product CSV of `megabytes` of rows with a 3 KB Vendor (longer than
+ *    the database's index can hold);
+ *  - `json-categories`: a JSON category list of `megabytes` (entries with 1 KB names);
+ *  - `json-many-entries`: `entries` Level 2 categories under one new Level 1 category, a
+ *    file within the category limit (the parent lookup must not be linear per entry). This one
+ *    writes: the categories it creates are named HOSTILE_PREFIX…, for the run to remove.
+ */
+export async function hostileJob(
+  baseUrl: string,
+  serverPid: number,
+  megabytes: number,
+  entries: number,
+): Promise<HostileFigures[]> {
+  const directory = await mkdtemp(join(tmpdir(), 'tag-manager-bench-hostile-'));
+  const bytes = megabytes * 1_048_576;
+  const results: HostileFigures[] = [];
+  const send = async (
+    name: string,
+    route: string,
+    contentType: string,
+    path: string,
+    count: number,
+  ) => {
+    const { size } = await stat(path);
+    const rss = sampleRss(serverPid);
+    await rss.ready;
+    const started = performance.now();
+    let status = 0;
+    let text = '';
+    try {
+      const result = await request(
+        `${baseUrl}${route}`,
+        { method: 'POST', headers: { 'content-type': contentType, 'content-length': size } },
+        createReadStream(path),
+      );
+      status = result.status;
+      text = await readBody(result.response);
+    } catch (error) {
+      // A server that closes the connection on an early 413 may reset the upload.
+      text = (error as Error).message;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const { before, peak } = await rss.stop();
+    let rejectedListed: number | null = null;
+    let rejectedTotal: number | null = null;
+    try {
+      const report = JSON.parse(text) as {
+        data?: { rejected?: unknown[]; rejected_total?: number };
+      };
+      rejectedListed = report.data?.rejected?.length ?? null;
+      rejectedTotal = report.data?.rejected_total ?? rejectedListed;
+    } catch {
+      // not JSON (or too large to matter): the status says what happened
+    }
+    results.push({
+      case: name,
+      route,
+      bytes: size,
+      entries: count,
+      status,
+      seconds,
+      responseBytes: Buffer.byteLength(text),
+      rejectedListed,
+      rejectedTotal,
+      peakRssBytes: peak,
+      rssBeforeBytes: before,
+    });
+    if (status !== 200) console.error(`  ${name}: HTTP ${status}: ${text.slice(0, 300)}`);
+  };
+  try {
+    const csv = join(directory, 'hostile.csv');
+    // Control characters: 1 byte in the file, 6 in a JSON answer that echoes them (\u0001).
+    const status = '\u0001'.repeat(2000);
+    let count = await writeUntil(
+      csv,
+      bytes,
+      'Handle,Title,Vendor,Status\n',
+      (i) => `${HOSTILE_PREFIX}${i},Hostile ${i},Vendor,${status}\n`,
+    );
+    await send('csv-rejected', '/api/import/products', 'text/csv', csv, count);
+
+    // Random text, which PostgreSQL cannot compress under the index row limit (~2.7 KB).
+    const noise = randomBytes(300_000).toString('base64url');
+    count = await writeUntil(
+      csv,
+      bytes,
+      'Handle,Title,Vendor\n',
+      (i) => `${HOSTILE_PREFIX}${i},Hostile ${i},${noise.slice(i % 90_000, (i % 90_000) + 3000)}\n`,
+    );
+    await send('csv-long-fields', '/api/import/products', 'text/csv', csv, count);
+    await rm(csv);
+
+    const json = join(directory, 'hostile.json');
+    const name = 'N'.repeat(1000);
+    count = await writeUntil(
+      json,
+      bytes - 2,
+      '[',
+      (i) =>
+        `${i === 1 ? '' : ','}${JSON.stringify({
+          category_name: `${name} ${i}`,
+          category_level: 'Level 2 Category',
+          connected_to: `${HOSTILE_PREFIX}missing`,
+        })}`,
+    );
+    await writeFile(json, ']', { flag: 'a' });
+    await send('json-categories', '/api/import/categories', 'application/json', json, count);
+
+    const many = [
+      { category_name: `${HOSTILE_PREFIX}root`, category_level: 'Level 1 Category' },
+      ...Array.from({ length: entries }, (_, i) => ({
+        category_name: `${HOSTILE_PREFIX}${i + 1}`,
+        category_level: 'Level 2 Category',
+        connected_to: `${HOSTILE_PREFIX}root`,
+      })),
+    ];
+    await writeFile(json, JSON.stringify(many));
+    await send(
+      'json-many-entries',
+      '/api/import/categories',
+      'application/json',
+      json,
+      many.length,
+    );
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+  return results;
 }

@@ -1,5 +1,5 @@
 /** The results: targets evaluated, the console table, the JSON file and the markdown summary. */
-import type { BulkFigures, ExportFigures, ImportFigures } from './jobs.js';
+import type { BulkFigures, ExportFigures, HostileFigures, ImportFigures } from './jobs.js';
 import type { LoadFigures } from './load.js';
 
 export interface ScenarioResult {
@@ -36,7 +36,12 @@ export interface Results {
   uncachedEnv: string;
   scenarios: ScenarioResult[];
   ceilings: { framework: LoadFigures[]; database: LoadFigures[] };
-  jobs: { import?: ImportFigures; export?: ExportFigures; bulk?: BulkFigures };
+  jobs: {
+    import?: ImportFigures;
+    export?: ExportFigures;
+    bulk?: BulkFigures;
+    hostile?: HostileFigures[];
+  };
   targets: Target[];
   problems: string[];
 }
@@ -251,6 +256,15 @@ function jobTable(results: Results): Table {
       `${bulk.seconds.toFixed(2)} s`,
       `${perSecond((bulk.products * bulk.categories) / bulk.seconds)} assignments/s`,
       `HTTP ${bulk.status}; bulk remove to restore: ${bulk.removeSeconds.toFixed(2)} s (HTTP ${bulk.removeStatus})`,
+    ]);
+  }
+  for (const hostile of results.jobs.hostile ?? []) {
+    rows.push([
+      `hostile import ${hostile.case} (POST ${hostile.route})`,
+      `${mib(hostile.bytes)}, ${hostile.entries.toLocaleString('en')} rows/entries`,
+      `${hostile.seconds.toFixed(2)} s`,
+      `${mib(hostile.responseBytes)} answer`,
+      `HTTP ${hostile.status}, rejected ${hostile.rejectedListed ?? '–'} listed / ${hostile.rejectedTotal ?? '–'} total, RSS ${mib(hostile.rssBeforeBytes)} → peak ${mib(hostile.peakRssBytes)}`,
     ]);
   }
   return {

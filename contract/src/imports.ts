@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Envelope } from './common.js';
+import { IMPORT_REJECTIONS_LISTED } from './limits.js';
 
 export const ImportRejection = Type.Object(
   { line: Type.Integer({ minimum: 0 }), reason: Type.String() },
@@ -14,7 +15,10 @@ export const ImportReport = Type.Object(
     created: Type.Integer({ minimum: 0 }),
     updated: Type.Integer({ minimum: 0 }),
     unchanged: Type.Integer({ minimum: 0 }),
-    rejected: Type.Array(ImportRejection),
+    /** The first IMPORT_REJECTIONS_LISTED rejections, in file order. */
+    rejected: Type.Array(ImportRejection, { maxItems: IMPORT_REJECTIONS_LISTED }),
+    /** Every rejected row or entry, listed or not. */
+    rejected_total: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: false },
 );

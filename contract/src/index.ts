@@ -4,5 +4,6 @@ export * from './products.js';
 export * from './bulk.js';
 export * from './stats.js';
 export * from './imports.js';
+export * from './limits.js';
 export * from './system.js';
 export * from './tokens.js';

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       seedProductsOnEmpty: 3000,
       bodyLimitBytes: 1_048_576,
       importMaxBytes: 104_857_600,
+      categoryImportMaxBytes: 5_242_880,
       bulkMaxProducts: 10_000,
       shutdownTimeoutMs: 10_000,
       rateLimit: {
@@ -162,6 +163,7 @@ describe('loadConfig', () => {
       seedProductsOnEmpty: 0,
       bodyLimitBytes: 2048,
       importMaxBytes: 4096,
+      categoryImportMaxBytes: 5_242_880,
       bulkMaxProducts: 5,
       shutdownTimeoutMs: 2500,
       cache: {

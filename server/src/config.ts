@@ -36,6 +36,8 @@ export interface Config {
   seedProductsOnEmpty: number;
   bodyLimitBytes: number;
   importMaxBytes: number;
+  /** The JSON category list (/api/import/categories): parsed whole, so kept small. */
+  categoryImportMaxBytes: number;
   bulkMaxProducts: number;
   /** After SIGTERM, how long in-flight requests get before the process exits anyway (code 1). */
   shutdownTimeoutMs: number;
@@ -248,6 +250,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     seedProductsOnEmpty: integer('SEED_PRODUCTS_ON_EMPTY', 3000, 0, 1_000_000),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
     importMaxBytes: integer('IMPORT_MAX_BYTES', 104_857_600, 1024, 10_737_418_240),
+    categoryImportMaxBytes: integer('CATEGORY_IMPORT_MAX_BYTES', 5_242_880, 1024, 104_857_600),
     bulkMaxProducts: integer('BULK_MAX_PRODUCTS', 10_000, 1, 1_000_000),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     rateLimit: {

@@ -8,8 +8,11 @@
  *  - a product's categories are closed under "parent of": an assignment row points at the
  *    assignment of its parent category for the same product, so a child cannot be assigned
  *    without its parent, and removing a parent cascades to its descendants;
- *  - product and category counters are kept by statement-level triggers.
+ *  - product and category counters are kept by statement-level triggers;
+ *  - product fields stay within PRODUCT_LIMITS (lengths, tag count, https: image URLs), the
+ *    limits the import checks row by row (migration 0009 also creates the tag-length function).
  */
+import { PRODUCT_LIMITS } from '@tag-manager/contract';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -25,6 +28,9 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
+
+/** A limit written into a constraint as a literal (a template value would become a parameter). */
+const limit = (value: number) => sql.raw(String(value));
 
 export const products = pgTable(
   'products',
@@ -50,10 +56,36 @@ export const products = pgTable(
       .defaultNow(),
   },
   (table) => [
-    check('products_product_id_length', sql`char_length(${table.productId}) between 1 and 255`),
+    check(
+      'products_product_id_length',
+      sql`char_length(${table.productId}) between 1 and ${limit(PRODUCT_LIMITS.handle)}`,
+    ),
     check(
       'products_product_name_length',
-      sql`char_length(${table.productName}) between 1 and 1000`,
+      sql`char_length(${table.productName}) between 1 and ${limit(PRODUCT_LIMITS.title)}`,
+    ),
+    check(
+      'products_vendor_length',
+      sql`char_length(${table.vendor}) <= ${limit(PRODUCT_LIMITS.vendor)}`,
+    ),
+    check(
+      'products_product_type_length',
+      sql`char_length(${table.productType}) <= ${limit(PRODUCT_LIMITS.type)}`,
+    ),
+    check('products_sku_length', sql`char_length(${table.sku}) <= ${limit(PRODUCT_LIMITS.sku)}`),
+    // Images are shown from https: only (the web app's Content-Security-Policy).
+    check(
+      'products_image_url_valid',
+      sql`char_length(${table.imageUrl}) <= ${limit(PRODUCT_LIMITS.imageUrl)} and ${table.imageUrl} ~* '^https://'`,
+    ),
+    check(
+      'products_tags_count',
+      sql`cardinality(${table.tags}) <= ${limit(PRODUCT_LIMITS.tagCount)}`,
+    ),
+    // A CHECK cannot hold a subquery; the function (migration 0009) looks at every tag.
+    check(
+      'products_tags_length',
+      sql`products_tags_within_length(${table.tags}, ${limit(PRODUCT_LIMITS.tagLength)})`,
     ),
     check('products_status_valid', sql`${table.status} in ('active', 'draft', 'archived')`),
     // "." and ".." cannot be a URL path segment: /api/products/../categories/1 is

@@ -4,9 +4,10 @@
  * Parents are named, not numbered, and names repeat, so an entry belongs under every category
  * of the level above whose name matches (compared as sibling names are).
  */
-import type { ImportRejection } from '@tag-manager/contract';
+import { CATEGORY_IMPORT_MAX_ENTRIES, type ImportRejection } from '@tag-manager/contract';
 import { AppError } from '../../errors.js';
 import { cleanCategoryName } from '../categories/category-name.js';
+import { describeValue } from './rejections.js';
 
 export interface CategoryEntry {
   /** The entry's position in the file, 1-based (reported as `line`). */
@@ -54,6 +55,11 @@ export function readCategoryFile(document: unknown): {
       : undefined;
   if (!list)
     throw notCategoryList('expected a JSON array of {category_name, category_level, connected_to}');
+  if (list.length > CATEGORY_IMPORT_MAX_ENTRIES) {
+    throw notCategoryList(
+      `it has ${list.length} entries, more than the ${CATEGORY_IMPORT_MAX_ENTRIES} one import takes`,
+    );
+  }
   if (
     list.length > 0 &&
     !list.some(
@@ -77,6 +83,13 @@ export function readCategoryFile(document: unknown): {
       category_level: rawLevel,
       connected_to: rawParent,
     } = item as Record<string, unknown>;
+    if (rawName !== undefined && rawName !== null && typeof rawName !== 'string') {
+      rejected.push({
+        line: entry,
+        reason: `category_name is ${describeValue(rawName)}, not a string`,
+      });
+      return;
+    }
     if (typeof rawName !== 'string' || rawName.trim().toLowerCase() === 'null') {
       rejected.push({ line: entry, reason: 'category_name is missing' });
       return;
@@ -90,7 +103,8 @@ export function readCategoryFile(document: unknown): {
     if (!level) {
       rejected.push({
         line: entry,
-        reason: `category_level ${JSON.stringify(rawLevel)} is not Level 1, 2 or 3`,
+        // Never JSON.stringify the input: a value nested 10,000 deep overflows the stack.
+        reason: `category_level ${describeValue(rawLevel)} is not Level 1, 2 or 3`,
       });
       return;
     }

@@ -1,6 +1,6 @@
 /** The import writes: products upserted in batches, idempotently. */
 import { sql } from 'drizzle-orm';
-import { queryRows, type Executor } from '../../db/client.js';
+import { queryOne, queryRows, type Executor } from '../../db/client.js';
 import type { ProductDraft } from './shopify-csv.js';
 
 export interface UpsertOutcome {
@@ -39,4 +39,23 @@ export async function upsertProducts(
   );
   const created = rows.filter((row) => row.inserted).length;
   return { created, updated: rows.length - created, changedIds: rows.map((row) => row.id) };
+}
+
+/**
+ * The category named `name` (compared as sibling names are) under `parentId`, through the
+ * unique index on (parent_id, normalized_name). `parent_id is not distinct from $1` cannot use
+ * that index, and a category import runs this once per entry: a scan each made it quadratic.
+ */
+export function findImportSibling(
+  executor: Executor,
+  parentId: number | null,
+  name: string,
+): Promise<{ id: number; name: string } | undefined> {
+  const normalized = sql`lower(regexp_replace(btrim(${name}::text), '\\s+', ' ', 'g'))`;
+  return queryOne(
+    executor,
+    parentId === null
+      ? sql`select id, name from categories where parent_id is null and normalized_name = ${normalized}`
+      : sql`select id, name from categories where parent_id = ${parentId} and normalized_name = ${normalized}`,
+  );
 }

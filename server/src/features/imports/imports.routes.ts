@@ -19,6 +19,8 @@ const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/oct
 const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const imports = app.services.imports;
   const maxBytes = app.config.importMaxBytes;
+  // A category list is parsed whole (JSON), so it gets a much smaller limit than the CSV.
+  const categoryMaxBytes = Math.min(app.config.categoryImportMaxBytes, maxBytes);
 
   // busboy's own limit is one byte above ours, so that our counter is the one that fires (413).
   await app.register(multipart, { limits: { fileSize: maxBytes + 1, files: 1, fields: 5 } });
@@ -31,6 +33,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function withUpload<Result>(
     request: FastifyRequest,
     work: (input: Readable) => Promise<Result>,
+    limit = maxBytes,
   ): Promise<Result> {
     let source: Readable;
     if (request.isMultipart()) {
@@ -52,7 +55,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       sourceFailure = error;
     });
     // pipeline hands any failure of the source on to the stream the import reads.
-    const input = pipeline(source, limitBytes(maxBytes), () => {});
+    const input = pipeline(source, limitBytes(limit), () => {});
     try {
       return await work(input);
     } catch (error) {
@@ -92,7 +95,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/import/categories',
     {
-      bodyLimit: maxBytes,
+      bodyLimit: categoryMaxBytes,
       config: { documentedBody: { consumes: ['application/json', 'multipart/form-data'] } },
       schema: {
         tags: ['import'],
@@ -106,11 +109,15 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       let document: unknown = request.body;
       if (request.isMultipart()) {
-        const chunks = await withUpload(request, async (input) => {
-          const read: Buffer[] = [];
-          for await (const chunk of input) read.push(chunk as Buffer);
-          return read;
-        });
+        const chunks = await withUpload(
+          request,
+          async (input) => {
+            const read: Buffer[] = [];
+            for await (const chunk of input) read.push(chunk as Buffer);
+            return read;
+          },
+          categoryMaxBytes,
+        );
         try {
           document = JSON.parse(
             Buffer.concat(chunks)

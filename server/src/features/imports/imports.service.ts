@@ -1,11 +1,10 @@
 /** Product and category imports: idempotent, one transaction each, with a report. */
 import type { Readable } from 'node:stream';
-import type { ImportReport } from '@tag-manager/contract';
+import { CATEGORY_IMPORT_MAX_ENTRIES, type ImportReport } from '@tag-manager/contract';
 import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
 import {
-  findSibling,
   insertCategory,
   renameCategory,
   type CategoryRow,
@@ -14,10 +13,13 @@ import type { CategoryService } from '../categories/categories.service.js';
 import { normalizeCategoryName } from '../categories/category-name.js';
 import { recordChange, type WriteContext } from '../changes/changes.repository.js';
 import { readCategoryFile } from './category-file.js';
-import { upsertProducts } from './imports.repository.js';
+import { findImportSibling, upsertProducts } from './imports.repository.js';
+import { firstByLine, quote, RejectionList } from './rejections.js';
 import { readShopifyProducts, type ProductDraft } from './shopify-csv.js';
 
 const PRODUCT_BATCH_SIZE = 2000;
+/** Categories one category import may create, rename or confirm (entries × matching parents). */
+const MAX_PLACEMENTS = 2 * CATEGORY_IMPORT_MAX_ENTRIES;
 
 export class ImportService {
   constructor(
@@ -32,13 +34,15 @@ export class ImportService {
    */
   async importProducts(input: Readable, context: WriteContext): Promise<ImportReport> {
     const report = await inTransaction(this.db, async (transaction) => {
+      const rejections = new RejectionList();
       const report: ImportReport = {
         kind: 'products',
         records: 0,
         created: 0,
         updated: 0,
         unchanged: 0,
-        rejected: [],
+        rejected: rejections.listed,
+        rejected_total: 0,
       };
       const changedIds: number[] = [];
       let batch: ProductDraft[] = [];
@@ -59,7 +63,7 @@ export class ImportService {
       };
       for await (const record of readShopifyProducts(input)) {
         if (record.kind === 'rejected') {
-          report.rejected.push(record.rejection);
+          rejections.add(record.rejection);
           continue;
         }
         report.records += 1;
@@ -69,6 +73,7 @@ export class ImportService {
       await flush();
       await writing;
       report.unchanged = report.records - report.created - report.updated;
+      report.rejected_total = rejections.total;
       if (changedIds.length > 0) {
         await recordChange(transaction, context, {
           kind: 'import.products',
@@ -84,7 +89,11 @@ export class ImportService {
     return report;
   }
 
-  /** Imports a category list (parsed JSON). Entries whose parent is unknown are rejected. */
+  /**
+   * Imports a category list (parsed JSON, at most CATEGORY_IMPORT_MAX_ENTRIES entries). Entries
+   * whose parent is unknown are rejected. Parents are found through an index by level and
+   * normalised name, so the work is linear in the entries (one sibling lookup each).
+   */
   async importCategories(document: unknown, context: WriteContext): Promise<ImportReport> {
     const { entries, rejected } = readCategoryFile(document);
     const report = await inTransaction(this.db, async (transaction) => {
@@ -95,39 +104,56 @@ export class ImportService {
         updated: 0,
         unchanged: 0,
         rejected,
+        rejected_total: 0,
       };
-      const known = [...(await this.categories.index(transaction)).rows];
+      // Categories by level and normalised name: the candidate parents of an entry.
+      const byName = new Map<string, Map<number, CategoryRow>>();
+      const key = (level: number, name: string) => `${level}\u0000${normalizeCategoryName(name)}`;
+      const remember = (row: CategoryRow) => {
+        const named = byName.get(key(row.level, row.name));
+        if (named) named.set(row.id, row);
+        else byName.set(key(row.level, row.name), new Map([[row.id, row]]));
+      };
+      for (const row of (await this.categories.index(transaction)).rows) remember(row);
       const changedIds: number[] = [];
+      let placements = 0;
 
       for (const level of [1, 2, 3] as const) {
         for (const entry of entries.filter((candidate) => candidate.level === level)) {
           const parents: (CategoryRow | null)[] =
             level === 1
               ? [null]
-              : known.filter(
-                  (row) =>
-                    row.level === level - 1 &&
-                    normalizeCategoryName(row.name) === normalizeCategoryName(entry.parentName!),
-                );
+              : [...(byName.get(key(level - 1, entry.parentName!))?.values() ?? [])];
           if (parents.length === 0) {
             report.rejected.push({
               line: entry.entry,
-              reason: `connected_to "${entry.parentName}" is not a Level ${level - 1} category`,
+              reason: `connected_to ${quote(entry.parentName!)} is not a Level ${level - 1} category`,
             });
             continue;
           }
+          // An entry goes under every same-named parent: names repeated on two levels could
+          // otherwise multiply the work far beyond the file's size.
+          if (placements + parents.length > MAX_PLACEMENTS) {
+            report.rejected.push({
+              line: entry.entry,
+              reason: `this import already places ${placements} categories, and this entry would add ${parents.length}: at most ${MAX_PLACEMENTS} per import`,
+            });
+            continue;
+          }
+          placements += parents.length;
           for (const parent of parents) {
             const parentId = parent?.id ?? null;
-            const existing = await findSibling(transaction, parentId, entry.name);
+            const existing = await findImportSibling(transaction, parentId, entry.name);
             if (!existing) {
               const row = await insertCategory(transaction, { name: entry.name, level, parentId });
-              known.push(row);
+              remember(row);
               changedIds.push(row.id);
               report.created += 1;
             } else if (existing.name !== entry.name) {
+              // A rename keeps the normalised name (that is how the sibling was found), so the
+              // row stays under the same key; its stored name changes.
               const row = await renameCategory(transaction, existing.id, entry.name);
-              const position = known.findIndex((candidate) => candidate.id === existing.id);
-              if (row && position >= 0) known[position] = row;
+              if (row) byName.get(key(level, entry.name))?.set(row.id, row);
               changedIds.push(existing.id);
               report.updated += 1;
             } else {
@@ -136,7 +162,8 @@ export class ImportService {
           }
         }
       }
-      report.rejected.sort((a, b) => a.line - b.line);
+      report.rejected_total = report.rejected.length;
+      report.rejected = firstByLine(report.rejected);
       if (changedIds.length > 0) {
         await recordChange(transaction, context, {
           kind: 'import.categories',
@@ -157,5 +184,5 @@ const summary = (report: ImportReport) => ({
   created: report.created,
   updated: report.updated,
   unchanged: report.unchanged,
-  rejected: report.rejected.length,
+  rejected: report.rejected_total,
 });

@@ -6,8 +6,14 @@
  */
 import { pipeline, type Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { PRODUCT_STATUSES, type ImportRejection, type ProductStatus } from '@tag-manager/contract';
+import {
+  PRODUCT_LIMITS,
+  PRODUCT_STATUSES,
+  type ImportRejection,
+  type ProductStatus,
+} from '@tag-manager/contract';
 import { AppError } from '../../errors.js';
+import { longerThan, quote } from './rejections.js';
 
 export interface ProductDraft {
   product_id: string;
@@ -24,8 +30,12 @@ export type ShopifyRecord =
   { kind: 'product'; draft: ProductDraft } | { kind: 'rejected'; rejection: ImportRejection };
 
 const REQUIRED_COLUMNS = ['Handle', 'Title'] as const;
-const MAX_HANDLE_LENGTH = 255;
-const MAX_TITLE_LENGTH = 1000;
+/**
+ * A row (all its cells) longer than this many characters ends the import with 422: the CSV
+ * parser holds a whole row, so this bounds its memory. A real export's longest row (with its
+ * HTML description) is ~21 KB.
+ */
+export const MAX_ROW_CHARACTERS = 1_048_576;
 // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
@@ -67,6 +77,7 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
       return names;
     },
     info: true,
+    max_record_size: MAX_ROW_CHARACTERS,
     relax_column_count: true,
     skip_empty_lines: true,
   });
@@ -90,7 +101,7 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
       const title = cell(record, 'Title');
 
       if (current && handle !== current.draft.product_id) {
-        yield { kind: 'product', draft: current.draft };
+        yield completed(current);
         current = undefined;
       }
       if (fieldCount !== columnCount) {
@@ -113,10 +124,12 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
         continue;
       }
       if (seen.has(handle)) {
-        if (title) yield rejected(line, `Handle "${handle}" appears again after other products`);
+        if (title)
+          yield rejected(line, `Handle ${quote(handle)} appears again after other products`);
         continue;
       }
-      seen.add(handle);
+      // Only handles that can be stored are remembered: the set grows with products, not bytes.
+      if (!longerThan(handle, PRODUCT_LIMITS.handle)) seen.add(handle);
       const problem = draftProblem(handle, title, record.Status);
       if (problem) {
         yield rejected(line, problem);
@@ -139,6 +152,11 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
   } catch (error) {
     if (error instanceof AppError) throw error;
     const message = (error as Error).message ?? 'unreadable';
+    if (error instanceof CsvError && error.code === 'CSV_MAX_RECORD_SIZE') {
+      throw notShopifyExport(
+        `the row ending at line ${previousEndLine + 1} or later is longer than ${MAX_ROW_CHARACTERS} characters`,
+      );
+    }
     if (error instanceof CsvError) {
       throw notShopifyExport(
         `the CSV cannot be read (${message.replace(/^Invalid /, 'invalid ')})`,
@@ -147,7 +165,52 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
     throw error;
   }
   if (columnCount === 0) throw notShopifyExport('the file is empty');
-  if (current) yield { kind: 'product', draft: current.draft };
+  if (current) yield completed(current);
+}
+
+/** A product whose rows have all been read: checked against the field limits as a whole. */
+function completed(current: { draft: ProductDraft; line: number }): ShopifyRecord {
+  const problem = fieldProblem(current.draft);
+  return problem ? rejected(current.line, problem) : { kind: 'product', draft: current.draft };
+}
+
+/** The limits of PRODUCT_LIMITS that the database also holds as CHECK constraints. */
+function fieldProblem(draft: ProductDraft): string | undefined {
+  const fields = [
+    ['Vendor', draft.vendor, PRODUCT_LIMITS.vendor],
+    ['Type', draft.product_type, PRODUCT_LIMITS.type],
+    ['Variant SKU', draft.sku, PRODUCT_LIMITS.sku],
+  ] as const;
+  for (const [column, value, max] of fields) {
+    if (value !== null && longerThan(value, max))
+      return `${column} is longer than ${max} characters`;
+  }
+  if (draft.image_url !== null) {
+    const problem = imageUrlProblem(draft.image_url);
+    if (problem) return problem;
+  }
+  if (draft.tags.length > PRODUCT_LIMITS.tagCount) {
+    return `Tags has ${draft.tags.length} tags, more than ${PRODUCT_LIMITS.tagCount}`;
+  }
+  if (draft.tags.some((tag) => longerThan(tag, PRODUCT_LIMITS.tagLength))) {
+    return `Tags has a tag longer than ${PRODUCT_LIMITS.tagLength} characters`;
+  }
+  return undefined;
+}
+
+/**
+ * Images are shown from https: only (the web app's Content-Security-Policy allows no other
+ * image source), so a row whose Image Src is anything else is refused rather than stored with
+ * an image nobody can see, or silently stored without it.
+ */
+function imageUrlProblem(url: string): string | undefined {
+  if (longerThan(url, PRODUCT_LIMITS.imageUrl))
+    return `Image Src is longer than ${PRODUCT_LIMITS.imageUrl} characters`;
+  if (!/^https:\/\//i.test(url)) return `Image Src ${quote(url)} is not an https: URL`;
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (/[\s\u0000-\u001f\u007f]/.test(url) || !URL.canParse(url))
+    return `Image Src ${quote(url)} is not a valid URL`;
+  return undefined;
 }
 
 function draftProblem(
@@ -155,21 +218,21 @@ function draftProblem(
   title: string | null,
   status: string | undefined,
 ): string | undefined {
-  if ([...handle].length > MAX_HANDLE_LENGTH)
-    return `Handle is longer than ${MAX_HANDLE_LENGTH} characters`;
+  if (longerThan(handle, PRODUCT_LIMITS.handle))
+    return `Handle is longer than ${PRODUCT_LIMITS.handle} characters`;
   if (CONTROL_CHARACTERS.test(handle)) return 'Handle contains control characters';
   if (handle === '.' || handle === '..')
     return `Handle "${handle}" cannot be used: it is not a URL path segment`;
-  if (!title) return `Title is empty on the first row of "${handle}"`;
-  if ([...title].length > MAX_TITLE_LENGTH)
-    return `Title is longer than ${MAX_TITLE_LENGTH} characters`;
+  if (!title) return `Title is empty on the first row of ${quote(handle)}`;
+  if (longerThan(title, PRODUCT_LIMITS.title))
+    return `Title is longer than ${PRODUCT_LIMITS.title} characters`;
   const normalizedStatus = status?.trim().toLowerCase();
   if (
     normalizedStatus &&
     normalizedStatus !== 'nan' &&
     !(PRODUCT_STATUSES as readonly string[]).includes(normalizedStatus)
   ) {
-    return `Status "${status}" is not one of ${PRODUCT_STATUSES.join(', ')}`;
+    return `Status ${quote(status!)} is not one of ${PRODUCT_STATUSES.join(', ')}`;
   }
   return undefined;
 }

@@ -144,12 +144,16 @@ function ImportReportView({ report }: { report: ImportReport }) {
         </div>
         <div>
           <dt>Rejected</dt>
-          <dd>{report.rejected.length}</dd>
+          <dd>{report.rejected_total}</dd>
         </div>
       </dl>
       {report.rejected.length > 0 && (
         <table className="top-table">
-          <caption>Rejected {report.kind === 'products' ? 'rows' : 'entries'}</caption>
+          <caption>
+            Rejected {report.kind === 'products' ? 'rows' : 'entries'}
+            {report.rejected_total > report.rejected.length &&
+              ` (the first ${report.rejected.length} of ${report.rejected_total})`}
+          </caption>
           <thead>
             <tr>
               <th scope="col">{report.kind === 'products' ? 'Line' : 'Entry'}</th>
