@@ -6,3 +6,4 @@ export * from './stats.js';
 export * from './imports.js';
 export * from './system.js';
 export * from './tokens.js';
+export * from './search.js';

@@ -89,7 +89,7 @@ const cases: {
   { name: 'first page by handle, descending', filters: noFilters, sort: '-product_id' },
   { name: 'uncategorised only', filters: { ...noFilters, hide_allocated: true } },
   { name: 'search', filters: { ...noFilters, search: 'membrane' } },
-  // Terms without a trigram match whole values (search-term.ts); padded, they still have some.
+  // Terms without a trigram match whole values (contract/src/search.ts); padded, they still have some.
   {
     name: 'one-letter search',
     filters: { ...noFilters, search: 'a' },

@@ -24,7 +24,7 @@ import {
   type ProductFilters,
   type ProductRow,
 } from './products.repository.js';
-import { searchKind } from './search-term.js';
+import { searchKind } from '@tag-manager/contract';
 
 /**
  * Up to this many members, a category's page is built from its members (read and sorted: a few

@@ -1,5 +1,6 @@
 /**
- * How a product search term is matched. The search is a case-insensitive match on name, handle
+ * How a product search term is matched (the server builds its query from this; the web app
+ * uses it to decide when a term is worth sending). The search is a case-insensitive match on name, handle
  * and SKU served by trigram (pg_trgm GIN) indexes, and an index can serve `ILIKE '%term%'` only
  * when the term holds a trigram: three letters or digits in a row. Anything else would read
  * every product (199 underscores took 10 s on 300,000 products), so:
