@@ -1,4 +1,4 @@
-import { searchKind } from '@tag-manager/contract';
+import { searchKind } from '@tag-manager/contract/search';
 
 /**
  * What the product search box says under a term that the server matches differently from a

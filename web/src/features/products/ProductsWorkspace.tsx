@@ -4,7 +4,8 @@
  */
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { searchKind, type Category } from '@tag-manager/contract';
+import type { Category } from '@tag-manager/contract';
+import { searchKind } from '@tag-manager/contract/search';
 import { insertTreeCategory, useCategoryTree, useProductList } from '../../api/queries';
 import { ExportLink } from '../../components/ExportLink';
 import { Pagination } from '../../components/Pagination';
