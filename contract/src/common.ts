@@ -39,12 +39,35 @@ export const FieldError = Type.Object(
 );
 export type FieldError = Static<typeof FieldError>;
 
+/** A 422 lists at most this many field errors; `error_count` says how many there were. */
+export const MAX_REPORTED_FIELD_ERRORS = 50;
+
+/**
+ * `details` of a VALIDATION_ERROR. `field_errors` and `validation_errors` are the same list (the
+ * second is the name the product brief uses), each at most `MAX_REPORTED_FIELD_ERRORS` long, so
+ * neither can grow with the request; `error_count` counts every distinct error found and
+ * `truncated` says whether some were left out. A JSON body is validated up to its first error.
+ */
+export const ValidationErrorDetails = Type.Object(
+  {
+    field_errors: Type.Array(FieldError, { maxItems: MAX_REPORTED_FIELD_ERRORS }),
+    validation_errors: Type.Array(FieldError, { maxItems: MAX_REPORTED_FIELD_ERRORS }),
+    error_count: Type.Integer({ minimum: 0 }),
+    truncated: Type.Boolean(),
+  },
+  { title: 'ValidationErrorDetails' },
+);
+export type ValidationErrorDetails = Static<typeof ValidationErrorDetails>;
+
 export const ErrorEnvelope = Type.Object(
   {
     success: Type.Literal(false),
     error: Type.String(),
     code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
-    details: Type.Record(Type.String(), Type.Unknown()),
+    details: Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        'Per code; VALIDATION_ERROR: field_errors and validation_errors (the same list, at most 50 entries), error_count (all distinct errors) and truncated',
+    }),
     timestamp: Type.String({ format: 'date-time' }),
     request_id: Type.String(),
   },

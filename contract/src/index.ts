@@ -7,3 +7,4 @@ export * from './imports.js';
 export * from './limits.js';
 export * from './system.js';
 export * from './tokens.js';
+export * from './search.js';

@@ -70,7 +70,14 @@ export const ProductListQuery = Type.Object(
     ...PageQuery,
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     hide_allocated: Type.Boolean({ default: false }),
-    search: Type.Optional(Type.String({ maxLength: 200, pattern: NO_NUL_PATTERN })),
+    search: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        pattern: NO_NUL_PATTERN,
+        description:
+          'Case-insensitive match on name, handle and SKU (surrounding spaces ignored; % _ \\ are literal). With three letters or digits in a row: contains the term. With fewer: the whole name, handle or SKU equals the term. Without any letter or digit: 422 (no index can serve it).',
+      }),
+    ),
     category_id: Type.Optional(Id),
     include_descendants: Type.Boolean({ default: true }),
     vendor: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL_PATTERN })),

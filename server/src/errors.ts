@@ -2,7 +2,7 @@
  * The one error type of the application. Services throw it; the error-handler plugin turns it
  * (and every other error) into the error envelope.
  */
-import type { ErrorCode, FieldError } from '@tag-manager/contract';
+import { MAX_REPORTED_FIELD_ERRORS, type ErrorCode, type FieldError } from '@tag-manager/contract';
 
 export class AppError extends Error {
   constructor(
@@ -53,16 +53,29 @@ export const serviceUnavailable = (dependency: string, message?: string) =>
     dependency,
   });
 
-/** 422 with the field errors listed twice, as `field_errors` and `validation_errors`. */
-export function validationError(fieldErrors: FieldError[], message?: string): AppError {
+/**
+ * 422 with the field errors listed twice, as `field_errors` and `validation_errors` (the brief
+ * names both), each cut to the first `MAX_REPORTED_FIELD_ERRORS` so that neither grows with the
+ * request; `error_count` is how many distinct errors were found (`errorCount`, when the caller
+ * counted more than it kept) and `truncated` whether some were left out.
+ */
+export function validationError(
+  fieldErrors: FieldError[],
+  message?: string,
+  errorCount = fieldErrors.length,
+): AppError {
+  const reported = fieldErrors.slice(0, MAX_REPORTED_FIELD_ERRORS);
+  const total = Math.max(errorCount, fieldErrors.length);
   const summary =
     message ??
-    (fieldErrors.length === 1
-      ? `${fieldErrors[0]!.field}: ${fieldErrors[0]!.message}`
-      : `${fieldErrors.length} fields are invalid`);
+    (total === 1 && reported.length === 1
+      ? `${reported[0]!.field}: ${reported[0]!.message}`
+      : `${total} fields are invalid`);
   return new AppError(422, 'VALIDATION_ERROR', summary, {
-    field_errors: fieldErrors,
-    validation_errors: fieldErrors,
+    field_errors: reported,
+    validation_errors: reported,
+    error_count: total,
+    truncated: total > reported.length,
   });
 }
 

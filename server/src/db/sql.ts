@@ -10,8 +10,11 @@ export const isoTime = (column: SQL) =>
 /** One array parameter (Drizzle would otherwise expand a JS array into a list). */
 export const arrayParam = (values: readonly unknown[]) => sql.param(values);
 
-/** Escapes LIKE wildcards so user text is matched literally. */
-export const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+/** A LIKE pattern that matches `text` literally (its wildcards and backslashes escaped). */
+export const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+/** A LIKE pattern for "contains `text`", matched literally. */
+export const likeContains = (text: string) => `%${likeLiteral(text)}%`;
 
 export type Transaction = Parameters<Parameters<Executor['transaction']>[0]>[0];
 

@@ -3,7 +3,12 @@
  * validation failures (422), body parsing problems (400/413/415), unknown routes (404), known
  * routes with the wrong method (405), PostgreSQL errors and anything unexpected (500, generic).
  */
-import { ERROR_CODE_FOR_STATUS, ErrorEnvelope, type FieldError } from '@tag-manager/contract';
+import {
+  ERROR_CODE_FOR_STATUS,
+  ErrorEnvelope,
+  MAX_REPORTED_FIELD_ERRORS,
+  type FieldError,
+} from '@tag-manager/contract';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
@@ -18,9 +23,28 @@ interface AjvIssue {
   params: Record<string, unknown>;
 }
 
-/** Ajv issues → `[{field, message}]`, with fields named as the client sent them. */
-export function fieldErrorsFromValidation(issues: AjvIssue[], context: string | undefined) {
+/** Field names and messages echo the request (unknown keys): reported up to this length. */
+const MAX_FIELD_LENGTH = 200;
+const MAX_MESSAGE_LENGTH = 300;
+const ANY_OF = 'must match a schema in anyOf';
+
+const clip = (text: string, limit: number) =>
+  text.length > limit ? `${text.slice(0, limit)}… (${text.length} characters)` : text;
+
+/**
+ * Ajv issues → `[{field, message}]`, with fields named as the client sent them: the first
+ * `MAX_REPORTED_FIELD_ERRORS` distinct ones, and how many distinct ones there were. One pass,
+ * with sets for the duplicate checks, so a request with a hundred thousand bad keys costs no
+ * more than reading it.
+ */
+export function fieldErrorsFromValidation(
+  issues: AjvIssue[],
+  context: string | undefined,
+): { fieldErrors: FieldError[]; errorCount: number } {
   const fieldErrors: FieldError[] = [];
+  const seen = new Set<string>();
+  const fieldsSeen = new Set<string>();
+  let errorCount = 0;
   for (const issue of issues) {
     const segments = issue.instancePath.split('/').filter(Boolean).map(decodePointer);
     if (issue.keyword === 'required') segments.push(String(issue.params.missingProperty));
@@ -34,16 +58,21 @@ export function fieldErrorsFromValidation(issues: AjvIssue[], context: string | 
       const allowed = issue.params.allowedValues ?? issue.params.allowedValue;
       message = `must be one of ${JSON.stringify(allowed)}`;
     }
-    if (!fieldErrors.some((known) => known.field === field && known.message === message)) {
-      fieldErrors.push({ field, message });
+    // anyOf reports one issue per branch and then its own; keep it only as a field's first.
+    if (message === ANY_OF && fieldsSeen.has(field)) continue;
+    const key = `${field}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    fieldsSeen.add(field);
+    errorCount += 1;
+    if (fieldErrors.length < MAX_REPORTED_FIELD_ERRORS) {
+      fieldErrors.push({
+        field: clip(field, MAX_FIELD_LENGTH),
+        message: clip(message, MAX_MESSAGE_LENGTH),
+      });
     }
   }
-  // anyOf reports one issue per branch; keep the first message per field to stay readable.
-  return fieldErrors.filter(
-    (error, index) =>
-      error.message !== 'must match a schema in anyOf' ||
-      fieldErrors.findIndex((other) => other.field === error.field) === index,
-  );
+  return { fieldErrors, errorCount };
 }
 
 const decodePointer = (segment: string) => segment.replace(/~1/g, '/').replace(/~0/g, '~');
@@ -56,10 +85,7 @@ function fromPostgres(error: { code: string; message: string }): AppError | unde
     });
   }
   if (code.startsWith('22') || code === '23514' || code === '23502') {
-    return new AppError(422, 'VALIDATION_ERROR', 'A value is out of range or malformed', {
-      field_errors: [],
-      validation_errors: [],
-    });
+    return validationError([], 'A value is out of range or malformed');
   }
   if (code === '57014' || code === '55P03') {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'The database took too long to answer', {
@@ -139,9 +165,11 @@ export function toAppError(error: unknown): AppError {
     validationContext?: string;
   };
   if (Array.isArray(candidate.validation)) {
-    return validationError(
-      fieldErrorsFromValidation(candidate.validation, candidate.validationContext),
+    const { fieldErrors, errorCount } = fieldErrorsFromValidation(
+      candidate.validation,
+      candidate.validationContext,
     );
+    return validationError(fieldErrors, undefined, errorCount);
   }
   // Drizzle wraps driver errors; the SQLSTATE is on the cause.
   const pgError = findPostgresError(error);

@@ -1,6 +1,8 @@
 /** The request log: one JSON line per request, slow requests flagged, failures with their stack, no secrets. */
 import { PassThrough } from 'node:stream';
+import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_LOGGED_TEXT } from './request-log.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
 
 interface LogLine {
@@ -14,7 +16,7 @@ interface LogLine {
   duration_ms?: number;
   client?: string;
   slow?: boolean;
-  err?: { stack?: string; message?: string };
+  err?: Record<string, unknown> & { stack?: string; message?: string };
 }
 
 const opened: TestApp[] = [];
@@ -96,5 +98,76 @@ describe('request log', () => {
     expect(failure?.err?.stack).toMatch(/\n\s+at /);
     expect(raw()).not.toContain('do-not-log-this-secret');
     expect(raw()).not.toContain('also-secret');
+  });
+});
+
+describe('logged errors (L1 of the hardening review)', () => {
+  it('a failed query with 2,000 long parameters logs a small line without any of them', async () => {
+    const { test, lines, raw } = await appWithLog();
+    // A real failure through Drizzle, as a failing import batch gives: the parameters (16 MB
+    // here) used to appear three times in one line — in the message, the stack and `params`.
+    const params = Array.from(
+      { length: 2000 },
+      (_, index) => `PARAMETER-VALUE-${index}-${'x'.repeat(8000)}`,
+    );
+    const failure = await test.db
+      .execute(sql`select array_length(array[${sql.join(params, sql`, `)}]::text[], 1) / 0 as boom`)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as { params?: unknown[] }).params).toHaveLength(2000);
+    expect(String((failure as Error).message)).toContain('PARAMETER-VALUE-1999');
+
+    test.app.log.error({ err: failure, request_id: 'batch-check' }, 'import batch failed');
+    await tick();
+    const line = lines.find(
+      (entry) => (entry as { request_id?: string }).request_id === 'batch-check',
+    );
+    expect(line).toBeDefined();
+    const text = JSON.stringify(line);
+    expect(text).not.toContain('PARAMETER-VALUE');
+    expect(raw()).not.toContain('PARAMETER-VALUE');
+    expect(text.length).toBeLessThan(6 * MAX_LOGGED_TEXT);
+    const err = line!.err!;
+    expect(err.type).toBe('DrizzleQueryError');
+    expect(err.message).toMatch(/^Failed query: select array_length/);
+    expect(err.stack).toMatch(/\n\s+at /);
+    expect(err.params).toBeUndefined();
+    expect(err.params_count).toBe(2000);
+    // The database's own error, with its SQLSTATE, is the cause.
+    expect(err.cause).toMatchObject({ code: '22012', message: 'division by zero' });
+  });
+
+  it('bounds long messages, deep cause chains and aggregated errors', async () => {
+    const { test, lines } = await appWithLog();
+    let error: Error = new Error('root '.repeat(5000));
+    for (let depth = 0; depth < 10; depth += 1) {
+      error = new Error(`level ${depth}`, { cause: error });
+    }
+    const aggregate = new AggregateError(
+      Array.from({ length: 500 }, (_, index) => new Error(`member ${index} ${'y'.repeat(5000)}`)),
+      'connect failed',
+    );
+    test.app.log.error({ err: error, request_id: 'chain-check' }, 'deep');
+    test.app.log.error({ err: aggregate, request_id: 'aggregate-check' }, 'aggregate');
+    await tick();
+    const chain = lines.find(
+      (entry) => (entry as { request_id?: string }).request_id === 'chain-check',
+    )!;
+    let depth = 0;
+    for (let cause = chain.err; cause; cause = cause.cause as typeof cause) depth += 1;
+    expect(depth).toBe(4);
+    const aggregated = lines.find(
+      (entry) => (entry as { request_id?: string }).request_id === 'aggregate-check',
+    )!;
+    expect(aggregated.err!.errors).toHaveLength(3);
+    expect(aggregated.err!.errors_count).toBe(500);
+    expect(JSON.stringify(aggregated).length).toBeLessThan(6 * MAX_LOGGED_TEXT);
+    for (const entry of [chain, aggregated]) {
+      expect(entry.err!.message!.length).toBeLessThan(MAX_LOGGED_TEXT + 50);
+      expect(entry.err!.stack!.length).toBeLessThan(MAX_LOGGED_TEXT + 50);
+    }
   });
 });

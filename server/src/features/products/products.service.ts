@@ -10,7 +10,7 @@ import type {
   ProductListQuery,
 } from '@tag-manager/contract';
 import type { Executor } from '../../db/client.js';
-import { notFound } from '../../errors.js';
+import { invalidField, notFound } from '../../errors.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
@@ -24,6 +24,7 @@ import {
   type ProductFilters,
   type ProductRow,
 } from './products.repository.js';
+import { searchKind } from '@tag-manager/contract';
 
 /**
  * Up to this many members, a category's page is built from its members (read and sorted: a few
@@ -176,6 +177,9 @@ export class ProductService {
 
 export function productFilters(query: Omit<ProductListQuery, 'limit' | 'offset'>): ProductFilters {
   const search = query.search?.trim();
+  if (search && searchKind(search) === 'unsearchable') {
+    throw invalidField('search', 'must contain a letter or a digit');
+  }
   return {
     hide_allocated: query.hide_allocated,
     search: search ? search : undefined,

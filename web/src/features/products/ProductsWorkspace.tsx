@@ -5,12 +5,14 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { Category } from '@tag-manager/contract';
+import { searchKind } from '@tag-manager/contract/search';
 import { insertTreeCategory, useCategoryTree, useProductList } from '../../api/queries';
 import { ExportLink } from '../../components/ExportLink';
 import { Pagination } from '../../components/Pagination';
 import { useToasts } from '../../components/Toasts';
 import type { CategoryNode } from '../../lib/category-index';
 import { useDebouncedCallback } from '../../lib/debounce';
+import { searchHintFor } from '../../lib/search-hint';
 import { isTypingTarget } from '../../lib/shortcuts';
 import {
   PAGE_SIZES,
@@ -309,10 +311,14 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
   useEffect(() => setSearch(state.search), [state.search]);
   useEffect(() => setVendor(state.vendor), [state.vendor]);
 
-  const applySearch = useDebouncedCallback(
-    (value: string) => onChange({ search: value }, true),
-    300,
-  );
+  // A term without a letter or digit cannot be searched (the server answers 422): it is not
+  // sent, and the hint below says why. Short terms are sent and match whole values.
+  const applySearch = useDebouncedCallback((value: string) => {
+    if (searchKind(value.trim()) !== 'unsearchable' || value.trim() === '') {
+      onChange({ search: value }, true);
+    }
+  }, 300);
+  const searchHint = searchHintFor(search.trim());
   const applyVendor = useDebouncedCallback(
     (value: string) => onChange({ vendor: value.trim() }, true),
     400,
@@ -328,11 +334,17 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
           type="search"
           placeholder="Name, handle or SKU  ( / )"
           value={search}
+          aria-describedby={searchHint ? `${id}-search-hint` : undefined}
           onChange={(event) => {
             setSearch(event.target.value);
             applySearch(event.target.value);
           }}
         />
+        {searchHint && (
+          <p id={`${id}-search-hint`} className="hint" role="status">
+            {searchHint}
+          </p>
+        )}
       </div>
       <div className="filter">
         <label htmlFor={`${id}-vendor`}>Vendor</label>
