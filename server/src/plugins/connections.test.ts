@@ -152,6 +152,18 @@ function pacedUpload(port: number, body: string, pieces: number, everyMs: number
   });
 }
 
+describe('server options', () => {
+  it('starts with any limits the configuration accepts (Node refuses headers > request timeout)', async () => {
+    const { port } = await listening({ HEADERS_TIMEOUT_MS: '600000', UPLOAD_TIMEOUT_MS: '100' });
+    const result = await exchange(
+      port,
+      'GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      { bodyBytes: 0, chunk: '', everyMs: 1000, giveUpMs: 5_000 },
+    );
+    expect(statusOf(result.response)).toBe(200);
+  });
+});
+
 describe('answers sent before the body was read', () => {
   const BIG = 500 * 1024 * 1024;
   const chunk = Buffer.alloc(64 * 1024, 'a');

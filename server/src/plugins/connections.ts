@@ -26,19 +26,27 @@ export const UPLOAD_PREFIX = '/api/import/';
 export function serverOptions(connections: ConnectionsConfig): ServerOptions {
   return {
     headersTimeout: connections.headersTimeoutMs,
+    // Fastify sets it again after creating the server; Node checks the pair on creation.
+    requestTimeout: serverRequestTimeout(connections),
     // Node checks the headers and request timeouts on this interval (30 s by default, which
     // would let a slow header block run up to 30 s past its limit).
     connectionsCheckingInterval: Math.min(5_000, Math.max(100, connections.headersTimeoutMs / 2)),
   };
 }
 
+/**
+ * Node's requestTimeout covers the whole request (headers and body) on every route; the shorter
+ * per-route budget is this plugin's. A few seconds above the upload budget, so the plugin's cut
+ * (with its log line) comes first, and never below the headers timeout (Node refuses that).
+ */
+function serverRequestTimeout(connections: ConnectionsConfig) {
+  return Math.max(connections.uploadTimeoutMs + 5_000, connections.headersTimeoutMs);
+}
+
 /** Fastify's own options for the same limits. */
 export function fastifyTimeouts(connections: ConnectionsConfig) {
   return {
-    // Node's requestTimeout covers the whole request (headers and body) on every route; the
-    // shorter per-route budget is this plugin's. A few seconds above the upload budget, so the
-    // plugin's cut (with its log line) comes first.
-    requestTimeout: connections.uploadTimeoutMs + 5_000,
+    requestTimeout: serverRequestTimeout(connections),
     connectionTimeout: connections.idleTimeoutMs,
     keepAliveTimeout: connections.keepAliveTimeoutMs,
   };
