@@ -24,6 +24,8 @@ import importRoutes from './features/imports/imports.routes.js';
 import productRoutes from './features/products/products.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
+import connections, { fastifyTimeouts, serverOptions } from './plugins/connections.js';
+import crossSite from './plugins/cross-site.js';
 import errorHandler, { sendError, toAppError } from './plugins/error-handler.js';
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
@@ -90,6 +92,8 @@ export async function buildApp(
   const app = Fastify({
     ...loggerOptions(config, options.logStream),
     bodyLimit: config.bodyLimitBytes,
+    ...fastifyTimeouts(config.connections),
+    http: serverOptions(config.connections),
     requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
@@ -143,6 +147,8 @@ export async function buildApp(
   await app.register(metricsPlugin);
   await app.register(requestLog);
   await app.register(errorHandler);
+  await app.register(connections);
+  await app.register(crossSite);
   await app.register(security);
   await app.register(rateLimit);
   await app.register(auth);

@@ -31,6 +31,15 @@ describe('loadConfig', () => {
       categoryImportMaxBytes: 5_242_880,
       bulkMaxProducts: 10_000,
       shutdownTimeoutMs: 10_000,
+      connections: {
+        headersTimeoutMs: 15_000,
+        requestTimeoutMs: 30_000,
+        uploadTimeoutMs: 900_000,
+        idleTimeoutMs: 120_000,
+        keepAliveTimeoutMs: 72_000,
+        maxConnections: 1024,
+      },
+      allowedHosts: [],
       rateLimit: {
         enabled: true,
         productsPerMinute: 100,
@@ -100,6 +109,43 @@ describe('loadConfig', () => {
     expect(error.message).toContain('CACHE_ENABLED must be true or false');
   });
 
+  it('reads the connection limits and ALLOWED_HOSTS', () => {
+    const config = loadConfig({
+      HEADERS_TIMEOUT_MS: '5000',
+      REQUEST_TIMEOUT_MS: '10000',
+      UPLOAD_TIMEOUT_MS: '600000',
+      CONNECTION_IDLE_TIMEOUT_MS: '60000',
+      KEEP_ALIVE_TIMEOUT_MS: '5000',
+      MAX_CONNECTIONS: '256',
+      ALLOWED_HOSTS: ' Tags.Shop.Example , .internal.example ',
+    });
+    expect(config.connections).toEqual({
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 10_000,
+      uploadTimeoutMs: 600_000,
+      idleTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 256,
+    });
+    expect(config.allowedHosts).toEqual(['tags.shop.example', '.internal.example']);
+    expect(loadConfig({ ALLOWED_HOSTS: '*' }).allowedHosts).toBeNull();
+  });
+
+  it('rejects ALLOWED_HOSTS entries that are not host names, and a zero connection cap', () => {
+    const error = configError({
+      ALLOWED_HOSTS: 'https://tags.shop.example, tags.shop.example:443, ok.example',
+      MAX_CONNECTIONS: '0',
+      REQUEST_TIMEOUT_MS: 'soon',
+    });
+    expect(error.problems).toHaveLength(4);
+    expect(error.message).toContain(
+      'ALLOWED_HOSTS: "https://tags.shop.example" is not a host name',
+    );
+    expect(error.message).toContain('ALLOWED_HOSTS: "tags.shop.example:443" is not a host name');
+    expect(error.message).toContain('MAX_CONNECTIONS must be an integer');
+    expect(error.message).toContain('REQUEST_TIMEOUT_MS must be an integer');
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -166,6 +212,15 @@ describe('loadConfig', () => {
       categoryImportMaxBytes: 5_242_880,
       bulkMaxProducts: 5,
       shutdownTimeoutMs: 2500,
+      connections: {
+        headersTimeoutMs: 15_000,
+        requestTimeoutMs: 30_000,
+        uploadTimeoutMs: 900_000,
+        idleTimeoutMs: 120_000,
+        keepAliveTimeoutMs: 72_000,
+        maxConnections: 1024,
+      },
+      allowedHosts: [],
       cache: {
         redisUrl: 'redis://127.0.0.1:6379/2',
         keyPrefix: 'shop-a',

@@ -41,6 +41,13 @@ export interface Config {
   bulkMaxProducts: number;
   /** After SIGTERM, how long in-flight requests get before the process exits anyway (code 1). */
   shutdownTimeoutMs: number;
+  /** Time limits on connections and request bodies, and the cap on open connections. */
+  connections: ConnectionsConfig;
+  /**
+   * Host names the server answers to (DNS-rebinding protection), besides IP addresses and
+   * localhost, which always pass; null: any Host (ALLOWED_HOSTS=*).
+   */
+  allowedHosts: string[] | null;
   rateLimit: RateLimitConfig;
   /**
    * Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address
@@ -82,6 +89,21 @@ export interface RateLimitConfig {
   authFailuresPerMinute: number;
 }
 
+export interface ConnectionsConfig {
+  /** The request line and headers must arrive within this time. */
+  headersTimeoutMs: number;
+  /** A request body must have arrived this long after the headers (every route but uploads)… */
+  requestTimeoutMs: number;
+  /** …and on the upload routes (/api/import/*), which take minutes for 100 MB on a slow link. */
+  uploadTimeoutMs: number;
+  /** A connection on which nothing is sent or received for this long is closed. */
+  idleTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept open for the client's next request. */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this many are refused (closed at once). */
+  maxConnections: number;
+}
+
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -112,6 +134,23 @@ function corsOrigins(raw: string, problems: string[]): string[] {
       problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://shop.example`);
   }
   return origins;
+}
+
+/** ALLOWED_HOSTS: `*` for any, else host names (`.example.com`: the domain and its subdomains). */
+function allowedHosts(raw: string, problems: string[]): string[] | null {
+  if (raw === '*') return null;
+  const hosts = raw
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of hosts) {
+    if (!/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(host)) {
+      problems.push(
+        `ALLOWED_HOSTS: "${host}" is not a host name like tags.shop.example or .shop.example (no scheme, no port)`,
+      );
+    }
+  }
+  return hosts;
 }
 
 /** Names proxy-addr (Fastify's trustProxy) accepts for address ranges. */
@@ -253,6 +292,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     categoryImportMaxBytes: integer('CATEGORY_IMPORT_MAX_BYTES', 5_242_880, 1024, 104_857_600),
     bulkMaxProducts: integer('BULK_MAX_PRODUCTS', 10_000, 1, 1_000_000),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    connections: {
+      headersTimeoutMs: integer('HEADERS_TIMEOUT_MS', 15_000, 100, 600_000),
+      requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      uploadTimeoutMs: integer('UPLOAD_TIMEOUT_MS', 900_000, 100, 86_400_000),
+      idleTimeoutMs: integer('CONNECTION_IDLE_TIMEOUT_MS', 120_000, 100, 3_600_000),
+      keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
+      maxConnections: integer('MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    },
+    allowedHosts: allowedHosts(text('ALLOWED_HOSTS', ''), problems),
     rateLimit: {
       enabled: flag('RATE_LIMIT_ENABLED', true),
       productsPerMinute: integer('RATE_LIMIT_PRODUCTS_PER_MINUTE', 100, 1, 10_000_000),
