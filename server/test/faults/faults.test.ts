@@ -399,25 +399,46 @@ describe('faults (real processes)', () => {
         ),
       );
       const waitStarted = performance.now();
-      // A setup wait, not a performance bound: under a full parallel test run the app can take
-      // a while to get its requests to the database.
+      // A setup wait, not a performance bound: under a full test run the app can take a while
+      // to get its requests to the database.
       let sessions = '';
       await waitUntil(
         'requests wait for the lock in the database',
         async () => {
+          // The blocker is inside its transaction, and PostgreSQL keeps one snapshot of
+          // pg_stat_activity per transaction: without clearing it, every poll would see the
+          // sessions as they were at the first one (under load, before any request got there).
+          await blocker.query('select pg_stat_clear_snapshot()');
           const activity = await blocker.query<{ state: string; wait: string; n: number }>(
             `select coalesce(state, '-') as state,
-                    coalesce(wait_event_type || ':' || wait_event, '-') as wait, count(*)::int as n
-               from pg_stat_activity where application_name = 'tag-manager' group by 1, 2`,
+                    coalesce(wait_event_type || ':' || wait_event, '-') as wait, count(*)::int as n,
+                    string_agg(distinct left(regexp_replace(query, '\\s+', ' ', 'g'), 90), ' | ') as queries
+               from pg_stat_activity
+              where application_name = 'tag-manager' and datname = current_database()
+              group by 1, 2`,
           );
           sessions = JSON.stringify(activity.rows);
           const waiting = activity.rows.filter((row) => row.wait.startsWith('Lock:'));
           return waiting.reduce((sum, row) => sum + row.n, 0) >= 8;
         },
         45_000,
-      ).catch((error: Error) => {
+      ).catch(async (error: Error) => {
         // Say what the app's sessions were doing, for whoever meets this next.
-        throw new Error(`${error.message}; app sessions: ${sessions}`);
+        const pool = await health(app).then(
+          (data) => JSON.stringify(data.database.pool),
+          (failure: Error) => failure.message,
+        );
+        const settled = await Promise.all(
+          held.map((outcome) =>
+            Promise.race([
+              outcome.then((o) => o.status ?? o.error),
+              sleep(1).then(() => 'pending'),
+            ]),
+          ),
+        );
+        throw new Error(
+          `${error.message}; app sessions: ${sessions}; app pool: ${pool}; held requests: ${JSON.stringify(settled)}`,
+        );
       });
       const waited = performance.now() - waitStarted;
       if (waited > 5000) {
@@ -501,6 +522,8 @@ describe('faults (real processes)', () => {
       void stuck.then((outcome) => (answered = String(outcome.status ?? outcome.error)));
       await waitUntil('the request waits for the lock', async () => {
         if (answered) throw new GiveUp(`the request was answered (${answered}) instead`);
+        // A fresh look each time (see the SIGTERM test above: one snapshot per transaction).
+        await blocker.query('select pg_stat_clear_snapshot()');
         const waiting = await blocker.query<{ n: number }>(
           `select count(*)::int as n from pg_stat_activity
             where application_name = 'tag-manager' and wait_event_type = 'Lock'`,
