@@ -5,7 +5,7 @@
  * of the level above whose name matches (compared as sibling names are).
  */
 import { CATEGORY_IMPORT_MAX_ENTRIES, type ImportRejection } from '@tag-manager/contract';
-import { AppError } from '../../errors.js';
+import { type AppError, validationError } from '../../errors.js';
 import { cleanCategoryName } from '../categories/category-name.js';
 import { describeValue } from './rejections.js';
 
@@ -18,10 +18,10 @@ export interface CategoryEntry {
 }
 
 export function notCategoryList(reason: string): AppError {
-  return new AppError(422, 'VALIDATION_ERROR', `The file is not a category list: ${reason}`, {
-    field_errors: [{ field: 'file', message: reason }],
-    validation_errors: [{ field: 'file', message: reason }],
-  });
+  return validationError(
+    [{ field: 'file', message: reason }],
+    `The file is not a category list: ${reason}`,
+  );
 }
 
 /** A missing parent: JSON null, empty, or the string "null" the old export wrote for Vendors. */

@@ -12,7 +12,7 @@ import {
   type ImportRejection,
   type ProductStatus,
 } from '@tag-manager/contract';
-import { AppError } from '../../errors.js';
+import { AppError, validationError } from '../../errors.js';
 import { longerThan, quote } from './rejections.js';
 
 export interface ProductDraft {
@@ -46,14 +46,9 @@ function cell(record: Record<string, string | undefined>, column: string): strin
 }
 
 export function notShopifyExport(reason: string): AppError {
-  return new AppError(
-    422,
-    'VALIDATION_ERROR',
+  return validationError(
+    [{ field: 'file', message: reason }],
     `The file is not a Shopify product export: ${reason}`,
-    {
-      field_errors: [{ field: 'file', message: reason }],
-      validation_errors: [{ field: 'file', message: reason }],
-    },
   );
 }
 
