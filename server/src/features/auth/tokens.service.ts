@@ -63,6 +63,12 @@ export interface TokenServiceOptions {
   negativeCacheMs?: number;
   /** Reports a failure that must not fail the request (recording a token's last use). */
   warn?: (error: unknown, message: string) => void;
+  /**
+   * The clock (epoch ms) for the caches' lifetimes and the last-use pace; tests pass their own to
+   * move time on without waiting. By default the caches use `performance.now()` and the pace
+   * `Date.now()`.
+   */
+  now?: () => number;
 }
 
 /** How long a refused hash is remembered (see the top of this file). */
@@ -108,20 +114,26 @@ export class TokenService {
   private readonly cache: LRUCache<string, CachedToken> | undefined;
   private readonly refused: LRUCache<string, 'invalid_token' | 'revoked_token'> | undefined;
   private readonly warn: (error: unknown, message: string) => void;
+  private readonly now: () => number;
 
   constructor(
     private readonly db: Executor,
     options: TokenServiceOptions = {},
   ) {
     const seconds = options.cacheSeconds ?? 30;
+    // An injected clock is read on every check (ttlResolution 0: no reading kept for 1 ms).
+    const clock = options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {};
     this.cache =
       seconds > 0
-        ? new LRUCache({ max: options.cacheEntries ?? 10_000, ttl: seconds * 1000 })
+        ? new LRUCache({ max: options.cacheEntries ?? 10_000, ttl: seconds * 1000, ...clock })
         : undefined;
     const negativeMs = options.negativeCacheMs ?? NEGATIVE_CACHE_MS;
     this.refused =
-      negativeMs > 0 ? new LRUCache({ max: NEGATIVE_CACHE_ENTRIES, ttl: negativeMs }) : undefined;
+      negativeMs > 0
+        ? new LRUCache({ max: NEGATIVE_CACHE_ENTRIES, ttl: negativeMs, ...clock })
+        : undefined;
     this.warn = options.warn ?? (() => {});
+    this.now = options.now ?? (() => Date.now());
   }
 
   async list(): Promise<{
@@ -231,7 +243,7 @@ export class TokenService {
   }
 
   /** Checks a presented secret: unknown, revoked, or the token it belongs to. */
-  async authenticate(secret: string, now = Date.now()): Promise<Authentication> {
+  async authenticate(secret: string, now = this.now()): Promise<Authentication> {
     if (!TOKEN_PATTERN.test(secret)) return { ok: false, reason: 'invalid_token' };
     const hash = hashToken(secret);
     let entry = this.cache?.get(hash);

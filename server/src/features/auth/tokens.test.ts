@@ -13,9 +13,20 @@ import {
   type TestApp,
 } from '../../../test/helpers/test-app.js';
 import { generateToken, hashToken, TOKEN_PATTERN, tokenPrefix } from './access.js';
-import { LAST_USED_RESOLUTION_MS, TokenService } from './tokens.service.js';
+import { LAST_USED_RESOLUTION_MS, NEGATIVE_CACHE_MS, TokenService } from './tokens.service.js';
 
 const SYSTEM = { actor: 'test', source: 'system' as const };
+
+/** A clock the test moves by hand (the services' `now` option), so no test waits in real time. */
+function manualClock(start = Date.now()) {
+  let time = start;
+  return {
+    now: () => time,
+    advance: (ms: number) => {
+      time += ms;
+    },
+  };
+}
 
 let test: TestApp;
 beforeAll(async () => {
@@ -237,15 +248,18 @@ describe('verification', () => {
   });
 
   it('another instance keeps trusting a revoked token for AUTH_CACHE_SECONDS at most', async () => {
+    const clock = manualClock();
     const revoker = new TokenService(test.db, { cacheSeconds: 30 });
-    const other = new TokenService(test.db, { cacheSeconds: 1 });
+    const other = new TokenService(test.db, { cacheSeconds: 30, now: clock.now });
     const created = await revoker.create({ name: 'window', role: 'viewer' }, SYSTEM);
     expect((await other.authenticate(created.secret)).ok).toBe(true);
     await revoker.revoke(created.id, SYSTEM);
     expect((await revoker.authenticate(created.secret)).ok).toBe(false);
-    // Within the window the other instance still has it verified…
+    // Within the window (to its last millisecond) the other instance still has it verified…
     expect((await other.authenticate(created.secret)).ok).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(30_000);
+    expect((await other.authenticate(created.secret)).ok).toBe(true);
+    clock.advance(1);
     // …and after it, asks the database again.
     expect(await other.authenticate(created.secret)).toEqual({
       ok: false,
@@ -344,12 +358,15 @@ describe('refusals remembered by hash (negative cache)', () => {
   });
 
   it('a secret refused before its token existed elsewhere is refused for the window only', async () => {
-    const service = new TokenService(test.db, { cacheSeconds: 0, negativeCacheMs: 500 });
+    const clock = manualClock();
+    const service = new TokenService(test.db, { cacheSeconds: 0, now: clock.now });
     const secret = generateToken();
     expect((await service.authenticate(secret)).ok).toBe(false);
     await insertBehindItsBack(secret);
     expect(await service.authenticate(secret)).toEqual({ ok: false, reason: 'invalid_token' });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    clock.advance(NEGATIVE_CACHE_MS);
+    expect(await service.authenticate(secret)).toEqual({ ok: false, reason: 'invalid_token' });
+    clock.advance(1);
     expect((await service.authenticate(secret)).ok).toBe(true);
   });
 
