@@ -120,8 +120,11 @@ describe('operator session', () => {
         .toBe(`Page 3 of ${totalPages}`);
     });
     expect(new URL(page.url()).searchParams.get('page')).toBe('3');
-    expect(page.getByRole('button', { name: 'Previous page' })).toBeTruthy();
-    expect(await page.getByRole('button', { name: 'Previous page' }).isEnabled()).toBe(true);
+    // A locator is only a query (always truthy): count and read the button itself.
+    const previous = page.getByRole('button', { name: 'Previous page' });
+    expect(await previous.count()).toBe(1);
+    expect(await previous.isVisible()).toBe(true);
+    expect(await previous.isEnabled()).toBe(true);
     // Pages 2 and 3 came from the prefetch; only the pages after them were requested.
     expect(log.requests('go to page 3')).toEqual([
       'GET /api/products?sort=product_name&limit=50&offset=100',
