@@ -90,11 +90,30 @@ describe('MetricsSampler', () => {
   });
 
   it('without a token dialog, a 401 is the error it reports', async () => {
-    const { fetchMock } = guardedFetch('tm_viewer');
-    const sampler = new MetricsSampler({ fetch: fetchMock, auth: memoryAuth() });
+    const { fetchMock, calls } = guardedFetch('tm_viewer');
+    const auth = memoryAuth();
+    const sampler = new MetricsSampler({ fetch: fetchMock, auth });
     await expect(sampler.sampleOnce()).rejects.toThrow(
       'GET /metrics needs an API token: An API token is required',
     );
+    // One request without a header: no retry, no question nobody could answer.
+    expect(calls).toEqual([null]);
+    expect(auth.getState()).toEqual({ token: null, prompt: null });
+    expect(sampler.getSnapshot()).toMatchObject({ samples: 0, gauges: null, points: [] });
+
+    // Polling shows that error on the page, and keeps asking without a token.
+    vi.useFakeTimers();
+    sampler.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sampler.getSnapshot()).toMatchObject({
+      running: true,
+      samples: 0,
+      error:
+        'GET /metrics needs an API token: An API token is required: send the header "Authorization: Bearer <token>"',
+    });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(calls).toEqual([null, null, null]);
+    sampler.stop();
   });
 
   it('asks for a token through the token dialog and scrapes again with it', async () => {
