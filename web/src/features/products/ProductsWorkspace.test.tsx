@@ -1,0 +1,608 @@
+/**
+ * The products workspace with the app's own query client, against a fake API at the network
+ * boundary (`fetch`): the list, the product panel, and the cache edits of every assignment write
+ * (web/src/api/queries.ts) — read back from the query cache, not only from the screen.
+ */
+import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { useCallback, useState } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type {
+  CategoryRef,
+  CategoryWithPath,
+  Product,
+  TreeNode,
+  TreeNodeLevel2,
+} from '@tag-manager/contract';
+import type { CategoryTreeEnvelope, ProductListEnvelope } from '../../api/client';
+import { createQueryClient, queryKeys, type PanelProduct } from '../../api/queries';
+import { ToastProvider } from '../../components/Toasts';
+import { DEFAULT_STATE, type UpdateState, type WorkspaceState } from '../../lib/url-state';
+import { ProductsWorkspace } from './ProductsWorkspace';
+
+// ---- fixtures: Tools > Hand tools > Hammers, and Garden ---------------------------------------
+
+const TOOLS: CategoryRef = { id: 1, name: 'Tools', level: 1 };
+const HAND_TOOLS: CategoryRef = { id: 2, name: 'Hand tools', level: 2 };
+const HAMMERS: CategoryRef = { id: 3, name: 'Hammers', level: 3 };
+const GARDEN: CategoryRef = { id: 4, name: 'Garden', level: 1 };
+
+const withPath = (ref: CategoryRef, parents: CategoryRef[]): CategoryWithPath => ({
+  ...ref,
+  parent_id: parents.at(-1)?.id ?? null,
+  path: [...parents, ref].map((category) => category.name).join(' > '),
+  path_ids: [...parents, ref].map((category) => category.id),
+});
+
+/** The tree with each category's product count taken from the products. */
+function treeFixture(products: Product[]): TreeNode[] {
+  const count = (id: number) =>
+    products.filter((entry) => entry.categories.some((ref) => ref.id === id)).length;
+  const hammers = {
+    ...HAMMERS,
+    level: 3 as const,
+    parent_id: 2,
+    product_count: count(3),
+    children: [],
+  };
+  const handTools: TreeNodeLevel2 = {
+    ...HAND_TOOLS,
+    level: 2,
+    parent_id: 1,
+    product_count: count(2),
+    children: [hammers],
+  };
+  return [
+    { ...GARDEN, level: 1, parent_id: null, product_count: count(4), children: [] },
+    { ...TOOLS, level: 1, parent_id: null, product_count: count(1), children: [handTools] },
+  ];
+}
+
+const product = (
+  product_id: string,
+  product_name: string,
+  categories: CategoryRef[] = [],
+): Product => ({
+  product_id,
+  product_name,
+  vendor: 'Acme',
+  product_type: null,
+  status: 'active',
+  sku: `SKU-${product_id}`,
+  image_url: null,
+  tags: [],
+  has_allocations: categories.length > 0,
+  category_count: categories.length,
+  categories,
+  last_modified: '2026-01-01T00:00:00.000Z',
+});
+
+const envelope = <T,>(data: T) => ({
+  success: true as const,
+  data,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  request_id: 'req-1',
+});
+
+const errorEnvelope = (code: string, error: string) => ({
+  success: false,
+  error,
+  code,
+  details: {},
+  timestamp: '2026-01-01T00:00:00.000Z',
+  request_id: 'req-err',
+});
+
+// ---- the fake API -----------------------------------------------------------------------------
+
+interface FakeRequest {
+  method: string;
+  path: string;
+  url: URL;
+  body: unknown;
+}
+type Reply = { status: number; body: unknown };
+type Handler = (request: FakeRequest) => Reply | Promise<Reply>;
+
+/** Answers like the server for the routes a test installs; the list and the tree by default. */
+function fakeApi(products: Product[]) {
+  const requests: FakeRequest[] = [];
+  const handlers = new Map<string, Handler>();
+  handlers.set('GET /api/products', () => ({
+    status: 200,
+    body: {
+      ...envelope(products),
+      metadata: {
+        total_products: products.length,
+        filtered_products: products.length,
+        count_estimated: false,
+        filters: {
+          hide_allocated: false,
+          search: null,
+          category_id: null,
+          include_descendants: true,
+          vendor: null,
+          status: null,
+        },
+        sort: 'product_name',
+      },
+      pagination: {
+        page: 1,
+        page_size: 50,
+        total_items: products.length,
+        total_pages: 1,
+        has_next: false,
+        has_previous: false,
+        next_cursor: null,
+      },
+    },
+  }));
+  handlers.set('GET /api/categories/tree', () => ({
+    status: 200,
+    body: {
+      ...envelope(treeFixture(products)),
+      metadata: { total_categories: 4, level_counts: { level_1: 2, level_2: 1, level_3: 1 } },
+    },
+  }));
+
+  const fetchMock = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input), 'http://localhost');
+    const method = init?.method ?? 'GET';
+    const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
+    const request = { method, path: url.pathname, url, body };
+    requests.push(request);
+    const handler = handlers.get(`${method} ${url.pathname}`);
+    const reply = handler
+      ? await handler(request)
+      : { status: 404, body: errorEnvelope('NOT_FOUND', `${method} ${url.pathname} not faked`) };
+    return new Response(JSON.stringify(reply.body), {
+      status: reply.status,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+  vi.stubGlobal('fetch', fetchMock);
+
+  return {
+    requests,
+    on: (route: string, handler: Handler) => handlers.set(route, handler),
+    /** Requests other than the reads of the first render. */
+    writes: () => requests.filter((request) => request.method !== 'GET'),
+  };
+}
+
+/** A reply the test releases when it has looked at the optimistic state. */
+function deferred() {
+  let release: (reply: Reply) => void = () => {};
+  const reply = new Promise<Reply>((resolve) => (release = resolve));
+  return { handler: () => reply, release: (value: Reply) => release(value) };
+}
+
+// ---- rendering --------------------------------------------------------------------------------
+
+/** The workspace with its state held in React (the app keeps it in the URL). */
+function Workspace({ initial }: { initial: WorkspaceState }) {
+  const [state, setState] = useState(initial);
+  const update = useCallback<UpdateState>(
+    (change) =>
+      setState((current) => ({
+        ...current,
+        ...(typeof change === 'function' ? change(current) : change),
+      })),
+    [],
+  );
+  return <ProductsWorkspace state={state} update={update} />;
+}
+
+async function renderWorkspace(initial: Partial<WorkspaceState> = {}) {
+  // The app's client (30 s staleTime): an opened product comes from the page, as in the app.
+  const queryClient = createQueryClient();
+  render(
+    <QueryClientProvider client={queryClient}>
+      <ToastProvider>
+        <Workspace initial={{ ...DEFAULT_STATE, ...initial }} />
+      </ToastProvider>
+    </QueryClientProvider>,
+  );
+  await screen.findByRole('tree', { name: 'Category tree' });
+  await screen.findAllByRole('button', { name: /Claw hammer|Leaf rake|Panel saw/ });
+  // Statistics seen earlier on their own page: an assignment write must mark them stale.
+  queryClient.setQueryData(queryKeys.stats, envelope({}));
+  return queryClient;
+}
+
+const rowOf = (productId: string) => {
+  const row = document.querySelector<HTMLElement>(`tbody tr[data-product-id="${productId}"]`);
+  if (!row) throw new Error(`no row for ${productId}`);
+  return row;
+};
+
+/** The category chips of a product's row, as the paths they show on hover. */
+const chipPaths = (productId: string) =>
+  within(rowOf(productId))
+    .queryAllByRole('listitem')
+    .map((chip) => chip.getAttribute('title'));
+
+/** The cached list pages' copy of one product. */
+function listedProduct(queryClient: QueryClient, productId: string) {
+  const pages = queryClient.getQueriesData<ProductListEnvelope>({ queryKey: queryKeys.products });
+  expect(pages.length).toBeGreaterThan(0);
+  return pages
+    .flatMap(([, page]) => page?.data ?? [])
+    .find((entry) => entry.product_id === productId);
+}
+
+const listedCategories = (queryClient: QueryClient, productId: string) =>
+  listedProduct(queryClient, productId)?.categories.map((ref) => ref.id);
+
+/** Product counts of the cached tree, by category id. */
+function treeCounts(queryClient: QueryClient) {
+  const counts: Record<number, number> = {};
+  const visit = (nodes: { id: number; product_count: number; children: unknown[] }[]) => {
+    for (const node of nodes) {
+      counts[node.id] = node.product_count;
+      visit(node.children as typeof nodes);
+    }
+  };
+  visit(queryClient.getQueryData<CategoryTreeEnvelope>(queryKeys.tree)!.data);
+  return counts;
+}
+
+/** Whether the list pages and the statistics are marked stale (after a write: both). */
+const listIsInvalidated = (queryClient: QueryClient) => {
+  const cache = queryClient.getQueryCache();
+  const list = cache.findAll({ queryKey: queryKeys.products });
+  const stats = cache.find({ queryKey: queryKeys.stats })!;
+  const all = [...list, stats].map((query) => query.state.isInvalidated);
+  expect(new Set(all).size, 'the list and the statistics are marked alike').toBe(1);
+  return all[0];
+};
+
+const openProduct = (name: string) => fireEvent.click(screen.getByRole('button', { name }));
+
+function tick(categoryId: number) {
+  fireEvent.click(screen.getByRole('button', { name: 'Expand all categories' }));
+  fireEvent.click(screen.getByTestId(`tick-${categoryId}`));
+}
+
+const catalog = () => [
+  product('claw-hammer', 'Claw hammer'),
+  product('rake', 'Leaf rake', [GARDEN]),
+  product('saw', 'Panel saw'),
+];
+
+afterEach(() => vi.unstubAllGlobals());
+
+// ---- the tests --------------------------------------------------------------------------------
+
+describe('ProductsWorkspace: the list and the panel', () => {
+  it('renders one row per product of GET /api/products, with its categories as chips', async () => {
+    const api = fakeApi(catalog());
+    await renderWorkspace();
+    expect(api.requests.map((request) => `${request.method} ${request.url.pathname}`)).toEqual(
+      expect.arrayContaining(['GET /api/products', 'GET /api/categories/tree']),
+    );
+    const list = api.requests.find((request) => request.path === '/api/products')!;
+    expect(Object.fromEntries(list.url.searchParams)).toMatchObject({
+      sort: 'product_name',
+      limit: '50',
+      offset: '0',
+    });
+
+    const rows = document.querySelectorAll('tbody tr');
+    expect([...rows].map((row) => row.getAttribute('data-product-id'))).toEqual([
+      'claw-hammer',
+      'rake',
+      'saw',
+    ]);
+    expect(
+      within(rowOf('rake')).getByRole('list', { name: 'Categories of Leaf rake' }),
+    ).toHaveTextContent('Garden');
+    expect(rowOf('claw-hammer')).toHaveTextContent('Uncategorised');
+    expect(rowOf('claw-hammer')).toHaveTextContent('SKU-claw-hammer');
+    expect(screen.getByTestId('page-indicator')).toHaveTextContent('Page 1 of 1');
+  });
+
+  it('opens the selected product in the panel from the page, without a request', async () => {
+    const api = fakeApi(catalog());
+    await renderWorkspace();
+    expect(screen.queryByTestId('product-panel')).toBeNull();
+    const before = api.requests.length;
+    openProduct('Leaf rake');
+    const panel = await screen.findByTestId('product-panel');
+    expect(within(panel).getByRole('heading', { level: 2 })).toHaveTextContent('Leaf rake');
+    expect(within(panel).getByTestId('assigned-categories')).toHaveTextContent('Garden');
+    expect(rowOf('rake')).toHaveClass('open');
+    expect(api.requests.length).toBe(before);
+
+    fireEvent.click(within(panel).getByRole('button', { name: 'Close product details' }));
+    expect(screen.queryByTestId('product-panel')).toBeNull();
+  });
+});
+
+describe('ProductsWorkspace: the cache after each assignment write', () => {
+  it('assigning a category writes the resulting categories into the row, the panel and the caches', async () => {
+    const api = fakeApi(catalog());
+    const queryClient = await renderWorkspace();
+    api.on('POST /api/products/claw-hammer/categories', () => ({
+      status: 200,
+      body: envelope({
+        product_id: 'claw-hammer',
+        added: [HAMMERS],
+        ancestors_added: [TOOLS, HAND_TOOLS],
+        already_assigned: [],
+        categories: [
+          withPath(TOOLS, []),
+          withPath(HAND_TOOLS, [TOOLS]),
+          withPath(HAMMERS, [TOOLS, HAND_TOOLS]),
+        ],
+      }),
+    }));
+    openProduct('Claw hammer');
+    const panel = await screen.findByTestId('product-panel');
+    tick(HAMMERS.id);
+    const reads = api.requests.filter((request) => request.method === 'GET').length;
+    fireEvent.click(within(panel).getByRole('button', { name: 'Assign 1 ticked category' }));
+
+    await within(panel).findByTestId('assign-outcome');
+    expect(api.writes().map((request) => [request.method, request.path, request.body])).toEqual([
+      ['POST', '/api/products/claw-hammer/categories', { category_ids: [HAMMERS.id] }],
+    ]);
+    expect(within(panel).getByTestId('assign-outcome')).toHaveTextContent(
+      'Parents added too: Tools; Tools > Hand tools',
+    );
+    // The row shows the most specific category, without a refetch.
+    expect(chipPaths('claw-hammer')).toEqual(['Tools > Hand tools > Hammers']);
+    expect(rowOf('claw-hammer')).not.toHaveTextContent('Uncategorised');
+    expect(
+      within(panel)
+        .getAllByRole('listitem')
+        .map((item) => item.textContent),
+    ).toEqual(['Tools×', 'Tools > Hand tools×', 'Tools > Hand tools > Hammers×']);
+
+    // The caches: the list page, the product's own entry, the tree's counts.
+    expect(listedProduct(queryClient, 'claw-hammer')).toMatchObject({
+      categories: [TOOLS, HAND_TOOLS, HAMMERS],
+      category_count: 3,
+      has_allocations: true,
+    });
+    expect(
+      queryClient.getQueryData<PanelProduct>(queryKeys.product('claw-hammer'))?.categories,
+    ).toEqual([TOOLS, HAND_TOOLS, HAMMERS]);
+    expect(listedCategories(queryClient, 'rake')).toEqual([GARDEN.id]);
+    expect(treeCounts(queryClient)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
+    // Other pages and the statistics are stale but not refetched while nothing shows them.
+    expect(listIsInvalidated(queryClient)).toBe(true);
+    expect(api.requests.filter((request) => request.method === 'GET').length).toBe(reads);
+  });
+
+  it('a refused assignment changes no cache and says why', async () => {
+    const api = fakeApi(catalog());
+    const queryClient = await renderWorkspace();
+    api.on('POST /api/products/claw-hammer/categories', () => ({
+      status: 404,
+      body: errorEnvelope('NOT_FOUND', 'Category 3 not found'),
+    }));
+    openProduct('Claw hammer');
+    const panel = await screen.findByTestId('product-panel');
+    tick(HAMMERS.id);
+    fireEvent.click(within(panel).getByRole('button', { name: 'Assign 1 ticked category' }));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Could not assign the categories');
+    expect(alert).toHaveTextContent('Category 3 not found');
+    expect(listedProduct(queryClient, 'claw-hammer')).toMatchObject({
+      categories: [],
+      category_count: 0,
+      has_allocations: false,
+    });
+    expect(treeCounts(queryClient)).toEqual({ 1: 0, 2: 0, 3: 0, 4: 1 });
+    expect(listIsInvalidated(queryClient)).toBe(false);
+    expect(rowOf('claw-hammer')).toHaveTextContent('Uncategorised');
+  });
+
+  it('removing a chip is optimistic, then takes the server’s categories and counts', async () => {
+    const api = fakeApi(catalog());
+    const queryClient = await renderWorkspace();
+    const answer = deferred();
+    api.on('DELETE /api/products/rake/categories/4', answer.handler);
+    openProduct('Leaf rake');
+    const panel = await screen.findByTestId('product-panel');
+    fireEvent.click(within(panel).getByRole('button', { name: 'Remove Garden' }));
+
+    // Before the server answers: gone from the caches and the row already.
+    await waitFor(() => expect(listedCategories(queryClient, 'rake')).toEqual([]));
+    expect(queryClient.getQueryData<PanelProduct>(queryKeys.product('rake'))?.categories).toEqual(
+      [],
+    );
+    expect(rowOf('rake')).toHaveTextContent('Uncategorised');
+    expect(treeCounts(queryClient)[GARDEN.id]).toBe(1); // counts wait for the answer
+
+    answer.release({
+      status: 200,
+      body: envelope({
+        product_id: 'rake',
+        removed: [GARDEN],
+        descendants_removed: [],
+        categories: [],
+      }),
+    });
+    await within(panel).findByTestId('assign-outcome');
+    expect(within(panel).getByTestId('assign-outcome')).toHaveTextContent('Removed: Garden');
+    expect(listedProduct(queryClient, 'rake')).toMatchObject({
+      categories: [],
+      category_count: 0,
+      has_allocations: false,
+    });
+    expect(treeCounts(queryClient)).toEqual({ 1: 0, 2: 0, 3: 0, 4: 0 });
+    expect(listIsInvalidated(queryClient)).toBe(true);
+    expect(api.writes().map((request) => `${request.method} ${request.path}`)).toEqual([
+      'DELETE /api/products/rake/categories/4',
+    ]);
+  });
+
+  it('a refused removal rolls the optimistic edit back', async () => {
+    const api = fakeApi(catalog());
+    const queryClient = await renderWorkspace();
+    const answer = deferred();
+    api.on('DELETE /api/products/rake/categories/4', answer.handler);
+    openProduct('Leaf rake');
+    const panel = await screen.findByTestId('product-panel');
+    fireEvent.click(within(panel).getByRole('button', { name: 'Remove Garden' }));
+    await waitFor(() => expect(listedCategories(queryClient, 'rake')).toEqual([]));
+
+    answer.release({ status: 409, body: errorEnvelope('CONFLICT', 'The catalog is locked') });
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Could not remove the category');
+    expect(alert).toHaveTextContent('The catalog is locked');
+    expect(listedProduct(queryClient, 'rake')).toMatchObject({
+      categories: [GARDEN],
+      category_count: 1,
+      has_allocations: true,
+    });
+    expect(queryClient.getQueryData<PanelProduct>(queryKeys.product('rake'))?.categories).toEqual([
+      GARDEN,
+    ]);
+    expect(
+      within(rowOf('rake')).getByRole('list', { name: 'Categories of Leaf rake' }),
+    ).toHaveTextContent('Garden');
+    expect(within(panel).getByTestId('assigned-categories')).toHaveTextContent('Garden');
+    expect(treeCounts(queryClient)).toEqual({ 1: 0, 2: 0, 3: 0, 4: 1 });
+    expect(listIsInvalidated(queryClient)).toBe(false);
+  });
+
+  it('bulk assign adds the assigned categories and their parents to every product it changed', async () => {
+    const api = fakeApi(catalog());
+    const queryClient = await renderWorkspace();
+    api.on('POST /api/bulk/assign', () => ({
+      status: 200,
+      body: envelope({
+        results: [
+          {
+            product_id: 'claw-hammer',
+            assigned: [HAND_TOOLS.id],
+            ancestors_added: [TOOLS.id],
+            skipped: [],
+            errors: [],
+          },
+          { product_id: 'rake', assigned: [], ancestors_added: [], skipped: [], errors: [] },
+          {
+            product_id: 'saw',
+            assigned: [HAND_TOOLS.id],
+            ancestors_added: [TOOLS.id],
+            skipped: [],
+            errors: [],
+          },
+        ],
+        summary: {
+          products_processed: 3,
+          total_assigned: 2,
+          total_ancestors_added: 2,
+          total_skipped: 0,
+          total_errors: 0,
+        },
+      }),
+    }));
+    for (const name of ['Claw hammer', 'Leaf rake', 'Panel saw'])
+      fireEvent.click(screen.getByRole('checkbox', { name: `Select ${name}` }));
+    tick(HAND_TOOLS.id);
+    const bar = screen.getByTestId('bulk-bar');
+    expect(bar).toHaveTextContent('3 products selected');
+    fireEvent.click(within(bar).getByTestId('bulk-assign'));
+
+    const result = await screen.findByRole('dialog', { name: 'Bulk assign result' });
+    expect(within(result).getByTestId('bulk-summary')).toHaveTextContent('3Products processed');
+    expect(api.writes().map((request) => [request.path, request.body])).toEqual([
+      [
+        '/api/bulk/assign',
+        { product_ids: ['claw-hammer', 'rake', 'saw'], category_ids: [HAND_TOOLS.id] },
+      ],
+    ]);
+    for (const productId of ['claw-hammer', 'saw']) {
+      expect(listedProduct(queryClient, productId)).toMatchObject({
+        categories: [HAND_TOOLS, TOOLS],
+        category_count: 2,
+        has_allocations: true,
+      });
+      expect(chipPaths(productId)).toEqual(['Tools > Hand tools']);
+    }
+    expect(listedProduct(queryClient, 'rake')).toMatchObject({
+      categories: [GARDEN],
+      category_count: 1,
+    });
+    expect(treeCounts(queryClient)).toEqual({ 1: 2, 2: 2, 3: 0, 4: 1 });
+    expect(listIsInvalidated(queryClient)).toBe(true);
+  });
+
+  it('bulk remove, once confirmed, takes the removed categories and subcategories out', async () => {
+    const api = fakeApi([
+      product('claw-hammer', 'Claw hammer', [TOOLS, HAND_TOOLS, HAMMERS]),
+      product('rake', 'Leaf rake', [GARDEN]),
+      product('saw', 'Panel saw', [TOOLS, HAND_TOOLS]),
+    ]);
+    const queryClient = await renderWorkspace();
+    api.on('POST /api/bulk/remove', () => ({
+      status: 200,
+      body: envelope({
+        results: [
+          {
+            product_id: 'claw-hammer',
+            removed: [HAND_TOOLS.id],
+            descendants_removed: [HAMMERS.id],
+            skipped: [],
+            errors: [],
+          },
+          { product_id: 'rake', removed: [], descendants_removed: [], skipped: [2], errors: [] },
+        ],
+        summary: {
+          products_processed: 2,
+          total_removed: 1,
+          total_descendants_removed: 1,
+          total_skipped: 1,
+          total_errors: 0,
+        },
+      }),
+    }));
+    for (const name of ['Claw hammer', 'Leaf rake'])
+      fireEvent.click(screen.getByRole('checkbox', { name: `Select ${name}` }));
+    tick(HAND_TOOLS.id);
+    fireEvent.click(screen.getByTestId('bulk-remove'));
+    const confirm = screen.getByRole('dialog', { name: 'Remove categories?' });
+    expect(api.writes()).toEqual([]); // nothing is sent before the confirmation
+    fireEvent.click(within(confirm).getByRole('button', { name: 'Remove from 2 products' }));
+
+    await screen.findByRole('dialog', { name: 'Bulk remove result' });
+    expect(api.writes().map((request) => [request.path, request.body])).toEqual([
+      ['/api/bulk/remove', { product_ids: ['claw-hammer', 'rake'], category_ids: [HAND_TOOLS.id] }],
+    ]);
+    expect(listedProduct(queryClient, 'claw-hammer')).toMatchObject({
+      categories: [TOOLS],
+      category_count: 1,
+      has_allocations: true,
+    });
+    expect(listedCategories(queryClient, 'rake')).toEqual([GARDEN.id]);
+    expect(listedCategories(queryClient, 'saw')).toEqual([TOOLS.id, HAND_TOOLS.id]);
+    expect(chipPaths('claw-hammer')).toEqual(['Tools']);
+    expect(chipPaths('saw')).toEqual(['Tools > Hand tools']);
+    expect(treeCounts(queryClient)).toEqual({ 1: 2, 2: 1, 3: 0, 4: 1 });
+    expect(listIsInvalidated(queryClient)).toBe(true);
+  });
+
+  it('a failed bulk write changes no cache and says why', async () => {
+    const api = fakeApi(catalog());
+    const queryClient = await renderWorkspace();
+    api.on('POST /api/bulk/assign', () => ({
+      status: 422,
+      body: errorEnvelope('VALIDATION_ERROR', 'product_ids: too many products'),
+    }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select Claw hammer' }));
+    tick(GARDEN.id);
+    fireEvent.click(screen.getByTestId('bulk-assign'));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Bulk assign failed');
+    expect(alert).toHaveTextContent('product_ids: too many products');
+    expect(listedCategories(queryClient, 'claw-hammer')).toEqual([]);
+    expect(treeCounts(queryClient)).toEqual({ 1: 0, 2: 0, 3: 0, 4: 1 });
+    expect(listIsInvalidated(queryClient)).toBe(false);
+  });
+});
