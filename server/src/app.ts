@@ -83,6 +83,8 @@ export interface BuildOptions {
   database: DatabaseHandle;
   /** Where the log goes instead of stdout / LOG_FILE (tests read it). */
   logStream?: Writable;
+  /** The clock (epoch ms) of the token caches; tests move it instead of waiting. */
+  now?: () => number;
 }
 
 export async function buildApp(
@@ -151,7 +153,7 @@ export async function buildApp(
   await app.register(crossSite);
   await app.register(security);
   await app.register(rateLimit);
-  await app.register(auth);
+  await app.register(auth, { now: options.now });
   // No route: answered here, after access control (a caller without a token learns nothing
   // about the routes) and before the body is parsed (a wrong method is a 405 whatever it holds).
   app.addHook('onRequest', async (request, reply) => {

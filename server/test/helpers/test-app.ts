@@ -24,13 +24,15 @@ export interface TestApp {
   driver: 'postgres' | 'pglite';
   request(options: InjectOptions | string): Promise<LightMyRequestResponse>;
   /** Another app instance on the same database (PostgreSQL only), as a second server would be. */
-  peer(overrides?: Record<string, string>): Promise<TestApp>;
+  peer(overrides?: Record<string, string>, options?: TestAppOptions): Promise<TestApp>;
   close(): Promise<void>;
 }
 
 export interface TestAppOptions {
   /** Receives the app's log lines (JSON) instead of stdout. */
   logStream?: Writable;
+  /** The app's clock for its token caches (BuildOptions.now). */
+  now?: () => number;
 }
 
 export async function createTestApp(
@@ -70,7 +72,7 @@ async function startTestApp(
     RATE_LIMIT_ENABLED: 'false',
     ...overrides,
   });
-  const app = await buildApp(config, { database, logStream: options.logStream });
+  const app = await buildApp(config, { database, logStream: options.logStream, now: options.now });
   const contract = await ContractChecker.of(app);
 
   return {
@@ -91,9 +93,9 @@ async function startTestApp(
       );
       return response;
     },
-    async peer(peerOverrides = overrides) {
+    async peer(peerOverrides = overrides, peerOptions = {}) {
       if (!databaseName) throw new Error('a peer instance needs a PostgreSQL test database');
-      return startTestApp(driver, databaseName, peerOverrides, false);
+      return startTestApp(driver, databaseName, peerOverrides, false, peerOptions);
     },
     async close() {
       await app.close();

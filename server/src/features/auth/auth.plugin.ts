@@ -69,10 +69,11 @@ function challenge(reply: FastifyReply, error?: string) {
   reply.header('WWW-Authenticate', `Bearer realm="${REALM}"${error ? `, error="${error}"` : ''}`);
 }
 
-async function auth(app: FastifyInstance) {
+async function auth(app: FastifyInstance, options: { now?: () => number }) {
   const { mode, cacheSeconds, metricsToken, docsPublic } = app.config.auth;
   const tokens = new TokenService(app.database.db, {
     cacheSeconds,
+    now: options.now,
     warn: (error, message) => app.log.warn({ err: error }, message),
   });
   app.decorate('tokens', tokens);
