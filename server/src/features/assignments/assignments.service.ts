@@ -24,7 +24,7 @@ import {
   lockProducts,
   type AssignmentRow,
   type NewAssignment,
-} from '../products/products.repository.js';
+} from './assignments.repository.js';
 import { assignmentRows, planAssignment, planRemoval } from './assignment-rules.js';
 
 /**
