@@ -128,7 +128,15 @@ export async function buildApp(
   });
   app.decorate('cache', cache);
   app.addHook('onClose', () => cache.backend.close());
-  app.decorate('services', createServices(options.database.db, cache));
+  app.decorate(
+    'services',
+    createServices(options.database.db, cache, {
+      tokens: {
+        cacheSeconds: config.auth.cacheSeconds,
+        warn: (error, message) => app.log.warn({ err: error }, message),
+      },
+    }),
+  );
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });

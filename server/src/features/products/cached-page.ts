@@ -23,7 +23,7 @@ import { LRUCache } from 'lru-cache';
 import type { CachedRead } from '../../cache/cache.js';
 import { Namespaces, ReadDependencies } from '../../cache/namespaces.js';
 import { etagMatches, sendJsonText } from '../../http/cached.js';
-import { pagedEnvelope } from '../../http/envelope.js';
+import { pagedEnvelope, pagedEnvelopeText } from '../../http/envelope.js';
 import type { ProductPage, ProductService } from './products.service.js';
 
 /** What the page layer stores. */
@@ -133,10 +133,5 @@ export async function cachedProductPage(
     rows = (await products.rows(page.handles)).map((product) => JSON.stringify(product));
   }
 
-  return sendJsonText(
-    reply,
-    `{"success":true,"data":[${rows.join(',')}],"metadata":${JSON.stringify(page.metadata)},` +
-      `"pagination":${JSON.stringify(page.pagination)},` +
-      `"timestamp":${JSON.stringify(new Date().toISOString())},"request_id":${JSON.stringify(request.id)}}`,
-  );
+  return sendJsonText(reply, pagedEnvelopeText(request, rows, page.metadata, page.pagination));
 }
