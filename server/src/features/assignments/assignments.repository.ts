@@ -66,3 +66,15 @@ export async function deleteAssignments(
                   ${arrayParam(assignments.map((a) => a.category_id))}::integer[]) as gone(product_id, category_id)
      where pc.product_id = gone.product_id and pc.category_id = gone.category_id`);
 }
+
+/** The assignments of one category (a category delete records them). */
+export function assignmentsOfCategory(
+  executor: Executor,
+  categoryId: number,
+): Promise<AssignmentRow[]> {
+  return queryRows<AssignmentRow>(
+    executor,
+    sql`select product_id, category_id from product_categories where category_id = ${categoryId}
+         order by product_id`,
+  );
+}

@@ -94,6 +94,9 @@ export async function seedCatalog(
     { actor: 'seed', source: 'seed' },
     {
       kind: 'seed',
+      productIds: [],
+      categoryIds: [],
+      before: null,
       after: { products: options.products, categories: categories.length, assignments },
     },
   );
