@@ -6,7 +6,7 @@
  * - the rows: each product's list row, keyed by that product's own versions.
  *
  * Assigning a category to one product then re-reads that one row; every other cached page and
- * row stays valid (unless the page's membership depends on assignments: "uncategorised", a
+ * row stays valid (unless the page's membership depends on assignments: "uncategorized", a
  * category filter, the last-modified order). A response is the cached page with its cached rows
  * spliced in as JSON text; its ETag comes from the page key and every row key, so a 304 needs
  * two version reads and no database.
