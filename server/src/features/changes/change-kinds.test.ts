@@ -9,6 +9,8 @@
  *   stored payload alone, brings the tables back to their content before the write.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -320,6 +322,25 @@ describe('the change-kind table', () => {
     for (const kind of changeKinds) {
       expect(['exact', 'revoke', 'none']).toContain(ChangeKinds[kind].reversible);
     }
+  });
+
+  it('is the only way writes record change sets and bump the cache', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const files = (await readdir(root, { recursive: true })).filter(
+      (file) => file.endsWith('.ts') && !file.endsWith('.test.ts'),
+    );
+    const callers = { recordChange: [] as string[], changed: [] as string[] };
+    for (const file of files) {
+      const text = await readFile(`${root}${file}`, 'utf8');
+      if (/\brecordChange\(/.test(text)) callers.recordChange.push(file);
+      if (/\.changed\(/.test(text)) callers.changed.push(file);
+    }
+    // The seeder loads outside one transaction and outside the app (scripts/seed.ts bumps).
+    expect(callers.recordChange.sort()).toEqual([
+      'features/changes/apply-change.ts',
+      'features/seed/seeder.ts',
+    ]);
+    expect(callers.changed).toEqual(['features/changes/apply-change.ts']);
   });
 
   it.each(order)('%s: records a change set, bumps the cache, carries its inverse', async (kind) => {
