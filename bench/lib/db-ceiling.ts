@@ -10,8 +10,8 @@ import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Executor } from '../../server/src/db/client.js';
+import { assignmentsOf } from '../../server/src/features/assignments/assignments.repository.js';
 import {
-  assignmentsOf,
   countProducts,
   listProducts,
   type ProductFilters,

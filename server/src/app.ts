@@ -130,7 +130,16 @@ export async function buildApp(
   });
   app.decorate('cache', cache);
   app.addHook('onClose', () => cache.backend.close());
-  app.decorate('services', createServices(options.database.db, cache));
+  app.decorate(
+    'services',
+    createServices(options.database.db, cache, {
+      tokens: {
+        cacheSeconds: config.auth.cacheSeconds,
+        now: options.now,
+        warn: (error, message) => app.log.warn({ err: error }, message),
+      },
+    }),
+  );
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -153,7 +162,7 @@ export async function buildApp(
   await app.register(crossSite);
   await app.register(security);
   await app.register(rateLimit);
-  await app.register(auth, { now: options.now });
+  await app.register(auth);
   // No route: answered here, after access control (a caller without a token learns nothing
   // about the routes) and before the body is parsed (a wrong method is a 405 whatever it holds).
   app.addHook('onRequest', async (request, reply) => {

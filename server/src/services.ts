@@ -2,14 +2,25 @@
 import { noChangeNotifier, type ChangeNotifier } from './cache/namespaces.js';
 import type { Executor } from './db/client.js';
 import { AssignmentService } from './features/assignments/assignments.service.js';
+import { TokenService, type TokenServiceOptions } from './features/auth/tokens.service.js';
 import { CategoryService } from './features/categories/categories.service.js';
+import { ChangeService } from './features/changes/changes.service.js';
 import { ExportService } from './features/exports/exports.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
 import { StatsService } from './features/stats/stats.service.js';
 
+export interface ServiceOptions {
+  /** The token cache (AUTH_CACHE_SECONDS) and where its warnings go. */
+  tokens?: TokenServiceOptions;
+}
+
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
-export function createServices(db: Executor, notifier: ChangeNotifier = noChangeNotifier) {
+export function createServices(
+  db: Executor,
+  notifier: ChangeNotifier = noChangeNotifier,
+  options: ServiceOptions = {},
+) {
   const categories = new CategoryService(db, notifier);
   return {
     categories,
@@ -18,6 +29,8 @@ export function createServices(db: Executor, notifier: ChangeNotifier = noChange
     imports: new ImportService(db, categories, notifier),
     stats: new StatsService(db, categories),
     exports: new ExportService(db, categories),
+    changes: new ChangeService(db),
+    tokens: new TokenService(db, options.tokens),
   };
 }
 

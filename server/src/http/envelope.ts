@@ -28,3 +28,21 @@ export function pagedEnvelope<Item, Metadata>(
 ) {
   return { ...envelope(request, data), metadata, pagination };
 }
+
+/**
+ * `pagedEnvelope` as JSON text, around items that are JSON text already (cached rows): a cached
+ * product page is spliced, not parsed and re-serialised. Same members, same order.
+ */
+export function pagedEnvelopeText<Metadata>(
+  request: Stamp,
+  itemsJson: readonly string[],
+  metadata: Metadata,
+  pagination: Pagination,
+): string {
+  return (
+    `{"success":true,"data":[${itemsJson.join(',')}],"metadata":${JSON.stringify(metadata)},` +
+    `"pagination":${JSON.stringify(pagination)},` +
+    `"timestamp":${JSON.stringify(request.timestamp ?? new Date().toISOString())},` +
+    `"request_id":${JSON.stringify(request.id)}}`
+  );
+}

@@ -9,10 +9,12 @@ import type { ProductSort } from '@tag-manager/contract';
 import type { Executor } from '../../src/db/client.js';
 import {
   assignmentsOf,
+  lockProducts,
+} from '../../src/features/assignments/assignments.repository.js';
+import {
   countProducts,
   findProduct,
   listProducts,
-  lockProducts,
   type ProductFilters,
 } from '../../src/features/products/products.repository.js';
 import { seedCatalog } from '../../src/features/seed/seeder.js';

@@ -3,7 +3,7 @@
  * Assigning a category also assigns its missing ancestors; removing one also removes its
  * assigned descendants. These functions only plan; the repositories carry the plan out.
  */
-import type { NewAssignment } from '../products/products.repository.js';
+import type { NewAssignment } from './assignments.repository.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 
 export interface AssignmentPlan {

@@ -9,14 +9,15 @@ import type {
   RemoveResult,
 } from '@tag-manager/contract';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
+import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
-import { inTransaction } from '../../db/sql.js';
 import { notFound } from '../../errors.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import { lockCategoryCounters } from '../categories/categories.repository.js';
 import type { CategoryIndex } from '../categories/category-index.js';
-import { recordChange, type WriteContext } from '../changes/changes.repository.js';
+import { applyChange, type ChangeTarget } from '../changes/apply-change.js';
+import type { BulkAssignedItem, BulkRemovedItem } from '../changes/change-kinds.js';
+import type { WriteContext } from '../changes/changes.repository.js';
 import {
   assignmentsOf,
   deleteAssignments,
@@ -24,7 +25,7 @@ import {
   lockProducts,
   type AssignmentRow,
   type NewAssignment,
-} from '../products/products.repository.js';
+} from './assignments.repository.js';
 import { assignmentRows, planAssignment, planRemoval } from './assignment-rules.js';
 
 /**
@@ -59,49 +60,55 @@ async function inSlices<Row>(
 }
 
 export class AssignmentService {
+  private readonly target: ChangeTarget;
+
   constructor(
-    private readonly db: Executor,
+    db: Executor,
     private readonly categories: CategoryService,
-    private readonly notifier: ChangeNotifier = noChangeNotifier,
-  ) {}
+    notifier: ChangeNotifier = noChangeNotifier,
+  ) {
+    this.target = { db, notifier };
+  }
 
   async assign(
     handle: string,
     categoryIds: number[],
     context: WriteContext,
   ): Promise<AssignResult> {
-    const result = await inTransaction(this.db, async (transaction): Promise<AssignResult> => {
+    return applyChange(this.target, 'product.assign', context, async (transaction) => {
       const { product, index, current } = await this.loadProduct(transaction, handle, categoryIds);
       const plan = planAssignment(index, current, categoryIds);
       const inserted = [...plan.added, ...plan.ancestorsAdded];
       await lockCategoryCounters(transaction, inserted);
       await insertAssignments(transaction, assignmentRows(index, product.id, inserted));
       const after = new Set([...current, ...inserted]);
-      if (inserted.length > 0) {
-        await recordChange(transaction, context, {
-          kind: 'product.assign',
-          productIds: [product.id],
-          categoryIds: inserted,
-          before: { product_id: handle, category_ids: [...current] },
-          after: { product_id: handle, category_ids: [...after] },
-        });
-      }
-      return {
+      const result: AssignResult = {
         product_id: handle,
         added: plan.added.map((id) => index.ref(id)),
         ancestors_added: plan.ancestorsAdded.map((id) => index.ref(id)),
         already_assigned: plan.alreadyAssigned.map((id) => index.ref(id)),
         categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
       };
+      const change =
+        inserted.length === 0
+          ? null
+          : {
+              productIds: [product.id],
+              categoryIds: inserted,
+              before: { product_id: handle, category_ids: [...current] },
+              after: {
+                product_id: handle,
+                category_ids: [...after],
+                added: plan.added,
+                ancestors_added: plan.ancestorsAdded,
+              },
+            };
+      return { result, change };
     });
-    if (result.added.length + result.ancestors_added.length > 0) {
-      await this.notifier.changed(WriteEffects.assignments([handle]));
-    }
-    return result;
   }
 
   async remove(handle: string, categoryId: number, context: WriteContext): Promise<RemoveResult> {
-    const result = await inTransaction(this.db, async (transaction): Promise<RemoveResult> => {
+    return applyChange(this.target, 'product.remove', context, async (transaction) => {
       const { product, index, current } = await this.loadProduct(transaction, handle, [categoryId]);
       const plan = planRemoval(index, current, [categoryId]);
       if (plan.notAssigned.length > 0) {
@@ -118,22 +125,25 @@ export class AssignmentService {
         removed.map((id) => ({ product_id: product.id, category_id: id })),
       );
       const after = new Set([...current].filter((id) => !removed.includes(id)));
-      await recordChange(transaction, context, {
-        kind: 'product.remove',
-        productIds: [product.id],
-        categoryIds: removed,
-        before: { product_id: handle, category_ids: [...current] },
-        after: { product_id: handle, category_ids: [...after] },
-      });
-      return {
+      const result: RemoveResult = {
         product_id: handle,
         removed: plan.removed.map((id) => index.ref(id)),
         descendants_removed: plan.descendantsRemoved.map((id) => index.ref(id)),
         categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
       };
+      const change = {
+        productIds: [product.id],
+        categoryIds: removed,
+        before: { product_id: handle, category_ids: [...current] },
+        after: {
+          product_id: handle,
+          category_ids: [...after],
+          removed: plan.removed,
+          descendants_removed: plan.descendantsRemoved,
+        },
+      };
+      return { result, change };
     });
-    await this.notifier.changed(WriteEffects.assignments([handle]));
-    return result;
   }
 
   async bulkAssign(
@@ -141,10 +151,10 @@ export class AssignmentService {
     categoryIds: number[],
     context: WriteContext,
   ): Promise<BulkAssignResult> {
-    const result = await inTransaction(this.db, async (transaction): Promise<BulkAssignResult> => {
+    return applyChange(this.target, 'bulk.assign', context, async (transaction) => {
       const batch = await this.loadBatch(transaction, handles, categoryIds);
       const inserts: NewAssignment[] = [];
-      const changed: { product_id: string; added: number[] }[] = [];
+      const changed: BulkAssignedItem[] = [];
       const results = await mapInSlices(handles, (handle): BulkAssignItem => {
         const productId = batch.idByHandle.get(handle);
         if (productId === undefined)
@@ -173,22 +183,17 @@ export class AssignmentService {
         total_skipped: sum(results, (item) => item.skipped.length),
         total_errors: sum(results, (item) => item.errors.length),
       };
-      if (inserts.length > 0) {
-        await recordChange(transaction, context, {
-          kind: 'bulk.assign',
-          productIds: [...new Set(inserts.map((row) => row.productId))],
-          categoryIds: [...new Set(inserts.map((row) => row.categoryId))],
-          before: null,
-          after: { summary, changed },
-        });
-      }
-      return { results, summary };
+      const change =
+        inserts.length === 0
+          ? null
+          : {
+              productIds: [...new Set(inserts.map((row) => row.productId))],
+              categoryIds: [...new Set(inserts.map((row) => row.categoryId))],
+              before: null,
+              after: { summary, changed },
+            };
+      return { result: { results, summary } satisfies BulkAssignResult, change };
     });
-    const changed = result.results.filter(
-      (item) => item.assigned.length + item.ancestors_added.length > 0,
-    );
-    await this.notifier.changed(WriteEffects.assignments(changed.map((item) => item.product_id)));
-    return result;
   }
 
   async bulkRemove(
@@ -196,10 +201,10 @@ export class AssignmentService {
     categoryIds: number[],
     context: WriteContext,
   ): Promise<BulkRemoveResult> {
-    const result = await inTransaction(this.db, async (transaction): Promise<BulkRemoveResult> => {
+    return applyChange(this.target, 'bulk.remove', context, async (transaction) => {
       const batch = await this.loadBatch(transaction, handles, categoryIds);
       const deletes: AssignmentRow[] = [];
-      const changed: { product_id: string; removed: number[] }[] = [];
+      const changed: BulkRemovedItem[] = [];
       const results = await mapInSlices(handles, (handle): BulkRemoveItem => {
         const productId = batch.idByHandle.get(handle);
         if (productId === undefined)
@@ -228,22 +233,17 @@ export class AssignmentService {
         total_skipped: sum(results, (item) => item.skipped.length),
         total_errors: sum(results, (item) => item.errors.length),
       };
-      if (deletes.length > 0) {
-        await recordChange(transaction, context, {
-          kind: 'bulk.remove',
-          productIds: [...new Set(deletes.map((row) => row.product_id))],
-          categoryIds: [...new Set(deletes.map((row) => row.category_id))],
-          before: null,
-          after: { summary, changed },
-        });
-      }
-      return { results, summary };
+      const change =
+        deletes.length === 0
+          ? null
+          : {
+              productIds: [...new Set(deletes.map((row) => row.product_id))],
+              categoryIds: [...new Set(deletes.map((row) => row.category_id))],
+              before: null,
+              after: { summary, changed },
+            };
+      return { result: { results, summary } satisfies BulkRemoveResult, change };
     });
-    const changed = result.results.filter(
-      (item) => item.removed.length + item.descendants_removed.length > 0,
-    );
-    await this.notifier.changed(WriteEffects.assignments(changed.map((item) => item.product_id)));
-    return result;
   }
 
   /** One product, locked, with the taxonomy and its current categories; unknown ids → 404. */

@@ -26,7 +26,7 @@ import {
   sameSecret,
   serverArea,
 } from './access.js';
-import { TokenService, type AuthenticatedToken } from './tokens.service.js';
+import type { AuthenticatedToken, TokenService } from './tokens.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,13 +69,10 @@ function challenge(reply: FastifyReply, error?: string) {
   reply.header('WWW-Authenticate', `Bearer realm="${REALM}"${error ? `, error="${error}"` : ''}`);
 }
 
-async function auth(app: FastifyInstance, options: { now?: () => number }) {
-  const { mode, cacheSeconds, metricsToken, docsPublic } = app.config.auth;
-  const tokens = new TokenService(app.database.db, {
-    cacheSeconds,
-    now: options.now,
-    warn: (error, message) => app.log.warn({ err: error }, message),
-  });
+async function auth(app: FastifyInstance) {
+  const { mode, metricsToken, docsPublic } = app.config.auth;
+  // Built with the other services (services.ts); `app.tokens` is a short name for it.
+  const tokens = app.services.tokens;
   app.decorate('tokens', tokens);
   app.decorateRequest('auth', null);
 

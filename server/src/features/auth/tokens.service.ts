@@ -18,9 +18,10 @@ import type { ApiToken, CreatedApiToken, TokenRole } from '@tag-manager/contract
 import { TOKEN_NAME_MAX_LENGTH } from '@tag-manager/contract';
 import { LRUCache } from 'lru-cache';
 import type { Executor } from '../../db/client.js';
-import { inTransaction } from '../../db/sql.js';
+import { noChangeNotifier } from '../../cache/namespaces.js';
 import { AppError, invalidField, notFound } from '../../errors.js';
-import { recordChange, type WriteContext } from '../changes/changes.repository.js';
+import { applyChange, type ChangeTarget } from '../changes/apply-change.js';
+import type { WriteContext } from '../changes/changes.repository.js';
 import {
   generateToken,
   hashToken,
@@ -115,11 +116,14 @@ export class TokenService {
   private readonly refused: LRUCache<string, 'invalid_token' | 'revoked_token'> | undefined;
   private readonly warn: (error: unknown, message: string) => void;
   private readonly now: () => number;
+  /** Tokens are not cached reads: their writes bump no namespace. */
+  private readonly target: ChangeTarget;
 
   constructor(
     private readonly db: Executor,
     options: TokenServiceOptions = {},
   ) {
+    this.target = { db, notifier: noChangeNotifier };
     const seconds = options.cacheSeconds ?? 30;
     // An injected clock is read on every check (ttlResolution 0: no reading kept for 1 ms).
     const clock = options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {};
@@ -161,19 +165,22 @@ export class TokenService {
     const role = input.role;
     const secret = generateToken();
     const tokenHash = hashToken(secret);
-    const row = await inTransaction(this.db, async (transaction) => {
+    const row = await applyChange(this.target, 'token.create', context, async (transaction) => {
       const inserted = await insertToken(transaction, {
         name,
         role,
         tokenHash,
         tokenPrefix: tokenPrefix(secret),
       });
-      await recordChange(transaction, context, {
-        kind: 'token.create',
-        before: null,
-        after: { id: inserted.id, name, role, prefix: inserted.token_prefix },
-      });
-      return inserted;
+      return {
+        result: inserted,
+        change: {
+          productIds: [],
+          categoryIds: [],
+          before: null,
+          after: { id: inserted.id, name, role, prefix: inserted.token_prefix },
+        },
+      };
     });
     // Had someone presented this very secret before, its refusal must not outlive the token.
     this.refused?.delete(tokenHash);
@@ -191,18 +198,28 @@ export class TokenService {
 
   /** Revokes a token; revoking it again changes nothing and answers the same. */
   async revoke(id: number, context: WriteContext): Promise<ApiToken> {
-    const { row, hash } = await inTransaction(this.db, async (transaction) => {
-      const current = await findTokenById(transaction, id, { forUpdate: true });
-      if (!current) throw notFound('token', id);
-      if (current.revoked_at !== null) return { row: current, hash: undefined };
-      const revoked = (await revokeToken(transaction, id))!;
-      await recordChange(transaction, context, {
-        kind: 'token.revoke',
-        before: { id, name: current.name, role: current.role, prefix: current.token_prefix },
-        after: { revoked_at: revoked.revoked_at },
-      });
-      return { row: revoked, hash: revoked.token_hash };
-    });
+    const { row, hash } = await applyChange<'token.revoke', { row: TokenRow; hash?: string }>(
+      this.target,
+      'token.revoke',
+      context,
+      async (transaction) => {
+        const current = await findTokenById(transaction, id, { forUpdate: true });
+        if (!current) throw notFound('token', id);
+        if (current.revoked_at !== null) {
+          return { result: { row: current, hash: undefined }, change: null };
+        }
+        const revoked = (await revokeToken(transaction, id))!;
+        return {
+          result: { row: revoked, hash: revoked.token_hash },
+          change: {
+            productIds: [],
+            categoryIds: [],
+            before: { id, name: current.name, role: current.role, prefix: current.token_prefix },
+            after: { revoked_at: revoked.revoked_at },
+          },
+        };
+      },
+    );
     if (hash) {
       this.cache?.delete(hash);
       this.refused?.set(hash, 'revoked_token');

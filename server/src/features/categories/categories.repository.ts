@@ -66,10 +66,11 @@ export async function renameCategory(
 export function lockCategoryUsage(
   executor: Executor,
   id: number,
-): Promise<{ id: number; name: string; product_count: number; child_count: number } | undefined> {
+): Promise<(Omit<CategoryRow, 'updated_at'> & { child_count: number }) | undefined> {
   return queryOne(
     executor,
-    sql`select c.id, c.name, c.product_count,
+    sql`select c.id, c.name, c.level, c.parent_id, c.product_count,
+               ${isoTime(sql`c.created_at`)} as created_at,
                (select count(*)::int from categories child where child.parent_id = c.id) as child_count
           from categories c where c.id = ${id} for update`,
   );

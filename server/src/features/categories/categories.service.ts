@@ -7,11 +7,12 @@ import type {
   LevelCounts,
   TreeNode,
 } from '@tag-manager/contract';
-import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
+import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
-import { inTransaction } from '../../db/sql.js';
 import { conflict, invalidField, notFound, validationError } from '../../errors.js';
-import { recordChange, type WriteContext } from '../changes/changes.repository.js';
+import { assignmentsOfCategory } from '../assignments/assignments.repository.js';
+import { applyChange, type ChangeTarget } from '../changes/apply-change.js';
+import type { WriteContext } from '../changes/changes.repository.js';
 import {
   deleteCategory,
   findSibling,
@@ -29,10 +30,14 @@ export interface CategoryListing {
 }
 
 export class CategoryService {
+  private readonly target: ChangeTarget;
+
   constructor(
     private readonly db: Executor,
-    private readonly notifier: ChangeNotifier = noChangeNotifier,
-  ) {}
+    notifier: ChangeNotifier = noChangeNotifier,
+  ) {
+    this.target = { db, notifier };
+  }
 
   /** The taxonomy in memory; later layers may cache it. */
   async index(executor: Executor = this.db): Promise<CategoryIndex> {
@@ -83,7 +88,7 @@ export class CategoryService {
     if ('problem' in cleaned) throw invalidField('name', cleaned.problem);
     const parentId = body.parent_id ?? null;
 
-    const created = await inTransaction(this.db, async (transaction) => {
+    return applyChange(this.target, 'category.create', context, async (transaction) => {
       const index = await this.index(transaction);
       let level = body.level ?? 1;
       if (parentId !== null) {
@@ -109,23 +114,23 @@ export class CategoryService {
       if (existing) throw duplicateSibling(cleaned.name, parentId, existing);
 
       const row = await insertCategory(transaction, { name: cleaned.name, level, parentId });
-      await recordChange(transaction, context, {
-        kind: 'category.create',
-        categoryIds: [row.id],
-        before: null,
-        after: { id: row.id, name: row.name, level: row.level, parent_id: row.parent_id },
-      });
-      return new CategoryIndex([...index.rows, row]).toCategory(row);
+      return {
+        result: new CategoryIndex([...index.rows, row]).toCategory(row),
+        change: {
+          productIds: [],
+          categoryIds: [row.id],
+          before: null,
+          after: { id: row.id, name: row.name, level: row.level, parent_id: row.parent_id },
+        },
+      };
     });
-    await this.notifier.changed(WriteEffects.taxonomy());
-    return created;
   }
 
   async rename(id: number, rawName: string, context: WriteContext): Promise<Category> {
     const cleaned = cleanCategoryName(rawName);
     if ('problem' in cleaned) throw invalidField('name', cleaned.problem);
 
-    const renamed = await inTransaction(this.db, async (transaction) => {
+    return applyChange(this.target, 'category.rename', context, async (transaction) => {
       const index = await this.index(transaction);
       const current = index.get(id);
       if (!current) throw notFound('category', id);
@@ -135,22 +140,22 @@ export class CategoryService {
 
       const row = await renameCategory(transaction, id, cleaned.name);
       if (!row) throw notFound('category', id);
-      await recordChange(transaction, context, {
-        kind: 'category.rename',
-        categoryIds: [id],
-        before: { name: current.name },
-        after: { name: row.name },
-      });
-      return new CategoryIndex(
-        index.rows.map((other) => (other.id === id ? row : other)),
-      ).toCategory(row);
+      return {
+        result: new CategoryIndex(
+          index.rows.map((other) => (other.id === id ? row : other)),
+        ).toCategory(row),
+        change: {
+          productIds: [],
+          categoryIds: [id],
+          before: { name: current.name },
+          after: { name: row.name },
+        },
+      };
     });
-    await this.notifier.changed(WriteEffects.taxonomy());
-    return renamed;
   }
 
   async delete(id: number, context: WriteContext): Promise<void> {
-    await inTransaction(this.db, async (transaction) => {
+    await applyChange(this.target, 'category.delete', context, async (transaction) => {
       const usage = await lockCategoryUsage(transaction, id);
       if (!usage) throw notFound('category', id);
       if (usage.child_count > 0 || usage.product_count > 0) {
@@ -164,15 +169,25 @@ export class CategoryService {
           product_count: usage.product_count,
         });
       }
+      const assignments = await assignmentsOfCategory(transaction, id);
       await deleteCategory(transaction, id);
-      await recordChange(transaction, context, {
-        kind: 'category.delete',
-        categoryIds: [id],
-        before: { id, name: usage.name },
-        after: null,
-      });
+      return {
+        result: undefined,
+        change: {
+          productIds: assignments.map((row) => row.product_id),
+          categoryIds: [id],
+          before: {
+            id,
+            name: usage.name,
+            level: usage.level,
+            parent_id: usage.parent_id,
+            created_at: usage.created_at,
+            assignments: assignments.map((row) => ({ product_id: row.product_id })),
+          },
+          after: null,
+        },
+      };
     });
-    await this.notifier.changed(WriteEffects.taxonomy());
   }
 }
 

@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
 import { arrayParam, isoTime } from '../../db/sql.js';
+import type { ChangeKind, ChangePayloads } from './change-kinds.js';
 
 export type ChangeSource = 'api' | 'import' | 'cli' | 'seed' | 'system';
 
@@ -12,24 +13,20 @@ export interface WriteContext {
   requestId?: string | undefined;
 }
 
-export interface ChangeRecord {
-  kind: string;
-  productIds?: readonly number[];
-  categoryIds?: readonly number[];
-  before?: unknown;
-  after?: unknown;
-}
-
-export async function recordChange(
+/**
+ * Stores one change set. Writes call it through applyChange (apply-change.ts); only the seeder,
+ * which loads outside one transaction and outside the app's cache, calls it directly.
+ */
+export async function recordChange<Kind extends ChangeKind>(
   executor: Executor,
   context: WriteContext,
-  change: ChangeRecord,
+  change: ChangePayloads[Kind] & { kind: Kind },
 ): Promise<void> {
   await executor.execute(sql`
     insert into change_sets (actor, source, kind, request_id, product_ids, category_ids, before, after)
     values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
-            ${arrayParam(change.productIds ?? [])}::integer[], ${arrayParam(change.categoryIds ?? [])}::integer[],
-            ${JSON.stringify(change.before ?? null)}::jsonb, ${JSON.stringify(change.after ?? null)}::jsonb)`);
+            ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
+            ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb)`);
 }
 
 export interface ChangeRow {

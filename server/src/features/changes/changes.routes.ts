@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ChangeListQuery, ChangeListResponse } from '@tag-manager/contract';
 import { pagedEnvelope } from '../../http/envelope.js';
-import { listChanges } from './changes.repository.js';
 
 const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -16,22 +15,8 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { limit, offset } = request.query;
-      const { rows, total } = await listChanges(app.database.db, limit, offset);
-      const page = Math.floor(offset / limit) + 1;
-      return pagedEnvelope(
-        request,
-        rows,
-        { total_changes: total },
-        {
-          page,
-          page_size: limit,
-          total_items: total,
-          total_pages: Math.ceil(total / limit),
-          has_next: offset + rows.length < total,
-          has_previous: offset > 0,
-          next_cursor: null,
-        },
-      );
+      const page = await app.services.changes.list(limit, offset);
+      return pagedEnvelope(request, page.changes, { total_changes: page.total }, page.pagination);
     },
   );
 };

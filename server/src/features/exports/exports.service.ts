@@ -9,7 +9,8 @@ import { stringify } from 'csv-stringify/sync';
 import type { Executor } from '../../db/client.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
-import { assignmentsOf, listProducts } from '../products/products.repository.js';
+import { assignmentsOf } from '../assignments/assignments.repository.js';
+import { listProducts } from '../products/products.repository.js';
 import { productFilters } from '../products/products.service.js';
 
 const BATCH_SIZE = 5000;

@@ -1,9 +1,8 @@
 /** Product and category imports: idempotent, one transaction each, with a report. */
 import type { Readable } from 'node:stream';
 import { CATEGORY_IMPORT_MAX_ENTRIES, type ImportReport } from '@tag-manager/contract';
-import { noChangeNotifier, WriteEffects, type ChangeNotifier } from '../../cache/namespaces.js';
+import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
-import { inTransaction } from '../../db/sql.js';
 import {
   insertCategory,
   renameCategory,
@@ -11,7 +10,8 @@ import {
 } from '../categories/categories.repository.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import { normalizeCategoryName } from '../categories/category-name.js';
-import { recordChange, type WriteContext } from '../changes/changes.repository.js';
+import { applyChange, type ChangeTarget } from '../changes/apply-change.js';
+import type { WriteContext } from '../changes/changes.repository.js';
 import { readCategoryFile } from './category-file.js';
 import { findImportSibling, upsertProducts } from './imports.repository.js';
 import { firstByLine, quote, RejectionList } from './rejections.js';
@@ -22,18 +22,22 @@ const PRODUCT_BATCH_SIZE = 2000;
 const MAX_PLACEMENTS = 2 * CATEGORY_IMPORT_MAX_ENTRIES;
 
 export class ImportService {
+  private readonly target: ChangeTarget;
+
   constructor(
-    private readonly db: Executor,
+    db: Executor,
     private readonly categories: CategoryService,
-    private readonly notifier: ChangeNotifier = noChangeNotifier,
-  ) {}
+    notifier: ChangeNotifier = noChangeNotifier,
+  ) {
+    this.target = { db, notifier };
+  }
 
   /**
    * Reads a Shopify export as it streams in. A file that is not an export (or not CSV) throws
    * before or during the transaction, which then rolls back: nothing is stored.
    */
   async importProducts(input: Readable, context: WriteContext): Promise<ImportReport> {
-    const report = await inTransaction(this.db, async (transaction) => {
+    return applyChange(this.target, 'import.products', context, async (transaction) => {
       const rejections = new RejectionList();
       const report: ImportReport = {
         kind: 'products',
@@ -74,19 +78,12 @@ export class ImportService {
       await writing;
       report.unchanged = report.records - report.created - report.updated;
       report.rejected_total = rejections.total;
-      if (changedIds.length > 0) {
-        await recordChange(transaction, context, {
-          kind: 'import.products',
-          productIds: changedIds,
-          before: null,
-          after: summary(report),
-        });
-      }
-      return report;
+      const change =
+        changedIds.length === 0
+          ? null
+          : { productIds: changedIds, categoryIds: [], before: null, after: summary(report) };
+      return { result: report, change };
     });
-    if (report.created + report.updated > 0)
-      await this.notifier.changed(WriteEffects.productImport());
-    return report;
   }
 
   /**
@@ -96,7 +93,7 @@ export class ImportService {
    */
   async importCategories(document: unknown, context: WriteContext): Promise<ImportReport> {
     const { entries, rejected } = readCategoryFile(document);
-    const report = await inTransaction(this.db, async (transaction) => {
+    return applyChange(this.target, 'import.categories', context, async (transaction) => {
       const report: ImportReport = {
         kind: 'categories',
         records: entries.length + rejected.length,
@@ -115,7 +112,8 @@ export class ImportService {
         else byName.set(key(row.level, row.name), new Map([[row.id, row]]));
       };
       for (const row of (await this.categories.index(transaction)).rows) remember(row);
-      const changedIds: number[] = [];
+      const createdIds: number[] = [];
+      const renamed: { id: number; from: string; to: string }[] = [];
       let placements = 0;
 
       for (const level of [1, 2, 3] as const) {
@@ -147,14 +145,14 @@ export class ImportService {
             if (!existing) {
               const row = await insertCategory(transaction, { name: entry.name, level, parentId });
               remember(row);
-              changedIds.push(row.id);
+              createdIds.push(row.id);
               report.created += 1;
             } else if (existing.name !== entry.name) {
               // A rename keeps the normalised name (that is how the sibling was found), so the
               // row stays under the same key; its stored name changes.
               const row = await renameCategory(transaction, existing.id, entry.name);
               if (row) byName.get(key(level, entry.name))?.set(row.id, row);
-              changedIds.push(existing.id);
+              renamed.push({ id: existing.id, from: existing.name, to: entry.name });
               report.updated += 1;
             } else {
               report.unchanged += 1;
@@ -164,18 +162,17 @@ export class ImportService {
       }
       report.rejected_total = report.rejected.length;
       report.rejected = firstByLine(report.rejected);
-      if (changedIds.length > 0) {
-        await recordChange(transaction, context, {
-          kind: 'import.categories',
-          categoryIds: changedIds,
-          before: null,
-          after: summary(report),
-        });
-      }
-      return report;
+      const change =
+        createdIds.length + renamed.length === 0
+          ? null
+          : {
+              productIds: [],
+              categoryIds: [...createdIds, ...renamed.map((item) => item.id)],
+              before: null,
+              after: { ...summary(report), created_ids: createdIds, renamed },
+            };
+      return { result: report, change };
     });
-    if (report.created + report.updated > 0) await this.notifier.changed(WriteEffects.taxonomy());
-    return report;
   }
 }
 

@@ -6,7 +6,7 @@
  * - the rows: each product's list row, keyed by that product's own versions.
  *
  * Assigning a category to one product then re-reads that one row; every other cached page and
- * row stays valid (unless the page's membership depends on assignments: "uncategorised", a
+ * row stays valid (unless the page's membership depends on assignments: "uncategorized", a
  * category filter, the last-modified order). A response is the cached page with its cached rows
  * spliced in as JSON text; its ETag comes from the page key and every row key, so a 304 needs
  * two version reads and no database.
@@ -23,7 +23,7 @@ import { LRUCache } from 'lru-cache';
 import type { CachedRead } from '../../cache/cache.js';
 import { Namespaces, ReadDependencies } from '../../cache/namespaces.js';
 import { etagMatches, sendJsonText } from '../../http/cached.js';
-import { pagedEnvelope } from '../../http/envelope.js';
+import { pagedEnvelope, pagedEnvelopeText } from '../../http/envelope.js';
 import type { ProductPage, ProductService } from './products.service.js';
 
 /** What the page layer stores. */
@@ -133,10 +133,5 @@ export async function cachedProductPage(
     rows = (await products.rows(page.handles)).map((product) => JSON.stringify(product));
   }
 
-  return sendJsonText(
-    reply,
-    `{"success":true,"data":[${rows.join(',')}],"metadata":${JSON.stringify(page.metadata)},` +
-      `"pagination":${JSON.stringify(page.pagination)},` +
-      `"timestamp":${JSON.stringify(new Date().toISOString())},"request_id":${JSON.stringify(request.id)}}`,
-  );
+  return sendJsonText(reply, pagedEnvelopeText(request, rows, page.metadata, page.pagination));
 }

@@ -14,8 +14,8 @@ import { invalidField, notFound } from '../../errors.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
+import { assignmentsOf } from '../assignments/assignments.repository.js';
 import {
-  assignmentsOf,
   countMatches,
   countProducts,
   findProduct,

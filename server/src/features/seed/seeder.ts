@@ -13,7 +13,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { queryOne, type DatabaseHandle, type Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
 import { recordChange } from '../changes/changes.repository.js';
-import { insertAssignments, type NewAssignment } from '../products/products.repository.js';
+import { insertAssignments, type NewAssignment } from '../assignments/assignments.repository.js';
 import {
   syntheticCategories,
   syntheticProduct,
@@ -94,6 +94,9 @@ export async function seedCatalog(
     { actor: 'seed', source: 'seed' },
     {
       kind: 'seed',
+      productIds: [],
+      categoryIds: [],
+      before: null,
       after: { products: options.products, categories: categories.length, assignments },
     },
   );

@@ -1,0 +1,51 @@
+/**
+ * The one way a write happens: its work, its change set and its cache effects together.
+ *
+ * `work` runs in a transaction and answers the write's result and its change set (null when it
+ * changed nothing). The change set is recorded in that same transaction, so a write and its
+ * record commit or roll back as one; then, after the commit, the namespaces its kind bumps are
+ * bumped (a bump before the commit could let another instance cache the old state under the
+ * new version) and its event goes to `onEvent`.
+ */
+import type { ChangeNotifier } from '../../cache/namespaces.js';
+import type { Executor } from '../../db/client.js';
+import { inTransaction } from '../../db/sql.js';
+import {
+  changeEvent,
+  namespacesBumpedBy,
+  type ChangeEvent,
+  type ChangeKind,
+  type ChangePayloads,
+} from './change-kinds.js';
+import { recordChange, type WriteContext } from './changes.repository.js';
+
+/** Where writes happen and whom they tell. */
+export interface ChangeTarget {
+  db: Executor;
+  notifier: ChangeNotifier;
+  /** Hears each committed change's event (live updates will publish it). */
+  onEvent?: (event: ChangeEvent) => void;
+}
+
+export interface WorkOutcome<Kind extends ChangeKind, Result> {
+  result: Result;
+  change: ChangePayloads[Kind] | null;
+}
+
+export async function applyChange<Kind extends ChangeKind, Result>(
+  target: ChangeTarget,
+  kind: Kind,
+  context: WriteContext,
+  work: (transaction: Executor) => Promise<WorkOutcome<Kind, Result>>,
+): Promise<Result> {
+  const { result, change } = await inTransaction(target.db, async (transaction) => {
+    const outcome = await work(transaction);
+    if (outcome.change) await recordChange(transaction, context, { kind, ...outcome.change });
+    return outcome;
+  });
+  if (change) {
+    await target.notifier.changed(namespacesBumpedBy(kind, change));
+    target.onEvent?.(changeEvent(kind, context, change));
+  }
+  return result;
+}

@@ -1,0 +1,410 @@
+/**
+ * Every kind in the change-kind table, taken from the table itself (a new kind must get a
+ * scenario here, or this file does not compile): a write of that kind through the API
+ *
+ * - records one change set of that kind, whose event names the kind and the actor;
+ * - bumps the namespaces its definition names (their versions change in the shared store), and
+ *   a read on a second instance (PostgreSQL + Redis; on PGlite the same instance) shows it;
+ * - carries enough to be undone: for every `exact` kind, the inverse below, built from the
+ *   stored payload alone, brings the tables back to their content before the write.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSampleTree, createProducts, shopifyCsv } from '../../../test/helpers/fixtures.js';
+import {
+  createTestApp,
+  invariantViolations,
+  type TestApp,
+} from '../../../test/helpers/test-app.js';
+import { Namespaces, WriteEffects } from '../../cache/namespaces.js';
+import { queryOne, queryRows, type Executor } from '../../db/client.js';
+import { arrayParam } from '../../db/sql.js';
+import { seedCatalog } from '../seed/seeder.js';
+import {
+  changeEvent,
+  ChangeKinds,
+  changeKinds,
+  namespacesBumpedBy,
+  type ChangeKind,
+  type ChangePayloads,
+} from './change-kinds.js';
+
+const REDIS = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  CACHE_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}`,
+};
+
+let writer: TestApp;
+let reader: TestApp;
+let tree: Awaited<ReturnType<typeof createSampleTree>>;
+const handles = Array.from({ length: 12 }, (_, at) => `p-${String(at + 1).padStart(3, '0')}`);
+
+beforeAll(async () => {
+  const postgres = process.env.TEST_DATABASE !== 'pglite';
+  writer = await createTestApp(postgres ? REDIS : {});
+  reader = postgres ? await writer.peer(REDIS) : writer;
+  tree = await createSampleTree(writer);
+  await createProducts(writer, handles.length);
+  // Something to remove.
+  for (const handle of ['p-005', 'p-006', 'p-007']) {
+    const response = await writer.request({
+      method: 'POST',
+      url: `/api/products/${handle}/categories`,
+      payload: { category_ids: [tree.neutralCure.id] },
+    });
+    expect(response.statusCode).toBe(201);
+  }
+});
+afterAll(async () => {
+  if (reader !== writer) await reader?.close();
+  await writer?.close();
+  const redis = new Redis(REDIS.REDIS_URL);
+  const keys = await redis.keys(`${REDIS.CACHE_KEY_PREFIX}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+interface StoredChange {
+  id: number;
+  kind: string;
+  actor: string;
+  source: string;
+  product_ids: number[];
+  category_ids: number[];
+  before: unknown;
+  after: unknown;
+}
+
+const latestChange = (db: Executor) =>
+  queryOne<StoredChange>(
+    db,
+    sql`select id::int as id, kind, actor, source, product_ids, category_ids, before, after
+          from change_sets order by id desc limit 1`,
+  );
+
+function payloadOf<Kind extends ChangeKind>(change: StoredChange): ChangePayloads[Kind] {
+  return {
+    productIds: change.product_ids,
+    categoryIds: change.category_ids,
+    before: change.before,
+    after: change.after,
+  } as unknown as ChangePayloads[Kind];
+}
+
+/** The tables' content, timestamps aside (an inverse cannot give back the time). */
+async function content(db: Executor): Promise<Record<string, string>> {
+  const queries = {
+    products: sql`select md5(coalesce(string_agg((id, product_id, product_name, vendor, product_type, status, sku, image_url, tags, category_count)::text, '|' order by id), '')) as hash from products`,
+    categories: sql`select md5(coalesce(string_agg((id, name, level, parent_id, product_count)::text, '|' order by id), '')) as hash from categories`,
+    product_categories: sql`select md5(coalesce(string_agg((product_id, category_id, category_level, parent_category_id)::text, '|' order by product_id, category_id), '')) as hash from product_categories`,
+    catalog_counters: sql`select md5(coalesce((select (sum(products), sum(categorized), sum(active), sum(draft), sum(archived))::text from catalog_counters), '')) as hash`,
+    api_tokens: sql`select md5(coalesce(string_agg((id, name, role, revoked_at)::text, '|' order by id), '')) as hash from api_tokens`,
+  };
+  const result: Record<string, string> = {};
+  for (const [table, query] of Object.entries(queries)) {
+    result[table] = (await queryOne<{ hash: string }>(db, query))!.hash;
+  }
+  return result;
+}
+
+async function productIdOf(db: Executor, handle: string): Promise<number> {
+  return (await queryOne<{ id: number }>(
+    db,
+    sql`select id from products where product_id = ${handle}`,
+  ))!.id;
+}
+
+async function deleteAssignments(db: Executor, productId: number, categoryIds: number[]) {
+  await db.execute(sql`delete from product_categories
+     where product_id = ${productId} and category_id = any(${arrayParam(categoryIds)}::integer[])`);
+}
+
+async function insertAssignments(db: Executor, productId: number, categoryIds: number[]) {
+  await db.execute(sql`insert into product_categories (product_id, category_id, category_level, parent_category_id)
+     select ${productId}, c.id, c.level, c.parent_id from categories c
+      where c.id = any(${arrayParam(categoryIds)}::integer[])`);
+}
+
+type ExactKind = {
+  [Kind in ChangeKind]: (typeof ChangeKinds)[Kind]['reversible'] extends 'exact' ? Kind : never;
+}[ChangeKind];
+
+/** Undo, from the payload alone, for every kind the table calls exactly reversible. */
+const inverses: {
+  [Kind in ExactKind]: (db: Executor, payload: ChangePayloads[Kind]) => Promise<void>;
+} = {
+  'product.assign': (db, payload) =>
+    deleteAssignments(db, payload.productIds[0]!, [
+      ...payload.after.added,
+      ...payload.after.ancestors_added,
+    ]),
+  'product.remove': (db, payload) =>
+    insertAssignments(db, payload.productIds[0]!, [
+      ...payload.after.removed,
+      ...payload.after.descendants_removed,
+    ]),
+  'bulk.assign': async (db, payload) => {
+    for (const item of payload.after.changed) {
+      await deleteAssignments(db, await productIdOf(db, item.product_id), item.added);
+    }
+  },
+  'bulk.remove': async (db, payload) => {
+    for (const item of payload.after.changed) {
+      await insertAssignments(db, await productIdOf(db, item.product_id), item.removed);
+    }
+  },
+  'category.create': async (db, payload) => {
+    await db.execute(sql`delete from categories where id = ${payload.after.id}`);
+  },
+  'category.rename': async (db, payload) => {
+    await db.execute(
+      sql`update categories set name = ${payload.before.name} where id = ${payload.categoryIds[0]!}`,
+    );
+  },
+  'category.delete': async (db, payload) => {
+    const row = payload.before;
+    await db.execute(sql`insert into categories (id, name, level, parent_id, parent_level, created_at)
+        values (${row.id}, ${row.name}, ${row.level}, ${row.parent_id},
+                ${row.parent_id === null ? null : row.level - 1}, ${row.created_at})`);
+    for (const assignment of row.assignments) {
+      await insertAssignments(db, assignment.product_id, [row.id]);
+    }
+  },
+  'import.categories': async (db, payload) => {
+    for (const renamed of payload.after.renamed) {
+      await db.execute(sql`update categories set name = ${renamed.from} where id = ${renamed.id}`);
+    }
+    // Created parents first, so children go before them.
+    for (const id of [...payload.after.created_ids].reverse()) {
+      await db.execute(sql`delete from categories where id = ${id}`);
+    }
+  },
+};
+
+interface Scenario {
+  /** A read (on the other instance) whose answer the write changes. */
+  read: string;
+  write: (test: TestApp) => Promise<{ statusCode: number }>;
+}
+
+const post = (url: string, payload: object) => (test: TestApp) =>
+  test.request({ method: 'POST', url, payload });
+
+/** One write of each kind. Typed by the table: a kind without a scenario does not compile. */
+const scenarios: Record<ChangeKind, Scenario> = {
+  'product.assign': {
+    read: '/api/products/p-001',
+    write: (test) =>
+      post('/api/products/p-001/categories', { category_ids: [tree0('batteryGuns')] })(test),
+  },
+  'product.remove': {
+    read: '/api/products/p-005',
+    write: (test) =>
+      test.request({
+        method: 'DELETE',
+        url: `/api/products/p-005/categories/${tree0('silicone')}`,
+      }),
+  },
+  'bulk.assign': {
+    read: '/api/products/p-003',
+    write: (test) =>
+      post('/api/bulk/assign', {
+        product_ids: ['p-002', 'p-003', 'p-004', 'p-005'],
+        category_ids: [tree0('trowels'), tree0('neutralCure')],
+      })(test),
+  },
+  'bulk.remove': {
+    read: '/api/products/p-006',
+    write: (test) =>
+      post('/api/bulk/remove', {
+        product_ids: ['p-006', 'p-007'],
+        category_ids: [tree0('sealants')],
+      })(test),
+  },
+  'category.create': {
+    read: '/api/categories',
+    write: (test) => post('/api/categories', { name: 'Kinds New', parent_id: tree0('guns') })(test),
+  },
+  'category.rename': {
+    read: '/api/categories',
+    write: (test) =>
+      test.request({
+        method: 'PATCH',
+        url: `/api/categories/${tree0('trowels')}`,
+        payload: { name: 'Trowels & Floats' },
+      }),
+  },
+  'category.delete': {
+    read: '/api/categories',
+    write: (test) =>
+      test.request({ method: 'DELETE', url: `/api/categories/${tree0('manualGuns')}` }),
+  },
+  'import.products': {
+    read: '/api/products?limit=100',
+    write: (test) =>
+      test.request({
+        method: 'POST',
+        url: '/api/import/products',
+        headers: { 'content-type': 'text/csv' },
+        payload: shopifyCsv([
+          { handle: 'p-001', title: 'Product 001 renamed' },
+          { handle: 'kinds-new', title: 'Kinds New Product' },
+        ]),
+      }),
+  },
+  'import.categories': {
+    read: '/api/categories',
+    write: post('/api/import/categories', [
+      { category_name: 'Kinds Root', category_level: 'Level 1 Category', connected_to: null },
+      {
+        category_name: 'Kinds Child',
+        category_level: 'Level 2 Category',
+        connected_to: 'Kinds Root',
+      },
+      { category_name: 'SEALANTS', category_level: 'Level 1 Category', connected_to: null },
+    ] as unknown as object),
+  },
+  'token.create': {
+    read: '/api/tokens',
+    write: post('/api/tokens', { name: 'kinds token', role: 'viewer' }),
+  },
+  'token.revoke': {
+    read: '/api/tokens',
+    write: async (test) => {
+      const created = await test.request({
+        method: 'POST',
+        url: '/api/tokens',
+        payload: { name: 'kinds revoked', role: 'viewer' },
+      });
+      return test.request({ method: 'DELETE', url: `/api/tokens/${created.json().data.id}` });
+    },
+  },
+  // Not an API write: what scripts/seed.ts does (load, then bump what the table says).
+  seed: {
+    read: '/api/stats',
+    write: async (test) => {
+      await seedCatalog(test.database, { products: 40, reset: true });
+      const change = (await latestChange(test.db))!;
+      await test.app.cache.changed(namespacesBumpedBy('seed', payloadOf<'seed'>(change)));
+      return { statusCode: 200 };
+    },
+  },
+};
+
+/** The sample tree's ids, read when a scenario runs (the tree is made in beforeAll). */
+function tree0(name: keyof typeof tree): number {
+  return tree[name].id;
+}
+
+/** Every namespace a write could bump here, with its version in the shared store now. */
+async function versions(test: TestApp): Promise<Map<string, string>> {
+  const names = [
+    ...WriteEffects.everything(),
+    ...[...handles, 'kinds-new'].map((handle) => Namespaces.product(handle)),
+  ];
+  const values = await test.app.cache.backend.getVersions(names);
+  const offset = values.length - names.length;
+  return new Map(names.map((name, at) => [name, String(values[offset + at])]));
+}
+
+const dataOf = (response: { json(): unknown }) => (response.json() as { data: unknown }).data;
+
+// Seeding empties the database: it goes last, whatever its place in the table.
+const order = [...changeKinds].sort((a, b) => Number(a === 'seed') - Number(b === 'seed'));
+
+describe('the change-kind table', () => {
+  it('defines every kind with its reversibility, and only tokens bump no cache namespace', () => {
+    expect(changeKinds.length).toBeGreaterThanOrEqual(12);
+    for (const kind of changeKinds) {
+      expect(['exact', 'revoke', 'none']).toContain(ChangeKinds[kind].reversible);
+    }
+  });
+
+  it('is the only way writes record change sets and bump the cache', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const files = (await readdir(root, { recursive: true })).filter(
+      (file) => file.endsWith('.ts') && !file.endsWith('.test.ts'),
+    );
+    const callers = { recordChange: [] as string[], changed: [] as string[] };
+    for (const file of files) {
+      const text = await readFile(`${root}${file}`, 'utf8');
+      if (/\brecordChange\(/.test(text)) callers.recordChange.push(file);
+      if (/\.changed\(/.test(text)) callers.changed.push(file);
+    }
+    // The seeder loads outside one transaction and outside the app (scripts/seed.ts bumps).
+    expect(callers.recordChange.sort()).toEqual([
+      'features/changes/apply-change.ts',
+      'features/seed/seeder.ts',
+    ]);
+    expect(callers.changed).toEqual(['features/changes/apply-change.ts']);
+  });
+
+  it.each(order)('%s: records a change set, bumps the cache, carries its inverse', async (kind) => {
+    const scenario = scenarios[kind];
+    const readBefore = await reader.request(scenario.read);
+    expect(readBefore.statusCode).toBe(200);
+    // Served from the cache from here on (on the instance that will not write).
+    const warmed = await reader.request(scenario.read);
+    expect(dataOf(warmed)).toEqual(dataOf(readBefore));
+    const versionsBefore = await versions(reader);
+    const contentBefore = await content(writer.db);
+    const lastBefore = (await latestChange(writer.db))?.id ?? 0;
+
+    const response = await scenario.write(writer);
+    expect(response.statusCode, kind).toBeLessThan(300);
+
+    const change = (await latestChange(writer.db))!;
+    expect(change.kind).toBe(kind);
+    if (kind !== 'seed') expect(change.id).toBeGreaterThan(lastBefore);
+    const changesOfWrite = await queryRows<{ n: number }>(
+      writer.db,
+      sql`select count(*)::int as n from change_sets where id > ${lastBefore}`,
+    );
+    // token.revoke's scenario creates the token it revokes first.
+    if (kind !== 'seed') expect(changesOfWrite[0]!.n).toBe(kind === 'token.revoke' ? 2 : 1);
+    const payload = payloadOf<typeof kind>(change);
+
+    const event = changeEvent(kind, { actor: change.actor, source: 'api' }, payload);
+    expect(event.kind).toBe(kind);
+    expect(event.actor).toBe(change.actor);
+    expect(event.handles.length).toBeLessThanOrEqual(event.product_count);
+    for (const count of Object.values(event.counts)) expect(count).toEqual(expect.any(Number));
+
+    const bumped = namespacesBumpedBy(kind, payload);
+    if (kind.startsWith('token.')) {
+      expect(bumped).toEqual([]);
+    } else {
+      expect(bumped.length).toBeGreaterThan(0);
+      const versionsAfter = await versions(reader);
+      for (const name of bumped) {
+        expect(versionsAfter.get(name), `${kind} bumps ${name}`).not.toBe(versionsBefore.get(name));
+      }
+    }
+    const readAfter = await reader.request(scenario.read);
+    expect(readAfter.statusCode).toBe(200);
+    expect(dataOf(readAfter), `${kind} shows on ${scenario.read}`).not.toEqual(dataOf(readBefore));
+    expect(await invariantViolations(writer.db)).toEqual([]);
+
+    const reversible = ChangeKinds[kind].reversible;
+    if (reversible === 'exact') {
+      expect(await content(writer.db)).not.toEqual(contentBefore);
+      const inverse = inverses[kind as ExactKind] as (
+        db: Executor,
+        payload: unknown,
+      ) => Promise<void>;
+      await inverse(writer.db, payload);
+      expect(await content(writer.db), `${kind} undone from its payload`).toEqual(contentBefore);
+      expect(await invariantViolations(writer.db)).toEqual([]);
+      // Undone behind the app's back: tell the cache, as any repair in SQL must.
+      await writer.app.cache.changed(WriteEffects.everything());
+    } else if (reversible === 'revoke') {
+      const id = (payload as ChangePayloads['token.create']).after.id;
+      const revoked = await writer.request({ method: 'DELETE', url: `/api/tokens/${id}` });
+      expect(revoked.json().data.revoked_at).toEqual(expect.any(String));
+    }
+  });
+});
