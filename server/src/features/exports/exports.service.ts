@@ -10,7 +10,7 @@ import type { Executor } from '../../db/client.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { assignmentsOf, listProducts } from '../products/products.repository.js';
-import { productFilters } from '../products/products.service.js';
+import { productFilters } from '../products/filters.js';
 
 const BATCH_SIZE = 5000;
 const COLUMNS = ['product_id', 'product_name', 'categories'];
