@@ -183,8 +183,8 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             selected={selectedCategories}
             onToggle={toggleCategory}
             onClearSelection={() => setSelectedCategories(new Set())}
-            filterCategoryId={state.categoryId}
-            onFilter={(id) => changeFilters({ categoryId: id })}
+            filterCategoryId={state.category_id ?? null}
+            onFilter={(id) => changeFilters({ category_id: id ?? undefined })}
             onCreate={(parentId) => setCreating({ parentId })}
             onDelete={setDeleting}
           />
@@ -284,7 +284,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
               next.delete(id);
               return next;
             });
-            if (state.categoryId === id) changeFilters({ categoryId: null });
+            if (state.category_id === id) changeFilters({ category_id: undefined });
           }}
         />
       )}
@@ -302,14 +302,14 @@ interface FiltersProps {
 
 function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
   const id = useId();
-  const [search, setSearch] = useState(state.search);
-  const [vendor, setVendor] = useState(state.vendor);
+  const [search, setSearch] = useState(state.search ?? '');
+  const [vendor, setVendor] = useState(state.vendor ?? '');
   const knownVendors = useRef(new Set<string>());
   for (const name of vendors) if (name) knownVendors.current.add(name);
 
   // The URL wins when it changes from outside (back/forward, a shared link).
-  useEffect(() => setSearch(state.search), [state.search]);
-  useEffect(() => setVendor(state.vendor), [state.vendor]);
+  useEffect(() => setSearch(state.search ?? ''), [state.search]);
+  useEffect(() => setVendor(state.vendor ?? ''), [state.vendor]);
 
   // A term without a letter or digit cannot be searched (the server answers 422): it is not
   // sent, and the hint below says why. Short terms are sent and match whole values.
@@ -368,8 +368,10 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
         <label htmlFor={`${id}-status`}>Status</label>
         <select
           id={`${id}-status`}
-          value={state.status}
-          onChange={(event) => onChange({ status: event.target.value as WorkspaceState['status'] })}
+          value={state.status ?? ''}
+          onChange={(event) =>
+            onChange({ status: (event.target.value || undefined) as WorkspaceState['status'] })
+          }
         >
           <option value="">Any status</option>
           {PRODUCT_STATUS_OPTIONS.map((status) => (
@@ -383,9 +385,9 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
         <label htmlFor={`${id}-category`}>Category</label>
         <select
           id={`${id}-category`}
-          value={state.categoryId ?? ''}
+          value={state.category_id ?? ''}
           onChange={(event) =>
-            onChange({ categoryId: event.target.value ? Number(event.target.value) : null })
+            onChange({ category_id: event.target.value ? Number(event.target.value) : undefined })
           }
         >
           <option value="">Any category</option>
@@ -394,17 +396,17 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
               {node.path}
             </option>
           ))}
-          {state.categoryId !== null && index && !index.byId.has(state.categoryId) && (
-            <option value={state.categoryId}>Category #{state.categoryId}</option>
+          {state.category_id !== undefined && index && !index.byId.has(state.category_id) && (
+            <option value={state.category_id}>Category #{state.category_id}</option>
           )}
         </select>
       </div>
-      {state.categoryId !== null && (
+      {state.category_id !== undefined && (
         <label className="filter-check">
           <input
             type="checkbox"
-            checked={state.includeDescendants}
-            onChange={(event) => onChange({ includeDescendants: event.target.checked })}
+            checked={state.include_descendants}
+            onChange={(event) => onChange({ include_descendants: event.target.checked })}
           />
           Include subcategories
         </label>
@@ -426,8 +428,8 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
       <label className="filter-check">
         <input
           type="checkbox"
-          checked={state.hideAllocated}
-          onChange={(event) => onChange({ hideAllocated: event.target.checked })}
+          checked={state.hide_allocated}
+          onChange={(event) => onChange({ hide_allocated: event.target.checked })}
           data-testid="hide-allocated"
         />
         Uncategorised only
