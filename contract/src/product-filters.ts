@@ -98,6 +98,14 @@ export const PRODUCT_FILTERS = {
     },
     applied: { status: Nullable(ProductStatus) },
   },
+  product_type: {
+    query: {
+      product_type: Type.Optional(
+        exactText('Only products of this product type (Shopify "Type"; exact match)'),
+      ),
+    },
+    applied: { product_type: Nullable(Type.String()) },
+  },
 } as const satisfies Record<string, ProductFilterContract>;
 
 export type ProductFilterName = keyof typeof PRODUCT_FILTERS;

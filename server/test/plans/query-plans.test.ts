@@ -107,6 +107,7 @@ const cases: {
   },
   { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
   { name: 'status', filters: { ...noFilters, status: 'draft' } },
+  { name: 'product type', filters: { ...noFilters, product_type: 'Sealant' } },
   { name: 'a large category, walking the name index', filters: { ...noFilters, category_id: 1 } },
   {
     name: 'a small category, members first',
@@ -159,6 +160,7 @@ describe('query plans on 60,000 products', () => {
       reads: TRIGRAM_INDEXES,
     },
     { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
+    { name: 'product type', filters: { ...noFilters, product_type: 'Sealant' } },
     {
       name: 'vendor and status',
       filters: { ...noFilters, vendor: 'Ardex', status: 'draft' as const },

@@ -113,6 +113,11 @@ export const PRODUCT_FILTER_TABLE = {
     count: async (f, { catalog }) => (await catalog())[f.status!],
     pageDependsOn: [],
   },
+  product_type: {
+    active: (f) => f.product_type !== undefined,
+    condition: (f) => sql`p.product_type = ${f.product_type}`,
+    pageDependsOn: [],
+  },
 } satisfies Record<ProductFilterName, FilterDefinition>;
 
 const entries = Object.entries(PRODUCT_FILTER_TABLE) as [ProductFilterName, FilterDefinition][];
