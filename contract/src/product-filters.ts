@@ -106,6 +106,14 @@ export const PRODUCT_FILTERS = {
     },
     applied: { product_type: Nullable(Type.String()) },
   },
+  tag: {
+    query: {
+      tag: Type.Optional(
+        exactText('Only products carrying this tag (exact, case-sensitive match)'),
+      ),
+    },
+    applied: { tag: Nullable(Type.String()) },
+  },
 } as const satisfies Record<string, ProductFilterContract>;
 
 export type ProductFilterName = keyof typeof PRODUCT_FILTERS;

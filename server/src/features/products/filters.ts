@@ -118,6 +118,12 @@ export const PRODUCT_FILTER_TABLE = {
     condition: (f) => sql`p.product_type = ${f.product_type}`,
     pageDependsOn: [],
   },
+  tag: {
+    active: (f) => f.tag !== undefined,
+    // `@>` on the array is what the GIN index on tags serves.
+    condition: (f) => sql`p.tags @> array[${f.tag}]::text[]`,
+    pageDependsOn: [],
+  },
 } satisfies Record<ProductFilterName, FilterDefinition>;
 
 const entries = Object.entries(PRODUCT_FILTER_TABLE) as [ProductFilterName, FilterDefinition][];
