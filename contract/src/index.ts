@@ -2,6 +2,7 @@ export * from './common.js';
 export * from './categories.js';
 export * from './products.js';
 export * from './product-filters.js';
+export * from './catalog-values.js';
 export * from './bulk.js';
 export * from './stats.js';
 export * from './imports.js';

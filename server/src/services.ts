@@ -2,6 +2,7 @@
 import { noChangeNotifier, type ChangeNotifier } from './cache/namespaces.js';
 import type { Executor } from './db/client.js';
 import { AssignmentService } from './features/assignments/assignments.service.js';
+import { CatalogValuesService } from './features/catalog-values/catalog-values.service.js';
 import { CategoryService } from './features/categories/categories.service.js';
 import { ExportService } from './features/exports/exports.service.js';
 import { ImportService } from './features/imports/imports.service.js';
@@ -18,6 +19,7 @@ export function createServices(db: Executor, notifier: ChangeNotifier = noChange
     imports: new ImportService(db, categories, notifier),
     stats: new StatsService(db, categories),
     exports: new ExportService(db, categories),
+    catalogValues: new CatalogValuesService(db),
   };
 }
 

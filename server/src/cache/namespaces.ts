@@ -41,6 +41,8 @@ export const ReadDependencies = {
     Namespaces.taxonomy,
   ],
   categories: [Namespaces.taxonomy, Namespaces.counts],
+  /** Distinct vendors / product types with counts: products' own fields, changed by imports. */
+  catalogValues: [Namespaces.catalog],
   stats: [Namespaces.counts, Namespaces.taxonomy],
 };
 

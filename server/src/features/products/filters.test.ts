@@ -6,7 +6,12 @@
  * again on the cached reads (a page cache missing one of the filter's dependencies serves the
  * old page). A filter added to the table without a sample here does not compile.
  */
-import type { Pagination, ProductFilterName, ProductListMetadata } from '@tag-manager/contract';
+import {
+  PRODUCT_FILTER_FIELDS,
+  type Pagination,
+  type ProductFilterName,
+  type ProductListMetadata,
+} from '@tag-manager/contract';
 import { parse } from 'csv-parse/sync';
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +220,19 @@ async function agree(sample: Sample, query: Record<string, string>) {
 describe('every product filter: list, count, export and cache invalidation agree', () => {
   it('has a sample for exactly the filters of the table', () => {
     expect(Object.keys(SAMPLES).sort()).toEqual(Object.keys(PRODUCT_FILTER_TABLE).sort());
+  });
+
+  it('documents every filter field as a described query parameter of the list and the export', async () => {
+    const document = (await test.app.inject({ url: '/openapi.json' })).json<{
+      paths: Record<string, { get: { parameters: { name: string; description?: string }[] } }>;
+    }>();
+    for (const path of ['/api/products', '/api/export/csv']) {
+      const parameters = document.paths[path]!.get.parameters;
+      for (const field of PRODUCT_FILTER_FIELDS) {
+        const parameter = parameters.find((candidate) => candidate.name === field);
+        expect(parameter?.description, `${path} ${field}`).toBeTruthy();
+      }
+    }
   });
 
   it.each(Object.keys(PRODUCT_FILTER_TABLE) as ProductFilterName[])('%s', async (name) => {
