@@ -6,7 +6,12 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query';
 import type { Category } from '@tag-manager/contract';
 import { searchKind } from '@tag-manager/contract/search';
-import { insertTreeCategory, useCategoryTree, useProductList } from '../../api/queries';
+import {
+  insertTreeCategory,
+  useCatalogValues,
+  useCategoryTree,
+  useProductList,
+} from '../../api/queries';
 import { ExportLink } from '../../components/ExportLink';
 import { Pagination } from '../../components/Pagination';
 import { useToasts } from '../../components/Toasts';
@@ -202,13 +207,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             Export CSV
           </ExportLink>
         </div>
-        <Filters
-          state={state}
-          onChange={changeFilters}
-          index={index}
-          searchRef={searchRef}
-          vendors={rows.map((row) => row.vendor)}
-        />
+        <Filters state={state} onChange={changeFilters} index={index} searchRef={searchRef} />
         {selectedProducts.size > 0 && (
           <BulkActions
             productIds={[...selectedProducts]}
@@ -297,19 +296,20 @@ interface FiltersProps {
   onChange: (change: Partial<WorkspaceState>, replace?: boolean) => void;
   index: ReturnType<typeof useCategoryTree>['index'];
   searchRef: React.RefObject<HTMLInputElement | null>;
-  vendors: (string | null)[];
 }
 
-function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
+function Filters({ state, onChange, index, searchRef }: FiltersProps) {
   const id = useId();
   const [search, setSearch] = useState(state.search ?? '');
   const [vendor, setVendor] = useState(state.vendor ?? '');
-  const knownVendors = useRef(new Set<string>());
-  for (const name of vendors) if (name) knownVendors.current.add(name);
+  const [tag, setTag] = useState(state.tag ?? '');
+  const vendors = useCatalogValues('vendor').data?.data ?? [];
+  const productTypes = useCatalogValues('product_type').data?.data ?? [];
 
   // The URL wins when it changes from outside (back/forward, a shared link).
   useEffect(() => setSearch(state.search ?? ''), [state.search]);
   useEffect(() => setVendor(state.vendor ?? ''), [state.vendor]);
+  useEffect(() => setTag(state.tag ?? ''), [state.tag]);
 
   // A term without a letter or digit cannot be searched (the server answers 422): it is not
   // sent, and the hint below says why. Short terms are sent and match whole values.
@@ -321,6 +321,10 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
   const searchHint = searchHintFor(search.trim());
   const applyVendor = useDebouncedCallback(
     (value: string) => onChange({ vendor: value.trim() }, true),
+    400,
+  );
+  const applyTag = useDebouncedCallback(
+    (value: string) => onChange({ tag: value.trim() }, true),
     400,
   );
 
@@ -359,10 +363,43 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
           }}
         />
         <datalist id={`${id}-vendors`}>
-          {[...knownVendors.current].sort().map((name) => (
-            <option key={name} value={name} />
+          {vendors.map(({ value, product_count }) => (
+            <option key={value} value={value}>
+              {`${value} (${product_count})`}
+            </option>
           ))}
         </datalist>
+      </div>
+      <div className="filter">
+        <label htmlFor={`${id}-product-type`}>Type</label>
+        <select
+          id={`${id}-product-type`}
+          value={state.product_type ?? ''}
+          onChange={(event) => onChange({ product_type: event.target.value || undefined })}
+        >
+          <option value="">Any type</option>
+          {state.product_type !== undefined &&
+            !productTypes.some(({ value }) => value === state.product_type) && (
+              <option value={state.product_type}>{state.product_type}</option>
+            )}
+          {productTypes.map(({ value, product_count }) => (
+            <option key={value} value={value}>
+              {`${value} (${product_count})`}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="filter">
+        <label htmlFor={`${id}-tag`}>Tag</label>
+        <input
+          id={`${id}-tag`}
+          value={tag}
+          placeholder="Any tag"
+          onChange={(event) => {
+            setTag(event.target.value);
+            applyTag(event.target.value);
+          }}
+        />
       </div>
       <div className="filter">
         <label htmlFor={`${id}-status`}>Status</label>
