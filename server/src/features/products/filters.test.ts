@@ -19,7 +19,7 @@ import { queryOne, queryRows } from '../../db/client.js';
 import { importProductsCsv } from '../../../test/helpers/fixtures.js';
 import { createTestApp, type TestApp } from '../../../test/helpers/test-app.js';
 import { seedCatalog } from '../seed/seeder.js';
-import { PRODUCT_FILTER_TABLE } from './filters.js';
+import { PRODUCT_FILTER_TABLE, type FilterDefinition } from './filters.js';
 
 let test: TestApp;
 let serial = 0;
@@ -215,6 +215,14 @@ async function agree(sample: Sample, query: Record<string, string>) {
   }
   expect(await exported(text)).toEqual(expected);
   return expected;
+}
+
+// The compiler holds the table complete: the typecheck fails if these stop being errors.
+export function compileChecks(withoutTag: Omit<typeof PRODUCT_FILTER_TABLE, 'tag'>) {
+  // @ts-expect-error a contract filter without a server entry does not compile
+  void (withoutTag satisfies Record<ProductFilterName, FilterDefinition>);
+  // @ts-expect-error an entry without its SQL condition does not compile
+  void ({ active: () => true, pageDependsOn: [] } satisfies FilterDefinition);
 }
 
 describe('every product filter: list, count, export and cache invalidation agree', () => {
