@@ -103,7 +103,10 @@ describe('operator session', () => {
       'GET /api/products?sort=product_name&limit=50&offset=0',
       'GET /api/products?sort=product_name&limit=50&offset=50',
     ]);
-    expect(log.count('load')).toBe(3);
+    // The vendor and product type filters' choices (cached server-side, fetched once).
+    expect(requests).toContain('GET /api/vendors?limit=1000');
+    expect(requests).toContain('GET /api/product-types?limit=1000');
+    expect(log.count('load')).toBe(5);
     await screenshot(page, '01-workspace');
     await expectAccessible('workspace');
   });

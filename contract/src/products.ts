@@ -1,30 +1,13 @@
 import { Type, type Static } from 'typebox';
 import { CategoryRef, CategoryWithPath } from './categories.js';
 import { Envelope, Id, Nullable, PagedEnvelope, PageQuery } from './common.js';
-
-export const PRODUCT_STATUSES = ['active', 'draft', 'archived'] as const;
-export const ProductStatus = Type.Union([
-  Type.Literal('active'),
-  Type.Literal('draft'),
-  Type.Literal('archived'),
-]);
-export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
-
-export const PRODUCT_SORTS = [
-  'product_name',
-  '-product_name',
-  'last_modified',
-  '-last_modified',
-  'product_id',
-  '-product_id',
-] as const;
-export type ProductSort = (typeof PRODUCT_SORTS)[number];
-
-/**
- * Text that reaches a PostgreSQL `text` value, which cannot hold U+0000: refused by validation
- * (naming the field) rather than by the database (a 422 that names nothing).
- */
-export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+import {
+  AppliedFilters,
+  NO_NUL_PATTERN,
+  ProductFilterFields,
+  ProductSortField,
+  ProductStatus,
+} from './product-filters.js';
 
 /** A product handle: Shopify's `Handle`, case-sensitive, any Unicode, URL-encoded in paths. */
 export const ProductHandle = Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL_PATTERN });
@@ -69,30 +52,8 @@ export const ProductListQuery = Type.Object(
   {
     ...PageQuery,
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
-    hide_allocated: Type.Boolean({ default: false }),
-    search: Type.Optional(
-      Type.String({
-        maxLength: 200,
-        pattern: NO_NUL_PATTERN,
-        description:
-          'Case-insensitive match on name, handle and SKU (surrounding spaces ignored; % _ \\ are literal). With three letters or digits in a row: contains the term. With fewer: the whole name, handle or SKU equals the term. Without any letter or digit: 422 (no index can serve it).',
-      }),
-    ),
-    category_id: Type.Optional(Id),
-    include_descendants: Type.Boolean({ default: true }),
-    vendor: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL_PATTERN })),
-    status: Type.Optional(ProductStatus),
-    sort: Type.Union(
-      [
-        Type.Literal('product_name'),
-        Type.Literal('-product_name'),
-        Type.Literal('last_modified'),
-        Type.Literal('-last_modified'),
-        Type.Literal('product_id'),
-        Type.Literal('-product_id'),
-      ],
-      { default: 'product_name' },
-    ),
+    ...ProductFilterFields,
+    sort: ProductSortField,
   },
   { additionalProperties: false },
 );
@@ -100,31 +61,10 @@ export type ProductListQuery = Static<typeof ProductListQuery>;
 
 /** The filters of the product list and the CSV export (no paging). */
 export const ProductFilterQuery = Type.Object(
-  {
-    hide_allocated: ProductListQuery.properties.hide_allocated,
-    search: ProductListQuery.properties.search,
-    category_id: ProductListQuery.properties.category_id,
-    include_descendants: ProductListQuery.properties.include_descendants,
-    vendor: ProductListQuery.properties.vendor,
-    status: ProductListQuery.properties.status,
-    sort: ProductListQuery.properties.sort,
-  },
+  { ...ProductFilterFields, sort: ProductSortField },
   { additionalProperties: false },
 );
 export type ProductFilterQuery = Static<typeof ProductFilterQuery>;
-
-export const AppliedFilters = Type.Object(
-  {
-    hide_allocated: Type.Boolean(),
-    search: Nullable(Type.String()),
-    category_id: Nullable(Id),
-    include_descendants: Type.Boolean(),
-    vendor: Nullable(Type.String()),
-    status: Nullable(ProductStatus),
-  },
-  { additionalProperties: false },
-);
-export type AppliedFilters = Static<typeof AppliedFilters>;
 
 export const ProductListMetadata = Type.Object(
   {

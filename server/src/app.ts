@@ -16,6 +16,7 @@ import type { DatabaseHandle } from './db/client.js';
 import assignmentRoutes from './features/assignments/assignments.routes.js';
 import auth from './features/auth/auth.plugin.js';
 import tokenRoutes from './features/auth/tokens.routes.js';
+import catalogValueRoutes from './features/catalog-values/catalog-values.routes.js';
 import categoryRoutes from './features/categories/categories.routes.js';
 import changeRoutes from './features/changes/changes.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
@@ -172,6 +173,7 @@ export async function buildApp(
 
   await app.register(healthRoutes);
   await app.register(productRoutes);
+  await app.register(catalogValueRoutes);
   await app.register(assignmentRoutes);
   await app.register(categoryRoutes);
   await app.register(statsRoutes);

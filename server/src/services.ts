@@ -3,6 +3,7 @@ import { noChangeNotifier, type ChangeNotifier } from './cache/namespaces.js';
 import type { Executor } from './db/client.js';
 import { AssignmentService } from './features/assignments/assignments.service.js';
 import { TokenService, type TokenServiceOptions } from './features/auth/tokens.service.js';
+import { CatalogValuesService } from './features/catalog-values/catalog-values.service.js';
 import { CategoryService } from './features/categories/categories.service.js';
 import { ChangeService } from './features/changes/changes.service.js';
 import { ExportService } from './features/exports/exports.service.js';
@@ -31,6 +32,7 @@ export function createServices(
     exports: new ExportService(db, categories),
     changes: new ChangeService(db),
     tokens: new TokenService(db, options.tokens),
+    catalogValues: new CatalogValuesService(db),
   };
 }
 

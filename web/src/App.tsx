@@ -94,7 +94,7 @@ export function App() {
         {state.view === 'statistics' && (
           <StatsView
             onShowCategory={(categoryId) =>
-              update({ ...DEFAULT_STATE, view: 'products', categoryId })
+              update({ ...DEFAULT_STATE, view: 'products', category_id: categoryId })
             }
           />
         )}

@@ -21,18 +21,18 @@ export const Namespaces = {
 export const ReadDependencies = {
   /**
    * A product page's membership and order (which handles, in which order, with the totals and
-   * the cursor): a text search, vendor or status filter and the name or handle orders change
-   * only with the catalog; "uncategorised", a category filter and the last-modified order also
-   * change with every assignment. The rows themselves are cached per product (below).
+   * the cursor): always the catalog and the taxonomy, plus what its active filters depend on
+   * (each filter's `pageDependsOn` in server/src/features/products/filters.ts: a category
+   * filter or "uncategorised" changes with every assignment); the last-modified order also
+   * changes with every assignment. The rows themselves are cached per product (below).
    */
-  productPage: (query: { hide_allocated?: boolean; category_id?: number; sort: string }) => [
-    Namespaces.catalog,
-    Namespaces.taxonomy,
-    ...(query.hide_allocated ||
-    query.category_id !== undefined ||
-    query.sort.endsWith('last_modified')
-      ? [Namespaces.assignments]
-      : []),
+  productPage: (sort: string, filterDependencies: readonly string[]) => [
+    ...new Set([
+      Namespaces.catalog,
+      Namespaces.taxonomy,
+      ...filterDependencies,
+      ...(sort.endsWith('last_modified') ? [Namespaces.assignments] : []),
+    ]),
   ],
   /** One product, as a list row or as its detail. */
   productDetail: (handle: string) => [
@@ -41,6 +41,8 @@ export const ReadDependencies = {
     Namespaces.taxonomy,
   ],
   categories: [Namespaces.taxonomy, Namespaces.counts],
+  /** Distinct vendors / product types with counts: products' own fields, changed by imports. */
+  catalogValues: [Namespaces.catalog],
   stats: [Namespaces.counts, Namespaces.taxonomy],
 };
 

@@ -96,6 +96,8 @@ export const products = pgTable(
     index('products_last_modified_order_idx').on(table.lastModified, table.id),
     index('products_vendor_idx').on(table.vendor, table.productName, table.id),
     index('products_status_idx').on(table.status, table.productName, table.id),
+    index('products_product_type_idx').on(table.productType, table.productName, table.id),
+    index('products_tags_idx').using('gin', table.tags),
     index('products_unallocated_name_idx')
       .on(table.productName, table.id)
       .where(sql`${table.categoryCount} = 0`),

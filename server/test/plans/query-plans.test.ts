@@ -109,6 +109,8 @@ const cases: {
   },
   { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
   { name: 'status', filters: { ...noFilters, status: 'draft' } },
+  { name: 'product type', filters: { ...noFilters, product_type: 'Sealant' } },
+  { name: 'tag', filters: { ...noFilters, tag: 'membrane' } },
   { name: 'a large category, walking the name index', filters: { ...noFilters, category_id: 1 } },
   {
     name: 'a small category, members first',
@@ -120,7 +122,7 @@ const cases: {
 describe('query plans on 60,000 products', () => {
   it('the check sees a sequential scan when there is one', async () => {
     plans = [];
-    await explaining(test.db).execute(sql`select count(*) from products where tags @> '{x}'`);
+    await explaining(test.db).execute(sql`select count(*) from products where image_url = 'x'`);
     expect(sequentialScans(plans[0]!.plan)).toEqual(['products']);
   });
 
@@ -161,6 +163,8 @@ describe('query plans on 60,000 products', () => {
       reads: TRIGRAM_INDEXES,
     },
     { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
+    { name: 'product type', filters: { ...noFilters, product_type: 'Sealant' } },
+    { name: 'tag', filters: { ...noFilters, tag: 'membrane' } },
     {
       name: 'vendor and status',
       filters: { ...noFilters, vendor: 'Ardex', status: 'draft' as const },

@@ -7,6 +7,8 @@ import type {
   AssignResponse,
   BulkAssignResponse,
   BulkRemoveResponse,
+  CatalogValuesQuery,
+  CatalogValuesResponse,
   CategoryResponse,
   CategoryTreeResponse,
   CreateCategoryBody,
@@ -34,6 +36,13 @@ export type CategoryEnvelope = Static<typeof CategoryResponse>;
 export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
 export type StatsEnvelope = Static<typeof StatsResponse>;
 export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
+export type CatalogValuesEnvelope = Static<typeof CatalogValuesResponse>;
+/** The fields whose values the filters offer, and their endpoints. */
+export const CATALOG_VALUE_PATHS = {
+  vendor: '/api/vendors',
+  product_type: '/api/product-types',
+} as const;
+export type CatalogValueField = keyof typeof CATALOG_VALUE_PATHS;
 
 /** The product list's query: everything optional, the server applies its defaults. */
 export type ProductListParams = Partial<ProductListQuery>;
@@ -246,6 +255,12 @@ export function createApiClient(
       request<CategoryEnvelope>('PATCH', `/api/categories/${id}`, { json: { name } }),
     deleteCategory: (id: number) => request<void>('DELETE', `/api/categories/${id}`),
     getStats: (signal?: AbortSignal) => request<StatsEnvelope>('GET', '/api/stats', { signal }),
+    /** Distinct vendors or product types with their product counts, the most used first. */
+    listCatalogValues: (
+      field: CatalogValueField,
+      query: Partial<CatalogValuesQuery>,
+      signal?: AbortSignal,
+    ) => request<CatalogValuesEnvelope>('GET', CATALOG_VALUE_PATHS[field], { query, signal }),
     importProducts: (file: Blob, fileName = 'products.csv') => {
       const form = new FormData();
       form.append('file', file, fileName);

@@ -27,6 +27,7 @@ import {
   ApiError,
   type CategoryTreeEnvelope,
   type ProductListEnvelope,
+  type CatalogValueField,
   type ProductListParams,
 } from './client';
 
@@ -36,6 +37,7 @@ export const queryKeys = {
   product: (productId: string) => ['product', productId] as const,
   tree: ['categories', 'tree'] as const,
   stats: ['stats'] as const,
+  catalogValues: ['catalog-values'] as const,
 };
 
 export function createQueryClient() {
@@ -88,6 +90,15 @@ export function useCategoryTree() {
     [query.data],
   );
   return { ...query, index };
+}
+
+/** The choices of a filter on a product field (vendors, product types); imports change them. */
+export function useCatalogValues(field: CatalogValueField) {
+  return useQuery({
+    queryKey: [...queryKeys.catalogValues, field],
+    queryFn: ({ signal }) => api.listCatalogValues(field, { limit: 1000 }, signal),
+    staleTime: 5 * 60_000,
+  });
 }
 
 export function useStats() {

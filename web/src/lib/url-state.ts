@@ -4,7 +4,14 @@
  * links therefore show the same screen. Defaults are left out of the URL to keep links short.
  */
 import { useCallback, useSyncExternalStore } from 'react';
-import type { ProductSort, ProductStatus } from '@tag-manager/contract';
+import {
+  PRODUCT_FILTER_FIELDS,
+  PRODUCT_STATUSES,
+  ProductFilterFields,
+  type ProductFilterField,
+  type ProductFilterQuery,
+  type ProductSort,
+} from '@tag-manager/contract';
 import type { ProductFilterParams, ProductListParams } from '../api/client';
 
 export type View = 'products' | 'statistics' | 'transfer' | 'monitoring';
@@ -16,46 +23,88 @@ export const VIEW_PATHS: Record<View, string> = {
   monitoring: '/monitoring',
 };
 
-export const PRODUCT_SORT_OPTIONS = [
-  { value: 'product_name', label: 'Name (A–Z)' },
-  { value: '-product_name', label: 'Name (Z–A)' },
-  { value: '-last_modified', label: 'Recently modified' },
-  { value: 'last_modified', label: 'Least recently modified' },
-  { value: 'product_id', label: 'Handle (A–Z)' },
-  { value: '-product_id', label: 'Handle (Z–A)' },
-] as const satisfies readonly { value: ProductSort; label: string }[];
+const SORT_LABELS = {
+  product_name: 'Name (A–Z)',
+  '-product_name': 'Name (Z–A)',
+  '-last_modified': 'Recently modified',
+  last_modified: 'Least recently modified',
+  product_id: 'Handle (A–Z)',
+  '-product_id': 'Handle (Z–A)',
+} satisfies Record<ProductSort, string>;
 
-export const PRODUCT_STATUS_OPTIONS = [
-  'active',
-  'draft',
-  'archived',
-] as const satisfies readonly ProductStatus[];
+export const PRODUCT_SORT_OPTIONS = Object.entries(SORT_LABELS).map(([value, label]) => ({
+  value: value as ProductSort,
+  label,
+}));
+
+export const PRODUCT_STATUS_OPTIONS = PRODUCT_STATUSES;
 export const PAGE_SIZES = [25, 50, 100, 200] as const;
 
-export interface WorkspaceState {
+/**
+ * The filters, one field per query field of the contract's filter table (same names, same
+ * types); undefined: not set. The URL carries them under the same names, except the older
+ * short names below (kept so that links shared before stay valid).
+ */
+export type FilterState = { [K in ProductFilterField]: ProductFilterQuery[K] | undefined };
+
+const URL_NAMES: Partial<Record<ProductFilterField, string>> = {
+  search: 'q',
+  hide_allocated: 'uncategorised',
+  category_id: 'category',
+  include_descendants: 'descendants',
+};
+const urlName = (field: ProductFilterField) => URL_NAMES[field] ?? field;
+
+/** The parts of a query field's JSON schema the URL state reads. */
+interface FieldSchema {
+  type?: string;
+  enum?: readonly unknown[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+}
+const schemaOf = (field: ProductFilterField) => ProductFilterFields[field] as FieldSchema;
+
+/** A URL value as the field's type; undefined when it is absent or not a valid value. */
+function decodeField(field: ProductFilterField, raw: string | null): unknown {
+  const schema = schemaOf(field);
+  if (raw === null) return schema.default;
+  if (schema.type === 'boolean') return raw === '1' ? true : raw === '0' ? false : schema.default;
+  if (schema.type === 'integer') {
+    const value = Number(raw);
+    const valid =
+      Number.isInteger(value) &&
+      value >= (schema.minimum ?? Number.MIN_SAFE_INTEGER) &&
+      value <= (schema.maximum ?? Number.MAX_SAFE_INTEGER);
+    return valid ? value : schema.default;
+  }
+  if (schema.enum) return schema.enum.includes(raw) ? raw : schema.default;
+  return raw === '' ? schema.default : raw;
+}
+
+/** Whether a filter field holds its default (left out of URLs and requests). */
+function isDefault(field: ProductFilterField, value: unknown): boolean {
+  return value === undefined || value === '' || value === schemaOf(field).default;
+}
+
+export interface WorkspaceState extends FilterState {
   view: View;
   page: number;
   pageSize: number;
-  search: string;
-  hideAllocated: boolean;
-  vendor: string;
-  status: ProductStatus | '';
-  categoryId: number | null;
-  includeDescendants: boolean;
   sort: ProductSort;
   product: string | null;
 }
+
+const DEFAULT_FILTERS = Object.fromEntries(
+  PRODUCT_FILTER_FIELDS.map((field) => [field, schemaOf(field).default]),
+) as FilterState;
 
 export const DEFAULT_STATE: WorkspaceState = {
   view: 'products',
   page: 1,
   pageSize: 50,
-  search: '',
-  hideAllocated: false,
-  vendor: '',
-  status: '',
-  categoryId: null,
-  includeDescendants: true,
+  ...DEFAULT_FILTERS,
   sort: 'product_name',
   product: null,
 };
@@ -76,18 +125,14 @@ export function parseLocation(pathname: string, search: string): WorkspaceState 
     (Object.entries(VIEW_PATHS).find(([, path]) => path === pathname)?.[0] as View | undefined) ??
     'products';
   const sort = params.get('sort');
-  const status = params.get('status');
-  const categoryId = positiveInteger(params.get('category'), 0, 2_147_483_647);
+  const filters = Object.fromEntries(
+    PRODUCT_FILTER_FIELDS.map((field) => [field, decodeField(field, params.get(urlName(field)))]),
+  ) as FilterState;
   return {
     view,
     page: positiveInteger(params.get('page'), 1),
     pageSize: positiveInteger(params.get('size'), DEFAULT_STATE.pageSize, 500),
-    search: params.get('q') ?? '',
-    hideAllocated: params.get('uncategorised') === '1',
-    vendor: params.get('vendor') ?? '',
-    status: PRODUCT_STATUS_OPTIONS.find((option) => option === status) ?? '',
-    categoryId: categoryId === 0 ? null : categoryId,
-    includeDescendants: params.get('descendants') !== '0',
+    ...filters,
     sort: PRODUCT_SORT_OPTIONS.find((option) => option.value === sort)?.value ?? DEFAULT_STATE.sort,
     product: params.get('product'),
   };
@@ -95,12 +140,11 @@ export function parseLocation(pathname: string, search: string): WorkspaceState 
 
 export function formatLocation(state: WorkspaceState): string {
   const params = new URLSearchParams();
-  if (state.search) params.set('q', state.search);
-  if (state.hideAllocated) params.set('uncategorised', '1');
-  if (state.vendor) params.set('vendor', state.vendor);
-  if (state.status) params.set('status', state.status);
-  if (state.categoryId !== null) params.set('category', String(state.categoryId));
-  if (!state.includeDescendants) params.set('descendants', '0');
+  for (const field of PRODUCT_FILTER_FIELDS) {
+    const value = state[field];
+    if (isDefault(field, value)) continue;
+    params.set(urlName(field), typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+  }
   if (state.sort !== DEFAULT_STATE.sort) params.set('sort', state.sort);
   if (state.pageSize !== DEFAULT_STATE.pageSize) params.set('size', String(state.pageSize));
   if (state.page !== 1) params.set('page', String(state.page));
@@ -111,16 +155,17 @@ export function formatLocation(state: WorkspaceState): string {
 
 /** The API filters of a workspace state (shared by the list and the CSV export). */
 export function toFilterParams(state: WorkspaceState): ProductFilterParams {
-  return {
-    search: state.search.trim() || undefined,
-    hide_allocated: state.hideAllocated || undefined,
-    vendor: state.vendor.trim() || undefined,
-    status: state.status || undefined,
-    category_id: state.categoryId ?? undefined,
-    include_descendants: state.categoryId !== null && !state.includeDescendants ? false : undefined,
-    sort: state.sort,
-  };
+  const params: Record<string, unknown> = {};
+  for (const field of PRODUCT_FILTER_FIELDS) {
+    const raw = state[field];
+    const value = typeof raw === 'string' ? raw.trim() : raw;
+    if (!isDefault(field, value)) params[field] = value;
+  }
+  return { ...(params as ProductFilterParams), sort: state.sort };
 }
+
+/** Every filter back to its default (page 1). */
+export const CLEARED_FILTERS: Partial<WorkspaceState> = { ...DEFAULT_FILTERS, page: 1 };
 
 export function toListParams(state: WorkspaceState, page = state.page): ProductListParams {
   return { ...toFilterParams(state), limit: state.pageSize, offset: (page - 1) * state.pageSize };

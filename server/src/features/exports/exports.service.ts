@@ -11,7 +11,7 @@ import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { assignmentsOf } from '../assignments/assignments.repository.js';
 import { listProducts } from '../products/products.repository.js';
-import { productFilters } from '../products/products.service.js';
+import { productFilters } from '../products/filters.js';
 
 const BATCH_SIZE = 5000;
 const COLUMNS = ['product_id', 'product_name', 'categories'];

@@ -2,7 +2,8 @@
  * The product list, cached in two layers so that a write costs only what it changed:
  *
  * - the page: which products, in which order, with the totals and the cursor — keyed by the
- *   query and the namespaces its membership depends on (ReadDependencies.productPage);
+ *   query and the namespaces its membership depends on (productPageDependencies, from the
+ *   filter table);
  * - the rows: each product's list row, keyed by that product's own versions.
  *
  * Assigning a category to one product then re-reads that one row; every other cached page and
@@ -24,6 +25,7 @@ import type { CachedRead } from '../../cache/cache.js';
 import { Namespaces, ReadDependencies } from '../../cache/namespaces.js';
 import { etagMatches, sendJsonText } from '../../http/cached.js';
 import { pagedEnvelope, pagedEnvelopeText } from '../../http/envelope.js';
+import { productPageDependencies } from './filters.js';
 import type { ProductPage, ProductService } from './products.service.js';
 
 /** What the page layer stores. */
@@ -61,7 +63,7 @@ export async function cachedProductPage(
   const cache = request.server.cache;
   const pageRead: CachedRead = {
     cache: 'product-list',
-    dependsOn: ReadDependencies.productPage(query),
+    dependsOn: productPageDependencies(query),
     params: query,
   };
   // The handles this page had last time: their row versions are read in the same round trip

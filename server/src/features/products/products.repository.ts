@@ -1,9 +1,16 @@
 /** Every query on products and their category assignments. */
-import type { ProductFilterQuery, ProductSort } from '@tag-manager/contract';
+import type { ProductSort, ProductStatus } from '@tag-manager/contract';
 import { sql, type SQL } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
-import { arrayParam, isoTime, likeContains, likeLiteral, preparedRows } from '../../db/sql.js';
-import { searchKind } from '@tag-manager/contract';
+import { arrayParam, isoTime, preparedRows } from '../../db/sql.js';
+import {
+  activeFilters,
+  filterCondition,
+  PRODUCT_FILTER_TABLE,
+  type CatalogCounts,
+  type FilterDefinition,
+  type ProductFilters,
+} from './filters.js';
 
 export interface ProductRow {
   id: number;
@@ -11,7 +18,7 @@ export interface ProductRow {
   product_name: string;
   vendor: string | null;
   product_type: string | null;
-  status: 'active' | 'draft' | 'archived';
+  status: ProductStatus;
   sku: string | null;
   image_url: string | null;
   tags: string[];
@@ -38,39 +45,8 @@ const productColumns = sql`p.id, p.product_id, p.product_name, p.vendor, p.produ
   p.sku, p.image_url, p.tags, p.category_count,
   ${isoTime(sql`p.last_modified`)} as last_modified, ${isoTime(sql`p.created_at`)} as created_at`;
 
-export type ProductFilters = Omit<ProductFilterQuery, 'sort'>;
-
-/** The WHERE clause shared by the list, its count and the export. */
-export function filterCondition(filters: ProductFilters): SQL {
-  const conditions: SQL[] = [sql`true`];
-  if (filters.hide_allocated) conditions.push(sql`p.category_count = 0`);
-  if (filters.search) {
-    // A term without a trigram matches whole values: see contract/src/search.ts.
-    const pattern =
-      searchKind(filters.search) === 'contains'
-        ? likeContains(filters.search)
-        : likeLiteral(filters.search);
-    conditions.push(
-      sql`(p.product_name ilike ${pattern} or p.product_id ilike ${pattern} or p.sku ilike ${pattern})`,
-    );
-  }
-  if (filters.category_id !== undefined) {
-    // Assignments are closed under "parent of", so membership already includes descendants.
-    conditions.push(
-      sql`exists (select 1 from product_categories pc
-                   where pc.product_id = p.id and pc.category_id = ${filters.category_id})`,
-    );
-    if (filters.include_descendants === false) {
-      conditions.push(
-        sql`not exists (select 1 from product_categories pc
-                         where pc.product_id = p.id and pc.parent_category_id = ${filters.category_id})`,
-      );
-    }
-  }
-  if (filters.vendor !== undefined) conditions.push(sql`p.vendor = ${filters.vendor}`);
-  if (filters.status !== undefined) conditions.push(sql`p.status = ${filters.status}`);
-  return sql.join(conditions, sql` and `);
-}
+export type { ProductFilters };
+export { filterCondition };
 
 export interface PageRequest {
   sort: ProductSort;
@@ -120,13 +96,7 @@ export function listProducts(
   );
 }
 
-export interface CatalogCounts {
-  products: number;
-  categorized: number;
-  active: number;
-  draft: number;
-  archived: number;
-}
+export type { CatalogCounts };
 
 /** Catalog-wide counts from the trigger-kept counters: no scan of products. */
 export async function catalogCounts(executor: Executor): Promise<CatalogCounts> {
@@ -143,26 +113,19 @@ export async function catalogCounts(executor: Executor): Promise<CatalogCounts> 
 }
 
 /**
- * How many products match. The common single filters are answered from counters (the catalog's
- * and each category's own product_count); combinations are counted.
+ * How many products match. A filter alone may be answered from counters (its `count` in the
+ * filter table: the catalog's and each category's own product_count); combinations are counted.
  */
 export async function countProducts(executor: Executor, filters?: ProductFilters): Promise<number> {
   const only = filters ? activeFilters(filters) : [];
-  if (
-    only.length === 0 ||
-    (only.length === 1 && (only[0] === 'hide_allocated' || only[0] === 'status'))
-  ) {
-    const counts = await catalogCounts(executor);
-    if (only[0] === 'hide_allocated') return counts.products - counts.categorized;
-    if (only[0] === 'status') return counts[filters!.status!];
-    return counts.products;
-  }
-  if (only.length === 1 && only[0] === 'category_id' && filters!.include_descendants !== false) {
-    const row = await queryOne<{ total: number }>(
+  if (only.length === 0) return (await catalogCounts(executor)).products;
+  const shortcut: FilterDefinition = PRODUCT_FILTER_TABLE[only[0]!];
+  if (only.length === 1 && shortcut.count) {
+    const total = await shortcut.count(filters!, {
+      catalog: () => catalogCounts(executor),
       executor,
-      sql`select product_count as total from categories where id = ${filters!.category_id}`,
-    );
-    return row?.total ?? 0;
+    });
+    if (total !== undefined) return total;
   }
   const row = await queryOne<{ total: number }>(
     executor,
@@ -214,16 +177,6 @@ export async function countMatches(
 function roundTo3Digits(value: number): number {
   const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(value)) - 2);
   return Math.round(value / magnitude) * magnitude;
-}
-
-function activeFilters(filters: ProductFilters) {
-  const active: ('hide_allocated' | 'search' | 'category_id' | 'vendor' | 'status')[] = [];
-  if (filters.hide_allocated) active.push('hide_allocated');
-  if (filters.search) active.push('search');
-  if (filters.category_id !== undefined) active.push('category_id');
-  if (filters.vendor !== undefined) active.push('vendor');
-  if (filters.status !== undefined) active.push('status');
-  return active;
 }
 
 export async function findProduct(

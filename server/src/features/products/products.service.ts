@@ -1,6 +1,5 @@
 /** Product reads: the filtered, sorted, paginated list, one product, its categories. */
 import type {
-  AppliedFilters,
   CategoryRef,
   CategoryWithPath,
   Pagination,
@@ -10,21 +9,20 @@ import type {
   ProductListQuery,
 } from '@tag-manager/contract';
 import type { Executor } from '../../db/client.js';
-import { invalidField, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
 import { assignmentsOf } from '../assignments/assignments.repository.js';
+import { activeFilters, appliedFilters, productFilters } from './filters.js';
 import {
   countMatches,
   countProducts,
   findProduct,
   findProducts,
   listProducts,
-  type ProductFilters,
   type ProductRow,
 } from './products.repository.js';
-import { searchKind } from '@tag-manager/contract';
 
 /**
  * Up to this many members, a category's page is built from its members (read and sorted: a few
@@ -52,7 +50,7 @@ export class ProductService {
     const position = query.cursor ? decodeCursor(query.cursor, query.sort, fingerprint) : undefined;
     const page = position ? position.page : Math.floor(query.offset / query.limit) + 1;
 
-    const filtered = hasFilters(filters);
+    const filtered = activeFilters(filters).length > 0;
     const index = await this.categories.index();
     const categorySize =
       filters.category_id === undefined ? undefined : index.get(filters.category_id)?.product_count;
@@ -173,42 +171,6 @@ export class ProductService {
     }
     return refs;
   }
-}
-
-export function productFilters(query: Omit<ProductListQuery, 'limit' | 'offset'>): ProductFilters {
-  const search = query.search?.trim();
-  if (search && searchKind(search) === 'unsearchable') {
-    throw invalidField('search', 'must contain a letter or a digit');
-  }
-  return {
-    hide_allocated: query.hide_allocated,
-    search: search ? search : undefined,
-    category_id: query.category_id,
-    include_descendants: query.include_descendants,
-    vendor: query.vendor,
-    status: query.status,
-  };
-}
-
-function hasFilters(filters: ProductFilters): boolean {
-  return Boolean(
-    filters.hide_allocated ||
-    filters.search ||
-    filters.category_id !== undefined ||
-    filters.vendor !== undefined ||
-    filters.status !== undefined,
-  );
-}
-
-function appliedFilters(filters: ProductFilters): AppliedFilters {
-  return {
-    hide_allocated: filters.hide_allocated,
-    search: filters.search ?? null,
-    category_id: filters.category_id ?? null,
-    include_descendants: filters.include_descendants,
-    vendor: filters.vendor ?? null,
-    status: filters.status ?? null,
-  };
 }
 
 /** The one row → JSON mapping of a product. */

@@ -155,6 +155,8 @@ describe('the product list envelope and pagination', () => {
         include_descendants: true,
         vendor: null,
         status: null,
+        product_type: null,
+        tag: null,
       },
       sort: 'product_name',
     });
@@ -539,6 +541,8 @@ describe('filters', () => {
       include_descendants: true,
       vendor: 'Bostik',
       status: 'active',
+      product_type: null,
+      tag: null,
     });
     expect(combined.metadata.filtered_products).toBe(expected.length);
     expect(combined.metadata.total_products).toBe(TOTAL);

@@ -6,7 +6,12 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query';
 import type { Category } from '@tag-manager/contract';
 import { searchKind } from '@tag-manager/contract/search';
-import { insertTreeCategory, useCategoryTree, useProductList } from '../../api/queries';
+import {
+  insertTreeCategory,
+  useCatalogValues,
+  useCategoryTree,
+  useProductList,
+} from '../../api/queries';
 import { ExportLink } from '../../components/ExportLink';
 import { Pagination } from '../../components/Pagination';
 import { useToasts } from '../../components/Toasts';
@@ -183,8 +188,8 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             selected={selectedCategories}
             onToggle={toggleCategory}
             onClearSelection={() => setSelectedCategories(new Set())}
-            filterCategoryId={state.categoryId}
-            onFilter={(id) => changeFilters({ categoryId: id })}
+            filterCategoryId={state.category_id ?? null}
+            onFilter={(id) => changeFilters({ category_id: id ?? undefined })}
             onCreate={(parentId) => setCreating({ parentId })}
             onDelete={setDeleting}
           />
@@ -202,13 +207,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             Export CSV
           </ExportLink>
         </div>
-        <Filters
-          state={state}
-          onChange={changeFilters}
-          index={index}
-          searchRef={searchRef}
-          vendors={rows.map((row) => row.vendor)}
-        />
+        <Filters state={state} onChange={changeFilters} index={index} searchRef={searchRef} />
         {selectedProducts.size > 0 && (
           <BulkActions
             productIds={[...selectedProducts]}
@@ -284,7 +283,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
               next.delete(id);
               return next;
             });
-            if (state.categoryId === id) changeFilters({ categoryId: null });
+            if (state.category_id === id) changeFilters({ category_id: undefined });
           }}
         />
       )}
@@ -297,19 +296,20 @@ interface FiltersProps {
   onChange: (change: Partial<WorkspaceState>, replace?: boolean) => void;
   index: ReturnType<typeof useCategoryTree>['index'];
   searchRef: React.RefObject<HTMLInputElement | null>;
-  vendors: (string | null)[];
 }
 
-function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
+function Filters({ state, onChange, index, searchRef }: FiltersProps) {
   const id = useId();
-  const [search, setSearch] = useState(state.search);
-  const [vendor, setVendor] = useState(state.vendor);
-  const knownVendors = useRef(new Set<string>());
-  for (const name of vendors) if (name) knownVendors.current.add(name);
+  const [search, setSearch] = useState(state.search ?? '');
+  const [vendor, setVendor] = useState(state.vendor ?? '');
+  const [tag, setTag] = useState(state.tag ?? '');
+  const vendors = useCatalogValues('vendor').data?.data ?? [];
+  const productTypes = useCatalogValues('product_type').data?.data ?? [];
 
   // The URL wins when it changes from outside (back/forward, a shared link).
-  useEffect(() => setSearch(state.search), [state.search]);
-  useEffect(() => setVendor(state.vendor), [state.vendor]);
+  useEffect(() => setSearch(state.search ?? ''), [state.search]);
+  useEffect(() => setVendor(state.vendor ?? ''), [state.vendor]);
+  useEffect(() => setTag(state.tag ?? ''), [state.tag]);
 
   // A term without a letter or digit cannot be searched (the server answers 422): it is not
   // sent, and the hint below says why. Short terms are sent and match whole values.
@@ -321,6 +321,10 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
   const searchHint = searchHintFor(search.trim());
   const applyVendor = useDebouncedCallback(
     (value: string) => onChange({ vendor: value.trim() }, true),
+    400,
+  );
+  const applyTag = useDebouncedCallback(
+    (value: string) => onChange({ tag: value.trim() }, true),
     400,
   );
 
@@ -359,17 +363,52 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
           }}
         />
         <datalist id={`${id}-vendors`}>
-          {[...knownVendors.current].sort().map((name) => (
-            <option key={name} value={name} />
+          {vendors.map(({ value, product_count }) => (
+            <option key={value} value={value}>
+              {`${value} (${product_count})`}
+            </option>
           ))}
         </datalist>
+      </div>
+      <div className="filter">
+        <label htmlFor={`${id}-product-type`}>Type</label>
+        <select
+          id={`${id}-product-type`}
+          value={state.product_type ?? ''}
+          onChange={(event) => onChange({ product_type: event.target.value || undefined })}
+        >
+          <option value="">Any type</option>
+          {state.product_type !== undefined &&
+            !productTypes.some(({ value }) => value === state.product_type) && (
+              <option value={state.product_type}>{state.product_type}</option>
+            )}
+          {productTypes.map(({ value, product_count }) => (
+            <option key={value} value={value}>
+              {`${value} (${product_count})`}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="filter">
+        <label htmlFor={`${id}-tag`}>Tag</label>
+        <input
+          id={`${id}-tag`}
+          value={tag}
+          placeholder="Any tag"
+          onChange={(event) => {
+            setTag(event.target.value);
+            applyTag(event.target.value);
+          }}
+        />
       </div>
       <div className="filter">
         <label htmlFor={`${id}-status`}>Status</label>
         <select
           id={`${id}-status`}
-          value={state.status}
-          onChange={(event) => onChange({ status: event.target.value as WorkspaceState['status'] })}
+          value={state.status ?? ''}
+          onChange={(event) =>
+            onChange({ status: (event.target.value || undefined) as WorkspaceState['status'] })
+          }
         >
           <option value="">Any status</option>
           {PRODUCT_STATUS_OPTIONS.map((status) => (
@@ -383,9 +422,9 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
         <label htmlFor={`${id}-category`}>Category</label>
         <select
           id={`${id}-category`}
-          value={state.categoryId ?? ''}
+          value={state.category_id ?? ''}
           onChange={(event) =>
-            onChange({ categoryId: event.target.value ? Number(event.target.value) : null })
+            onChange({ category_id: event.target.value ? Number(event.target.value) : undefined })
           }
         >
           <option value="">Any category</option>
@@ -394,17 +433,17 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
               {node.path}
             </option>
           ))}
-          {state.categoryId !== null && index && !index.byId.has(state.categoryId) && (
-            <option value={state.categoryId}>Category #{state.categoryId}</option>
+          {state.category_id !== undefined && index && !index.byId.has(state.category_id) && (
+            <option value={state.category_id}>Category #{state.category_id}</option>
           )}
         </select>
       </div>
-      {state.categoryId !== null && (
+      {state.category_id !== undefined && (
         <label className="filter-check">
           <input
             type="checkbox"
-            checked={state.includeDescendants}
-            onChange={(event) => onChange({ includeDescendants: event.target.checked })}
+            checked={state.include_descendants}
+            onChange={(event) => onChange({ include_descendants: event.target.checked })}
           />
           Include subcategories
         </label>
@@ -426,8 +465,8 @@ function Filters({ state, onChange, index, searchRef, vendors }: FiltersProps) {
       <label className="filter-check">
         <input
           type="checkbox"
-          checked={state.hideAllocated}
-          onChange={(event) => onChange({ hideAllocated: event.target.checked })}
+          checked={state.hide_allocated}
+          onChange={(event) => onChange({ hide_allocated: event.target.checked })}
           data-testid="hide-allocated"
         />
         Uncategorised only

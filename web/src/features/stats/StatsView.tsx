@@ -1,4 +1,5 @@
 /** Statistics: catalog totals, the categorised share, categories per level, most-used categories. */
+import { PRODUCT_STATUSES } from '@tag-manager/contract';
 import { useStats } from '../../api/queries';
 
 const numberFormat = new Intl.NumberFormat('en');
@@ -77,7 +78,7 @@ export function StatsView({ onShowCategory }: { onShowCategory: (categoryId: num
           </ul>
           <h3 className="section-title">Products by status</h3>
           <ul className="level-list">
-            {(['active', 'draft', 'archived'] as const).map((status) => (
+            {PRODUCT_STATUSES.map((status) => (
               <li key={status} className="level-row">
                 <span className={`status status-${status}`}>{status}</span>
                 <span />

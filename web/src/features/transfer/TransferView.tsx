@@ -73,6 +73,7 @@ function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
       void queryClient.invalidateQueries({ queryKey: queryKeys.products });
       void queryClient.invalidateQueries({ queryKey: ['product'] });
       void queryClient.invalidateQueries({ queryKey: queryKeys.tree });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.catalogValues });
       void queryClient.invalidateQueries({ queryKey: queryKeys.stats });
       show({
         kind: 'success',

@@ -1,0 +1,2 @@
+-- The product_type filter (server/src/features/products/filters.ts): equality on product_type, ordered by name like the vendor and status filters.
+CREATE INDEX "products_product_type_idx" ON "products" USING btree ("product_type","product_name","id");

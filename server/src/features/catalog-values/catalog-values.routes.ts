@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { CatalogValuesQuery, CatalogValuesResponse } from '@tag-manager/contract';
+import { ReadDependencies } from '../../cache/namespaces.js';
+import { cachedReply } from '../../http/cached.js';
+import { envelope } from '../../http/envelope.js';
+import type { ValueField } from './catalog-values.repository.js';
+
+const ROUTES: { url: string; field: ValueField; summary: string }[] = [
+  {
+    url: '/api/vendors',
+    field: 'vendor',
+    summary: 'Vendors with their product counts, the most used first (the vendor filter choices)',
+  },
+  {
+    url: '/api/product-types',
+    field: 'product_type',
+    summary:
+      'Product types (Shopify "Type") with their product counts, the most used first (the product type filter choices)',
+  },
+];
+
+const catalogValueRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  for (const { url, field, summary } of ROUTES) {
+    app.get(
+      url,
+      {
+        schema: {
+          tags: ['products'],
+          summary,
+          querystring: CatalogValuesQuery,
+          response: { 200: CatalogValuesResponse },
+        },
+      },
+      async (request, reply) =>
+        cachedReply(
+          request,
+          reply,
+          {
+            cache: `values-${field}`,
+            dependsOn: ReadDependencies.catalogValues,
+            params: request.query,
+          },
+          async (stamp) =>
+            envelope(stamp, await app.services.catalogValues.values(field, request.query)),
+        ),
+    );
+  }
+};
+
+export default catalogValueRoutes;
