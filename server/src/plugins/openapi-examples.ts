@@ -65,6 +65,9 @@ const importReport = (kind: 'products' | 'categories') => ({
 interface Examples {
   request?: unknown;
   responses?: Record<string, unknown>;
+  /** Non-JSON bodies, by media type. */
+  requestMedia?: Record<string, unknown>;
+  responseMedia?: Record<string, Record<string, unknown>>;
 }
 
 /** operationId → the example request body and response bodies (JSON only). */
@@ -177,7 +180,21 @@ export const EXAMPLES: Record<string, Examples> = {
     },
   },
   renameCategory: { request: { name: 'Boots & Booties' } },
-  importProducts: { responses: { 200: ok(importReport('products')) } },
+  importProducts: {
+    requestMedia: {
+      'text/csv':
+        'Handle,Title,Vendor,Type,Tags,Variant SKU,Status\nclassic-leather-boot,Classic Leather Boot,Northwind,Boots,"leather, winter",NW-BOOT-42,active\n',
+    },
+    responses: { 200: ok(importReport('products')) },
+  },
+  exportProductsCsv: {
+    responseMedia: {
+      200: {
+        'text/csv':
+          'product_id,product_name,categories\r\nclassic-leather-boot,Classic Leather Boot,Footwear > Boots\r\n',
+      },
+    },
+  },
   importCategories: {
     request: [
       { category_name: 'Footwear', category_level: 1 },
@@ -189,19 +206,28 @@ export const EXAMPLES: Record<string, Examples> = {
   getLiveness: { responses: { 200: ok({ status: 'ok' }) } },
 };
 
-/** The shared example of a validation error, on every 422. */
-const VALIDATION_ERROR = {
+/** A validation error naming one field, as a 422 example. */
+const validationError = (field: string, message: string) => ({
   success: false,
-  error: 'Validation failed',
+  error: `${field}: ${message}`,
   code: 'VALIDATION_ERROR',
   details: {
-    field_errors: [{ field: 'limit', message: 'must be <= 500' }],
-    validation_errors: [{ field: 'limit', message: 'must be <= 500' }],
+    field_errors: [{ field, message }],
+    validation_errors: [{ field, message }],
     error_count: 1,
     truncated: false,
   },
   timestamp: TIMESTAMP,
   request_id: REQUEST_ID,
+});
+
+/** 422 examples: a page size over the limit on the paged lists, an empty id list on writes. */
+const VALIDATION_EXAMPLES: Record<string, unknown> = {
+  listProducts: validationError('limit', 'must be <= 500'),
+  listChanges: validationError('limit', 'must be <= 500'),
+  assignCategories: validationError('category_ids', 'must NOT have fewer than 1 items'),
+  bulkAssignCategories: validationError('category_ids', 'must NOT have fewer than 1 items'),
+  bulkRemoveCategories: validationError('category_ids', 'must NOT have fewer than 1 items'),
 };
 
 /** Puts the examples into the document's media objects (`example`). */
@@ -216,17 +242,25 @@ export function applyExamples(document: Json): Json {
       if (examples?.request !== undefined && requestMedia?.['application/json']) {
         requestMedia['application/json'].example = examples.request;
       }
+      for (const [type, body] of Object.entries(examples?.requestMedia ?? {})) {
+        if (requestMedia?.[type]) requestMedia[type].example = body;
+      }
       const responses = (operation.responses ?? {}) as Record<string, Json>;
+      const mediaOf = (status: string, type: string) =>
+        (responses[status]?.content as Record<string, Json> | undefined)?.[type];
       for (const [status, body] of Object.entries(examples?.responses ?? {})) {
-        const media = (responses[status]?.content as Record<string, Json> | undefined)?.[
-          'application/json'
-        ];
+        const media = mediaOf(status, 'application/json');
         if (media) media.example = body;
       }
-      const invalid = (responses['422']?.content as Record<string, Json> | undefined)?.[
-        'application/json'
-      ];
-      if (invalid) invalid.example = VALIDATION_ERROR;
+      for (const [status, byType] of Object.entries(examples?.responseMedia ?? {})) {
+        for (const [type, body] of Object.entries(byType)) {
+          const media = mediaOf(status, type);
+          if (media) media.example = body;
+        }
+      }
+      const invalid = id ? VALIDATION_EXAMPLES[id] : undefined;
+      const media422 = mediaOf('422', 'application/json');
+      if (invalid && media422) media422.example = invalid;
     }
   }
   return document;
