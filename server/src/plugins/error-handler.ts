@@ -58,8 +58,8 @@ interface DocumentedRoute {
  * allow-list (403) skips the probes; /api and the detailed /health need a token in token mode
  * (401, 403, and 429 for repeated bad credentials), and /api routes are rate limited (429);
  * path parameters can be badly encoded (400), name nothing (404) or be too long (414); a query
- * string or a body is
- * validated (422); a body can be malformed (400), too large (413) or of another type (415);
+ * string or a body is validated (422); a body can be malformed (400), too large (413) or of
+ * another type (415);
  * writes are refused from other sites (403) and can conflict with stored data (409).
  */
 export function errorStatusesFor(route: DocumentedRoute): number[] {

@@ -3,6 +3,8 @@
  * checked against its schema by server/src/plugins/openapi.test.ts, so an example cannot drift
  * from the contract unnoticed.
  */
+import { AppliedFilters } from '@tag-manager/contract';
+
 type Json = Record<string, unknown>;
 
 const TIMESTAMP = '2026-01-15T10:30:00.000Z';
@@ -27,6 +29,27 @@ const withPath = (
   path: [...parents, ref].map((entry) => entry.name).join(' > '),
   path_ids: [...parents, ref].map((entry) => entry.id),
 });
+
+/**
+ * `metadata.filters` of a product page: every filter the contract lists, unset (false, [] or
+ * null) unless given, so the example follows the filter list as it grows.
+ */
+function appliedFilters(set: Json): Json {
+  return Object.fromEntries(
+    Object.entries(AppliedFilters.properties as unknown as Record<string, Json>).map(
+      ([name, schema]) => [
+        name,
+        name in set
+          ? set[name]
+          : schema.type === 'boolean'
+            ? false
+            : schema.type === 'array'
+              ? []
+              : null,
+      ],
+    ),
+  );
+}
 
 const product = {
   product_id: 'classic-leather-boot',
@@ -79,14 +102,7 @@ export const EXAMPLES: Record<string, Examples> = {
           total_products: 3000,
           filtered_products: 1,
           count_estimated: false,
-          filters: {
-            hide_allocated: false,
-            search: 'leather boot',
-            category_id: null,
-            include_descendants: true,
-            vendor: null,
-            status: null,
-          },
+          filters: appliedFilters({ search: 'leather boot', include_descendants: true }),
           sort: 'product_name',
         },
         pagination: {
