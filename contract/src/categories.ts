@@ -66,9 +66,13 @@ export const CategoryListMetadata = Type.Object(
 
 export const CategoryListQuery = Type.Object(
   {
-    level: Type.Optional(CategoryLevel),
-    parent_id: Type.Optional(Id),
-    search: Type.Optional(Type.String({ maxLength: 100 })),
+    level: Type.Optional(Type.Integer({ minimum: 1, maximum: 3, description: 'Only this level' })),
+    parent_id: Type.Optional(
+      Type.Integer({ ...Id, description: 'Only the direct children of this category' }),
+    ),
+    search: Type.Optional(
+      Type.String({ maxLength: 100, description: 'Case-insensitive match on the name' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -97,7 +101,10 @@ export type TreeNode = Static<typeof TreeNode>;
 export type TreeNodeLevel2 = Static<typeof TreeNodeLevel2>;
 export type TreeNodeLevel3 = Static<typeof TreeNodeLevel3>;
 
-export const CategoryIdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const CategoryIdParams = Type.Object(
+  { id: Type.Integer({ ...Id, description: 'The category id' }) },
+  { additionalProperties: false },
+);
 
 export const CreateCategoryBody = Type.Object(
   {

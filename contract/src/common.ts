@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
+  'HEADERS_TOO_LARGE',
+  'REQUEST_TIMEOUT',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -24,11 +26,13 @@ export const ERROR_CODE_FOR_STATUS: Readonly<Record<number, ErrorCode>> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'VALIDATION_ERROR',
+  431: 'HEADERS_TOO_LARGE',
   429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
 };
@@ -83,9 +87,12 @@ export const Pagination = Type.Object(
     total_pages: Type.Integer({ minimum: 0 }),
     has_next: Type.Boolean(),
     has_previous: Type.Boolean(),
-    next_cursor: Type.Union([Type.String(), Type.Null()]),
+    next_cursor: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'Cursor paging (product list): pass it back as `cursor`, with the same filters and sort, for the next page; null on the last page and on lists without cursor paging',
+    }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'Pagination' },
 );
 export type Pagination = Static<typeof Pagination>;
 
@@ -128,6 +135,16 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 export const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 
 export const PageQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 0 }),
+  limit: Type.Integer({
+    minimum: 1,
+    maximum: 500,
+    default: 50,
+    description: 'Items per page (1–500)',
+  }),
+  offset: Type.Integer({
+    minimum: 0,
+    maximum: 100_000_000,
+    default: 0,
+    description: 'Items to skip (offset paging)',
+  }),
 };

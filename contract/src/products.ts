@@ -10,7 +10,12 @@ import {
 } from './product-filters.js';
 
 /** A product handle: Shopify's `Handle`, case-sensitive, any Unicode, URL-encoded in paths. */
-export const ProductHandle = Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL_PATTERN });
+export const ProductHandle = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: NO_NUL_PATTERN,
+  description: "The product's Shopify handle (case-sensitive; URL-encode it in a path)",
+});
 
 export const MAX_CATEGORIES_PER_REQUEST = 50;
 export const CategoryIdList = Type.Array(Id, {
@@ -86,7 +91,10 @@ export const ProductParams = Type.Object(
   { additionalProperties: false },
 );
 export const ProductCategoryParams = Type.Object(
-  { product_id: ProductHandle, category_id: Id },
+  {
+    product_id: ProductHandle,
+    category_id: Type.Integer({ ...Id, description: 'The category to remove' }),
+  },
   { additionalProperties: false },
 );
 

@@ -53,7 +53,10 @@ export const CreateTokenBody = Type.Object(
 );
 export type CreateTokenBody = Static<typeof CreateTokenBody>;
 
-export const TokenIdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const TokenIdParams = Type.Object(
+  { id: Type.Integer({ ...Id, description: 'The token id' }) },
+  { additionalProperties: false },
+);
 
 export const TokenListMetadata = Type.Object(
   {

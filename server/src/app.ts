@@ -27,7 +27,7 @@ import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
 import connections, { fastifyTimeouts, serverOptions } from './plugins/connections.js';
 import crossSite from './plugins/cross-site.js';
-import errorHandler, { sendError, toAppError } from './plugins/error-handler.js';
+import errorHandler, { answerClientError, sendError, toAppError } from './plugins/error-handler.js';
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import rateLimit from './plugins/rate-limit.js';
@@ -109,6 +109,8 @@ export async function buildApp(
       reply.header('X-Request-Id', request.id);
       return sendError(request, reply, toAppError(error));
     },
+    // What Node's HTTP parser refuses (431 oversized headers, 408, 400) gets the envelope too.
+    clientErrorHandler: answerClientError,
     // Closing is answered below, in the error envelope.
     return503OnClosing: false,
     // A number is a hop count: Fastify takes it (lib/request.js) though its types leave it out.

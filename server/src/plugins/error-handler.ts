@@ -12,9 +12,80 @@ import {
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { AppError, validationError } from '../errors.js';
 
-const ERROR_RESPONSES = [400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 500, 503];
+/** @fastify/swagger takes a response's description from this key and drops it from the schema. */
+const RESPONSE_DESCRIPTION = 'x-response-description';
+
+/** The reads served through the cache (http/cached.ts), which answer If-None-Match with 304. */
+const CACHED_READ = /^\/api\/(products|categories|stats)(\/|$)/;
+
+/** What each error status means, as the OpenAPI document describes it. */
+export const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'BAD_REQUEST: the body is not valid JSON, the multipart upload is malformed, or a path parameter has broken percent-encoding',
+  401: 'UNAUTHORIZED (AUTH_MODE=token): no token, a malformed Authorization header, or an unknown or revoked token; `WWW-Authenticate: Bearer` says which',
+  403: "FORBIDDEN: the token's role is too low (details.required_role), the Host is not in ALLOWED_HOSTS, or a write came from another site",
+  404: 'NOT_FOUND: the resource named in the path does not exist (details.resource, details.identifier)',
+  409: 'CONFLICT: the change conflicts with stored data (a duplicate name, a category in use, a concurrent change)',
+  413: 'PAYLOAD_TOO_LARGE: the body is larger than this route accepts',
+  414: 'URI_TOO_LONG: a path parameter is longer than the server accepts',
+  415: 'UNSUPPORTED_MEDIA_TYPE: the Content-Type is not one this route reads',
+  422: 'VALIDATION_ERROR: a field is missing, unknown or out of range (details.field_errors names each)',
+  429: 'RATE_LIMITED: the client used up its budget for this group of routes, or sent bad credentials too often; retry after `Retry-After` seconds',
+  431: "HEADERS_TOO_LARGE: the request line and headers together exceed the server's limit (16 KiB), for instance a very long URL; the connection is closed",
+  500: 'INTERNAL_ERROR: an unexpected failure (logged with the request id)',
+  503: 'SERVICE_UNAVAILABLE: the database is unavailable or too slow (details.dependency), or the server is shutting down',
+};
+
+/** The probes answer without the Host check (cross-site.ts) and without a database (live). */
+const PROBES = new Set(['/health/live', '/health/ready']);
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+interface DocumentedRoute {
+  method: string | string[];
+  url: string;
+  schema?: { params?: unknown; querystring?: unknown; body?: unknown };
+  config?: unknown;
+}
+
+/**
+ * The error statuses a route can really give, derived in this one place from what the plugins
+ * in front of it do (app.ts registers them): every route can meet an oversized header block
+ * (431), an unexpected failure (500) and a shutdown or a database outage (503); the Host
+ * allow-list (403) skips the probes; /api and the detailed /health need a token in token mode
+ * (401, 403, and 429 for repeated bad credentials), and /api routes are rate limited (429);
+ * path parameters can be badly encoded (400), name nothing (404) or be too long (414); a query
+ * string or a body is validated (422); a body can be malformed (400), too large (413) or of
+ * another type (415);
+ * writes are refused from other sites (403) and can conflict with stored data (409).
+ */
+export function errorStatusesFor(route: DocumentedRoute): number[] {
+  const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((method) =>
+    method.toUpperCase(),
+  );
+  const url = route.url;
+  const statuses = new Set([431, 500, 503]);
+  const api = url === '/api' || url.startsWith('/api/');
+  if (!PROBES.has(url)) statuses.add(403);
+  if (api || url === '/health') {
+    statuses.add(401).add(403).add(429);
+  }
+  if (route.schema?.params || url.includes(':')) {
+    statuses.add(400).add(404).add(414).add(422);
+  }
+  if (route.schema?.querystring) statuses.add(422);
+  if (methods.some((method) => BODY_METHODS.has(method))) {
+    statuses.add(400).add(413).add(415).add(403);
+    if (route.schema?.body || (route.config as { documentedBody?: unknown })?.documentedBody) {
+      statuses.add(422);
+    }
+    if (api) statuses.add(409);
+  }
+  return [...statuses].sort((a, b) => a - b);
+}
 
 interface AjvIssue {
   instancePath: string;
@@ -232,6 +303,59 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   });
 }
 
+/** Node's HTTP parser errors: which status, code and message each gets. */
+function clientErrorAnswer(code: string | undefined): AppError {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return new AppError(
+      431,
+      'HEADERS_TOO_LARGE',
+      'The request line and headers are larger than the server accepts (a URL or a header is too long)',
+      {},
+    );
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new AppError(408, 'REQUEST_TIMEOUT', 'The request did not arrive in time', {});
+  }
+  return new AppError(400, 'BAD_REQUEST', 'The request is not valid HTTP', {});
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before any route runs (a
+ * header block over 16 KiB, which a very long URL makes too, is a 431; a request that did not
+ * arrive in time a 408; anything unparsable a 400) is answered in the error envelope, with a
+ * request id of its own, and the connection is closed, as Node does.
+ */
+export function answerClientError(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answer = clientErrorAnswer(error.code);
+  const requestId = randomUUID();
+  this.log.debug({ err: error, request_id: requestId }, 'client error');
+  this.metrics?.errors.inc({ code: answer.code, status_code: String(answer.statusCode) });
+  const body = JSON.stringify({
+    success: false,
+    error: answer.message,
+    code: answer.code,
+    details: answer.details,
+    timestamp: new Date().toISOString(),
+    request_id: requestId,
+  });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(error);
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** The 404 / 405 / 414 answer for a request no route takes. */
@@ -256,12 +380,17 @@ async function errorHandler(app: FastifyInstance) {
         knownRoutes.on(method as HTTPMethod, route.url, () => {});
       }
     }
-    // Every route documents the error envelope for every error status.
-    if (route.schema) {
+    // Every route documents the error envelope for the errors it can give (errorStatusesFor).
+    if (route.schema && !route.schema.hide) {
       const response = (route.schema.response ?? {}) as Record<string, unknown>;
-      for (const status of ERROR_RESPONSES) response[status] ??= ErrorEnvelope;
+      for (const status of errorStatusesFor(route)) {
+        response[status] ??= {
+          ...ErrorEnvelope,
+          [RESPONSE_DESCRIPTION]: ERROR_DESCRIPTIONS[status],
+        };
+      }
       // Cached reads answer a matching If-None-Match with an empty 304.
-      if (methods.includes('GET')) {
+      if (methods.includes('GET') && CACHED_READ.test(route.url)) {
         response[304] ??= {
           description: 'Not Modified: the If-None-Match ETag is current',
           type: 'null',

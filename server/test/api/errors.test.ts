@@ -2,6 +2,7 @@
  * The HTTP surface around the features: the error envelope for unknown routes, wrong methods
  * and unreadable requests; request ids; health checks; the OpenAPI document and Swagger UI.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectErrorEnvelope } from '../helpers/envelope.js';
 import { createTestApp, invariantViolations, snapshot, type TestApp } from '../helpers/test-app.js';
@@ -88,6 +89,63 @@ describe('no route, whatever the body', () => {
       expectErrorEnvelope(response, status, status === 405 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND');
     },
   );
+});
+
+/** Sends raw bytes to a listening app and resolves with everything it answers until it closes. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('error', (error) => (answer ? resolve(answer) : reject(error)));
+    socket.on('close', () => resolve(answer));
+    socket.write(request);
+  });
+}
+
+describe('requests Node refuses before any route', () => {
+  let port: number;
+  beforeAll(async () => {
+    await test.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = test.app.server.address();
+    if (!address || typeof address === 'string') throw new Error('not listening');
+    port = address.port;
+  });
+
+  // Node answers a header block over its limit (16 KiB) itself with 431; it used to be
+  // Fastify's own body ({"error":"Request Header Fields Too Large",...}), not the envelope.
+  it.each([
+    [
+      'a very long URL',
+      `GET /api/products?search=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+    ],
+    [
+      'a huge header',
+      `GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+    ],
+  ])('%s answers 431 in the error envelope, as documented', async (_name, request) => {
+    const answer = await rawExchange(port, request);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(head).toMatch(/\r\ncontent-type: application\/json; charset=utf-8/i);
+    const parsed = JSON.parse(body!) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ success: false, code: 'HEADERS_TOO_LARGE', details: {} });
+    expect(parsed.request_id).toMatch(UUID);
+    expect(head).toContain(`\r\nX-Request-Id: ${String(parsed.request_id)}`);
+    expect(new Date(String(parsed.timestamp)).toISOString()).toBe(parsed.timestamp);
+    const documented = (test.app.swagger() as unknown as OpenApiDocument).paths;
+    expect(Object.keys(documented['/api/products']!.get!.responses ?? {})).toContain('431');
+  });
+
+  it('a request that is not HTTP answers 400 in the error envelope', async () => {
+    const answer = await rawExchange(port, 'HELLO THERE\r\n\r\n');
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(body!)).toMatchObject({ success: false, code: 'BAD_REQUEST' });
+  });
 });
 
 describe('unreadable requests', () => {
@@ -290,14 +348,54 @@ describe('OpenAPI and Swagger UI', () => {
           statuses.some((status) => /^2\d\d$/.test(status)),
           `${method} ${path} has no success`,
         ).toBe(true);
+        // Issue 10: each operation lists the errors it can give (no longer all 13 everywhere),
+        // each described and in the error envelope.
         if (path.startsWith('/api/')) {
           expect(statuses, `${method} ${path}`).toEqual(
-            expect.arrayContaining(['400', '404', '422', '500']),
+            expect.arrayContaining(['401', '403', '429', '431', '500', '503']),
           );
+        }
+        for (const status of statuses.filter((status) => Number(status) >= 400)) {
+          const response = operation.responses![status] as {
+            description: string;
+            content: Record<string, { schema: unknown }>;
+          };
+          expect(response.description, `${method} ${path} ${status}`).not.toBe('Default Response');
+          expect(response.description.length).toBeGreaterThan(20);
+          expect(response.content['application/json']!.schema).toEqual({
+            $ref: '#/components/schemas/ErrorEnvelope',
+          });
         }
       }
     }
     expect(operations).toBeGreaterThanOrEqual(21);
+  });
+
+  it('lists only the errors an operation can give', () => {
+    const statuses = (path: string, method: string) =>
+      Object.keys(document.paths[path]![method]!.responses ?? {});
+    // The liveness probe reads nothing and checks nothing: only what reaches every request.
+    expect(statuses('/health/live', 'get')).toEqual(['200', '431', '500', '503']);
+    // No input at all: nothing to validate, no body, nothing to find.
+    expect(statuses('/api/stats', 'get')).toEqual([
+      '200',
+      '304',
+      '401',
+      '403',
+      '429',
+      '431',
+      '500',
+      '503',
+    ]);
+    // A query but no path parameter: 422, never 404 or 414.
+    expect(statuses('/api/products', 'get')).toContain('422');
+    expect(statuses('/api/products', 'get')).not.toContain('404');
+    expect(statuses('/api/products', 'get')).not.toContain('414');
+    // A path parameter: 404 and 414; a body: 400, 413, 415, 422; a write: 409.
+    expect(statuses('/api/categories/{id}', 'patch')).toEqual(
+      expect.arrayContaining(['400', '404', '409', '413', '414', '415', '422']),
+    );
+    expect(statuses('/api/categories', 'post')).not.toContain('404');
   });
 
   it('documents the upload routes with their content types', () => {

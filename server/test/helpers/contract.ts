@@ -12,7 +12,10 @@ const addFormats = formats as unknown as typeof formats.default;
 interface Operation {
   responses?: Record<string, { content?: Record<string, { schema?: object }> }>;
 }
-type OpenApiDocument = { paths: Record<string, Record<string, Operation>> };
+type OpenApiDocument = {
+  paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, object> };
+};
 
 export class ContractChecker {
   private readonly routes: { pattern: RegExp; params: number; path: string }[];
@@ -83,12 +86,15 @@ export class ContractChecker {
   }
 
   private errorSchema(): object {
-    const operation = this.document.paths['/api/products']!.get!;
-    return operation.responses!['404']!.content!['application/json']!.schema!;
+    return { $ref: '#/components/schemas/ErrorEnvelope' };
   }
 
   private validate(key: string, schema: object, status: number, body: string, label: string) {
-    const validator = this.validators.get(key) ?? this.ajv.compile(schema);
+    // The document's schemas refer to its components (`#/components/schemas/…`): compiled with
+    // them at the root, the references resolve as they do in the document.
+    const validator =
+      this.validators.get(key) ??
+      this.ajv.compile({ ...schema, components: this.document.components ?? {} });
     this.validators.set(key, validator);
     const parsed = JSON.parse(body) as unknown;
     if (!validator(parsed)) {

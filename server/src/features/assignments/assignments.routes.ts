@@ -25,6 +25,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/products/:product_id/categories',
     {
       schema: {
+        operationId: 'assignCategories',
         tags: ['assignments'],
         summary: 'Assign categories to a product (their missing ancestors come with them)',
         params: ProductParams,
@@ -46,6 +47,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/products/:product_id/categories/:category_id',
     {
       schema: {
+        operationId: 'removeCategory',
         tags: ['assignments'],
         summary: 'Remove a category from a product (its assigned descendants go with it)',
         params: ProductCategoryParams,
@@ -68,6 +70,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       bodyLimit: bulkBodyLimit,
       schema: {
+        operationId: 'bulkAssignCategories',
         tags: ['bulk'],
         summary: 'Assign categories to many products in one transaction, with per-product results',
         body: BulkRequest,
@@ -90,6 +93,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       bodyLimit: bulkBodyLimit,
       schema: {
+        operationId: 'bulkRemoveCategories',
         tags: ['bulk'],
         summary:
           'Remove categories from many products in one transaction, with per-product results',

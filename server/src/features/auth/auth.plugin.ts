@@ -11,8 +11,9 @@
  * A client that presents bad credentials too often is refused with 429 before any lookup
  * (the failed-authentication budget of plugins/rate-limit.ts).
  *
- * Each API operation documents the role it needs as `x-required-role` in the OpenAPI document
- * (in both modes), and in token mode the bearer scheme, so Swagger UI's "Authorize" works.
+ * Each API operation documents the bearer scheme (`security`: required in token mode, optional
+ * with AUTH_MODE=none) and the role it needs, in its description and as `x-required-role`, so
+ * generated clients and Swagger UI's "Authorize" work in both modes; the probes are open.
  */
 import type { TokenRole } from '@tag-manager/contract';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -77,18 +78,29 @@ async function auth(app: FastifyInstance) {
   app.decorateRequest('auth', null);
 
   app.addHook('onRoute', (route) => {
-    if (!route.schema) return;
+    if (!route.schema || route.schema.hide) return;
     const method = Array.isArray(route.method) ? route.method[0]! : route.method;
     const schema = route.schema as Record<string, unknown>;
+    let role: TokenRole;
+    let who: string;
     if (isApiPath(route.url)) {
-      schema['x-required-role'] = requiredRole(method, route.config?.requiredRole);
+      role = requiredRole(method, route.config?.requiredRole);
+      who = `a ${role} token or better`;
     } else if (serverArea(route.url) === 'monitoring') {
       // The detailed /health: what the role rule means in token mode.
-      schema['x-required-role'] = 'viewer';
+      role = 'viewer';
+      who = 'a viewer token or better, or METRICS_TOKEN';
     } else {
+      // The probes: always open.
+      schema.security = [];
       return;
     }
-    if (mode === 'token') schema.security = [{ [BEARER_SCHEME]: [] }];
+    schema['x-required-role'] = role;
+    const note = `**Access:** with AUTH_MODE=token this needs ${who} (\`Authorization: Bearer <token>\`); with AUTH_MODE=none it is open (this server runs with AUTH_MODE=${mode}).`;
+    schema.description = schema.description ? `${String(schema.description)}\n\n${note}` : note;
+    // Token mode: the bearer token is required. Open mode: a token is accepted but not needed
+    // (the empty alternative), so generated clients keep one way of calling in both modes.
+    schema.security = mode === 'token' ? [{ [BEARER_SCHEME]: [] }] : [{ [BEARER_SCHEME]: [] }, {}];
   });
 
   if (mode !== 'token') return;

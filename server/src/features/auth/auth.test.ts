@@ -21,6 +21,7 @@ const SYSTEM = { actor: 'test', source: 'system' as const };
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 interface JsonSchema {
+  $ref?: string;
   type?: string;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
@@ -55,6 +56,7 @@ const test: TestApp = await createTestApp({
 });
 const document = (await test.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
   paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
+  components: { schemas: Record<string, JsonSchema> };
 };
 const endpoints: Endpoint[] = Object.entries(document.paths)
   .filter(([path]) => path === '/api' || path.startsWith('/api/'))
@@ -167,6 +169,11 @@ function exampleOf(schema: JsonSchema | undefined, fixture: WriteFixture, field?
   if (field === 'category_ids') return [fixture.categoryId];
   if (field === 'name') return `Auth body ${++uniqueName}`;
   if (!schema) return {};
+  // Shared schemas are components (issue 10): follow the reference.
+  if (schema.$ref) {
+    const name = schema.$ref.replace('#/components/schemas/', '');
+    return exampleOf(document.components.schemas[name], fixture, field);
+  }
   const choices = schema.anyOf ?? schema.oneOf;
   if (choices) return exampleOf(choices[0], fixture, field);
   if ('const' in schema) return schema.const;
@@ -468,7 +475,8 @@ describe('monitoring in token mode: /metrics and the detailed /health (L4)', () 
     };
     expect(document.paths['/health']!.get['x-required-role']).toBe('viewer');
     expect(document.paths['/health']!.get.security).toEqual([{ bearerAuth: [] }]);
-    expect(document.paths['/health/live']!.get.security).toBeUndefined();
+    // Issue 10: the probes say explicitly that they are open.
+    expect(document.paths['/health/live']!.get.security).toEqual([]);
   });
 });
 

@@ -19,6 +19,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config,
       schema: {
+        operationId: 'listTokens',
         tags,
         summary: 'Every API token, revoked ones too (never the secrets)',
         response: { 200: TokenListResponse },
@@ -35,6 +36,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config,
       schema: {
+        operationId: 'createToken',
         tags,
         summary: 'Create a token; the answer carries its secret, this once',
         body: CreateTokenBody,
@@ -52,6 +54,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config,
       schema: {
+        operationId: 'revokeToken',
         tags,
         summary: 'Revoke a token (it stops working within AUTH_CACHE_SECONDS on every instance)',
         params: TokenIdParams,

@@ -30,6 +30,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories',
     {
       schema: {
+        operationId: 'listCategories',
         tags,
         summary: 'All categories, flat, with paths, child and product counts',
         querystring: CategoryListQuery,
@@ -53,6 +54,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories/tree',
     {
       schema: {
+        operationId: 'getCategoryTree',
         tags,
         summary: 'The whole three-level tree in one call',
         response: { 200: CategoryTreeResponse },
@@ -70,6 +72,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories/level1',
     {
       schema: {
+        operationId: 'listTopLevelCategories',
         tags,
         summary: 'Level 1 categories (lazy tree loading)',
         response: { 200: CategoryListResponse },
@@ -87,6 +90,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories/:id/children',
     {
       schema: {
+        operationId: 'listCategoryChildren',
         tags,
         summary: 'Direct children of a category (lazy tree loading)',
         params: CategoryIdParams,
@@ -106,6 +110,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories/:id',
     {
       schema: {
+        operationId: 'getCategory',
         tags,
         summary: 'One category with its counts and ancestors',
         params: CategoryIdParams,
@@ -124,6 +129,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories',
     {
       schema: {
+        operationId: 'createCategory',
         tags,
         summary: 'Create a category; the level follows from the parent',
         body: CreateCategoryBody,
@@ -140,6 +146,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories/:id',
     {
       schema: {
+        operationId: 'renameCategory',
         tags,
         summary: 'Rename a category (its id and assignments stay)',
         params: CategoryIdParams,
@@ -158,6 +165,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/categories/:id',
     {
       schema: {
+        operationId: 'deleteCategory',
         tags,
         summary: 'Delete a category that has no children and no products',
         params: CategoryIdParams,

@@ -7,6 +7,7 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/changes',
     {
       schema: {
+        operationId: 'listChanges',
         tags: ['changes'],
         summary: 'The change-set log, newest first (who, when, what, before → after)',
         querystring: ChangeListQuery,

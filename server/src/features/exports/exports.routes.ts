@@ -6,6 +6,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/export/csv',
     {
       schema: {
+        operationId: 'exportProductsCsv',
         tags: ['export'],
         summary:
           'Stream product_id,product_name,categories as CSV (filters as in the product list)',

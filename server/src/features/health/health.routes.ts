@@ -48,6 +48,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/health/live',
     {
       schema: {
+        operationId: 'getLiveness',
         tags: ['health'],
         summary: 'The process is up',
         response: { 200: LivenessResponse },
@@ -60,6 +61,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         tags: ['health'],
         summary: 'Version, uptime, the database connection pool and the cache',
         response: { 200: HealthResponse },
@@ -96,6 +98,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/health/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['health'],
         summary:
           'The database answers (else 503 naming it); Redis, when configured, answers (else 200 "degraded")',

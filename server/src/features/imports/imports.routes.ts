@@ -76,6 +76,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: maxBytes,
       config: { documentedBody: { consumes: ['text/csv', 'multipart/form-data'] } },
       schema: {
+        operationId: 'importProducts',
         tags: ['import'],
         summary: 'Import a Shopify product export (CSV body or multipart "file")',
         response: { 200: ImportReportResponse },
@@ -98,6 +99,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: categoryMaxBytes,
       config: { documentedBody: { consumes: ['application/json', 'multipart/form-data'] } },
       schema: {
+        operationId: 'importCategories',
         tags: ['import'],
         summary: 'Import a category list (JSON array body or multipart "file")',
         body: Type.Unknown({

@@ -20,8 +20,11 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/products',
     {
       schema: {
+        operationId: 'listProducts',
         tags,
         summary: 'Products with their categories: filters, sorting, offset or cursor paging',
+        description:
+          'Two ways to page. Offset paging: `limit` and `offset` (pages can shift while the catalog changes). Cursor paging: read `pagination.next_cursor` and send it back as `cursor` with the same filters and sort; the next page then starts right after the last product seen, costs the same at any depth and never repeats or skips a product. `next_cursor` is null on the last page. `metadata.filtered_products` is the number of matches (an estimate when `count_estimated` is true).',
         querystring: ProductListQuery,
         response: { 200: ProductListResponse },
       },
@@ -33,6 +36,7 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/products/:product_id',
     {
       schema: {
+        operationId: 'getProduct',
         tags,
         summary: 'One product with its categories (as paths)',
         params: ProductParams,
@@ -54,6 +58,7 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/products/:product_id/categories',
     {
       schema: {
+        operationId: 'listProductCategories',
         tags,
         summary: "A product's categories with full paths",
         params: ProductParams,

@@ -9,6 +9,7 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/stats',
     {
       schema: {
+        operationId: 'getStats',
         tags: ['stats'],
         summary: 'Totals, categorised share, per-level counts, most-used categories',
         response: { 200: StatsResponse },
