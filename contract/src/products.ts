@@ -56,7 +56,14 @@ export type ProductDetail = Static<typeof ProductDetail>;
 export const ProductListQuery = Type.Object(
   {
     ...PageQuery,
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2000,
+        description:
+          'Keyset paging: the `pagination.next_cursor` of the previous page. Send the same filters and sort with it (a cursor made for others is refused with 422); `offset` is ignored when a cursor is given.',
+      }),
+    ),
     ...ProductFilterFields,
     sort: ProductSortField,
   },

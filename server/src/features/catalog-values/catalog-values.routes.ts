@@ -5,27 +5,30 @@ import { cachedReply } from '../../http/cached.js';
 import { envelope } from '../../http/envelope.js';
 import type { ValueField } from './catalog-values.repository.js';
 
-const ROUTES: { url: string; field: ValueField; summary: string }[] = [
+const ROUTES: { url: string; field: ValueField; operationId: string; summary: string }[] = [
   {
     url: '/api/vendors',
     field: 'vendor',
+    operationId: 'listVendors',
     summary: 'Vendors with their product counts, the most used first (the vendor filter choices)',
   },
   {
     url: '/api/product-types',
     field: 'product_type',
+    operationId: 'listProductTypes',
     summary:
       'Product types (Shopify "Type") with their product counts, the most used first (the product type filter choices)',
   },
 ];
 
 const catalogValueRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  for (const { url, field, summary } of ROUTES) {
+  for (const { url, field, operationId, summary } of ROUTES) {
     app.get(
       url,
       {
         schema: {
           tags: ['products'],
+          operationId,
           summary,
           querystring: CatalogValuesQuery,
           response: { 200: CatalogValuesResponse },
