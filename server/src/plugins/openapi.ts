@@ -23,6 +23,15 @@ import { applyExamples } from './openapi-examples.js';
 
 type Json = Record<string, unknown>;
 
+/** A multipart form carrying one file in its `file` field. */
+const multipartFile = (contentMediaType: string, description: string): Json => ({
+  schema: {
+    type: 'object',
+    required: ['file'],
+    properties: { file: { type: 'string', format: 'binary', contentMediaType, description } },
+  },
+});
+
 /** The request bodies of the upload routes, which read their body as a stream. */
 const UPLOAD_BODIES: Record<string, Json> = {
   '/api/import/products': {
@@ -32,20 +41,7 @@ const UPLOAD_BODIES: Record<string, Json> = {
       'text/csv': {
         schema: { type: 'string', description: 'The CSV file, as exported by Shopify' },
       },
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          required: ['file'],
-          properties: {
-            file: {
-              type: 'string',
-              format: 'binary',
-              contentMediaType: 'text/csv',
-              description: 'The CSV file, as exported by Shopify',
-            },
-          },
-        },
-      },
+      'multipart/form-data': multipartFile('text/csv', 'The CSV file, as exported by Shopify'),
     },
   },
   '/api/import/categories': {
@@ -61,20 +57,10 @@ const UPLOAD_BODIES: Record<string, Json> = {
             'Entries `{category_name, category_level, connected_to}`; `connected_to` names the parent (levels 2 and 3)',
         },
       },
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          required: ['file'],
-          properties: {
-            file: {
-              type: 'string',
-              format: 'binary',
-              contentMediaType: 'application/json',
-              description: 'The category list file (a JSON array)',
-            },
-          },
-        },
-      },
+      'multipart/form-data': multipartFile(
+        'application/json',
+        'The category list file (a JSON array)',
+      ),
     },
   },
 };
