@@ -271,7 +271,9 @@ export function CategoryTree({
                 {renaming === node.id ? (
                   <RenameField node={node} onDone={() => setRenaming(null)} />
                 ) : (
-                  <span className="tree-name">{highlight(node.name, query)}</span>
+                  <span className="tree-name" title={node.path}>
+                    {highlight(node.name, query)}
+                  </span>
                 )}
                 <span className="visually-hidden">
                   {`, level ${node.level}${filterCategoryId === node.id ? ', filtering the products' : ''}, `}

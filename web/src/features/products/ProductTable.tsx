@@ -53,12 +53,24 @@ export function ProductTable({
             <th scope="col" className="col-thumb">
               <span className="visually-hidden">Image</span>
             </th>
-            <th scope="col">Product</th>
-            <th scope="col">Vendor</th>
-            <th scope="col">SKU</th>
-            <th scope="col">Status</th>
-            <th scope="col">Categories</th>
-            <th scope="col">Last modified</th>
+            <th scope="col" className="col-product">
+              Product
+            </th>
+            <th scope="col" className="col-vendor">
+              Vendor
+            </th>
+            <th scope="col" className="col-sku">
+              SKU
+            </th>
+            <th scope="col" className="col-status">
+              Status
+            </th>
+            <th scope="col" className="col-categories">
+              Categories
+            </th>
+            <th scope="col" className="col-modified">
+              Last modified
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -96,14 +108,19 @@ export function ProductTable({
                     type="button"
                     className="product-link"
                     onClick={() => onOpen(product.product_id)}
+                    title={product.product_name}
                   >
-                    {product.product_name}
+                    <span className="product-name">{product.product_name}</span>
                   </button>
                   <span className="handle">{product.product_id}</span>
                 </td>
-                <td>{product.vendor ?? <span className="muted">—</span>}</td>
-                <td className="mono nowrap">{product.sku ?? <span className="muted">—</span>}</td>
-                <td>
+                <td className="col-vendor" title={product.vendor ?? undefined}>
+                  {product.vendor ?? <span className="muted">—</span>}
+                </td>
+                <td className="col-sku mono nowrap">
+                  {product.sku ?? <span className="muted">—</span>}
+                </td>
+                <td className="col-status">
                   <StatusBadge status={product.status} />
                 </td>
                 <td className="col-categories">
@@ -127,7 +144,7 @@ export function ProductTable({
                     </ul>
                   )}
                 </td>
-                <td className="nowrap">
+                <td className="col-modified nowrap">
                   <time dateTime={product.last_modified}>
                     {dateFormat.format(new Date(product.last_modified))}
                   </time>

@@ -14,6 +14,7 @@ import {
 } from '../../api/queries';
 import { ExportLink } from '../../components/ExportLink';
 import { Pagination } from '../../components/Pagination';
+import { SidebarResizer, useSidebarWidth } from '../../components/SidebarResizer';
 import { useToasts } from '../../components/Toasts';
 import type { CategoryNode } from '../../lib/category-index';
 import { useDebouncedCallback } from '../../lib/debounce';
@@ -54,6 +55,31 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const [deleting, setDeleting] = useState<CategoryNode | null>(null);
   const anchor = useRef<number | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
+  // Layout (issue 11): the tree's width, and whether its drawer is open on narrow screens.
+  const [treeWidth, setTreeWidth] = useSidebarWidth();
+  const [treeOpen, setTreeOpen] = useState(false);
+  const treeToggleRef = useRef<HTMLButtonElement>(null);
+  const closeTree = useCallback(() => {
+    setTreeOpen(false);
+    treeToggleRef.current?.focus();
+  }, []);
+  useEffect(() => {
+    if (treeOpen)
+      document.querySelector<HTMLElement>('.workspace-tree [role="tree"] [tabindex="0"]')?.focus();
+  }, [treeOpen]);
+  // Closing the product panel gives focus back to the product's row when it was in the panel.
+  const lastProduct = useRef(state.product);
+  useEffect(() => {
+    const previous = lastProduct.current;
+    lastProduct.current = state.product;
+    if (!previous || state.product) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    [...document.querySelectorAll<HTMLElement>('tr[data-product-id]')]
+      .find((row) => row.dataset.productId === previous)
+      ?.querySelector<HTMLElement>('.product-link')
+      ?.focus();
+  }, [state.product]);
 
   const rows = products.data?.data ?? [];
   const pagination = products.data?.pagination;
@@ -158,9 +184,12 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
         case 'c':
           return index && run(() => setCreating({ parentId: null }));
         case 't':
-          return run(() =>
-            document.querySelector<HTMLElement>('[role="tree"] [tabindex="0"]')?.focus(),
-          );
+          return run(() => {
+            const item = document.querySelector<HTMLElement>('[role="tree"] [tabindex="0"]');
+            item?.focus();
+            // In its drawer (narrow screens) the tree is hidden until opened.
+            if (item && document.activeElement !== item) setTreeOpen(true);
+          });
         case 'x':
           return run(() => selectPage(!rows.every((row) => selectedProducts.has(row.product_id))));
         case 'a':
@@ -172,16 +201,40 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
               ?.click(),
           );
         case 'Escape':
+          if (treeOpen) return run(closeTree);
           return state.product && run(() => update({ product: null }));
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [pagination, state.page, state.product, update, index, rows, selectedProducts, selectPage]);
+  }, [
+    pagination,
+    state.page,
+    state.product,
+    update,
+    index,
+    rows,
+    selectedProducts,
+    selectPage,
+    treeOpen,
+    closeTree,
+  ]);
 
   return (
-    <div className={`workspace${state.product ? ' with-panel' : ''}`}>
-      <div className="workspace-tree">
+    <div
+      className={`workspace${state.product ? ' with-panel' : ''}${treeOpen ? ' tree-open' : ''}`}
+      style={{ '--tree-width': `${treeWidth}px` } as React.CSSProperties}
+    >
+      {treeOpen && (
+        <button
+          type="button"
+          className="drawer-backdrop"
+          aria-label="Close categories"
+          tabIndex={-1}
+          onClick={closeTree}
+        />
+      )}
+      <div className="workspace-tree" id="workspace-tree">
         {index ? (
           <CategoryTree
             index={index}
@@ -199,13 +252,32 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
           <div className="skeleton skeleton-block" aria-label="Loading categories" />
         )}
       </div>
+      <SidebarResizer
+        width={treeWidth}
+        onChange={setTreeWidth}
+        label="Resize categories"
+        controls="workspace-tree"
+      />
 
       <section className="workspace-main" aria-labelledby="products-title">
         <div className="panel-header">
           <h1 id="products-title">Products</h1>
-          <ExportLink className="button" filters={toFilterParams(state)} testId="export-csv">
-            Export CSV
-          </ExportLink>
+          <div className="products-actions">
+            <button
+              ref={treeToggleRef}
+              type="button"
+              className="button tree-toggle"
+              aria-expanded={treeOpen}
+              aria-controls="workspace-tree"
+              onClick={() => (treeOpen ? closeTree() : setTreeOpen(true))}
+              data-testid="tree-toggle"
+            >
+              Categories
+            </button>
+            <ExportLink className="button" filters={toFilterParams(state)} testId="export-csv">
+              Export CSV
+            </ExportLink>
+          </div>
         </div>
         <Filters state={state} onChange={changeFilters} index={index} searchRef={searchRef} />
         {selectedProducts.size > 0 && (
