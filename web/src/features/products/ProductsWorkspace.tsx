@@ -235,6 +235,11 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
         />
       )}
       <div className="workspace-tree" id="workspace-tree">
+        <div className="drawer-bar">
+          <button type="button" className="button button-small" onClick={closeTree}>
+            Close <kbd>Esc</kbd>
+          </button>
+        </div>
         {index ? (
           <CategoryTree
             index={index}
