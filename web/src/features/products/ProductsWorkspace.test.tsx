@@ -611,3 +611,52 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
     expect(listIsInvalidated(queryClient)).toBe(false);
   });
 });
+
+describe('ProductsWorkspace: drawers and focus (layout, issue 11)', () => {
+  it('closing the product panel gives focus back to the product in the list', async () => {
+    fakeApi(catalog());
+    await renderWorkspace();
+    openProduct('Leaf rake');
+    const panel = await screen.findByTestId('product-panel');
+    expect(document.activeElement).toBe(within(panel).getByRole('heading', { level: 2 }));
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('product-panel')).toBeNull();
+    expect(document.activeElement).toBe(
+      within(rowOf('rake')).getByRole('button', { name: 'Leaf rake' }),
+    );
+  });
+
+  it('the Categories button opens the tree drawer; Esc closes it first, then the product', async () => {
+    fakeApi(catalog());
+    await renderWorkspace({ product: 'rake' });
+    await screen.findByTestId('product-panel');
+    const toggle = screen.getByTestId('tree-toggle');
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    fireEvent.click(toggle);
+    expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    expect(document.querySelector('.workspace')).toHaveClass('tree-open');
+    expect(document.activeElement?.getAttribute('role')).toBe('treeitem');
+
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    expect(document.querySelector('.workspace')).not.toHaveClass('tree-open');
+    expect(document.activeElement).toBe(toggle);
+    expect(screen.getByTestId('product-panel')).toBeInTheDocument();
+
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('product-panel')).toBeNull();
+  });
+
+  it('the tree column has a keyboard resize handle', async () => {
+    window.localStorage.removeItem('tag-manager.sidebar-width');
+    fakeApi(catalog());
+    await renderWorkspace();
+    const separator = screen.getByRole('separator', { name: 'Resize categories' });
+    fireEvent.keyDown(separator, { key: 'ArrowRight' });
+    expect(separator).toHaveAttribute('aria-valuenow', '336');
+    expect(
+      document.querySelector<HTMLElement>('.workspace')!.style.getPropertyValue('--tree-width'),
+    ).toBe('336px');
+    window.localStorage.removeItem('tag-manager.sidebar-width');
+  });
+});
