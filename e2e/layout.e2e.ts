@@ -233,6 +233,9 @@ describe.each(WIDTHS)('at %i px wide', (width) => {
     if (width === 390) {
       // A phone: the panel covers the screen; Esc closes it and focus goes back to the row.
       expect(panelBox.width).toBeGreaterThanOrEqual(width - 1);
+      expect(
+        await page.locator('.workspace-main').evaluate((main) => (main as HTMLElement).inert),
+      ).toBe(true);
       await page.keyboard.press('Escape');
       await expect.poll(() => panel.count()).toBe(0);
       await expect
@@ -255,6 +258,9 @@ describe.each(WIDTHS)('at %i px wide', (width) => {
     expect(vendor.width).toBeGreaterThan(0);
     expect(vendor.right).toBeLessThanOrEqual(panelBox.left + 1);
     if (width === 1024) expect(figures.productPanel).toMatchObject({ position: 'fixed' });
+    expect(
+      await page.locator('.workspace-main').evaluate((main) => (main as HTMLElement).inert),
+    ).toBe(false);
 
     // "Next" is visible and not under the panel: the element at its centre is the button.
     const next = page.getByRole('button', { name: /next/i });
@@ -364,6 +370,10 @@ describe.each(WIDTHS)('at %i px wide', (width) => {
         return atCentre !== null && item.contains(atCentre);
       });
     expect(first).toBe(true);
+    // What the drawer covers is inert: Tab and screen readers stay in the drawer.
+    expect(
+      await page.locator('.workspace-main').evaluate((main) => (main as HTMLElement).inert),
+    ).toBe(true);
     await expectNoHorizontalOverflow(page, `tree drawer ${width}`);
     await shoot(page, `tree-${width}`);
     // Esc closes the drawer (not the product) and gives focus back to the button.
@@ -372,6 +382,9 @@ describe.each(WIDTHS)('at %i px wide', (width) => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(
       'tree-toggle',
     );
+    expect(
+      await page.locator('.workspace-main').evaluate((main) => (main as HTMLElement).inert),
+    ).toBe(false);
     if (width === 1024) expect(await page.getByTestId('product-panel').count()).toBe(1);
   });
 

@@ -19,6 +19,7 @@ import { useToasts } from '../../components/Toasts';
 import type { CategoryNode } from '../../lib/category-index';
 import { useDebouncedCallback } from '../../lib/debounce';
 import { searchHintFor } from '../../lib/search-hint';
+import { useMediaQuery } from '../../lib/media-query';
 import { isTypingTarget } from '../../lib/shortcuts';
 import {
   PAGE_SIZES,
@@ -59,13 +60,27 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const [treeWidth, setTreeWidth] = useSidebarWidth();
   const [treeOpen, setTreeOpen] = useState(false);
   const treeToggleRef = useRef<HTMLButtonElement>(null);
+  // What covers the list (breakpoints as in styles.css): the open tree drawer, or the product
+  // panel on a phone. What is covered is made inert, so Tab and screen readers stay in front.
+  const narrow = useMediaQuery('(max-width: 899.98px)');
+  const medium = useMediaQuery('(max-width: 1199.98px)');
+  const phone = useMediaQuery('(max-width: 639.98px)');
+  const listCovered =
+    (treeOpen && (narrow || (medium && state.product !== null))) ||
+    (phone && state.product !== null);
+  const restoreTreeFocus = useRef(false);
   const closeTree = useCallback(() => {
+    restoreTreeFocus.current = true;
     setTreeOpen(false);
-    treeToggleRef.current?.focus();
   }, []);
+  // After the render that opened or closed the drawer (the list is no longer inert by then).
   useEffect(() => {
     if (treeOpen)
       document.querySelector<HTMLElement>('.workspace-tree [role="tree"] [tabindex="0"]')?.focus();
+    else if (restoreTreeFocus.current) {
+      restoreTreeFocus.current = false;
+      treeToggleRef.current?.focus();
+    }
   }, [treeOpen]);
   // Closing the product panel gives focus back to the product's row when it was in the panel.
   const lastProduct = useRef(state.product);
@@ -264,7 +279,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
         controls="workspace-tree"
       />
 
-      <section className="workspace-main" aria-labelledby="products-title">
+      <section className="workspace-main" aria-labelledby="products-title" inert={listCovered}>
         <div className="panel-header">
           <h1 id="products-title">Products</h1>
           <div className="products-actions">
