@@ -4,7 +4,11 @@
  */
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { ProductFilterFields, type Category } from '@tag-manager/contract';
+import {
+  ProductFilterFields,
+  type Category,
+  type ProductListMetadata,
+} from '@tag-manager/contract';
 import { searchKind } from '@tag-manager/contract/search';
 import {
   insertTreeCategory,
@@ -145,13 +149,19 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const filtered = Object.keys(filterParams).some((key) => key !== 'sort');
   const clearFilters = () => changeFilters(CLEARED_FILTERS);
   const loadError = products.isError ? describeLoadError(products.error) : null;
-  // What the export holds: the list's filters, so the label says how many products.
-  const exportCount = products.data && !products.isPlaceholderData ? products.data : undefined;
+  // What the export holds: the list's filters, so the label says how many products. The
+  // counts of the last answer for these filters are kept while another page loads.
+  const filterKey = JSON.stringify(filterParams);
+  const counted = useRef<{ key: string; metadata: ProductListMetadata } | null>(null);
+  if (products.data && !products.isPlaceholderData) {
+    counted.current = { key: filterKey, metadata: products.data.metadata };
+  }
+  const exportCount = counted.current?.key === filterKey ? counted.current.metadata : undefined;
   const exportLabel = !exportCount
     ? 'Export CSV'
     : filtered
-      ? `Export CSV (current filter: ${exportCount.metadata.count_estimated ? 'about ' : ''}${numberFormat.format(exportCount.metadata.filtered_products)} products)`
-      : `Export CSV (all ${numberFormat.format(exportCount.metadata.total_products)} products)`;
+      ? `Export CSV (current filter: ${exportCount.count_estimated ? 'about ' : ''}${numberFormat.format(exportCount.filtered_products)} products)`
+      : `Export CSV (all ${numberFormat.format(exportCount.total_products)} products)`;
 
   // Page shortcuts; the tree and dialogs handle their own keys.
   useEffect(() => {
