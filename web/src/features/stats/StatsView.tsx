@@ -5,6 +5,7 @@
 import type { MouseEvent } from 'react';
 import { PRODUCT_STATUSES } from '@tag-manager/contract';
 import { useStats } from '../../api/queries';
+import { describeLoadError, isRetryable } from '../../lib/error-handler';
 import { DEFAULT_STATE, formatLocation } from '../../lib/url-state';
 
 const numberFormat = new Intl.NumberFormat('en');
@@ -26,10 +27,12 @@ export function StatsView({
       <div className="page">
         <h1>Statistics</h1>
         <div className="callout callout-error" role="alert">
-          <p>The statistics could not be loaded: {stats.error.message}</p>
-          <button type="button" className="button" onClick={() => void stats.refetch()}>
-            Try again
-          </button>
+          <p>The statistics could not be loaded: {describeLoadError(stats.error).message}</p>
+          {isRetryable(stats.error) && (
+            <button type="button" className="button" onClick={() => void stats.refetch()}>
+              Try again
+            </button>
+          )}
         </div>
       </div>
     );
