@@ -29,6 +29,8 @@ interface CategoryTreeProps {
   onDelete: (node: CategoryNode) => void;
   /** A category to show (after it was created): its parents open, scrolled to, focused. */
   revealId?: number | null;
+  /** Called once the revealed row has the focus (the caller can forget `revealId`). */
+  onRevealed?: () => void;
 }
 
 interface VisibleRow {
@@ -50,6 +52,7 @@ export function CategoryTree({
   onCreate,
   onDelete,
   revealId = null,
+  onRevealed,
 }: CategoryTreeProps) {
   const searchId = useId();
   const [query, setQuery] = useState('');
@@ -59,6 +62,7 @@ export function CategoryTree({
   const treeRef = useRef<HTMLUListElement>(null);
   const focusWithin = useRef(false);
   const revealed = useRef<number | null>(null);
+  const pendingFocus = useRef<number | null>(null);
   const [revealing, setRevealing] = useState<number | null>(null);
 
   const rows = useMemo(() => visibleRows(index, expanded, query), [index, expanded, query]);
@@ -85,14 +89,18 @@ export function CategoryTree({
     );
     setActiveId(node.id);
     setRevealing(node.id);
+    pendingFocus.current = node.id;
   }, [revealId, index]);
   useEffect(() => {
-    if (revealing === null) return;
-    const row = treeRef.current?.querySelector<HTMLElement>(`[data-id="${revealing}"]`);
+    // Once, when the row is rendered: later changes of the rows must not pull the focus back.
+    const id = pendingFocus.current;
+    const row = id !== null && treeRef.current?.querySelector<HTMLElement>(`[data-id="${id}"]`);
     if (!row) return;
+    pendingFocus.current = null;
     row.scrollIntoView?.({ block: 'nearest' });
     row.focus();
-  }, [revealing, rows]);
+    onRevealed?.();
+  }, [revealing, rows, onRevealed]);
 
   const setExpandedFor = (id: number, open: boolean) =>
     setExpanded((current) => {

@@ -64,6 +64,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const [creating, setCreating] = useState<{ parentId: number | null } | null>(null);
   const [deleting, setDeleting] = useState<CategoryNode | null>(null);
   const [revealId, setRevealId] = useState<number | null>(null);
+  const forgetReveal = useCallback(() => setRevealId(null), []);
   const anchor = useRef<number | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
 
@@ -229,6 +230,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             onCreate={(parentId) => setCreating({ parentId })}
             onDelete={setDeleting}
             revealId={revealId}
+            onRevealed={forgetReveal}
           />
         ) : tree.isError ? (
           <p className="empty-state">The categories could not be loaded: {tree.error.message}</p>

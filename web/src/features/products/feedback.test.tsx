@@ -259,6 +259,15 @@ describe('a new category', () => {
     expect(row).toHaveClass('revealed');
     expect(row).toHaveAttribute('tabindex', '0');
     expect(scrolled).toContain('9');
+
+    // Revealed once: later changes of the tree leave the focus where the operator put it.
+    const search = screen.getByLabelText('Search');
+    search.focus();
+    fireEvent.click(screen.getByRole('button', { name: 'Expand all categories' }));
+    await waitFor(() =>
+      expect(screen.getAllByRole('treeitem', { name: /^Cleaners/ })).toHaveLength(2),
+    );
+    expect(search).toHaveFocus();
   });
 });
 
