@@ -1,6 +1,10 @@
 import { Type, type Static } from 'typebox';
 import { Envelope, Id, ListEnvelope, Nullable } from './common.js';
 
+/**
+ * The one maximum length of a category name (characters, after trimming): the API schema, the
+ * service rule, the category import, the database CHECK and the web app's inputs all use it.
+ */
 export const CATEGORY_NAME_MAX_LENGTH = 100;
 export const CategoryLevel = Type.Integer({ minimum: 1, maximum: 3 });
 
@@ -71,7 +75,10 @@ export const CategoryListQuery = Type.Object(
       Type.Integer({ ...Id, description: 'Only the direct children of this category' }),
     ),
     search: Type.Optional(
-      Type.String({ maxLength: 100, description: 'Case-insensitive match on the name' }),
+      Type.String({
+        maxLength: CATEGORY_NAME_MAX_LENGTH,
+        description: 'Case-insensitive match on the name',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -108,7 +115,11 @@ export const CategoryIdParams = Type.Object(
 
 export const CreateCategoryBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: CATEGORY_NAME_MAX_LENGTH * 2 }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: CATEGORY_NAME_MAX_LENGTH,
+      description: `The name: 1–${CATEGORY_NAME_MAX_LENGTH} characters, no control characters; surrounding spaces are removed and inner runs of spaces become one`,
+    }),
     level: Type.Optional(CategoryLevel),
     parent_id: Type.Optional(Nullable(Id)),
   },
@@ -117,7 +128,13 @@ export const CreateCategoryBody = Type.Object(
 export type CreateCategoryBody = Static<typeof CreateCategoryBody>;
 
 export const RenameCategoryBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: CATEGORY_NAME_MAX_LENGTH * 2 }) },
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: CATEGORY_NAME_MAX_LENGTH,
+      description: `The new name: 1–${CATEGORY_NAME_MAX_LENGTH} characters, no control characters; surrounding spaces are removed and inner runs of spaces become one`,
+    }),
+  },
   { additionalProperties: false },
 );
 export type RenameCategoryBody = Static<typeof RenameCategoryBody>;

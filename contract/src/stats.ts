@@ -13,6 +13,21 @@ export const TopCategory = Type.Object(
   { additionalProperties: false },
 );
 
+/** The most-used categories of each level (counts include products assigned below them). */
+export const TopCategoriesByLevel = Type.Object(
+  {
+    level_1: Type.Array(TopCategory),
+    level_2: Type.Array(TopCategory),
+    level_3: Type.Array(TopCategory),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Per level, the categories with the most products (at most 10 each, most products first, then by id)',
+  },
+);
+export type TopCategoriesByLevel = Static<typeof TopCategoriesByLevel>;
+
 export const Stats = Type.Object(
   {
     total_products: Type.Integer({ minimum: 0 }),
@@ -30,7 +45,11 @@ export const Stats = Type.Object(
       },
       { additionalProperties: false },
     ),
-    top_categories: Type.Array(TopCategory),
+    top_categories: Type.Array(TopCategory, {
+      description:
+        'The categories with the most products, any level (at most 10); a level-1 category counts every product below it, so level 1 usually fills this list',
+    }),
+    top_categories_by_level: TopCategoriesByLevel,
   },
   { additionalProperties: false },
 );

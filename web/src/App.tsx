@@ -96,6 +96,9 @@ export function App() {
             onShowCategory={(categoryId) =>
               update({ ...DEFAULT_STATE, view: 'products', category_id: categoryId })
             }
+            onShowUncategorised={() =>
+              update({ ...DEFAULT_STATE, view: 'products', hide_allocated: true })
+            }
           />
         )}
         {state.view === 'transfer' && <TransferView state={state} />}

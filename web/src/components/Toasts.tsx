@@ -1,6 +1,7 @@
 /**
  * Toasts: short messages in a live region. Errors stay until dismissed (they carry the request
- * id an operator quotes to support); confirmations leave on their own.
+ * id an operator quotes to support) or until the same action succeeds (same `topic`);
+ * confirmations leave on their own.
  */
 import {
   createContext,
@@ -18,6 +19,11 @@ export interface Toast {
   title: string;
   message?: string;
   requestId?: string | null;
+  /**
+   * What the toast is about ("category.rename"). A success on a topic dismisses the errors on
+   * it (the failure it reported is over), and a new error on a topic replaces the older one.
+   */
+  topic?: string;
 }
 
 interface ToastContextValue {
@@ -39,7 +45,12 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const show = useCallback(
     (toast: Omit<Toast, 'id'>) => {
       const id = nextId.current++;
-      setToasts((current) => [...current.slice(-4), { ...toast, id }]);
+      setToasts((current) => {
+        const kept = toast.topic
+          ? current.filter((shown) => shown.topic !== toast.topic || shown.kind !== 'error')
+          : current;
+        return [...kept.slice(-4), { ...toast, id }];
+      });
       if (toast.kind !== 'error') setTimeout(() => dismiss(id), AUTO_DISMISS_MS);
     },
     [dismiss],

@@ -15,6 +15,11 @@ export interface CategoryNode {
   /** Names from level 1 down, joined by " > ". */
   path: string;
   path_ids: number[];
+  /**
+   * The shortest end of the path that no other category shares, joined by " › ": the name
+   * alone when it is unique, else "Parent › Name" (or the whole path). What a chip shows.
+   */
+  label: string;
 }
 
 export interface CategoryIndex {
@@ -46,13 +51,35 @@ export function buildCategoryIndex(tree: readonly TreeNode[]): CategoryIndex {
       children: node.children.map((child) => child.id),
       path: parent ? `${parent.path} > ${node.name}` : node.name,
       path_ids: parent ? [...parent.path_ids, node.id] : [node.id],
+      label: node.name,
     };
     byId.set(node.id, entry);
     ordered.push(entry);
     for (const child of node.children) visit(child, entry);
   };
   for (const root of tree as readonly AnyTreeNode[]) visit(root, undefined);
+  labelUniquely(byId, ordered);
   return { roots: tree.map((node) => node.id), byId, ordered };
+}
+
+/** Sets each category's `label` to the shortest end of its path that is unique. */
+function labelUniquely(byId: Map<number, CategoryNode>, ordered: CategoryNode[]) {
+  const names = (node: CategoryNode) => node.path_ids.map((id) => byId.get(id)!.name);
+  const key = (parts: string[], length: number) => JSON.stringify(parts.slice(-length));
+  const counts = new Map<string, number>();
+  for (const node of ordered) {
+    const parts = names(node);
+    for (let length = 1; length <= parts.length; length += 1) {
+      const suffix = key(parts, length);
+      counts.set(suffix, (counts.get(suffix) ?? 0) + 1);
+    }
+  }
+  for (const node of ordered) {
+    const parts = names(node);
+    let length = 1;
+    while (length < parts.length && counts.get(key(parts, length))! > 1) length += 1;
+    node.label = parts.slice(-length).join(' › ');
+  }
 }
 
 /** The ids of a category and all categories below it. */

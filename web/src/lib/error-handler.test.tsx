@@ -4,6 +4,8 @@ import { ApiError, createApiClient } from '../api/client';
 import { ToastProvider } from '../components/Toasts';
 import {
   describeError,
+  describeLoadError,
+  isRetryable,
   useErrorHandler,
   type FieldErrorMap,
   type HandleErrorOptions,
@@ -202,5 +204,40 @@ describe('useErrorHandler', () => {
     act(() => fireEvent.click(screen.getByRole('button', { name: 'fail' })));
     expect(onFieldErrors).toHaveBeenCalledWith({ name: 'dup' });
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
+describe('describeLoadError and isRetryable: what a failed read offers', () => {
+  const apiError = (status: number, code: string, message: string, details = {}) =>
+    new ApiError({ message, status, code: code as never, details });
+
+  it('turns validator text into words and offers no retry for a 4xx', () => {
+    const error = apiError(
+      422,
+      'VALIDATION_ERROR',
+      'search: must NOT have more than 200 characters',
+      {
+        field_errors: [{ field: 'search', message: 'must NOT have more than 200 characters' }],
+      },
+    );
+    expect(describeLoadError(error)).toEqual({
+      message: 'The search is too long: at most 200 characters.',
+      retryable: false,
+    });
+    expect(isRetryable(apiError(404, 'NOT_FOUND', 'No such product'))).toBe(false);
+    expect(isRetryable(apiError(409, 'CONFLICT', 'In use'))).toBe(false);
+  });
+
+  it('offers a retry for what can pass next time: network, timeout, rate limit, server errors', () => {
+    for (const status of [0, 408, 429, 500, 503]) {
+      expect(isRetryable(apiError(status, 'SERVICE_UNAVAILABLE', 'x')), String(status)).toBe(true);
+    }
+    expect(isRetryable(new TypeError('Failed to fetch'))).toBe(true);
+    expect(
+      describeLoadError(apiError(503, 'SERVICE_UNAVAILABLE', 'The database is not available')),
+    ).toEqual({
+      message: 'The database is not available',
+      retryable: true,
+    });
   });
 });

@@ -22,10 +22,23 @@ export class StatsService {
     const [counts, index] = await Promise.all([catalogCounts(this.db), this.categories.index()]);
     const total = counts.products;
     const categorized = counts.categorized;
-    const top = [...index.rows]
+    const used = [...index.rows]
       .filter((row) => row.product_count > 0)
-      .sort((a, b) => b.product_count - a.product_count || a.id - b.id)
-      .slice(0, TOP_CATEGORIES);
+      .sort((a, b) => b.product_count - a.product_count || a.id - b.id);
+    const entry = (row: (typeof used)[number]) => ({
+      id: row.id,
+      name: row.name,
+      level: row.level,
+      path: index.path(row.id),
+      product_count: row.product_count,
+    });
+    // A level-1 category counts every product below it, so the overall list is mostly level 1;
+    // each level's own list shows the most-used categories of every level.
+    const topOfLevel = (level: number) =>
+      used
+        .filter((row) => row.level === level)
+        .slice(0, TOP_CATEGORIES)
+        .map(entry);
     return {
       total_products: total,
       categorized_products: categorized,
@@ -39,13 +52,12 @@ export class StatsService {
         draft: counts.draft,
         archived: counts.archived,
       },
-      top_categories: top.map((row) => ({
-        id: row.id,
-        name: row.name,
-        level: row.level,
-        path: index.path(row.id),
-        product_count: row.product_count,
-      })),
+      top_categories: used.slice(0, TOP_CATEGORIES).map(entry),
+      top_categories_by_level: {
+        level_1: topOfLevel(1),
+        level_2: topOfLevel(2),
+        level_3: topOfLevel(3),
+      },
     };
   }
 }

@@ -77,6 +77,7 @@ describe('statistics', () => {
       categories_by_level: { level_1: 0, level_2: 0, level_3: 0 },
       products_by_status: { active: 0, draft: 0, archived: 0 },
       top_categories: [],
+      top_categories_by_level: { level_1: [], level_2: [], level_3: [] },
     });
     expect(await invariantViolations(test.db)).toEqual([]);
   });
@@ -145,6 +146,32 @@ describe('statistics', () => {
     ]);
     // Categories no product uses are not "most used".
     expect(data.top_categories.some((category) => category.id === tree.batteryGuns.id)).toBe(false);
+    // Each level's own list: level 1 does not crowd out the deeper levels.
+    const ids = (level: 1 | 2 | 3) =>
+      data.top_categories_by_level[`level_${level}`].map((category) => [
+        category.id,
+        category.level,
+        category.product_count,
+      ]);
+    expect(ids(1)).toEqual([
+      [tree.tools.id, 1, 4],
+      [tree.sealants.id, 1, 1],
+    ]);
+    expect(ids(2)).toEqual(
+      [
+        [tree.guns.id, 2, 2],
+        [tree.silicone.id, 2, 1],
+        [tree.trowels.id, 2, 1],
+      ].sort((a, b) => b[2]! - a[2]! || a[0]! - b[0]!),
+    );
+    expect(ids(3)).toEqual([
+      [tree.manualGuns.id, 3, 2],
+      [tree.neutralCure.id, 3, 1],
+    ]);
+    expect(data.top_categories_by_level.level_3[0]).toMatchObject({
+      name: 'Manual Guns',
+      path: 'Trade Tools > Caulking Guns > Manual Guns',
+    });
 
     const counted = await countedFromTables();
     expect(data.total_products).toBe(counted.total);
@@ -219,6 +246,22 @@ describe('statistics', () => {
     expect(data.top_categories.map((category) => [category.id, category.product_count])).toEqual(
       stored.map((row) => [row.id, row.product_count]),
     );
+    // Per level: the ten highest counts of that level, whatever the other levels hold.
+    for (const level of [1, 2, 3] as const) {
+      const storedOfLevel = await queryRows<{ id: number; product_count: number }>(
+        test.db,
+        sql`select id, product_count from categories where product_count > 0 and level = ${level}
+             order by product_count desc, id limit 10`,
+      );
+      expect(storedOfLevel.length, `level ${level}`).toBeGreaterThan(0);
+      expect(
+        data.top_categories_by_level[`level_${level}`].map((category) => [
+          category.id,
+          category.product_count,
+        ]),
+        `level ${level}`,
+      ).toEqual(storedOfLevel.map((row) => [row.id, row.product_count]));
+    }
     expect(await invariantViolations(test.db)).toEqual([]);
   });
 });

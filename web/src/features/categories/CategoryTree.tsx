@@ -10,10 +10,12 @@
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { CATEGORY_NAME_MAX_LENGTH } from '@tag-manager/contract';
 import { api } from '../../api/client';
 import { renameTreeCategory } from '../../api/queries';
 import type { CategoryIndex, CategoryNode } from '../../lib/category-index';
 import { useErrorHandler } from '../../lib/error-handler';
+import { pasteWhole, tooLongMessage } from '../../lib/length-limit';
 import { useToasts } from '../../components/Toasts';
 
 interface CategoryTreeProps {
@@ -25,6 +27,10 @@ interface CategoryTreeProps {
   onFilter: (id: number | null) => void;
   onCreate: (parentId: number | null) => void;
   onDelete: (node: CategoryNode) => void;
+  /** A category to show (after it was created): its parents open, scrolled to, focused. */
+  revealId?: number | null;
+  /** Called once the revealed row has the focus (the caller can forget `revealId`). */
+  onRevealed?: () => void;
 }
 
 interface VisibleRow {
@@ -45,6 +51,8 @@ export function CategoryTree({
   onFilter,
   onCreate,
   onDelete,
+  revealId = null,
+  onRevealed,
 }: CategoryTreeProps) {
   const searchId = useId();
   const [query, setQuery] = useState('');
@@ -53,6 +61,9 @@ export function CategoryTree({
   const [renaming, setRenaming] = useState<number | null>(null);
   const treeRef = useRef<HTMLUListElement>(null);
   const focusWithin = useRef(false);
+  const revealed = useRef<number | null>(null);
+  const pendingFocus = useRef<number | null>(null);
+  const [revealing, setRevealing] = useState<number | null>(null);
 
   const rows = useMemo(() => visibleRows(index, expanded, query), [index, expanded, query]);
   const active =
@@ -65,6 +76,31 @@ export function CategoryTree({
     if (!focusWithin.current || active === null || renaming !== null) return;
     treeRef.current?.querySelector<HTMLElement>(`[data-id="${active}"]`)?.focus();
   }, [active, renaming]);
+
+  // Reveal a new category once: open its parents, make it the active row (a search that hides
+  // it is cleared), then scroll it into view and focus it when its row is rendered.
+  useEffect(() => {
+    const node = revealId !== null ? index.byId.get(revealId) : undefined;
+    if (!node || revealed.current === node.id) return;
+    revealed.current = node.id;
+    setExpanded((current) => new Set([...current, ...node.path_ids.slice(0, -1)]));
+    setQuery((current) =>
+      current && !node.name.toLowerCase().includes(current.trim().toLowerCase()) ? '' : current,
+    );
+    setActiveId(node.id);
+    setRevealing(node.id);
+    pendingFocus.current = node.id;
+  }, [revealId, index]);
+  useEffect(() => {
+    // Once, when the row is rendered: later changes of the rows must not pull the focus back.
+    const id = pendingFocus.current;
+    const row = id !== null && treeRef.current?.querySelector<HTMLElement>(`[data-id="${id}"]`);
+    if (!row) return;
+    pendingFocus.current = null;
+    row.scrollIntoView?.({ block: 'nearest' });
+    row.focus();
+    onRevealed?.();
+  }, [revealing, rows, onRevealed]);
 
   const setExpandedFor = (id: number, open: boolean) =>
     setExpanded((current) => {
@@ -146,6 +182,7 @@ export function CategoryTree({
           id={searchId}
           type="search"
           placeholder="Search categories…"
+          maxLength={CATEGORY_NAME_MAX_LENGTH}
           value={query}
           onChange={(event) => setQuery(event.target.value)}
           data-shortcut="tree-search"
@@ -235,10 +272,13 @@ export function CategoryTree({
                 aria-expanded={node.children.length > 0 ? row.expanded : undefined}
                 aria-checked={isChecked}
                 tabIndex={isActive ? 0 : -1}
-                className={`tree-row level-${node.level}${isActive ? ' active' : ''}${isChecked ? ' checked' : ''}${filterCategoryId === node.id ? ' filtering' : ''}`}
+                className={`tree-row level-${node.level}${isActive ? ' active' : ''}${isChecked ? ' checked' : ''}${filterCategoryId === node.id ? ' filtering' : ''}${revealing === node.id ? ' revealed' : ''}`}
                 style={{ paddingLeft: `${(node.level - 1) * 1.1 + 0.25}rem` }}
                 onKeyDown={(event) => renaming === null && onKeyDown(event, row, position)}
-                onClick={() => setActiveId(node.id)}
+                onClick={() => {
+                  setActiveId(node.id);
+                  setRevealing(null);
+                }}
                 onDoubleClick={() => onFilter(filterCategoryId === node.id ? null : node.id)}
                 title={node.path}
               >
@@ -269,7 +309,14 @@ export function CategoryTree({
                   L{node.level}
                 </span>
                 {renaming === node.id ? (
-                  <RenameField node={node} onDone={() => setRenaming(null)} />
+                  <RenameField
+                    node={node}
+                    onDone={(returnFocus) => {
+                      // Back to the tree item (Enter, Escape); a click elsewhere keeps its target.
+                      if (returnFocus) focusWithin.current = true;
+                      setRenaming(null);
+                    }}
+                  />
                 ) : (
                   <span className="tree-name" title={node.path}>
                     {highlight(node.name, query)}
@@ -292,9 +339,21 @@ export function CategoryTree({
   );
 }
 
-function RenameField({ node, onDone }: { node: CategoryNode; onDone: () => void }) {
+/**
+ * The inline rename. While the request runs the input stays focused (read-only, not disabled:
+ * a disabled input drops the focus); a refusal is shown under it and the focus stays, so the
+ * name can be corrected; Escape cancels, keeps the old name and returns to the tree item.
+ */
+function RenameField({
+  node,
+  onDone,
+}: {
+  node: CategoryNode;
+  onDone: (returnFocus: boolean) => void;
+}) {
   const [name, setName] = useState(node.name);
   const [error, setError] = useState<string | null>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
   const queryClient = useQueryClient();
   const handleError = useErrorHandler();
   const { show } = useToasts();
@@ -303,42 +362,55 @@ function RenameField({ node, onDone }: { node: CategoryNode; onDone: () => void 
     mutationFn: (value: string) => api.renameCategory(node.id, value),
     onSuccess: ({ data }) => {
       renameTreeCategory(queryClient, data.id, data.name);
-      show({ kind: 'success', title: `Renamed to “${data.name}”` });
-      onDone();
+      show({ kind: 'success', title: `Renamed to “${data.name}”`, topic: 'category.rename' });
+      onDone(true);
     },
-    onError: (failure) =>
+    onError: (failure) => {
       handleError(failure, {
         action: 'Could not rename the category',
+        topic: 'category.rename',
         fields: ['name'],
         onFieldErrors: (errors) => setError(errors.name ?? null),
-      }),
+      });
+      inputRef.current?.focus();
+    },
   });
+  const changeName = (value: string) => {
+    setName(value);
+    setError(tooLongMessage('A name', value, CATEGORY_NAME_MAX_LENGTH));
+  };
   const submit = () => {
+    if (rename.isPending) return;
     const value = name.trim();
-    if (value === node.name) return onDone();
+    if (value === node.name) return onDone(true);
     if (!value) return setError('Enter a name');
+    const tooLong = tooLongMessage('A name', value, CATEGORY_NAME_MAX_LENGTH);
+    if (tooLong) return setError(tooLong);
     rename.mutate(value);
   };
   return (
     <span className="rename-field" onClick={(event) => event.stopPropagation()}>
       <input
+        ref={inputRef}
         autoFocus
         aria-label={`New name for ${node.name}`}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? errorId : undefined}
         value={name}
-        maxLength={100}
-        onChange={(event) => {
-          setName(event.target.value);
-          setError(null);
-        }}
+        maxLength={CATEGORY_NAME_MAX_LENGTH}
+        onPaste={(event) => pasteWhole(event, CATEGORY_NAME_MAX_LENGTH, changeName)}
+        onChange={(event) => changeName(event.target.value)}
         onKeyDown={(event) => {
           event.stopPropagation();
           if (event.key === 'Enter') submit();
-          if (event.key === 'Escape') onDone();
+          if (event.key === 'Escape') {
+            event.preventDefault();
+            onDone(true);
+          }
         }}
-        onBlur={() => !rename.isPending && !error && onDone()}
-        disabled={rename.isPending}
+        onBlur={() => !rename.isPending && !error && onDone(false)}
+        readOnly={rename.isPending}
+        aria-busy={rename.isPending || undefined}
       />
       {error && (
         <span id={errorId} className="field-error" role="alert">

@@ -179,4 +179,34 @@ describe('CreateCategoryDialog', () => {
     fireEvent.keyDown(screen.getByLabelText('Name'), { key: 'Escape' });
     expect(onClose).toHaveBeenCalled();
   });
+
+  it('keeps a name past 100 characters whole and says so inline, instead of cutting it', () => {
+    const fetchMock = vi.fn();
+    vi.stubGlobal('fetch', fetchMock);
+    renderDialog();
+    const name = screen.getByLabelText('Name');
+    expect(name).toHaveAttribute('maxlength', '100');
+    const long = 'Long name '.repeat(15); // 150 characters
+    fireEvent.paste(name, { clipboardData: { getData: () => long } });
+    expect(name).toHaveValue(long);
+    expect(screen.getByTestId('name-error')).toHaveTextContent(
+      'A name can be at most 100 characters (this one has 149).',
+    );
+    expect(name).toHaveAttribute('aria-invalid', 'true');
+    fireEvent.click(screen.getByRole('button', { name: 'Create category' }));
+    expect(fetchMock).not.toHaveBeenCalled();
+
+    // Shortened to the limit: the error goes, the count shows how close it is.
+    fireEvent.change(name, { target: { value: 'n'.repeat(100) } });
+    expect(screen.queryByTestId('name-error')).toBeNull();
+    expect(name).toHaveAccessibleDescription('100 / 100 characters');
+  });
+
+  it('lets a paste within the limit through to the browser', () => {
+    renderDialog();
+    const name = screen.getByLabelText('Name');
+    const pasted = fireEvent.paste(name, { clipboardData: { getData: () => 'Glues' } });
+    expect(pasted).toBe(true); // not prevented: the browser inserts it
+    expect(screen.queryByTestId('name-error')).toBeNull();
+  });
 });

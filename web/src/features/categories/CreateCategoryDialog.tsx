@@ -5,11 +5,12 @@
  */
 import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import type { Category } from '@tag-manager/contract';
+import { CATEGORY_NAME_MAX_LENGTH, type Category } from '@tag-manager/contract';
 import { api } from '../../api/client';
 import { Dialog } from '../../components/Dialog';
 import type { CategoryIndex } from '../../lib/category-index';
 import { useErrorHandler, type FieldErrorMap } from '../../lib/error-handler';
+import { characterCount, pasteWhole, tooLongMessage } from '../../lib/length-limit';
 
 const FIELDS = ['name', 'level', 'parent_id'] as const;
 
@@ -56,6 +57,7 @@ export function CreateCategoryDialog({
     onError: (error) =>
       handleError(error, {
         action: 'Could not create the category',
+        topic: 'category.create',
         fields: FIELDS,
         onFieldErrors: (fieldErrors) => {
           setErrors(fieldErrors);
@@ -69,6 +71,8 @@ export function CreateCategoryDialog({
     event.preventDefault();
     const local: FieldErrorMap = {};
     if (!name.trim()) local.name = 'Enter a name';
+    const tooLong = tooLongMessage('A name', name, CATEGORY_NAME_MAX_LENGTH);
+    if (tooLong) local.name = tooLong;
     if (level > 1 && parentId === null) local.parent_id = `Choose a level ${level - 1} parent`;
     setErrors(local);
     if (Object.keys(local).length > 0) {
@@ -76,6 +80,16 @@ export function CreateCategoryDialog({
       return;
     }
     create.mutate();
+  };
+
+  const nameLength = characterCount(name.trim());
+  const nearLimit = nameLength > CATEGORY_NAME_MAX_LENGTH - 20;
+
+  /** A name past the limit is kept whole and flagged at once, never cut. */
+  const changeName = (value: string) => {
+    setName(value);
+    const tooLong = tooLongMessage('A name', value, CATEGORY_NAME_MAX_LENGTH);
+    setErrors(({ name: _removed, ...rest }) => (tooLong ? { ...rest, name: tooLong } : rest));
   };
 
   const describedBy = (field: string, hint?: string) =>
@@ -112,15 +126,18 @@ export function CreateCategoryDialog({
             id={`${formId}-name`}
             name="name"
             value={name}
-            maxLength={100}
+            maxLength={CATEGORY_NAME_MAX_LENGTH}
             autoComplete="off"
             aria-invalid={errors.name ? true : undefined}
-            aria-describedby={describedBy('name')}
-            onChange={(event) => {
-              setName(event.target.value);
-              setErrors(({ name: _removed, ...rest }) => rest);
-            }}
+            aria-describedby={describedBy('name', nearLimit ? `${formId}-name-count` : undefined)}
+            onPaste={(event) => pasteWhole(event, CATEGORY_NAME_MAX_LENGTH, changeName)}
+            onChange={(event) => changeName(event.target.value)}
           />
+          {nearLimit && (
+            <p id={`${formId}-name-count`} className="field-hint">
+              {nameLength} / {CATEGORY_NAME_MAX_LENGTH} characters
+            </p>
+          )}
           {errors.name && (
             <p id={`${formId}-name-error`} className="field-error" data-testid="name-error">
               {errors.name}

@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
-import { markAssignmentsStale, removeTreeCategory } from '../../api/queries';
+import { markAssignmentsStale, queryKeys, removeTreeCategory } from '../../api/queries';
 import { Dialog } from '../../components/Dialog';
 import { useToasts } from '../../components/Toasts';
 import type { CategoryNode } from '../../lib/category-index';
@@ -40,7 +40,7 @@ export function DeleteCategoryDialog({
     onSuccess: () => {
       removeTreeCategory(queryClient, node.id, node.level);
       markAssignmentsStale(queryClient);
-      show({ kind: 'success', title: `Deleted “${node.name}”` });
+      show({ kind: 'success', title: `Deleted “${node.name}”`, topic: 'category.delete' });
       onDeleted(node.id);
       onClose();
     },
@@ -54,9 +54,13 @@ export function DeleteCategoryDialog({
           childCount: error.details.child_count,
           productCount: Number(error.details.product_count ?? 0),
         });
+        // The tree said it was unused: its counts are out of date (another tab, an import).
+        // Fetch the tree again; the lists and statistics are stale too.
+        void queryClient.invalidateQueries({ queryKey: queryKeys.tree });
+        markAssignmentsStale(queryClient);
         return;
       }
-      handleError(error, { action: 'Could not delete the category' });
+      handleError(error, { action: 'Could not delete the category', topic: 'category.delete' });
     },
   });
   return (

@@ -1,7 +1,9 @@
 /**
  * One product: its fields and its categories as paths. Assigning the ticked categories is one
  * request whose answer carries the product's resulting categories, written straight into the
- * caches; removing a chip is optimistic and rolled back if the server refuses.
+ * caches; removing a chip is optimistic and rolled back if the server refuses. Removing a chip
+ * that has assigned subcategories takes them too, so it asks first and names them; a chip
+ * without any goes in one click.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -36,6 +38,7 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
   const handleError = useErrorHandler();
   const product = useProduct(productId);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [confirming, setConfirming] = useState<number | null>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -59,7 +62,8 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
         already: data.already_assigned,
       });
     },
-    onError: (error) => handleError(error, { action: 'Could not assign the categories' }),
+    onError: (error) =>
+      handleError(error, { action: 'Could not assign the categories', topic: 'product.assign' }),
   });
 
   const remove = useMutation({
@@ -87,7 +91,7 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
     },
     onError: (error, _categoryId, context) => {
       if (context?.previous) setProductCategories(queryClient, productId, context.previous);
-      handleError(error, { action: 'Could not remove the category' });
+      handleError(error, { action: 'Could not remove the category', topic: 'product.remove' });
     },
   });
 
@@ -96,6 +100,26 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
   const categories = data ? sortByTree(index, data.categories) : [];
   const assignedIds = new Set(categories.map((category) => category.id));
   const newOnes = selected.filter((id) => !assignedIds.has(id));
+  /** The assigned categories below one (what removing it takes too), in tree order. */
+  const assignedBelow = (id: number) => {
+    const below = new Set(index ? descendantsOf(index, id) : [id]);
+    below.delete(id);
+    return categories.filter((category) => below.has(category.id));
+  };
+  const pathOf = (ref: CategoryRef) => index?.byId.get(ref.id)?.path ?? ref.name;
+  const askedFor = categories.find((category) => category.id === confirming);
+  const askedBelow = askedFor ? assignedBelow(askedFor.id) : [];
+  const removeChip = (category: CategoryRef) => {
+    if (assignedBelow(category.id).length > 0) setConfirming(category.id);
+    else remove.mutate(category.id);
+  };
+  const closeConfirmation = (removeIt: boolean) => {
+    const id = confirming;
+    setConfirming(null);
+    if (id === null) return;
+    if (removeIt) remove.mutate(id);
+    else document.querySelector<HTMLElement>(`[data-remove-id="${id}"]`)?.focus();
+  };
 
   return (
     <aside
@@ -174,7 +198,8 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
                       aria-label={`Remove ${path}`}
                       title={`Remove ${path} (and its subcategories)`}
                       disabled={remove.isPending}
-                      onClick={() => remove.mutate(category.id)}
+                      data-remove-id={category.id}
+                      onClick={() => removeChip(category)}
                     >
                       ×
                     </button>
@@ -182,6 +207,49 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
                 );
               })}
             </ul>
+          )}
+
+          {askedFor && (
+            <div
+              className="callout callout-warning"
+              role="alertdialog"
+              aria-labelledby="remove-confirm-title"
+              aria-describedby="remove-confirm-list"
+              data-testid="remove-confirm"
+              onKeyDown={(event) => {
+                if (event.key !== 'Escape') return;
+                event.stopPropagation();
+                closeConfirmation(false);
+              }}
+            >
+              <p id="remove-confirm-title">
+                <strong>
+                  Remove “{pathOf(askedFor)}” and{' '}
+                  {askedBelow.length === 1
+                    ? 'its subcategory'
+                    : `its ${askedBelow.length} subcategories`}
+                  ?
+                </strong>
+              </p>
+              <ul id="remove-confirm-list">
+                {askedBelow.map((category) => (
+                  <li key={category.id}>{pathOf(category)}</li>
+                ))}
+              </ul>
+              <div className="button-row">
+                <button
+                  type="button"
+                  className="button button-danger"
+                  autoFocus
+                  onClick={() => closeConfirmation(true)}
+                >
+                  Remove {askedBelow.length + 1} categories
+                </button>{' '}
+                <button type="button" className="button" onClick={() => closeConfirmation(false)}>
+                  Cancel
+                </button>
+              </div>
+            </div>
           )}
 
           <div className="assign-box">
@@ -240,12 +308,11 @@ function OutcomeNote({ outcome, index }: { outcome: Outcome; index: CategoryInde
       ) : (
         <>
           <p>
-            <strong>Removed:</strong> {outcome.removed.map((ref) => ref.name).join('; ')}
+            <strong>Removed:</strong> {names(index, outcome.removed)}
           </p>
           {outcome.descendants.length > 0 && (
             <p>
-              <strong>Subcategories removed too:</strong>{' '}
-              {outcome.descendants.map((ref) => ref.name).join('; ')}
+              <strong>Subcategories removed too:</strong> {names(index, outcome.descendants)}
             </p>
           )}
         </>

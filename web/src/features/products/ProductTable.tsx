@@ -1,6 +1,7 @@
 /**
  * The products of one page. Each row carries its categories (no request per row); chips show
- * the most specific categories and their full path on hover. Rows are selected with their
+ * the most specific categories, named by enough of their path to be unambiguous ("Kitchen ›
+ * Cleaners" when another "Cleaners" exists), and their full path on hover. Rows are selected with their
  * checkbox (Shift extends a range); the header checkbox selects the page.
  */
 import { useState } from 'react';
@@ -16,6 +17,8 @@ interface ProductTableProps {
   openProductId: string | null;
   onOpen: (productId: string) => void;
   loading: boolean;
+  /** Shown in the empty state when filters are on: puts every filter back to its default. */
+  onClearFilters?: () => void;
 }
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
@@ -29,6 +32,7 @@ export function ProductTable({
   openProductId,
   onOpen,
   loading,
+  onClearFilters,
 }: ProductTableProps) {
   const selectedOnPage = products.filter((product) => selected.has(product.product_id)).length;
   const allOnPage = products.length > 0 && selectedOnPage === products.length;
@@ -137,7 +141,9 @@ export function ProductTable({
                             title={path}
                           >
                             <span className="visually-hidden">{path}</span>
-                            <span aria-hidden="true">{category.name}</span>
+                            <span aria-hidden="true">
+                              {index?.byId.get(category.id)?.label ?? category.name}
+                            </span>
                           </li>
                         );
                       })}
@@ -155,7 +161,14 @@ export function ProductTable({
         </tbody>
       </table>
       {products.length === 0 && !loading && (
-        <p className="empty-state">No products match these filters.</p>
+        <div className="empty-state">
+          <p>No products match these filters.</p>
+          {onClearFilters && (
+            <button type="button" className="button" onClick={onClearFilters}>
+              Clear filters
+            </button>
+          )}
+        </div>
       )}
     </div>
   );

@@ -4,7 +4,11 @@
  */
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Category } from '@tag-manager/contract';
+import {
+  ProductFilterFields,
+  type Category,
+  type ProductListMetadata,
+} from '@tag-manager/contract';
 import { searchKind } from '@tag-manager/contract/search';
 import {
   insertTreeCategory,
@@ -18,10 +22,13 @@ import { SidebarResizer, useSidebarWidth } from '../../components/SidebarResizer
 import { useToasts } from '../../components/Toasts';
 import type { CategoryNode } from '../../lib/category-index';
 import { useDebouncedCallback } from '../../lib/debounce';
+import { describeLoadError } from '../../lib/error-handler';
+import { pasteWhole, tooLongMessage } from '../../lib/length-limit';
 import { searchHintFor } from '../../lib/search-hint';
 import { useMediaQuery } from '../../lib/media-query';
 import { isTypingTarget } from '../../lib/shortcuts';
 import {
+  CLEARED_FILTERS,
   PAGE_SIZES,
   PRODUCT_SORT_OPTIONS,
   PRODUCT_STATUS_OPTIONS,
@@ -36,6 +43,10 @@ import { DeleteCategoryDialog } from '../categories/DeleteCategoryDialog';
 import { BulkActions } from './BulkActions';
 import { ProductPanel } from './ProductPanel';
 import { ProductTable, TableSkeleton } from './ProductTable';
+
+/** The search's limit, from the contract (the server refuses a longer one). */
+const SEARCH_MAX_LENGTH = (ProductFilterFields.search as { maxLength?: number }).maxLength ?? 200;
+const numberFormat = new Intl.NumberFormat('en');
 
 interface WorkspaceProps {
   state: WorkspaceState;
@@ -54,6 +65,8 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const [selectedCategories, setSelectedCategories] = useState<Set<number>>(() => new Set());
   const [creating, setCreating] = useState<{ parentId: number | null } | null>(null);
   const [deleting, setDeleting] = useState<CategoryNode | null>(null);
+  const [revealId, setRevealId] = useState<number | null>(null);
+  const forgetReveal = useCallback(() => setRevealId(null), []);
   const anchor = useRef<number | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   // Layout (issue 11): the tree's width, and whether its drawer is open on narrow screens.
@@ -165,8 +178,32 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const onCreated = (category: Category) => {
     insertTreeCategory(queryClient, category);
     setCreating(null);
-    show({ kind: 'success', title: `Created “${category.name}”`, message: category.path });
+    setRevealId(category.id);
+    show({
+      kind: 'success',
+      title: `Created “${category.name}”`,
+      message: category.path,
+      topic: 'category.create',
+    });
   };
+
+  const filterParams = useMemo(() => toFilterParams(state), [state]);
+  const filtered = Object.keys(filterParams).some((key) => key !== 'sort');
+  const clearFilters = () => changeFilters(CLEARED_FILTERS);
+  const loadError = products.isError ? describeLoadError(products.error) : null;
+  // What the export holds: the list's filters, so the label says how many products. The
+  // counts of the last answer for these filters are kept while another page loads.
+  const filterKey = JSON.stringify(filterParams);
+  const counted = useRef<{ key: string; metadata: ProductListMetadata } | null>(null);
+  if (products.data && !products.isPlaceholderData) {
+    counted.current = { key: filterKey, metadata: products.data.metadata };
+  }
+  const exportCount = counted.current?.key === filterKey ? counted.current.metadata : undefined;
+  const exportLabel = !exportCount
+    ? 'Export CSV'
+    : filtered
+      ? `Export CSV (current filter: ${exportCount.count_estimated ? 'about ' : ''}${numberFormat.format(exportCount.filtered_products)} products)`
+      : `Export CSV (all ${numberFormat.format(exportCount.total_products)} products)`;
 
   // Page shortcuts; the tree and dialogs handle their own keys.
   useEffect(() => {
@@ -265,6 +302,8 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             onFilter={(id) => changeFilters({ category_id: id ?? undefined })}
             onCreate={(parentId) => setCreating({ parentId })}
             onDelete={setDeleting}
+            revealId={revealId}
+            onRevealed={forgetReveal}
           />
         ) : tree.isError ? (
           <p className="empty-state">The categories could not be loaded: {tree.error.message}</p>
@@ -294,8 +333,8 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             >
               Categories
             </button>
-            <ExportLink className="button" filters={toFilterParams(state)} testId="export-csv">
-              Export CSV
+            <ExportLink className="button" filters={filterParams} testId="export-csv">
+              {exportLabel}
             </ExportLink>
           </div>
         </div>
@@ -310,10 +349,18 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
         )}
         {products.isError && !products.data ? (
           <div className="callout callout-error" role="alert">
-            <p>The products could not be loaded: {products.error.message}</p>
-            <button type="button" className="button" onClick={() => void products.refetch()}>
-              Try again
-            </button>
+            <p>The products could not be loaded: {loadError!.message}</p>
+            {loadError!.retryable ? (
+              <button type="button" className="button" onClick={() => void products.refetch()}>
+                Try again
+              </button>
+            ) : (
+              filtered && (
+                <button type="button" className="button" onClick={clearFilters}>
+                  Clear filters
+                </button>
+              )
+            )}
           </div>
         ) : !products.data ? (
           <TableSkeleton rows={10} />
@@ -328,6 +375,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
               openProductId={state.product}
               onOpen={(productId) => update({ product: productId })}
               loading={products.isFetching}
+              onClearFilters={filtered ? clearFilters : undefined}
             />
             {pagination && (
               <Pagination
@@ -406,11 +454,17 @@ function Filters({ state, onChange, index, searchRef }: FiltersProps) {
   // A term without a letter or digit cannot be searched (the server answers 422): it is not
   // sent, and the hint below says why. Short terms are sent and match whole values.
   const applySearch = useDebouncedCallback((value: string) => {
+    if (tooLongMessage('', value, SEARCH_MAX_LENGTH)) return; // said below, not sent
     if (searchKind(value.trim()) !== 'unsearchable' || value.trim() === '') {
       onChange({ search: value }, true);
     }
   }, 300);
-  const searchHint = searchHintFor(search.trim());
+  const changeSearch = (value: string) => {
+    setSearch(value);
+    applySearch(value);
+  };
+  const searchTooLong = tooLongMessage('A search', search, SEARCH_MAX_LENGTH);
+  const searchHint = searchTooLong ?? searchHintFor(search.trim());
   const applyVendor = useDebouncedCallback(
     (value: string) => onChange({ vendor: value.trim() }, true),
     400,
@@ -430,11 +484,11 @@ function Filters({ state, onChange, index, searchRef }: FiltersProps) {
           type="search"
           placeholder="Name, handle or SKU  ( / )"
           value={search}
+          maxLength={SEARCH_MAX_LENGTH}
+          aria-invalid={searchTooLong ? true : undefined}
           aria-describedby={searchHint ? `${id}-search-hint` : undefined}
-          onChange={(event) => {
-            setSearch(event.target.value);
-            applySearch(event.target.value);
-          }}
+          onPaste={(event) => pasteWhole(event, SEARCH_MAX_LENGTH, changeSearch)}
+          onChange={(event) => changeSearch(event.target.value)}
         />
         {searchHint && (
           <p id={`${id}-search-hint`} className="hint" role="status">

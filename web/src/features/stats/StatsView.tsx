@@ -1,21 +1,38 @@
-/** Statistics: catalog totals, the categorised share, categories per level, most-used categories. */
+/**
+ * Statistics: catalog totals, the categorised share, categories per level, the most-used
+ * categories of each level. "Uncategorised" links to the products list showing just those.
+ */
+import type { MouseEvent } from 'react';
 import { PRODUCT_STATUSES } from '@tag-manager/contract';
 import { useStats } from '../../api/queries';
+import { describeLoadError, isRetryable } from '../../lib/error-handler';
+import { DEFAULT_STATE, formatLocation } from '../../lib/url-state';
 
 const numberFormat = new Intl.NumberFormat('en');
 const percent = new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 });
 
-export function StatsView({ onShowCategory }: { onShowCategory: (categoryId: number) => void }) {
+/** The products list filtered to uncategorised products (a real link: it opens in a new tab too). */
+const UNCATEGORISED_HREF = formatLocation({ ...DEFAULT_STATE, hide_allocated: true });
+
+export function StatsView({
+  onShowCategory,
+  onShowUncategorised,
+}: {
+  onShowCategory: (categoryId: number) => void;
+  onShowUncategorised?: () => void;
+}) {
   const stats = useStats();
   if (stats.isError) {
     return (
       <div className="page">
         <h1>Statistics</h1>
         <div className="callout callout-error" role="alert">
-          <p>The statistics could not be loaded: {stats.error.message}</p>
-          <button type="button" className="button" onClick={() => void stats.refetch()}>
-            Try again
-          </button>
+          <p>The statistics could not be loaded: {describeLoadError(stats.error).message}</p>
+          {isRetryable(stats.error) && (
+            <button type="button" className="button" onClick={() => void stats.refetch()}>
+              Try again
+            </button>
+          )}
         </div>
       </div>
     );
@@ -29,8 +46,12 @@ export function StatsView({ onShowCategory }: { onShowCategory: (categoryId: num
       </div>
     );
   }
-  const top = data.top_categories;
-  const maxCount = Math.max(1, ...top.map((category) => category.product_count));
+  const byLevel = data.top_categories_by_level;
+  const levels = ([1, 2, 3] as const).map((level) => ({
+    level,
+    top: byLevel[`level_${level}`],
+  }));
+  const anyUsed = levels.some(({ top }) => top.length > 0);
   const share = data.categorized_share;
   return (
     <div className="page stats" data-testid="stats-view">
@@ -38,7 +59,14 @@ export function StatsView({ onShowCategory }: { onShowCategory: (categoryId: num
       <div className="summary-grid">
         <Card label="Products" value={data.total_products} />
         <Card label="Categorised" value={data.categorized_products} tone="good" />
-        <Card label="Uncategorised" value={data.uncategorized_products} tone="warn" />
+        <Card
+          label="Uncategorised"
+          value={data.uncategorized_products}
+          tone="warn"
+          href={UNCATEGORISED_HREF}
+          title="Show the uncategorised products"
+          onFollow={onShowUncategorised}
+        />
         <Card label="Categories" value={data.total_categories} />
         <Card label="Assignments" value={data.total_assignments} />
       </div>
@@ -90,11 +118,11 @@ export function StatsView({ onShowCategory }: { onShowCategory: (categoryId: num
 
         <section className="card" aria-labelledby="top-title">
           <h2 id="top-title">Most-used categories</h2>
-          {top.length === 0 ? (
+          {!anyUsed ? (
             <p className="empty-state">No category is assigned yet.</p>
           ) : (
-            <table className="top-table">
-              <caption className="visually-hidden">Most-used categories</caption>
+            <table className="top-table" data-testid="top-categories">
+              <caption className="visually-hidden">Most-used categories of each level</caption>
               <thead>
                 <tr>
                   <th scope="col">Category</th>
@@ -103,32 +131,52 @@ export function StatsView({ onShowCategory }: { onShowCategory: (categoryId: num
                   </th>
                 </tr>
               </thead>
-              <tbody>
-                {top.map((category) => (
-                  <tr key={category.id}>
-                    <td>
-                      <button
-                        type="button"
-                        className="product-link"
-                        onClick={() => onShowCategory(category.id)}
-                        title="Show its products"
-                      >
-                        <span className={`level-badge level-${category.level}`} aria-hidden="true">
-                          L{category.level}
-                        </span>{' '}
-                        {category.path}
-                      </button>
-                      <div className="bar" aria-hidden="true">
-                        <div
-                          className={`bar-fill level-${category.level}`}
-                          style={{ width: `${(category.product_count / maxCount) * 100}%` }}
-                        />
-                      </div>
-                    </td>
-                    <td className="numeric">{numberFormat.format(category.product_count)}</td>
-                  </tr>
-                ))}
-              </tbody>
+              {levels.map(({ level, top }) => {
+                const maxCount = Math.max(1, ...top.map((category) => category.product_count));
+                return (
+                  <tbody key={level} data-testid={`top-level-${level}`}>
+                    <tr>
+                      <th scope="rowgroup" colSpan={2} className="top-level-heading">
+                        Level {level}
+                      </th>
+                    </tr>
+                    {top.length === 0 && (
+                      <tr>
+                        <td colSpan={2} className="muted">
+                          No level {level} category is assigned yet.
+                        </td>
+                      </tr>
+                    )}
+                    {top.map((category) => (
+                      <tr key={category.id}>
+                        <td>
+                          <button
+                            type="button"
+                            className="product-link"
+                            onClick={() => onShowCategory(category.id)}
+                            title={`Show the products of ${category.path}`}
+                          >
+                            <span
+                              className={`level-badge level-${category.level}`}
+                              aria-hidden="true"
+                            >
+                              L{category.level}
+                            </span>{' '}
+                            {category.path}
+                          </button>
+                          <div className="bar" aria-hidden="true">
+                            <div
+                              className={`bar-fill level-${category.level}`}
+                              style={{ width: `${(category.product_count / maxCount) * 100}%` }}
+                            />
+                          </div>
+                        </td>
+                        <td className="numeric">{numberFormat.format(category.product_count)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                );
+              })}
             </table>
           )}
         </section>
@@ -137,11 +185,38 @@ export function StatsView({ onShowCategory }: { onShowCategory: (categoryId: num
   );
 }
 
-function Card({ label, value, tone }: { label: string; value: number; tone?: 'good' | 'warn' }) {
-  return (
-    <div className={`figure${tone ? ` figure-${tone}` : ''}`}>
+function Card({
+  label,
+  value,
+  tone,
+  href,
+  title,
+  onFollow,
+}: {
+  label: string;
+  value: number;
+  tone?: 'good' | 'warn';
+  /** Makes the figure a link (a plain click is handed to onFollow, the app's navigation). */
+  href?: string;
+  title?: string;
+  onFollow?: () => void;
+}) {
+  const className = `figure${tone ? ` figure-${tone}` : ''}`;
+  const content = (
+    <>
       <span className="figure-value">{numberFormat.format(value)}</span>
       <span className="figure-label">{label}</span>
-    </div>
+    </>
+  );
+  if (!href) return <div className={className}>{content}</div>;
+  const follow = (event: MouseEvent) => {
+    if (!onFollow || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    onFollow();
+  };
+  return (
+    <a className={`${className} figure-link`} href={href} title={title} onClick={follow}>
+      {content}
+    </a>
   );
 }
