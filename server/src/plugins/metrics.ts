@@ -12,13 +12,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import client from 'prom-client';
 
-let processRegistry: client.Registry | undefined;
-function processMetrics() {
-  if (!processRegistry) {
-    processRegistry = new client.Registry();
-    client.collectDefaultMetrics({ register: processRegistry });
+let processRegistryOnce: client.Registry | undefined;
+/** The process metrics (heap, GC, event-loop lag, start time): one registry per process. */
+export function processRegistry() {
+  if (!processRegistryOnce) {
+    processRegistryOnce = new client.Registry();
+    client.collectDefaultMetrics({ register: processRegistryOnce });
   }
-  return processRegistry;
+  return processRegistryOnce;
 }
 
 const LATENCY_BUCKETS = [
@@ -181,7 +182,7 @@ async function metricsPlugin(app: FastifyInstance) {
     },
     async (_request, reply) => {
       await probe();
-      const text = (await registry.metrics()) + (await processMetrics().metrics());
+      const text = (await registry.metrics()) + (await processRegistry().metrics());
       return reply.type(registry.contentType).send(text);
     },
   );
