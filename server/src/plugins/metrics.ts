@@ -113,6 +113,17 @@ async function metricsPlugin(app: FastifyInstance) {
       if (pool) this.set(pool.size);
     },
   });
+  // Which database the instance uses: the embedded one (pglite) has one connection and no pool,
+  // so the db_pool_* series are absent there; the Monitoring page says so instead of "–".
+  new client.Gauge({
+    name: 'db_driver',
+    help: 'The database driver in use (1): postgres (a connection pool) or pglite (embedded)',
+    labelNames: ['driver'],
+    registers: [registry],
+    collect() {
+      this.set({ driver: app.database.driver }, 1);
+    },
+  });
   const dependencyUp = new client.Gauge({
     name: 'dependency_up',
     help: 'Whether a dependency answers (1) or not (0): database, and redis when configured',
