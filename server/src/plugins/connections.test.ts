@@ -354,6 +354,44 @@ describe('a rejected upload leaves the next one on a keep-alive client usable (i
     },
   ];
 
+  it('429 over the rate limit (the next request, in another group, goes through)', async () => {
+    const { port } = await listening({
+      KEEP_ALIVE_TIMEOUT_MS: HOUR,
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_BULK_PER_MINUTE: '1',
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // The one upload a minute allowed, on its own connection.
+      const once = new http.Agent({ keepAlive: false });
+      const form = multipart(goodCsv());
+      expect((await upload(once, port, form.body, { 'content-type': form.type })).status).toBe(200);
+      once.destroy();
+
+      const big = multipart(wrongColumns);
+      const first = await upload(agent, port, big.body, { 'content-type': big.type });
+      expect(first.status, first.body.slice(0, 300)).toBe(429);
+      expect(first.connection).toBe('close');
+      await first.closed;
+      const next = await new Promise<{ status: number; socket: Socket }>((resolve, reject) => {
+        const request = http.get(
+          { agent, host: '127.0.0.1', port, path: '/api/stats' },
+          (response) => {
+            response.resume();
+            response.on('end', () =>
+              resolve({ status: response.statusCode!, socket: request.socket as Socket }),
+            );
+          },
+        );
+        request.on('error', reject);
+      });
+      expect(next.status).toBe(200);
+      expect(next.socket).not.toBe(first.socket);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   for (const { name, status, overrides, rejected } of cases) {
     it(name, async () => {
       const { test, port } = await listening({ KEEP_ALIVE_TIMEOUT_MS: HOUR, ...overrides });
