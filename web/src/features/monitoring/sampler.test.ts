@@ -374,4 +374,20 @@ describe('the server-side history', () => {
     expect(historyCall![1].headers.Authorization).toBe('Bearer tm_viewer');
     sampler.stop();
   });
+
+  it('in token mode, asks for a token on the history request and scrapes with it', async () => {
+    vi.useFakeTimers();
+    const { fetchMock, calls } = guardedFetch('tm_viewer');
+    const auth = memoryAuth();
+    auth.attachPrompt();
+    const sampler = new MetricsSampler({ fetch: fetchMock, auth });
+    sampler.start();
+    await vi.waitFor(() => expect(auth.getState().prompt?.reason).toBeDefined());
+    auth.submit('tm_viewer');
+    await vi.advanceTimersByTimeAsync(0);
+    // history without a token (401), history with it, then /metrics with it: one question.
+    expect(calls).toEqual([null, 'Bearer tm_viewer', 'Bearer tm_viewer']);
+    expect(sampler.getSnapshot()).toMatchObject({ samples: 1, error: null });
+    sampler.stop();
+  });
 });

@@ -163,14 +163,18 @@ export class MetricsSampler {
   }
 
   /** GET /metrics with the stored token; a 401 asks for a token and tries again with it. */
-  private async fetchMetrics(signal?: AbortSignal): Promise<Response> {
+  private async fetchMetrics(
+    signal?: AbortSignal,
+    url = this.url,
+    accept = 'text/plain',
+  ): Promise<Response> {
     for (;;) {
       const token = this.auth.getToken();
-      const headers: Record<string, string> = { Accept: 'text/plain' };
+      const headers: Record<string, string> = { Accept: accept };
       if (token) headers.Authorization = `Bearer ${token}`;
       let response: Response;
       try {
-        response = await this.fetchImpl(this.url, { headers, cache: 'no-store', signal });
+        response = await this.fetchImpl(url, { headers, cache: 'no-store', signal });
       } catch (error) {
         if ((error as { name?: string }).name === 'AbortError') throw error;
         throw new Error('The server could not be reached.');
@@ -178,7 +182,7 @@ export class MetricsSampler {
       if (response.status !== 401) return response;
       const error = await unauthorizedError(response);
       if (!(await this.auth.requestToken(error, token))) {
-        throw new Error(`GET ${this.url} needs an API token: ${error.message}`);
+        throw new Error(`GET ${url} needs an API token: ${error.message}`);
       }
     }
   }
@@ -241,14 +245,8 @@ export class MetricsSampler {
   /** Fill the charts from the server's history; any failure leaves them to the live scrapes. */
   private async seedFromHistory(signal: AbortSignal) {
     try {
-      const token = this.auth.getToken();
-      const headers: Record<string, string> = { Accept: 'application/json' };
-      if (token) headers.Authorization = `Bearer ${token}`;
-      const response = await this.fetchImpl(this.historyUrl!, {
-        headers,
-        cache: 'no-store',
-        signal,
-      });
+      // In token mode a 401 asks for a token here already, and the live scrapes then use it.
+      const response = await this.fetchMetrics(signal, this.historyUrl!, 'application/json');
       if (!response.ok || signal.aborted) return;
       const body = (await response.json()) as { data?: MetricsHistory };
       if (signal.aborted || !body.data || !Array.isArray(body.data.points)) return;
