@@ -22,6 +22,7 @@ import changeRoutes from './features/changes/changes.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
 import healthRoutes from './features/health/health.routes.js';
 import importRoutes from './features/imports/imports.routes.js';
+import monitoringRoutes from './features/monitoring/monitoring.routes.js';
 import productRoutes from './features/products/products.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
@@ -183,6 +184,7 @@ export async function buildApp(
   await app.register(exportRoutes);
   await app.register(changeRoutes);
   await app.register(tokenRoutes);
+  await app.register(monitoringRoutes);
   await app.register(webRoutes);
 
   await app.ready();

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
         enabled: true,
       },
       auth: { mode: 'none', cacheSeconds: 30, metricsToken: undefined, docsPublic: true },
+      logFormat: 'auto',
     });
   });
 
@@ -189,6 +190,7 @@ describe('loadConfig', () => {
       AUTH_CACHE_SECONDS: '0',
       METRICS_TOKEN: ` ${METRICS_TOKEN} `,
       DOCS_PUBLIC: 'false',
+      LOG_FORMAT: ' pretty ',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -229,6 +231,7 @@ describe('loadConfig', () => {
         enabled: true,
       },
       auth: { mode: 'token', cacheSeconds: 0, metricsToken: METRICS_TOKEN, docsPublic: false },
+      logFormat: 'pretty',
     });
   });
 
@@ -297,6 +300,7 @@ describe('loadConfig', () => {
     ['PORT', '65536'],
     ['PORT', '80.5'],
     ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'text'],
     ['SEED_PRODUCTS_ON_EMPTY', '-5'],
     ['BODY_LIMIT_BYTES', '1023'],
     ['BODY_LIMIT_BYTES', '1mb'],

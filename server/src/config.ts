@@ -74,6 +74,11 @@ export interface Config {
     /** Token mode: false puts /docs and /openapi.json behind a viewer token too. */
     docsPublic: boolean;
   };
+  /**
+   * Log lines on stdout: `json` (pino's lines, for log collectors), `pretty` (one readable line
+   * each), or `auto`: pretty when stdout is a terminal and NODE_ENV is not production.
+   */
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 export interface RateLimitConfig {
@@ -322,10 +327,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       metricsToken: metricsToken(env.METRICS_TOKEN, problems),
       docsPublic: flag('DOCS_PUBLIC', true),
     },
+    logFormat: logFormat(text('LOG_FORMAT', 'auto'), problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+
+function logFormat(value: string, problems: string[]): Config['logFormat'] {
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as Config['logFormat'];
+  problems.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (got "${value}")`);
+  return 'auto';
 }
 
 /** For process entry points: the configuration, or the list of problems and exit code 1. */

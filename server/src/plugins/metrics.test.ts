@@ -87,4 +87,12 @@ describe('GET /metrics', () => {
     const document = test.app.swagger() as { paths: Record<string, unknown> };
     expect(Object.keys(document.paths)).not.toContain('/metrics');
   });
+
+  it('names the database driver, so the Monitoring page can explain a missing pool', async () => {
+    const text = await scrape();
+    expect(value(text, `db_driver{driver="${test.driver}"}`)).toBe(1);
+    // The embedded database has no pool: no pool series, rather than zeros.
+    if (test.driver === 'pglite') expect(value(text, 'db_pool_size')).toBeUndefined();
+    else expect(value(text, 'db_pool_size')).toBeGreaterThan(0);
+  });
 });

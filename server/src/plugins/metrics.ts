@@ -12,13 +12,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import client from 'prom-client';
 
-let processRegistry: client.Registry | undefined;
-function processMetrics() {
-  if (!processRegistry) {
-    processRegistry = new client.Registry();
-    client.collectDefaultMetrics({ register: processRegistry });
+let processRegistryOnce: client.Registry | undefined;
+/** The process metrics (heap, GC, event-loop lag, start time): one registry per process. */
+export function processRegistry() {
+  if (!processRegistryOnce) {
+    processRegistryOnce = new client.Registry();
+    client.collectDefaultMetrics({ register: processRegistryOnce });
   }
-  return processRegistry;
+  return processRegistryOnce;
 }
 
 const LATENCY_BUCKETS = [
@@ -112,6 +113,17 @@ async function metricsPlugin(app: FastifyInstance) {
       if (pool) this.set(pool.size);
     },
   });
+  // Which database the instance uses: the embedded one (pglite) has one connection and no pool,
+  // so the db_pool_* series are absent there; the Monitoring page says so instead of "–".
+  new client.Gauge({
+    name: 'db_driver',
+    help: 'The database driver in use (1): postgres (a connection pool) or pglite (embedded)',
+    labelNames: ['driver'],
+    registers: [registry],
+    collect() {
+      this.set({ driver: app.database.driver }, 1);
+    },
+  });
   const dependencyUp = new client.Gauge({
     name: 'dependency_up',
     help: 'Whether a dependency answers (1) or not (0): database, and redis when configured',
@@ -181,7 +193,7 @@ async function metricsPlugin(app: FastifyInstance) {
     },
     async (_request, reply) => {
       await probe();
-      const text = (await registry.metrics()) + (await processMetrics().metrics());
+      const text = (await registry.metrics()) + (await processRegistry().metrics());
       return reply.type(registry.contentType).send(text);
     },
   );

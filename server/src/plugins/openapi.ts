@@ -102,6 +102,11 @@ const TAGS = [
     description: 'API tokens for AUTH_MODE=token (admin role). A secret is shown once.',
   },
   {
+    name: 'monitoring',
+    description:
+      "The Monitoring page's short history of this instance's own metrics (the live figures are at /metrics).",
+  },
+  {
     name: 'health',
     description:
       'Probes for load balancers and orchestrators (`/health/live`, `/health/ready`, always open) and the detailed state (`/health`).',

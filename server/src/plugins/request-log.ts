@@ -9,6 +9,7 @@
 import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Writable } from 'node:stream';
+import pretty from 'pino-pretty';
 import type { Config } from '../config.js';
 
 /** Paths redacted wherever they appear in a logged object. */
@@ -109,16 +110,53 @@ export function serializeError(error: unknown, depth = 0): LoggedError {
 }
 
 /** Fastify's logger options: level, destination (stdout, LOG_FILE, or a test's stream). */
+/**
+ * Whether stdout gets readable lines rather than JSON: LOG_FORMAT=pretty, or LOG_FORMAT=auto
+ * (the default) on a terminal outside production. A log file, a pipe or a container's stdout
+ * (not a terminal) keeps JSON lines, which log collectors read.
+ */
+export function usesPrettyLogs(
+  config: Pick<Config, 'logFormat' | 'logFile'>,
+  terminal = process.stdout.isTTY === true,
+  nodeEnv = process.env.NODE_ENV,
+): boolean {
+  if (config.logFile) return false;
+  if (config.logFormat !== 'auto') return config.logFormat === 'pretty';
+  return terminal && nodeEnv !== 'production';
+}
+
+/**
+ * One readable line per log entry (pino-pretty, in this thread so it stays in order with the
+ * start-up messages): `[14:02:11.532] INFO: request {"method":"GET",…}`.
+ */
+export function prettyStream(destination?: Writable, colorize = process.stdout.isTTY === true) {
+  return pretty({
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+    sync: true,
+    ...(destination ? { destination } : {}),
+  });
+}
+
 export function loggerOptions(
   config: Readonly<Config>,
   stream?: Writable,
 ): Pick<FastifyServerOptions, 'logger' | 'logController'> {
+  const output = stream
+    ? { stream }
+    : config.logFile
+      ? { file: config.logFile }
+      : usesPrettyLogs(config)
+        ? { stream: prettyStream() }
+        : {};
   return {
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: { err: (error: unknown) => serializeError(error) },
-      ...(stream ? { stream } : config.logFile ? { file: config.logFile } : {}),
+      ...output,
     },
     logController: new LogController({ disableRequestLogging: true }),
   };

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { exposition, times, type ExpositionInput } from './fixtures';
 import { COLLECTING, MonitoringView } from './MonitoringView';
 import { MetricsSampler } from './sampler';
+import type { MetricsHistory } from '@tag-manager/contract';
 
 type LegendValue = (
   chart: unknown,
@@ -96,9 +97,23 @@ const THIRD = exposition({
   cache: { products: { hits: 46, misses: 14 } },
 });
 
-function setup(bodies: (string | number)[]) {
+/**
+ * A sampler over a fetch that answers /metrics with `bodies` in turn (a number: that status) and
+ * the history with `history` (404 when not given: a server without one). `urls` lists the
+ * /metrics requests.
+ */
+function setup(bodies: (string | number)[], history?: MetricsHistory) {
   const urls: string[] = [];
+  const historyUrls: string[] = [];
   const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
+    if (String(input) === '/api/metrics/history') {
+      historyUrls.push(String(input));
+      return history
+        ? new Response(JSON.stringify({ success: true, data: history }), {
+            headers: { 'content-type': 'application/json' },
+          })
+        : new Response('{"success":false}', { status: 404 });
+    }
     urls.push(String(input));
     const body = bodies[Math.min(urls.length - 1, bodies.length - 1)]!;
     return typeof body === 'number'
@@ -106,7 +121,7 @@ function setup(bodies: (string | number)[]) {
       : new Response(body, { headers: { 'content-type': 'text/plain; version=0.0.4' } });
   });
   const sampler = new MetricsSampler({ fetch: fetchMock as unknown as typeof fetch });
-  return { sampler, urls };
+  return { sampler, urls, historyUrls };
 }
 
 const tick = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
@@ -318,5 +333,69 @@ describe('MonitoringView', () => {
     expect(urls).toHaveLength(2);
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
     expect(screen.getByTestId('tile-products')).toHaveTextContent('3,000');
+  });
+  it('opens with the charts filled from the server history, then goes on with live samples', async () => {
+    const now = Date.now();
+    // 8 points, 5 s apart, of a server that answered 20 requests (200) per interval, 2 of them 404.
+    const history: MetricsHistory = {
+      instance: 'host:1',
+      now,
+      interval_seconds: 5,
+      window_seconds: 600,
+      series: [
+        { name: 'http_request_duration_seconds_bucket', labels: { le: '+Inf' } },
+        { name: 'http_request_duration_seconds_bucket', labels: { le: '0.005' } },
+        { name: 'http_request_duration_seconds_count', labels: { status_code: '200' } },
+        { name: 'http_request_duration_seconds_count', labels: { status_code: '404' } },
+      ],
+      points: Array.from({ length: 8 }, (_, index) => ({
+        time: now - 1000 - (7 - index) * 5000,
+        values: [22 * index, 22 * index, 20 * index, 2 * index],
+      })),
+    };
+    const { sampler, urls, historyUrls } = setup([FIRST, SECOND], history);
+    render(<MonitoringView sampler={sampler} />);
+    await tick(0);
+    expect(historyUrls).toHaveLength(1);
+    expect(urls).toEqual(['/metrics']);
+    // Charts at once: drawn from the 7 history intervals before the first live sample came in,
+    // which then adds its point.
+    expect(screen.queryByText(COLLECTING)).not.toBeInTheDocument();
+    expect(charts.instances).toHaveLength(4);
+    const [latencyChart, throughputChart, errorChart] = charts.instances;
+    expect((latencyChart!.data as number[][])[0]).toHaveLength(7);
+    expect((throughputChart!.data as number[][])[1]!.slice(0, 7)).toEqual(times(7, 4.4));
+    expect((errorChart!.data as number[][])[2]![0]).toBeCloseTo((2 / 22) * 100, 6);
+    expect(screen.getByTestId('monitoring-view')).toHaveAttribute('data-points', '8');
+    expect(screen.getByTestId('monitoring-status')).toHaveTextContent(
+      "7 earlier points from the server's own history",
+    );
+    await tick(2000);
+    expect(screen.getByTestId('monitoring-view')).toHaveAttribute('data-points', '9');
+    expect(screen.getByTestId('throughput-summary')).toHaveTextContent(
+      'Latest: 50 requests per second.',
+    );
+  });
+
+  it('explains the pool tiles for the embedded database instead of showing dashes', async () => {
+    const { sampler } = setup([exposition({ products: 5, driver: 'pglite' })]);
+    render(<MonitoringView sampler={sampler} />);
+    await tick(0);
+    const tile = screen.getByTestId('tile-pool-embedded');
+    expect(tile).toHaveTextContent('EmbeddedDatabase (PGlite)');
+    expect(tile).toHaveTextContent('one connection, no pool: statements run one at a time');
+    expect(screen.queryByTestId('tile-pool-total')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('tile-pool-idle')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('tile-pool-waiting')).not.toBeInTheDocument();
+  });
+
+  it('shows the pool tiles for PostgreSQL', async () => {
+    const { sampler } = setup([exposition({ ...base, driver: 'postgres' })]);
+    render(<MonitoringView sampler={sampler} />);
+    await tick(0);
+    expect(screen.queryByTestId('tile-pool-embedded')).not.toBeInTheDocument();
+    expect(screen.getByTestId('tile-pool-total')).toHaveTextContent(
+      '4DB connections openof 10 in the pool',
+    );
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Monitoring: the server's own metrics (`GET /metrics`), sampled every 2 s while the view is
- * shown and the tab visible. Four charts of the last 10 minutes (latency, throughput, error rate,
+ * shown and the tab visible, after the charts were filled from the server's own history
+ * (`GET /api/metrics/history`). Four charts of the last 10 minutes (latency, throughput, error rate,
  * cache hit rate) and tiles with the current gauges. The charts are canvases, so each has a
  * heading and a text summary of its latest values (also its accessible name).
  */
@@ -248,6 +249,8 @@ export function MonitoringView({ sampler: given }: { sampler?: MetricsSampler } 
           {snapshot.running
             ? `Sampling /metrics every ${sampler.intervalMs / 1000} s`
             : 'Paused while the tab is hidden'}
+          {snapshot.historyPoints > 0 &&
+            ` · ${snapshot.historyPoints} earlier points from the server's own history`}
           {snapshot.lastSampleAt !== null &&
             ` · last sample ${clock.format(new Date(snapshot.lastSampleAt))}`}
           {` · request figures leave out /metrics and /health`}
@@ -343,25 +346,43 @@ function GaugeTiles({ gauges }: { gauges: Gauges | null }) {
         value={show(g?.inFlight, whole.format)}
         hint="this page's scrape included"
       />
-      <Tile
-        id="pool-total"
-        label="DB connections open"
-        value={show(g?.poolTotal, whole.format)}
-        hint={
-          g?.poolTotal == null
-            ? 'no connection pool reported'
-            : g.poolSize
-              ? `of ${whole.format(g.poolSize)} in the pool`
-              : undefined
-        }
-      />
-      <Tile id="pool-idle" label="DB connections idle" value={show(g?.poolIdle, whole.format)} />
-      <Tile
-        id="pool-waiting"
-        label="Waiting for a connection"
-        value={show(waiting, whole.format)}
-        tone={waiting !== null && waiting > 0 ? 'warn' : undefined}
-      />
+      {g?.databaseDriver === 'pglite' && g.poolTotal === null ? (
+        // The embedded database has no pool: one connection, statements one at a time.
+        <div className="figure figure-wide" data-testid="tile-pool-embedded">
+          <span className="figure-value">Embedded</span>
+          <span className="figure-label">Database (PGlite)</span>
+          <span className="figure-hint">
+            one connection, no pool: statements run one at a time, so there are no open, idle or
+            waiting connections to show. Set DATABASE_URL (PostgreSQL) for a pool.
+          </span>
+        </div>
+      ) : (
+        <>
+          <Tile
+            id="pool-total"
+            label="DB connections open"
+            value={show(g?.poolTotal, whole.format)}
+            hint={
+              g?.poolTotal == null
+                ? 'no connection pool reported'
+                : g.poolSize
+                  ? `of ${whole.format(g.poolSize)} in the pool`
+                  : undefined
+            }
+          />
+          <Tile
+            id="pool-idle"
+            label="DB connections idle"
+            value={show(g?.poolIdle, whole.format)}
+          />
+          <Tile
+            id="pool-waiting"
+            label="Waiting for a connection"
+            value={show(waiting, whole.format)}
+            tone={waiting !== null && waiting > 0 ? 'warn' : undefined}
+          />
+        </>
+      )}
       <Tile id="products" label="Products" value={show(g?.products, whole.format)} />
       <Tile
         id="categorised"

@@ -236,6 +236,7 @@ describe('readGauges', () => {
         lagSeconds: 0.012,
         rateLimited: { api: 3, import: 2 },
         dependencies: { redis: false, database: true },
+        driver: 'postgres',
       }),
     );
     expect(gauges).toEqual({
@@ -253,6 +254,7 @@ describe('readGauges', () => {
         { name: 'database', up: true },
         { name: 'redis', up: false },
       ],
+      databaseDriver: 'postgres',
     });
   });
 
@@ -274,5 +276,6 @@ describe('readGauges', () => {
     expect(gauges.eventLoopLagP99Seconds).toBeNull();
     expect(gauges.poolTotal).toBeNull();
     expect(gauges.dependencies).toEqual([]);
+    expect(gauges.databaseDriver).toBeNull();
   });
 });

@@ -13,6 +13,7 @@
  * a labelled series on its first observation). Requests to `/metrics` and `/health*` are left out
  * of the request figures, so the page's own polling and the probes do not dominate them.
  */
+import { isExcludedRoute } from '@tag-manager/contract';
 import { parseValue, seriesKey, type Sample } from './prometheus';
 
 export interface Scrape {
@@ -56,14 +57,14 @@ export interface Gauges {
   eventLoopLagP99Seconds: number | null;
   rateLimitRejections: number | null;
   dependencies: { name: string; up: boolean }[];
+  /** `db_driver`: `postgres` (a pool), `pglite` (embedded: one connection), null if not sent. */
+  databaseDriver: string | null;
 }
 
 const DURATION = 'http_request_duration_seconds';
 
-/** Routes whose requests the request figures leave out. */
-export function isExcludedRoute(route: string | undefined): boolean {
-  return route === '/metrics' || (route !== undefined && route.startsWith('/health'));
-}
+/** Routes whose requests the request figures leave out (one rule, shared with the server). */
+export { isExcludedRoute };
 
 /** The increase of a counter from `previous` to `current`, a decrease meaning a reset. */
 export function counterIncrease(previous: number | undefined, current: number): number {
@@ -244,5 +245,6 @@ export function readGauges(scrape: Scrape): Gauges {
     dependencies: find('dependency_up')
       .map((sample) => ({ name: sample.labels.dependency ?? '?', up: sample.value >= 1 }))
       .sort((a, b) => a.name.localeCompare(b.name)),
+    databaseDriver: find('db_driver').find((sample) => sample.value >= 1)?.labels.driver ?? null,
   };
 }

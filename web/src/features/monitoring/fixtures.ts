@@ -24,6 +24,8 @@ export interface ExpositionInput {
   rateLimited?: Record<string, number>;
   dependencies?: Record<string, boolean>;
   startTime?: number;
+  /** `db_driver{driver}`: postgres or pglite. */
+  driver?: string;
 }
 
 const labels = (entries: Record<string, string>) =>
@@ -90,6 +92,9 @@ export function exposition(input: ExpositionInput): string {
     lines.push(`rate_limit_rejections_total${labels({ group })} ${count}`);
   for (const [dependency, up] of Object.entries(input.dependencies ?? {}))
     lines.push(`dependency_up${labels({ dependency })} ${up ? 1 : 0}`);
+  if (input.driver !== undefined) {
+    lines.push('# TYPE db_driver gauge', `db_driver${labels({ driver: input.driver })} 1`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthStore } from '../../api/auth';
 import { exposition, times } from './fixtures';
 import { parsePrometheusText } from './prometheus';
+import type { MetricsHistory } from '@tag-manager/contract';
 import { MetricsSampler } from './sampler';
 
 const text = (requests: number, extra: Parameters<typeof exposition>[0] = {}) =>
@@ -92,7 +93,7 @@ describe('MetricsSampler', () => {
   it('without a token dialog, a 401 is the error it reports', async () => {
     const { fetchMock, calls } = guardedFetch('tm_viewer');
     const auth = memoryAuth();
-    const sampler = new MetricsSampler({ fetch: fetchMock, auth });
+    const sampler = new MetricsSampler({ fetch: fetchMock, auth, historyUrl: null });
     await expect(sampler.sampleOnce()).rejects.toThrow(
       'GET /metrics needs an API token: An API token is required',
     );
@@ -211,7 +212,7 @@ describe('MetricsSampler', () => {
   it('polls every interval once started, keeps going after an error, and stops', async () => {
     vi.useFakeTimers();
     const { fetchMock, calls } = sequenceFetch([text(1), { status: 404 }, text(5), text(9)]);
-    const sampler = new MetricsSampler({ fetch: fetchMock });
+    const sampler = new MetricsSampler({ fetch: fetchMock, historyUrl: null });
     sampler.start();
     sampler.start(); // already running: no second loop
     expect(sampler.getSnapshot().running).toBe(true);
@@ -247,11 +248,146 @@ describe('MetricsSampler', () => {
           );
         }),
     );
-    const sampler = new MetricsSampler({ fetch: fetchMock as unknown as typeof fetch });
+    const sampler = new MetricsSampler({
+      fetch: fetchMock as unknown as typeof fetch,
+      historyUrl: null,
+    });
     sampler.start();
     sampler.stop();
     release(new Response(text(1)));
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(sampler.getSnapshot()).toMatchObject({ samples: 0, error: null, running: false });
+  });
+});
+
+describe('the server-side history', () => {
+  const NOW = 1_700_000_000_000;
+  /**
+   * A history as GET /api/metrics/history serves it: `counts` 200s, one point every 5 s, the last
+   * one taken 1 s before the server answered at `serverNow`.
+   */
+  function history(counts: number[], serverNow: number): MetricsHistory {
+    const start = serverNow - 1000 - (counts.length - 1) * 5000;
+    return {
+      instance: 'host:1',
+      now: serverNow,
+      interval_seconds: 5,
+      window_seconds: 600,
+      series: [
+        { name: 'cache_hits_total', labels: {} },
+        { name: 'http_request_duration_seconds_bucket', labels: { le: '+Inf' } },
+        { name: 'http_request_duration_seconds_bucket', labels: { le: '0.005' } },
+        { name: 'http_request_duration_seconds_count', labels: { status_code: '200' } },
+      ],
+      points: counts.map((count, index) => ({
+        time: start + index * 5000,
+        values: [index === 0 ? null : 2 * index, count, count, count],
+      })),
+    };
+  }
+
+  /** /api/metrics/history answers `body` (or a status), /metrics the exposition bodies in turn. */
+  function routedFetch(historyBody: MetricsHistory | number, metrics: string[]) {
+    const calls: string[] = [];
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
+      const url = String(input);
+      calls.push(url);
+      if (url === '/api/metrics/history') {
+        return typeof historyBody === 'number'
+          ? new Response('{"success":false}', { status: historyBody })
+          : new Response(JSON.stringify({ success: true, data: historyBody }), {
+              headers: { 'content-type': 'application/json' },
+            });
+      }
+      const scrapes = calls.filter((call) => call === '/metrics').length;
+      return new Response(metrics[Math.min(scrapes - 1, metrics.length - 1)], {
+        headers: { 'content-type': 'text/plain; version=0.0.4' },
+      });
+    });
+    return { fetchMock: fetchMock as unknown as typeof fetch, calls };
+  }
+
+  it('fills the window from the history on starting, then continues from its last point', async () => {
+    vi.useFakeTimers();
+    let now = NOW;
+    // The server's clock is 3 s behind the browser's: its points are shifted onto ours.
+    const { fetchMock, calls } = routedFetch(history([10, 20, 35, 45], NOW - 3000), [
+      text(55),
+      text(60),
+    ]);
+    const sampler = new MetricsSampler({ fetch: fetchMock, now: () => now });
+    sampler.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(['/api/metrics/history', '/metrics']);
+    const snapshot = sampler.getSnapshot();
+    expect(snapshot.historyPoints).toBe(3);
+    expect(snapshot.samples).toBe(1);
+    // Three history intervals of 5 s, then the first live one: 45 -> 55 requests, no jump from
+    // comparing the server's summed series with the live scrape's per-route ones.
+    expect(snapshot.points.map((point) => point.requests)).toEqual([10, 15, 10, 10]);
+    expect(snapshot.points.map((point) => point.time * 1000)).toEqual([
+      NOW - 11_000,
+      NOW - 6000,
+      NOW - 1000,
+      NOW,
+    ]);
+    expect(snapshot.points[0]!.throughput).toBe(2);
+    expect(snapshot.points[1]!.cacheLookups).toBe(2);
+    expect(snapshot.points[0]!.cacheLookups).toBe(2);
+    now += 2000;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sampler.getSnapshot().points.map((point) => point.requests)).toEqual([
+      10, 15, 10, 10, 5,
+    ]);
+    // Stopped and started again within the window: the live points are recent, no new history.
+    sampler.stop();
+    sampler.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.filter((call) => call === '/api/metrics/history')).toHaveLength(1);
+    sampler.stop();
+  });
+
+  it('starts from the live scrapes alone when the server has no history to give', async () => {
+    vi.useFakeTimers();
+    const { fetchMock, calls } = routedFetch(404, [text(5), text(9)]);
+    const sampler = new MetricsSampler({ fetch: fetchMock });
+    sampler.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(['/api/metrics/history', '/metrics']);
+    expect(sampler.getSnapshot()).toMatchObject({ points: [], historyPoints: 0, error: null });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sampler.getSnapshot().points.map((point) => point.requests)).toEqual([4]);
+    sampler.stop();
+  });
+
+  it('sends the stored token with the history request', async () => {
+    vi.useFakeTimers();
+    const { fetchMock } = routedFetch(history([1, 2], NOW), [text(3)]);
+    const sampler = new MetricsSampler({
+      fetch: fetchMock,
+      auth: memoryAuth('tm_viewer'),
+      now: () => NOW,
+    });
+    sampler.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const [historyCall] = (fetchMock as unknown as ReturnType<typeof vi.fn>).mock.calls;
+    expect(historyCall![1].headers.Authorization).toBe('Bearer tm_viewer');
+    sampler.stop();
+  });
+
+  it('in token mode, asks for a token on the history request and scrapes with it', async () => {
+    vi.useFakeTimers();
+    const { fetchMock, calls } = guardedFetch('tm_viewer');
+    const auth = memoryAuth();
+    auth.attachPrompt();
+    const sampler = new MetricsSampler({ fetch: fetchMock, auth });
+    sampler.start();
+    await vi.waitFor(() => expect(auth.getState().prompt?.reason).toBeDefined());
+    auth.submit('tm_viewer');
+    await vi.advanceTimersByTimeAsync(0);
+    // history without a token (401), history with it, then /metrics with it: one question.
+    expect(calls).toEqual([null, 'Bearer tm_viewer', 'Bearer tm_viewer']);
+    expect(sampler.getSnapshot()).toMatchObject({ samples: 1, error: null });
+    sampler.stop();
   });
 });

@@ -8,7 +8,14 @@
  * Each sample after the first yields one interval point (see derive.ts). Scrapes further apart
  * than `maxGapMs` (the tab was hidden, the server did not answer) are not compared: a gap point
  * breaks the chart lines instead of drawing one long average across the pause.
+ *
+ * On starting without recent samples, the charts are first filled from the server's own history
+ * (`GET /api/metrics/history`: the instance samples itself every 5 s for 10 minutes), so they
+ * show the last minutes at once; live scrapes then continue from its last point. Both are reduced
+ * to the same series (`chartSamples` in the contract) before they are compared. A server without
+ * the history (older version, refused) leaves the charts to fill from the live scrapes as before.
  */
+import { chartSamples, type MetricsHistory } from '@tag-manager/contract';
 import { authStore, type ApiAuth } from '../../api/auth';
 import { ApiError } from '../../api/client';
 import { deriveInterval, gapPoint, readGauges, type Gauges, type IntervalPoint } from './derive';
@@ -25,6 +32,8 @@ export interface SamplerSnapshot {
   /** Why the last scrape failed; null once one succeeds again. */
   error: string | null;
   running: boolean;
+  /** Points filled in from the server's history (GET /api/metrics/history). */
+  historyPoints: number;
 }
 
 export interface SamplerOptions {
@@ -32,6 +41,8 @@ export interface SamplerOptions {
   /** Where the API token comes from (the browser's token store by default). */
   auth?: ApiAuth;
   url?: string;
+  /** The server's history; null: no history, the charts fill from live scrapes only. */
+  historyUrl?: string | null;
   intervalMs?: number;
   windowMs?: number;
   maxGapMs?: number;
@@ -60,6 +71,7 @@ export class MetricsSampler {
   private readonly fetchImpl: typeof fetch;
   private readonly auth: ApiAuth;
   private readonly url: string;
+  private readonly historyUrl: string | null;
   private readonly now: () => number;
   private readonly listeners = new Set<() => void>();
   private previous: Scrape | null = null;
@@ -71,12 +83,15 @@ export class MetricsSampler {
     lastSampleAt: null,
     error: null,
     running: false,
+    historyPoints: 0,
   };
 
   constructor(options: SamplerOptions = {}) {
     this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
     this.auth = options.auth ?? authStore;
     this.url = options.url ?? '/metrics';
+    this.historyUrl =
+      options.historyUrl === undefined ? '/api/metrics/history' : options.historyUrl;
     this.intervalMs = options.intervalMs ?? SAMPLE_INTERVAL_MS;
     this.windowMs = options.windowMs ?? WINDOW_MS;
     this.maxGapMs = options.maxGapMs ?? Math.max(3 * this.intervalMs, 10_000);
@@ -115,6 +130,10 @@ export class MetricsSampler {
   }
 
   private async loop(signal: AbortSignal) {
+    const last = this.snapshot.lastSampleAt;
+    if (this.historyUrl && (last === null || this.now() - last > this.maxGapMs)) {
+      await this.seedFromHistory(signal);
+    }
     while (!signal.aborted) {
       const started = this.now();
       try {
@@ -144,14 +163,18 @@ export class MetricsSampler {
   }
 
   /** GET /metrics with the stored token; a 401 asks for a token and tries again with it. */
-  private async fetchMetrics(signal?: AbortSignal): Promise<Response> {
+  private async fetchMetrics(
+    signal?: AbortSignal,
+    url = this.url,
+    accept = 'text/plain',
+  ): Promise<Response> {
     for (;;) {
       const token = this.auth.getToken();
-      const headers: Record<string, string> = { Accept: 'text/plain' };
+      const headers: Record<string, string> = { Accept: accept };
       if (token) headers.Authorization = `Bearer ${token}`;
       let response: Response;
       try {
-        response = await this.fetchImpl(this.url, { headers, cache: 'no-store', signal });
+        response = await this.fetchImpl(url, { headers, cache: 'no-store', signal });
       } catch (error) {
         if ((error as { name?: string }).name === 'AbortError') throw error;
         throw new Error('The server could not be reached.');
@@ -159,24 +182,14 @@ export class MetricsSampler {
       if (response.status !== 401) return response;
       const error = await unauthorizedError(response);
       if (!(await this.auth.requestToken(error, token))) {
-        throw new Error(`GET ${this.url} needs an API token: ${error.message}`);
+        throw new Error(`GET ${url} needs an API token: ${error.message}`);
       }
     }
   }
 
   /** Take in one scrape: derive the interval since the previous one, read the gauges. */
   ingest(scrape: Scrape) {
-    const previous = this.previous;
-    this.previous = scrape;
-    let points = this.snapshot.points;
-    if (previous && scrape.time > previous.time) {
-      const point =
-        scrape.time - previous.time > this.maxGapMs
-          ? gapPoint(scrape.time)
-          : deriveInterval(previous, scrape);
-      const oldest = (scrape.time - this.windowMs) / 1000;
-      points = [...points.filter((entry) => entry.time >= oldest), point];
-    }
+    const points = this.follow([{ time: scrape.time, samples: chartSamples(scrape.samples) }]);
     this.update({
       points,
       gauges: readGauges(scrape),
@@ -184,6 +197,63 @@ export class MetricsSampler {
       lastSampleAt: scrape.time,
       error: null,
     });
+  }
+
+  /**
+   * Take in the server's history: its points newer than what the charts hold, on this browser's
+   * clock (shifted by the difference between the server's `now` and ours). Gauges and the sample
+   * count stay the live scrapes' business.
+   */
+  ingestHistory(history: MetricsHistory) {
+    const shift = this.now() - history.now;
+    const after = this.previous?.time ?? -Infinity;
+    const scrapes = history.points
+      .map((point) => ({
+        time: point.time + shift,
+        samples: history.series.flatMap((series, index) => {
+          const value = point.values[index];
+          return value === null || value === undefined ? [] : [{ ...series, value }];
+        }),
+      }))
+      .filter((scrape) => scrape.time > after && scrape.time <= this.now());
+    if (scrapes.length === 0) return;
+    const before = this.snapshot.points.length;
+    const points = this.follow(scrapes);
+    this.update({
+      points,
+      historyPoints: this.snapshot.historyPoints + Math.max(0, points.length - before),
+    });
+  }
+
+  /** The window's points after taking in `scrapes` (chart series only, oldest first). */
+  private follow(scrapes: Scrape[]): IntervalPoint[] {
+    let points = this.snapshot.points;
+    for (const scrape of scrapes) {
+      const previous = this.previous;
+      this.previous = scrape;
+      if (!previous || scrape.time <= previous.time) continue;
+      const point =
+        scrape.time - previous.time > this.maxGapMs
+          ? gapPoint(scrape.time)
+          : deriveInterval(previous, scrape);
+      const oldest = (scrape.time - this.windowMs) / 1000;
+      points = [...points.filter((entry) => entry.time >= oldest), point];
+    }
+    return points;
+  }
+
+  /** Fill the charts from the server's history; any failure leaves them to the live scrapes. */
+  private async seedFromHistory(signal: AbortSignal) {
+    try {
+      // In token mode a 401 asks for a token here already, and the live scrapes then use it.
+      const response = await this.fetchMetrics(signal, this.historyUrl!, 'application/json');
+      if (!response.ok || signal.aborted) return;
+      const body = (await response.json()) as { data?: MetricsHistory };
+      if (signal.aborted || !body.data || !Array.isArray(body.data.points)) return;
+      this.ingestHistory(body.data);
+    } catch {
+      // No history (an older server, a network error): the live scrapes fill the charts.
+    }
   }
 }
 
