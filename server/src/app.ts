@@ -23,6 +23,7 @@ import exportRoutes from './features/exports/exports.routes.js';
 import healthRoutes from './features/health/health.routes.js';
 import importRoutes from './features/imports/imports.routes.js';
 import productRoutes from './features/products/products.routes.js';
+import sampleDataRoutes from './features/sample-data/sample-data.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
 import connections, { fastifyTimeouts, serverOptions } from './plugins/connections.js';
@@ -183,6 +184,7 @@ export async function buildApp(
   await app.register(exportRoutes);
   await app.register(changeRoutes);
   await app.register(tokenRoutes);
+  await app.register(sampleDataRoutes);
   await app.register(webRoutes);
 
   await app.ready();
