@@ -102,6 +102,11 @@ const TAGS = [
     description: 'API tokens for AUTH_MODE=token (admin role). A secret is shown once.',
   },
   {
+    name: 'sample data',
+    description:
+      'The synthetic catalog seeded on a first start (marked as sample): how much there is, and its removal (admin).',
+  },
+  {
     name: 'health',
     description:
       'Probes for load balancers and orchestrators (`/health/live`, `/health/ready`, always open) and the detailed state (`/health`).',
