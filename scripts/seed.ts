@@ -81,6 +81,10 @@ async function removeSampleData() {
       actor: 'cli',
       source: 'cli',
     });
+    if (result.removed_products + result.removed_categories + result.kept_categories.length === 0) {
+      console.info(`No sample data in ${describeDatabase(config)}: nothing to remove.`);
+      return;
+    }
     console.info(
       `Removed ${result.removed_products.toLocaleString('en')} sample products, ${result.removed_categories} sample categories and ${result.removed_assignments.toLocaleString('en')} assignments from ${describeDatabase(config)}.`,
     );
