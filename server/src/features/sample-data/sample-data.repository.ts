@@ -61,19 +61,19 @@ export function keepUsedSampleCategories(
   );
 }
 
-/** Deletes every sample product and its assignments (the counter triggers follow). */
+/**
+ * Deletes every sample product; its assignments go with it (ON DELETE CASCADE), and the counter
+ * triggers follow. Not the assignments first in a statement of their own: their delete trigger
+ * would then update every sample product's category_count just before the product goes (5x
+ * slower: 9.7 s against 2.0 s for 50,000 products and 90,501 assignments on PostgreSQL).
+ */
 export async function deleteSampleProducts(
   executor: Executor,
 ): Promise<{ products: number; assignments: number }> {
-  // Assignments first, in their own statement: the assignment counters (categories'
-  // product_count) are kept by the delete trigger on product_categories.
   const assignments = await queryOne<{ n: number }>(
     executor,
-    sql`with removed as (
-          delete from product_categories
-           where product_id in (select id from products where is_sample)
-          returning 1)
-        select count(*)::int as n from removed`,
+    sql`select count(*)::int as n
+          from product_categories pc join products p on p.id = pc.product_id and p.is_sample`,
   );
   const products = await queryOne<{ n: number }>(
     executor,
