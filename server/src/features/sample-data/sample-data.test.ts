@@ -3,6 +3,7 @@
  * every sample product, sample category and assignment away as one change set and leaves real
  * data exactly as it was (table checksums), keeping the sample categories real data uses.
  */
+import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducts, importProductsCsv, shopifyCsv } from '../../../test/helpers/fixtures.js';
@@ -11,7 +12,7 @@ import {
   invariantViolations,
   type TestApp,
 } from '../../../test/helpers/test-app.js';
-import { queryOne, queryRows, type Executor } from '../../db/client.js';
+import { migrationsFolder, queryOne, queryRows, type Executor } from '../../db/client.js';
 import { seedCatalog } from '../seed/seeder.js';
 import { syntheticCategories, syntheticProduct } from '../seed/synthetic-catalog.js';
 import { SAMPLE_IMAGE_COUNT } from './sample-images.js';
@@ -301,6 +302,65 @@ describe('access (AUTH_MODE=token)', () => {
       expect(removed.json().data.removed_products).toBe(20);
     } finally {
       await secured.close();
+    }
+  });
+});
+
+describe('migration 0012 on a database seeded before it', () => {
+  it("marks the seeder's rows as sample, and only them, and moves their images into the app", async () => {
+    const old = await createTestApp();
+    try {
+      await seedCatalog(old.database, { products: 30 });
+      // As the seeder left them before the migration: unmarked, images on a host that does not exist.
+      await old.db.execute(sql`update products set is_sample = false,
+          image_url = case when image_url is null then null else 'https://cdn.example.com/products/' || product_id || '.png' end`);
+      await old.db.execute(sql`update categories set is_sample = false`);
+      // Real data imported after the seed.
+      await createProducts(old, 3);
+      const root = await old.request({
+        method: 'POST',
+        url: '/api/categories',
+        payload: { name: 'Real After Seed' },
+      });
+      expect(root.statusCode).toBe(201);
+      await old.db.execute(
+        sql`update products set created_at = now() + interval '1 minute' where product_id like 'p-%'`,
+      );
+      await old.db.execute(
+        sql`update categories set created_at = now() + interval '1 minute' where name = 'Real After Seed'`,
+      );
+
+      const migration = await readFile(`${migrationsFolder}/0012_sample_data.sql`, 'utf8');
+      const updates = migration
+        .split('--> statement-breakpoint')
+        .map((statement) => statement.trim())
+        .filter((statement) => statement.startsWith('UPDATE'));
+      expect(updates).toHaveLength(2);
+      for (const statement of updates) await old.db.execute(sql.raw(statement));
+
+      const row = await queryOne<{
+        sample_products: number;
+        real_products: string[];
+        sample_categories: number;
+        real_categories: string[];
+        outside: number;
+      }>(
+        old.db,
+        sql`select (select count(*) from products where is_sample)::int as sample_products,
+                   (select array_agg(product_id order by product_id) from products where not is_sample) as real_products,
+                   (select count(*) from categories where is_sample)::int as sample_categories,
+                   (select array_agg(name) from categories where not is_sample) as real_categories,
+                   (select count(*) from products where image_url like 'https://cdn.example.com/%')::int as outside`,
+      );
+      expect(row).toEqual({
+        sample_products: 30,
+        real_products: ['p-001', 'p-002', 'p-003'],
+        sample_categories: syntheticCategories().length,
+        real_categories: ['Real After Seed'],
+        outside: 0,
+      });
+    } finally {
+      await old.close();
     }
   });
 });
