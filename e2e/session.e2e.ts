@@ -106,7 +106,9 @@ describe('operator session', () => {
     // The vendor and product type filters' choices (cached server-side, fetched once).
     expect(requests).toContain('GET /api/vendors?limit=1000');
     expect(requests).toContain('GET /api/product-types?limit=1000');
-    expect(log.count('load')).toBe(5);
+    // Whether to show the sample-data banner (the catalog is the seeded sample here).
+    expect(requests).toContain('GET /api/sample-data');
+    expect(log.count('load')).toBe(6);
     await screenshot(page, '01-workspace');
     await expectAccessible('workspace');
   });

@@ -11,3 +11,5 @@ export * from './system.js';
 export * from './tokens.js';
 export * from './search.js';
 export * from './metrics-history.js';
+
+export * from './sample-data.js';

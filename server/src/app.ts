@@ -24,6 +24,7 @@ import healthRoutes from './features/health/health.routes.js';
 import importRoutes from './features/imports/imports.routes.js';
 import monitoringRoutes from './features/monitoring/monitoring.routes.js';
 import productRoutes from './features/products/products.routes.js';
+import sampleDataRoutes from './features/sample-data/sample-data.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
 import connections, { fastifyTimeouts, serverOptions } from './plugins/connections.js';
@@ -185,6 +186,8 @@ export async function buildApp(
   await app.register(changeRoutes);
   await app.register(tokenRoutes);
   await app.register(monitoringRoutes);
+
+  await app.register(sampleDataRoutes);
   await app.register(webRoutes);
 
   await app.ready();

@@ -9,18 +9,17 @@ async function main() {
   const config = loadConfigOrExit();
   const database = await openDatabase(config.database);
   await database.migrate();
+  let seededNow: string | undefined;
   if (
     config.database.driver === 'pglite' &&
     config.seedProductsOnEmpty > 0 &&
     (await isCatalogEmpty(database.db))
   ) {
     console.info(
-      `Empty database: creating a sample catalog of ${config.seedProductsOnEmpty} products…`,
+      `Empty database: creating a SAMPLE catalog of ${config.seedProductsOnEmpty} synthetic products…`,
     );
     const seeded = await seedCatalog(database, { products: config.seedProductsOnEmpty });
-    console.info(
-      `Sample catalog ready (${seeded.categories} categories, ${seeded.products} products) in ${seeded.seconds.toFixed(1)} s`,
-    );
+    seededNow = `seeded now, in ${seeded.seconds.toFixed(1)} s`;
   }
 
   const app = await buildApp(config, { database });
@@ -98,6 +97,18 @@ async function main() {
   console.info(
     `\nTag Manager is running at http://${host}:${port}/  (API docs: http://${host}:${port}/docs)\n`,
   );
+  // After the address, where a newcomer looks: what they see is sample data, and how to be rid of it.
+  const sample = await app.services.sampleData.counts();
+  if (sample.sample_products + sample.sample_categories > 0) {
+    console.info(
+      [
+        `SAMPLE DATA: ${sample.sample_products.toLocaleString('en')} synthetic products and ${sample.sample_categories} categories (${seededNow ?? 'seeded on an earlier start'}) are there so there is something to look at. They are not your store's data.`,
+        `  Remove them: "Remove sample data" in the web app's banner (admin), or stop the server and run "npm run seed -- --remove".`,
+        `  Skip them on an empty database: SEED_PRODUCTS_ON_EMPTY=0 npm start`,
+        '',
+      ].join('\n'),
+    );
+  }
 }
 
 main().catch((error: unknown) => {

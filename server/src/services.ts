@@ -9,6 +9,7 @@ import { ChangeService } from './features/changes/changes.service.js';
 import { ExportService } from './features/exports/exports.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
+import { SampleDataService } from './features/sample-data/sample-data.service.js';
 import { StatsService } from './features/stats/stats.service.js';
 
 export interface ServiceOptions {
@@ -33,6 +34,7 @@ export function createServices(
     changes: new ChangeService(db),
     tokens: new TokenService(db, options.tokens),
     catalogValues: new CatalogValuesService(db),
+    sampleData: new SampleDataService(db, notifier),
   };
 }
 

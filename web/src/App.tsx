@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { HelpDialog } from './components/HelpDialog';
 import { ApiTokenGate, SignOutButton } from './features/auth/ApiToken';
 import { ProductsWorkspace } from './features/products/ProductsWorkspace';
+import { SampleDataBanner } from './features/sample-data/SampleDataBanner';
 import { StatsView } from './features/stats/StatsView';
 import { TransferView } from './features/transfer/TransferView';
 import { isTypingTarget } from './lib/shortcuts';
@@ -89,6 +90,10 @@ export function App() {
         </button>
         <SignOutButton />
       </header>
+      <SampleDataBanner
+        importHref={formatLocation({ ...state, view: 'transfer' })}
+        onImport={() => update({ view: 'transfer' })}
+      />
       <main id="main" className="app-main">
         {state.view === 'products' && <ProductsWorkspace state={state} update={update} />}
         {state.view === 'statistics' && (

@@ -44,6 +44,8 @@ export const ReadDependencies = {
   /** Distinct vendors / product types with counts: products' own fields, changed by imports. */
   catalogValues: [Namespaces.catalog],
   stats: [Namespaces.counts, Namespaces.taxonomy],
+  /** Sample and real counts: products come and go with imports, categories with the taxonomy. */
+  sampleData: [Namespaces.catalog, Namespaces.taxonomy],
 };
 
 export const WriteEffects = {

@@ -10,12 +10,15 @@
  *    without its parent, and removing a parent cascades to its descendants;
  *  - product and category counters are kept by statement-level triggers;
  *  - product fields stay within PRODUCT_LIMITS (lengths, tag count, https: image URLs), the
- *    limits the import checks row by row (migration 0009 also creates the tag-length function).
+ *    limits the import checks row by row (migration 0009 also creates the tag-length function);
+ *  - sample data (the seeder's synthetic catalog) is marked `is_sample`; only a sample product
+ *    may carry an app-relative image (`/sample-images/N.svg`, served by the app itself).
  */
 import { PRODUCT_LIMITS } from '@tag-manager/contract';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   foreignKey,
   index,
@@ -54,6 +57,8 @@ export const products = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
       .notNull()
       .defaultNow(),
+    /** Written by the seeder; a real import of the same handle makes the product real. */
+    isSample: boolean('is_sample').notNull().default(false),
   },
   (table) => [
     check(
@@ -73,10 +78,11 @@ export const products = pgTable(
       sql`char_length(${table.productType}) <= ${limit(PRODUCT_LIMITS.type)}`,
     ),
     check('products_sku_length', sql`char_length(${table.sku}) <= ${limit(PRODUCT_LIMITS.sku)}`),
-    // Images are shown from https: only (the web app's Content-Security-Policy).
+    // Images are shown from https: only (the web app's Content-Security-Policy), except the
+    // sample catalog's own generated pictures, served by the app (never an external host).
     check(
       'products_image_url_valid',
-      sql`char_length(${table.imageUrl}) <= ${limit(PRODUCT_LIMITS.imageUrl)} and ${table.imageUrl} ~* '^https://'`,
+      sql`char_length(${table.imageUrl}) <= ${limit(PRODUCT_LIMITS.imageUrl)} and (${table.imageUrl} ~* '^https://' or (${table.isSample} and ${table.imageUrl} ~ '^/sample-images/[0-9]{1,3}[.]svg$'))`,
     ),
     check(
       'products_tags_count',
@@ -98,6 +104,10 @@ export const products = pgTable(
     index('products_status_idx').on(table.status, table.productName, table.id),
     index('products_product_type_idx').on(table.productType, table.productName, table.id),
     index('products_tags_idx').using('gin', table.tags),
+    // Sample products only: counting or removing them never scans a real catalog.
+    index('products_sample_idx')
+      .on(table.id)
+      .where(sql`${table.isSample}`),
     index('products_unallocated_name_idx')
       .on(table.productName, table.id)
       .where(sql`${table.categoryCount} = 0`),
@@ -122,6 +132,8 @@ export const categories = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' })
       .notNull()
       .defaultNow(),
+    /** Written by the seeder; a real category import of the same name makes it real. */
+    isSample: boolean('is_sample').notNull().default(false),
   },
   (table) => [
     check(

@@ -107,6 +107,11 @@ const TAGS = [
       "The Monitoring page's short history of this instance's own metrics (the live figures are at /metrics).",
   },
   {
+    name: 'sample data',
+    description:
+      'The synthetic catalog seeded on a first start (marked as sample): how much there is, and its removal (admin).',
+  },
+  {
     name: 'health',
     description:
       'Probes for load balancers and orchestrators (`/health/live`, `/health/ready`, always open) and the detailed state (`/health`).',

@@ -21,6 +21,8 @@ import type {
   ProductListResponse,
   ProductResponse,
   RemoveResponse,
+  SampleDataRemovalResponse,
+  SampleDataResponse,
   StatsResponse,
 } from '@tag-manager/contract';
 import type { Static } from 'typebox';
@@ -37,6 +39,8 @@ export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
 export type StatsEnvelope = Static<typeof StatsResponse>;
 export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
 export type CatalogValuesEnvelope = Static<typeof CatalogValuesResponse>;
+export type SampleDataEnvelope = Static<typeof SampleDataResponse>;
+export type SampleDataRemovalEnvelope = Static<typeof SampleDataRemovalResponse>;
 /** The fields whose values the filters offer, and their endpoints. */
 export const CATALOG_VALUE_PATHS = {
   vendor: '/api/vendors',
@@ -283,6 +287,11 @@ export function createApiClient(
       if (!response.ok) throw await errorOf(response);
       return response.blob();
     },
+    /** How much sample data (the seeded synthetic catalog) and real data there is. */
+    getSampleData: (signal?: AbortSignal) =>
+      request<SampleDataEnvelope>('GET', '/api/sample-data', { signal }),
+    /** Removes all sample data (admin). */
+    removeSampleData: () => request<SampleDataRemovalEnvelope>('DELETE', '/api/sample-data'),
   };
 }
 

@@ -65,7 +65,9 @@ const endpoints: Endpoint[] = Object.entries(document.paths)
       method: method.toUpperCase() as Endpoint['method'],
       path,
       operation: item[method]!,
-      required: (path === '/api/tokens' || path.startsWith('/api/tokens/')
+      required: (path === '/api/tokens' ||
+      path.startsWith('/api/tokens/') ||
+      (path === '/api/sample-data' && method === 'delete')
         ? 'admin'
         : method === 'get'
           ? 'viewer'

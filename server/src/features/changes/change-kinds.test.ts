@@ -175,6 +175,9 @@ const inverses: {
     }
   },
   'import.categories': async (db, payload) => {
+    for (const id of payload.after.claimed_from_sample ?? []) {
+      await db.execute(sql`update categories set is_sample = true where id = ${id}`);
+    }
     for (const renamed of payload.after.renamed) {
       await db.execute(sql`update categories set name = ${renamed.from} where id = ${renamed.id}`);
     }
@@ -293,6 +296,11 @@ const scenarios: Record<ChangeKind, Scenario> = {
       return { statusCode: 200 };
     },
   },
+  // Runs after the seed (below): there is sample data to remove.
+  'sample.remove': {
+    read: '/api/stats',
+    write: (test) => test.request({ method: 'DELETE', url: '/api/sample-data' }),
+  },
 };
 
 /** The sample tree's ids, read when a scenario runs (the tree is made in beforeAll). */
@@ -313,8 +321,10 @@ async function versions(test: TestApp): Promise<Map<string, string>> {
 
 const dataOf = (response: { json(): unknown }) => (response.json() as { data: unknown }).data;
 
-// Seeding empties the database: it goes last, whatever its place in the table.
-const order = [...changeKinds].sort((a, b) => Number(a === 'seed') - Number(b === 'seed'));
+// Seeding empties the database: it goes last, whatever its place in the table, followed only by
+// the removal of the sample data it wrote.
+const rank = (kind: ChangeKind) => (kind === 'seed' ? 1 : kind === 'sample.remove' ? 2 : 0);
+const order = [...changeKinds].sort((a, b) => rank(a) - rank(b));
 
 describe('the change-kind table', () => {
   it('defines every kind with its reversibility, and only tokens bump no cache namespace', () => {

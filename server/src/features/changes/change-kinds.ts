@@ -97,12 +97,30 @@ export interface ChangePayloads {
   /** Categories created, and renamed with their old and new names: reversible. */
   'import.categories': ChangeSet<
     null,
-    ImportSummary & { created_ids: number[]; renamed: { id: number; from: string; to: string }[] }
+    ImportSummary & {
+      created_ids: number[];
+      renamed: { id: number; from: string; to: string }[];
+      /** Sample categories the import named, which became real (undo: mark them sample). */
+      claimed_from_sample?: number[];
+    }
   >;
   'token.create': ChangeSet<null, TokenFields>;
   'token.revoke': ChangeSet<TokenFields, { revoked_at: string | null }>;
   /** A synthetic catalog loaded over an emptied database (scripts/seed.ts, first start). */
   seed: ChangeSet<null, { products: number; categories: number; assignments: number }>;
+  /**
+   * Every sample product, sample category and their assignments removed (DELETE
+   * /api/sample-data, `npm run seed -- --remove`). `before` counts the sample data there was;
+   * `categoryIds` are the removed categories. Sample categories real data still uses are kept
+   * and become real (`kept_categories`).
+   */
+  'sample.remove': ChangeSet<
+    { products: number; categories: number },
+    {
+      removed: { products: number; categories: number; assignments: number };
+      kept_categories: { id: number; name: string; level: number }[];
+    }
+  >;
 }
 
 export type ChangeKind = keyof ChangePayloads;
@@ -259,6 +277,17 @@ export const ChangeKinds = {
     reversible: 'none',
     bumps: () => WriteEffects.everything(),
     event: (payload) => ({ counts: { ...payload.after }, handles: [], productCount: 0 }),
+  },
+  'sample.remove': {
+    description: 'the sample catalog removed (products, categories, assignments)',
+    // Not from the log (the rows are not kept): `npm run seed` writes the same catalog again.
+    reversible: 'none',
+    bumps: () => WriteEffects.everything(),
+    event: (payload) => ({
+      counts: { ...payload.after.removed, kept_categories: payload.after.kept_categories.length },
+      handles: [],
+      productCount: payload.after.removed.products,
+    }),
   },
 } satisfies { [Kind in ChangeKind]: ChangeKindDefinition<ChangePayloads[Kind]> };
 

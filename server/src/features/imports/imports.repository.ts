@@ -12,6 +12,8 @@ export interface UpsertOutcome {
 /**
  * Inserts new products and updates changed ones; an identical row is left alone (and so keeps
  * its last_modified). One statement per batch, the batch passed as one JSON parameter.
+ * A sample product (the seeder's) whose handle a real import names becomes real: it is updated
+ * (and counted so) even when its fields are identical.
  */
 export async function upsertProducts(
   executor: Executor,
@@ -30,11 +32,13 @@ export async function upsertProducts(
         on conflict (product_id) do update set
                product_name = excluded.product_name, vendor = excluded.vendor,
                product_type = excluded.product_type, status = excluded.status, sku = excluded.sku,
-               image_url = excluded.image_url, tags = excluded.tags, last_modified = now()
+               image_url = excluded.image_url, tags = excluded.tags, last_modified = now(),
+               is_sample = false
          where (p.product_name, p.vendor, p.product_type, p.status, p.sku, p.image_url, p.tags)
                is distinct from
                (excluded.product_name, excluded.vendor, excluded.product_type, excluded.status,
                 excluded.sku, excluded.image_url, excluded.tags)
+               or p.is_sample
         returning p.id, (p.xmax = 0) as inserted`,
   );
   const created = rows.filter((row) => row.inserted).length;
@@ -50,12 +54,20 @@ export function findImportSibling(
   executor: Executor,
   parentId: number | null,
   name: string,
-): Promise<{ id: number; name: string } | undefined> {
+): Promise<{ id: number; name: string; is_sample: boolean } | undefined> {
   const normalized = sql`lower(regexp_replace(btrim(${name}::text), '\\s+', ' ', 'g'))`;
   return queryOne(
     executor,
     parentId === null
-      ? sql`select id, name from categories where parent_id is null and normalized_name = ${normalized}`
-      : sql`select id, name from categories where parent_id = ${parentId} and normalized_name = ${normalized}`,
+      ? sql`select id, name, is_sample from categories where parent_id is null and normalized_name = ${normalized}`
+      : sql`select id, name, is_sample from categories where parent_id = ${parentId} and normalized_name = ${normalized}`,
   );
+}
+
+/**
+ * A real category import that names a sample category (found as a sibling by its name) makes it
+ * real: it is the operator's category now, and removing the sample data keeps it.
+ */
+export async function claimSampleCategory(executor: Executor, id: number): Promise<void> {
+  await executor.execute(sql`update categories set is_sample = false where id = ${id}`);
 }

@@ -13,7 +13,7 @@ import { normalizeCategoryName } from '../categories/category-name.js';
 import { applyChange, type ChangeTarget } from '../changes/apply-change.js';
 import type { WriteContext } from '../changes/changes.repository.js';
 import { readCategoryFile } from './category-file.js';
-import { findImportSibling, upsertProducts } from './imports.repository.js';
+import { claimSampleCategory, findImportSibling, upsertProducts } from './imports.repository.js';
 import { firstByLine, quote, RejectionList } from './rejections.js';
 import { readShopifyProducts, type ProductDraft } from './shopify-csv.js';
 
@@ -114,6 +114,7 @@ export class ImportService {
       for (const row of (await this.categories.index(transaction)).rows) remember(row);
       const createdIds: number[] = [];
       const renamed: { id: number; from: string; to: string }[] = [];
+      const claimed: number[] = [];
       let placements = 0;
 
       for (const level of [1, 2, 3] as const) {
@@ -147,15 +148,22 @@ export class ImportService {
               remember(row);
               createdIds.push(row.id);
               report.created += 1;
-            } else if (existing.name !== entry.name) {
-              // A rename keeps the normalised name (that is how the sibling was found), so the
-              // row stays under the same key; its stored name changes.
-              const row = await renameCategory(transaction, existing.id, entry.name);
-              if (row) byName.get(key(level, entry.name))?.set(row.id, row);
-              renamed.push({ id: existing.id, from: existing.name, to: entry.name });
-              report.updated += 1;
             } else {
-              report.unchanged += 1;
+              // A sample category the import names is the operator's now (sample-data.service.ts).
+              if (existing.is_sample) {
+                await claimSampleCategory(transaction, existing.id);
+                claimed.push(existing.id);
+              }
+              if (existing.name !== entry.name) {
+                // A rename keeps the normalised name (that is how the sibling was found), so the
+                // row stays under the same key; its stored name changes.
+                const row = await renameCategory(transaction, existing.id, entry.name);
+                if (row) byName.get(key(level, entry.name))?.set(row.id, row);
+                renamed.push({ id: existing.id, from: existing.name, to: entry.name });
+                report.updated += 1;
+              } else {
+                report.unchanged += 1;
+              }
             }
           }
         }
@@ -163,13 +171,20 @@ export class ImportService {
       report.rejected_total = report.rejected.length;
       report.rejected = firstByLine(report.rejected);
       const change =
-        createdIds.length + renamed.length === 0
+        createdIds.length + renamed.length + claimed.length === 0
           ? null
           : {
               productIds: [],
-              categoryIds: [...createdIds, ...renamed.map((item) => item.id)],
+              categoryIds: [
+                ...new Set([...createdIds, ...renamed.map((item) => item.id), ...claimed]),
+              ],
               before: null,
-              after: { ...summary(report), created_ids: createdIds, renamed },
+              after: {
+                ...summary(report),
+                created_ids: createdIds,
+                renamed,
+                ...(claimed.length > 0 ? { claimed_from_sample: claimed } : {}),
+              },
             };
       return { result: report, change };
     });

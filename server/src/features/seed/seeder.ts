@@ -1,5 +1,6 @@
 /**
- * Writes a synthetic catalog into an empty database. On PostgreSQL, products and assignments
+ * Writes a synthetic catalog into an empty database, every row marked `is_sample` (sample data,
+ * removed by DELETE /api/sample-data or `npm run seed -- --remove`). On PostgreSQL, products and assignments
  * stream in through COPY in one transaction; on PGlite, in multi-row batches. Either way each product is written
  * once with its final category_count (the counter trigger is told to stand aside for this
  * transaction), and category counts are computed once at the end.
@@ -47,6 +48,7 @@ const PRODUCT_COLUMNS = [
   'image_url',
   'tags',
   'category_count',
+  'is_sample',
 ] as const;
 
 export async function isCatalogEmpty(db: Executor): Promise<boolean> {
@@ -111,8 +113,8 @@ export async function seedCatalog(
 async function insertCategories(db: Executor, categories: SyntheticCategory[]) {
   await inTransaction(db, async (transaction) => {
     await transaction.execute(sql`
-      insert into categories (id, name, level, parent_id, parent_level)
-      select r.id, r.name, r.level, r.parent_id, r.parent_level
+      insert into categories (id, name, level, parent_id, parent_level, is_sample)
+      select r.id, r.name, r.level, r.parent_id, r.parent_level, true
         from jsonb_to_recordset(${JSON.stringify(
           categories.map((category) => ({
             id: category.id,
@@ -173,6 +175,7 @@ async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], opti
               product.image_url,
               arrayLiteral(product.tags),
               product.categoryIds.length,
+              true,
             ];
           }
         })(),
@@ -265,7 +268,7 @@ async function insertProductBatches(
       await transaction.execute(sql`
         insert into products (${sql.raw(PRODUCT_COLUMNS.join(', '))})
         select r.id, r.product_id, r.product_name, r.vendor, r.product_type, r.status, r.sku, r.image_url,
-               array(select jsonb_array_elements_text(r.tags)), r.category_count
+               array(select jsonb_array_elements_text(r.tags)), r.category_count, true
           from jsonb_to_recordset(${JSON.stringify(
             products.map(({ categoryIds, ...product }) => ({
               ...product,

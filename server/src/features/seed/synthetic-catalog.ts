@@ -4,6 +4,7 @@
  * titles, vendors, statuses, and a realistic share of products already categorised. The same
  * seed always gives the same catalog.
  */
+import { SAMPLE_IMAGE_COUNT, sampleImagePath } from '../sample-data/sample-images.js';
 
 /** mulberry32: small, fast, good enough for test data, and reproducible. */
 export function randomGenerator(seed: number) {
@@ -289,7 +290,8 @@ export function syntheticProduct(
     product_type: random.pick(TYPES),
     status,
     sku: `${vendor.slice(0, 3).toUpperCase()}-${String(100000 + index)}`,
-    image_url: random.next() < 0.8 ? `https://cdn.example.com/products/${handle}.png` : null,
+    // The app's own generated pictures (sample-images.ts): never an external host.
+    image_url: random.next() < 0.8 ? sampleImagePath(1 + (index % SAMPLE_IMAGE_COUNT)) : null,
     tags: [random.pick(NOUNS).toLowerCase(), random.pick(ADJECTIVES).toLowerCase()],
     categoryIds,
   };

@@ -11,6 +11,8 @@ import { ExportLink } from '../../components/ExportLink';
 import { useToasts } from '../../components/Toasts';
 import { useErrorHandler } from '../../lib/error-handler';
 import { formatLocation, toFilterParams, type WorkspaceState } from '../../lib/url-state';
+import { sampleDataKey } from '../sample-data/sample-data';
+import { useSampleImportPrompt } from '../sample-data/SampleImportPrompt';
 
 export function TransferView({ state }: { state: WorkspaceState }) {
   const filters = toFilterParams(state);
@@ -75,6 +77,7 @@ function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
       void queryClient.invalidateQueries({ queryKey: queryKeys.tree });
       void queryClient.invalidateQueries({ queryKey: queryKeys.catalogValues });
       void queryClient.invalidateQueries({ queryKey: queryKeys.stats });
+      void queryClient.invalidateQueries({ queryKey: sampleDataKey });
       show({
         kind: 'success',
         title: `Import finished: ${data.created} created, ${data.updated} updated`,
@@ -82,9 +85,13 @@ function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
     },
     onError: (error) => handleError(error, { action: 'The import failed' }),
   });
+  // The first real product import over sample data asks whether to remove it first.
+  const samplePrompt = useSampleImportPrompt();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (file) upload.mutate(file);
+    if (!file) return;
+    if (kind === 'products') void samplePrompt.guard(() => upload.mutate(file));
+    else upload.mutate(file);
   };
   const title = kind === 'products' ? 'Import products' : 'Import categories';
   return (
@@ -118,6 +125,7 @@ function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
         </button>
       </form>
       {report && <ImportReportView report={report} />}
+      {samplePrompt.dialog}
     </section>
   );
 }
