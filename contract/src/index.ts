@@ -10,3 +10,4 @@ export * from './limits.js';
 export * from './system.js';
 export * from './tokens.js';
 export * from './search.js';
+export * from './exports.js';
