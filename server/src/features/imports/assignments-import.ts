@@ -92,7 +92,8 @@ export async function importAssignmentsFile(
     if (rejections.length < IMPORT_REJECTIONS_LISTED) rejections.push(rejection);
   };
   let format: AssignmentsFormat = 'app';
-  const lines: { line: number; handle: string; categoryIds: Set<number> }[] = [];
+  const lines: { line: number; handle: string; categoryIds: Set<number>; problems: string[] }[] =
+    [];
   const firstLine = new Map<string, number>();
 
   for await (const item of readAssignmentLines(input, shopify, (found) => (format = found))) {
@@ -116,11 +117,7 @@ export async function importAssignmentsFile(
       if ('id' in found) categoryIds.add(found.id);
       else problems.push(found.problem);
     }
-    if (problems.length > 0) {
-      reject({ line: item.line, reason: problems.slice(0, 3).join('; ') });
-      continue;
-    }
-    lines.push({ line: item.line, handle: item.handle, categoryIds });
+    lines.push({ line: item.line, handle: item.handle, categoryIds, problems });
   }
 
   // Products: locked in id order (as every assignment write does), unknown handles rejected.
@@ -132,8 +129,10 @@ export async function importAssignmentsFile(
     }
   }
   for (const line of lines) {
-    if (!products.has(line.handle)) {
-      reject({ line: line.line, reason: `unknown product ${quote(line.handle)}` });
+    if (!products.has(line.handle)) line.problems.unshift(`unknown product ${quote(line.handle)}`);
+    if (line.problems.length > 0) {
+      const more = line.problems.length > 3 ? `; and ${line.problems.length - 3} more` : '';
+      reject({ line: line.line, reason: line.problems.slice(0, 3).join('; ') + more });
     }
   }
   if (rejectedTotal > 0) {
