@@ -228,6 +228,22 @@ describe('restoring exactly, and refusing bad files', () => {
     expect(await snapshot(test.db)).toEqual(before);
   });
 
+  it('lists the first 1,000 refused lines by line number, and counts them all', async () => {
+    const before = await snapshot(test.db);
+    const lines = Array.from({ length: 1200 }, (_, at) => `ghost-${at},x,Tools`);
+    // A duplicate at the end is found while reading, the unknown products after reading:
+    // both passes' lines come out merged in line order.
+    const file = `product_id,product_name,categories\n${lines.join('\n')}\nghost-0,x,Tools\n`;
+    const response = await importAssignments(test, file);
+    expect(response.statusCode).toBe(422);
+    const details = response.json().details;
+    expect(details.rejected_total).toBe(1201);
+    expect(details.rejected).toHaveLength(1000);
+    expect(details.rejected[0]).toEqual({ line: 2, reason: 'unknown product "ghost-0"' });
+    expect(details.rejected.at(-1).line).toBe(1001);
+    expect(await snapshot(test.db)).toEqual(before);
+  });
+
   it('refuses a file that is neither format, and a Shopify file without a categories column', async () => {
     for (const file of ['Name,Price\nx,1\n', 'Handle,Title\nx,X\n']) {
       const response = await importAssignments(test, file);

@@ -85,11 +85,14 @@ export async function importAssignmentsFile(
   shopify: ShopifyExportOptions,
 ): Promise<AssignmentsOutcome> {
   const resolver = new PathResolver(index);
-  const rejections: ImportRejection[] = [];
+  // Two passes find rejections, each in line order (reading, then products and paths): the
+  // first IMPORT_REJECTIONS_LISTED of each are kept, and merged by line at the end.
+  const found: ImportRejection[][] = [[], []];
+  let pass = 0;
   let rejectedTotal = 0;
   const reject = (rejection: ImportRejection) => {
     rejectedTotal += 1;
-    if (rejections.length < IMPORT_REJECTIONS_LISTED) rejections.push(rejection);
+    if (found[pass]!.length < IMPORT_REJECTIONS_LISTED) found[pass]!.push(rejection);
   };
   let format: AssignmentsFormat = 'app';
   const lines: { line: number; handle: string; categoryIds: Set<number>; problems: string[] }[] =
@@ -120,6 +123,7 @@ export async function importAssignmentsFile(
     lines.push({ line: item.line, handle: item.handle, categoryIds, problems });
   }
 
+  pass = 1;
   // Products: locked in id order (as every assignment write does), unknown handles rejected.
   const products = new Map<string, number>();
   for (let start = 0; start < lines.length; start += CHUNK) {
@@ -136,7 +140,9 @@ export async function importAssignmentsFile(
     }
   }
   if (rejectedTotal > 0) {
-    rejections.sort((a, b) => a.line - b.line);
+    const rejections = [...found[0]!, ...found[1]!]
+      .sort((a, b) => a.line - b.line)
+      .slice(0, IMPORT_REJECTIONS_LISTED);
     const summary = `${rejectedTotal} line${rejectedTotal === 1 ? '' : 's'} of the file cannot be imported; nothing was changed`;
     throw new AppError(422, 'VALIDATION_ERROR', summary, {
       field_errors: [{ field: 'file', message: summary }],
