@@ -85,7 +85,7 @@ function layoutOf(names: string[], shopify: ShopifyExportOptions): Layout {
 export async function* readAssignmentLines(
   input: Readable,
   shopify: ShopifyExportOptions,
-  onFormat: (format: AssignmentsFormat) => void,
+  onFormat: (format: AssignmentsFormat, categoriesColumn: string) => void,
 ): AsyncGenerator<AssignmentLine> {
   let layout: Layout | undefined;
   let columnCount = 0;
@@ -94,7 +94,7 @@ export async function* readAssignmentLines(
     columns: (header: string[]) => {
       const names = header.map((name) => name.trim());
       layout = layoutOf(names, shopify);
-      onFormat(layout.format);
+      onFormat(layout.format, layout.categories);
       columnCount = names.length;
       return names;
     },

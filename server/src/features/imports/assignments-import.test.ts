@@ -252,6 +252,17 @@ describe('restoring exactly, and refusing bad files', () => {
     }
   });
 
+  it('refuses a plain Shopify export without any category tag (it would clear every product)', async () => {
+    const before = await snapshot(test.db);
+    const response = await importAssignments(
+      test,
+      'Handle,Title,Current Tags\np-001,P1,"eco, sale"\np-004,P4,\n',
+    );
+    expect(response.statusCode).toBe(422);
+    expect(response.json().error).toContain('no tag in its Current Tags column starts with');
+    expect(await snapshot(test.db)).toEqual(before);
+  });
+
   it('reads Shopify exports with variant rows: only the first row of a handle counts', async () => {
     const file =
       'Handle,Title,Tags,Option1 Value\n' +

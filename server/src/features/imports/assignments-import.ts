@@ -25,7 +25,11 @@ import type { CategoryIndex } from '../categories/category-index.js';
 import { normalizeCategoryName } from '../categories/category-name.js';
 import { parsePath } from '../categories/category-path.js';
 import type { ShopifyExportOptions } from '../exports/shopify-file.js';
-import { readAssignmentLines, type AssignmentsFormat } from './assignments-file.js';
+import {
+  notAssignmentsFile,
+  readAssignmentLines,
+  type AssignmentsFormat,
+} from './assignments-file.js';
 import { quote } from './rejections.js';
 
 /** Products locked and read per statement. */
@@ -95,11 +99,15 @@ export async function importAssignmentsFile(
     if (found[pass]!.length < IMPORT_REJECTIONS_LISTED) found[pass]!.push(rejection);
   };
   let format: AssignmentsFormat = 'app';
+  let categoriesColumn = '';
   const lines: { line: number; handle: string; categoryIds: Set<number>; problems: string[] }[] =
     [];
   const firstLine = new Map<string, number>();
 
-  for await (const item of readAssignmentLines(input, shopify, (found) => (format = found))) {
+  for await (const item of readAssignmentLines(input, shopify, (found, column) => {
+    format = found;
+    categoriesColumn = column;
+  })) {
     if (item.kind === 'rejected') {
       reject(item.rejection);
       continue;
@@ -123,6 +131,17 @@ export async function importAssignmentsFile(
     lines.push({ line: item.line, handle: item.handle, categoryIds, problems });
   }
 
+  // A plain Shopify product export read through its tags, without a single category tag, is
+  // almost certainly the wrong file: importing it would take every category off its products.
+  if (
+    (categoriesColumn === 'Tags' || categoriesColumn === 'Current Tags') &&
+    lines.length > 0 &&
+    lines.every((line) => line.categoryIds.size === 0 && line.problems.length === 0)
+  ) {
+    throw notAssignmentsFile(
+      `no tag in its ${categoriesColumn} column starts with ${quote(shopify.tagPrefix)}: this looks like a Shopify export without categories, and importing it would remove every category from its products. Use the file from "Shopify CSV" or the app's CSV export`,
+    );
+  }
   pass = 1;
   // Products: locked in id order (as every assignment write does), unknown handles rejected.
   const products = new Map<string, number>();
