@@ -91,8 +91,10 @@ export function TransferView({ state }: { state: WorkspaceState }) {
           with matching handles&quot;): <code>Handle</code>, <code>Title</code>, <code>Tags</code> —
           the product&apos;s own tags plus one <code>Category: …</code> tag per category — and the
           categories as a list metafield. It updates existing products only; descriptions, variants,
-          prices and images are not in the file and stay as they are in the store. Create the
-          metafield definition in Shopify first (see docs/shopify-csv.md).
+          prices and images are not in the file and stay as they are in the store. Titles and tags
+          are written back as the app holds them from the last product import, so import your latest
+          Shopify export first; create the metafield definition in Shopify once (see
+          docs/shopify-csv.md).
         </p>
         <div className="button-row">
           <ExportLink
