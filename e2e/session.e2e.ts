@@ -340,13 +340,14 @@ describe('operator session', () => {
       ]);
       return file;
     });
-    expect(download.suggestedFilename()).toBe('product_categories.csv');
+    expect(download.suggestedFilename()).toMatch(/^tag-manager-export-\d{4}-\d{2}-\d{2}\.csv$/);
     const url = new URL(download.url());
     expect(url.pathname).toBe('/api/export/csv');
     expect(url.searchParams.get('status')).toBe('active');
     expect(url.searchParams.get('hide_allocated')).toBe('true');
     const text = readFileSync((await download.path())!, 'utf8');
-    expect(text.split('\n')[0]).toBe('product_id,product_name,categories');
+    // The spreadsheet export starts with a UTF-8 byte order mark (for Excel).
+    expect(text.split('\n')[0]).toBe('\uFEFFproduct_id,product_name,categories');
     expect(text.trim().split('\n').length).toBeGreaterThan(1);
   });
 

@@ -1,6 +1,7 @@
 /**
  * npm run import -- products FILE.csv
  * npm run import -- categories FILE.json
+ * npm run import -- assignments FILE.csv   (the app's CSV export or the Shopify file)
  * Imports into the configured database (DATABASE_URL, or the embedded one in DATA_DIR — stop the
  * server first in embedded mode: PGlite serves one process at a time).
  */
@@ -11,18 +12,31 @@ import { cacheBackend } from '../server/src/app.js';
 import { Cache } from '../server/src/cache/cache.js';
 import { AppError } from '../server/src/errors.js';
 import { notCategoryList } from '../server/src/features/imports/category-file.js';
+import { shopifyOptions } from '../server/src/features/exports/exports.routes.js';
 import { createServices } from '../server/src/services.js';
 import { consoleLog, describeDatabase, openCliDatabase, run } from './cli.js';
 
-const USAGE = 'Usage: npm run import -- products FILE.csv | categories FILE.json';
+const USAGE =
+  'Usage: npm run import -- products FILE.csv | categories FILE.json | assignments FILE.csv';
 
 export function formatReport(report: ImportReport): string {
   const lines = [
     `${report.kind}: ${report.records} read — ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected_total} rejected`,
   ];
+  if (report.placements) {
+    const placed = report.placements;
+    lines.push(
+      `  placed under same-named parents: ${placed.created} created, ${placed.updated} renamed, ${placed.unchanged} already there`,
+    );
+  }
+  if (report.kind === 'assignments') {
+    lines.push(
+      `  ${report.format} file: ${report.assignments_added ?? 0} assignments added, ${report.assignments_removed ?? 0} removed`,
+    );
+  }
   for (const rejection of report.rejected.slice(0, 50)) {
     lines.push(
-      `  ${report.kind === 'products' ? 'line' : 'entry'} ${rejection.line}: ${rejection.reason}`,
+      `  ${report.kind === 'categories' ? 'entry' : 'line'} ${rejection.line}: ${rejection.reason}`,
     );
   }
   // The report lists the first rejections only; rejected_total counts them all.
@@ -32,7 +46,9 @@ export function formatReport(report: ImportReport): string {
 
 run(async () => {
   const [kind, file] = process.argv.slice(2);
-  if ((kind !== 'products' && kind !== 'categories') || !file) throw new Error(USAGE);
+  if (!['products', 'categories', 'assignments'].includes(kind ?? '') || !file) {
+    throw new Error(USAGE);
+  }
   await stat(file).catch(() => {
     throw new Error(`Cannot read ${file}`);
   });
@@ -47,6 +63,12 @@ run(async () => {
     let report: ImportReport;
     if (kind === 'products') {
       report = await services.imports.importProducts(createReadStream(file), context);
+    } else if (kind === 'assignments') {
+      report = await services.imports.importAssignments(
+        createReadStream(file),
+        context,
+        shopifyOptions(config),
+      );
     } else {
       let document: unknown;
       try {
@@ -61,7 +83,14 @@ run(async () => {
       `into ${describeDatabase(config)} in ${((performance.now() - started) / 1000).toFixed(2)} s`,
     );
   } catch (error) {
-    if (error instanceof AppError) throw new Error(error.message);
+    if (error instanceof AppError) {
+      // The assignment import refuses a file with bad lines as a whole: list them.
+      const rejected = error.details.rejected as ImportReport['rejected'] | undefined;
+      const lines = (rejected ?? []).slice(0, 50).map((r) => `  line ${r.line}: ${r.reason}`);
+      const total = Number(error.details.rejected_total ?? 0);
+      if (total > lines.length) lines.push(`  … and ${total - lines.length} more`);
+      throw new Error([error.message, ...lines].join('\n'));
+    }
     throw error;
   } finally {
     await cache.backend.close();

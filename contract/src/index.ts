@@ -13,3 +13,5 @@ export * from './search.js';
 export * from './metrics-history.js';
 
 export * from './sample-data.js';
+
+export * from './exports.js';

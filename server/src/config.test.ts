@@ -57,6 +57,11 @@ describe('loadConfig', () => {
       },
       auth: { mode: 'none', cacheSeconds: 30, metricsToken: undefined, docsPublic: true },
       logFormat: 'auto',
+
+      shopify: {
+        categoryTagPrefix: 'Category: ',
+        categoryMetafield: { namespace: 'custom', key: 'categories', label: 'Categories' },
+      },
     });
   });
 
@@ -191,6 +196,9 @@ describe('loadConfig', () => {
       METRICS_TOKEN: ` ${METRICS_TOKEN} `,
       DOCS_PUBLIC: 'false',
       LOG_FORMAT: ' pretty ',
+
+      SHOPIFY_CATEGORY_TAG_PREFIX: ' tm: ',
+      SHOPIFY_CATEGORY_METAFIELD: ' shop_data.tm-categories ',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -232,7 +240,26 @@ describe('loadConfig', () => {
       },
       auth: { mode: 'token', cacheSeconds: 0, metricsToken: METRICS_TOKEN, docsPublic: false },
       logFormat: 'pretty',
+
+      // The prefix keeps its trailing space (it separates the prefix from the path).
+      shopify: {
+        categoryTagPrefix: 'tm: ',
+        categoryMetafield: { namespace: 'shop_data', key: 'tm-categories', label: 'Categories' },
+      },
     });
+  });
+
+  it('reads the Shopify file settings: metafield off, bad prefix and bad metafield refused', () => {
+    expect(loadConfig({ SHOPIFY_CATEGORY_METAFIELD: 'OFF' }).shopify.categoryMetafield).toBeNull();
+    const error = configError({
+      SHOPIFY_CATEGORY_TAG_PREFIX: 'a, b',
+      SHOPIFY_CATEGORY_METAFIELD: 'custom',
+    });
+    expect(error.message).toContain('SHOPIFY_CATEGORY_TAG_PREFIX');
+    expect(error.message).toContain('SHOPIFY_CATEGORY_METAFIELD');
+    expect(configError({ SHOPIFY_CATEGORY_METAFIELD: 'ab.key' }).message).toContain(
+      'SHOPIFY_CATEGORY_METAFIELD',
+    );
   });
 
   it('refuses a REDIS_URL that is not a redis:// URL', () => {

@@ -79,6 +79,14 @@ export interface Config {
    * each), or `auto`: pretty when stdout is a terminal and NODE_ENV is not production.
    */
   logFormat: 'auto' | 'json' | 'pretty';
+
+  /** The Shopify file (GET /api/export/shopify.csv; docs/shopify-csv.md). */
+  shopify: {
+    /** Category tags are `<prefix><path>` (SHOPIFY_CATEGORY_TAG_PREFIX, "Category: "). */
+    categoryTagPrefix: string;
+    /** The list metafield for the paths (SHOPIFY_CATEGORY_METAFIELD, `off` for none). */
+    categoryMetafield: { namespace: string; key: string; label: string } | null;
+  };
 }
 
 export interface RateLimitConfig {
@@ -328,6 +336,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       docsPublic: flag('DOCS_PUBLIC', true),
     },
     logFormat: logFormat(text('LOG_FORMAT', 'auto'), problems),
+
+    shopify: {
+      categoryTagPrefix: shopifyTagPrefix(env.SHOPIFY_CATEGORY_TAG_PREFIX, problems),
+      categoryMetafield: shopifyMetafield(
+        text('SHOPIFY_CATEGORY_METAFIELD', 'custom.categories'),
+        problems,
+      ),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -353,4 +369,34 @@ export function loadConfigOrExit(): Readonly<Config> {
     }
     throw error;
   }
+}
+
+/**
+ * The category tag prefix, kept as given (a trailing space included). Shopify separates tags
+ * with commas and limits one to 255 characters, so a comma is refused and the prefix is short.
+ */
+function shopifyTagPrefix(raw: string | undefined, problems: string[]): string {
+  const prefix = raw === undefined || raw.trim() === '' ? 'Category: ' : raw.replace(/^\s+/, '');
+  if (prefix.includes(',') || [...prefix].length > 50) {
+    problems.push(
+      `SHOPIFY_CATEGORY_TAG_PREFIX must be at most 50 characters without a comma (got "${prefix}")`,
+    );
+  }
+  return prefix;
+}
+
+/** `namespace.key` as Shopify allows them (namespace 3–255, key 1–64 of [A-Za-z0-9_-]), or off. */
+function shopifyMetafield(
+  raw: string,
+  problems: string[],
+): { namespace: string; key: string; label: string } | null {
+  if (raw.toLowerCase() === 'off') return null;
+  const match = /^([A-Za-z0-9_-]{3,255})\.([A-Za-z0-9_-]{1,64})$/.exec(raw);
+  if (!match) {
+    problems.push(
+      `SHOPIFY_CATEGORY_METAFIELD must be namespace.key (letters, digits, _ and -) or off (got "${raw}")`,
+    );
+    return null;
+  }
+  return { namespace: match[1]!, key: match[2]!, label: 'Categories' };
 }

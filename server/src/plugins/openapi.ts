@@ -44,6 +44,16 @@ const UPLOAD_BODIES: Record<string, Json> = {
       'multipart/form-data': multipartFile('text/csv', 'The CSV file, as exported by Shopify'),
     },
   },
+  '/api/import/assignments': {
+    description:
+      "An assignments file: the app's CSV export (`product_id,product_name,categories`) or the Shopify file (`Handle,Title,Tags` and the category metafield), as `text/csv` or a multipart form with the file in its `file` field.",
+    content: {
+      'text/csv': {
+        schema: { type: 'string', description: 'The CSV file, as exported by this app' },
+      },
+      'multipart/form-data': multipartFile('text/csv', 'The CSV file, as exported by this app'),
+    },
+  },
   '/api/import/categories': {
     description:
       'A category list: a JSON array (`application/json`), or a multipart form with the JSON file in its `file` field.',

@@ -233,7 +233,10 @@ describe('a client generated from /openapi.json', () => {
     expect(result.missingStatus).toBe(404);
     expect(result.missingCode).toBe('NOT_FOUND');
     expect(result.csvType).toMatch(/^text\/csv/);
-    const lines = result.csv.trim().split(/\r?\n/);
+    const lines = result.csv
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
     expect(lines[0]).toBe('product_id,product_name,categories');
     // The three products now in Boots, each with its path.
     expect(lines).toHaveLength(4);

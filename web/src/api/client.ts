@@ -142,6 +142,13 @@ interface RequestOptions {
 
 export type Fetch = typeof fetch;
 
+/** The two CSV exports: for spreadsheets (and backups), and for Shopify's product import. */
+export type ExportFile = 'spreadsheet' | 'shopify';
+const EXPORT_PATHS: Record<ExportFile, string> = {
+  spreadsheet: '/api/export/csv',
+  shopify: '/api/export/shopify.csv',
+};
+
 export function createApiClient(
   baseUrl = '',
   fetchImpl: Fetch = (...args) => fetch(...args),
@@ -275,12 +282,21 @@ export function createApiClient(
       form.append('file', file, fileName);
       return request<ImportReportEnvelope>('POST', '/api/import/categories', { body: form });
     },
+    /** Assignments from the app's CSV export or the Shopify file (422 lists bad lines). */
+    importAssignments: (file: Blob, fileName = 'assignments.csv') => {
+      const form = new FormData();
+      form.append('file', file, fileName);
+      return request<ImportReportEnvelope>('POST', '/api/import/assignments', { body: form });
+    },
     /** The export is a download the browser performs; the filters match the product list. */
-    exportCsvUrl: (filters: ProductFilterParams) =>
-      `${baseUrl}/api/export/csv${toQueryString(filters)}`,
+    exportCsvUrl: (filters: ProductFilterParams, file: ExportFile = 'spreadsheet') =>
+      `${baseUrl}${EXPORT_PATHS[file]}${toQueryString(filters)}`,
     /** The export fetched with the API token, for when a plain link cannot send one. */
-    downloadExport: async (filters: ProductFilterParams): Promise<Blob> => {
-      const response = await send('GET', '/api/export/csv', {
+    downloadExport: async (
+      filters: ProductFilterParams,
+      file: ExportFile = 'spreadsheet',
+    ): Promise<Blob> => {
+      const response = await send('GET', EXPORT_PATHS[file], {
         query: filters,
         accept: 'text/csv',
       });

@@ -3,11 +3,13 @@
  * (AUTH_MODE=token) the file is fetched with it and saved from memory instead.
  */
 import { useState, type ReactNode } from 'react';
-import { api, type ProductFilterParams } from '../api/client';
+import { api, type ExportFile, type ProductFilterParams } from '../api/client';
 import { useAuthState } from '../features/auth/ApiToken';
 import { useErrorHandler } from '../lib/error-handler';
 
-export const EXPORT_FILE_NAME = 'product_categories.csv';
+/** The server's file name (Content-Disposition), for when the file is saved from memory. */
+export const exportFileName = (file: ExportFile = 'spreadsheet', now = new Date()) =>
+  `tag-manager-${file === 'shopify' ? 'shopify' : 'export'}-${now.toISOString().slice(0, 10)}.csv`;
 
 function saveFile(blob: Blob, fileName: string) {
   const url = URL.createObjectURL(blob);
@@ -25,8 +27,11 @@ export function ExportLink({
   className,
   children,
   testId,
+  file = 'spreadsheet',
 }: {
   filters: ProductFilterParams;
+  /** Which export: the spreadsheet CSV (default) or the Shopify file. */
+  file?: ExportFile;
   className: string;
   children: ReactNode;
   testId?: string;
@@ -37,7 +42,7 @@ export function ExportLink({
   return (
     <a
       className={className}
-      href={api.exportCsvUrl(filters)}
+      href={api.exportCsvUrl(filters, file)}
       download
       data-testid={testId}
       aria-busy={busy || undefined}
@@ -47,7 +52,7 @@ export function ExportLink({
         if (busy) return;
         setBusy(true);
         try {
-          saveFile(await api.downloadExport(filters), EXPORT_FILE_NAME);
+          saveFile(await api.downloadExport(filters, file), exportFileName(file));
         } catch (error) {
           handleError(error, { action: 'Could not export the products' });
         } finally {

@@ -76,6 +76,11 @@ export class CategoryIndex {
     return found;
   }
 
+  /** The names from level 1 down to `id` (files write them through category-path.ts). */
+  pathNames(id: number): string[] {
+    return this.pathIds(id).map((pathId) => this.byId.get(pathId)!.name);
+  }
+
   path(id: number): string {
     return this.pathIds(id)
       .map((pathId) => this.byId.get(pathId)!.name)

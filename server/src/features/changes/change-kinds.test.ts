@@ -174,6 +174,14 @@ const inverses: {
       await insertAssignments(db, assignment.product_id, [row.id]);
     }
   },
+  'import.assignments': async (db, payload) => {
+    // Each product back to its exact set: everything off, then the old set (parents first).
+    for (const item of payload.before.products) {
+      const productId = await productIdOf(db, item.product_id);
+      await db.execute(sql`delete from product_categories where product_id = ${productId}`);
+      await insertAssignments(db, productId, item.category_ids);
+    }
+  },
   'import.categories': async (db, payload) => {
     for (const id of payload.after.claimed_from_sample ?? []) {
       await db.execute(sql`update categories set is_sample = true where id = ${id}`);
@@ -257,6 +265,19 @@ const scenarios: Record<ChangeKind, Scenario> = {
           { handle: 'p-001', title: 'Product 001 renamed' },
           { handle: 'kinds-new', title: 'Kinds New Product' },
         ]),
+      }),
+  },
+  'import.assignments': {
+    read: '/api/products/p-006',
+    write: (test) =>
+      test.request({
+        method: 'POST',
+        url: '/api/import/assignments',
+        headers: { 'content-type': 'text/csv' },
+        payload:
+          'product_id,product_name,categories\n' +
+          'p-006,x,Trade Tools > Trowels\n' +
+          'p-008,x,Sealants > Silicone; Trade Tools > Caulking Guns > Battery Guns\n',
       }),
   },
   'import.categories': {

@@ -104,6 +104,19 @@ export interface ChangePayloads {
       claimed_from_sample?: number[];
     }
   >;
+  /**
+   * Assignments restored from a file: each changed product's full category set before and
+   * after (ancestors included). Reversible: set each product back to its `before` set.
+   */
+  'import.assignments': ChangeSet<
+    { products: ProductCategories[] },
+    ImportSummary & {
+      format: string;
+      added: number;
+      removed: number;
+      products: ProductCategories[];
+    }
+  >;
   'token.create': ChangeSet<null, TokenFields>;
   'token.revoke': ChangeSet<TokenFields, { revoked_at: string | null }>;
   /** A synthetic catalog loaded over an emptied database (scripts/seed.ts, first start). */
@@ -256,6 +269,23 @@ export const ChangeKinds = {
         rejected: payload.after.rejected,
       },
       ...none,
+    }),
+  },
+  'import.assignments': {
+    description: "an assignments file imported (each named product's categories set exactly)",
+    reversible: 'exact',
+    bumps: (payload) =>
+      WriteEffects.assignments(payload.after.products.map((item) => item.product_id)),
+    event: (payload) => ({
+      counts: {
+        records: payload.after.records,
+        updated: payload.after.updated,
+        unchanged: payload.after.unchanged,
+        added: payload.after.added,
+        removed: payload.after.removed,
+      },
+      handles: payload.after.products.map((item) => item.product_id),
+      productCount: payload.after.products.length,
     }),
   },
   'token.create': {

@@ -1,5 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ProductFilterQuery } from '@tag-manager/contract';
+import { ShopifyExportQuery, SpreadsheetExportQuery } from '@tag-manager/contract';
+import type { Config } from '../../config.js';
+import type { ShopifyExportOptions } from './shopify-file.js';
+
+/** The Shopify file's settings from the configuration (SHOPIFY_CATEGORY_*). */
+export const shopifyOptions = (config: Readonly<Config>): ShopifyExportOptions => ({
+  tagPrefix: config.shopify.categoryTagPrefix,
+  metafield: config.shopify.categoryMetafield,
+});
+
+/** `tag-manager-export-2026-12-02.csv`: the day the file was made (UTC). */
+export const datedFileName = (kind: string, now = new Date()) =>
+  `tag-manager-${kind}-${now.toISOString().slice(0, 10)}.csv`;
 
 const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -9,27 +21,61 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'exportProductsCsv',
         tags: ['export'],
         summary:
-          'Stream product_id,product_name,categories as CSV (filters as in the product list)',
-        querystring: ProductFilterQuery,
+          'Stream product_id,product_name,categories as CSV for spreadsheets (filters as in the product list; UTF-8 BOM unless bom=false)',
+        querystring: SpreadsheetExportQuery,
         response: {
           200: {
-            description: 'RFC 4180 CSV; category paths joined by "; "',
+            description:
+              'RFC 4180 CSV, file name `tag-manager-export-YYYY-MM-DD.csv`; category paths joined by "; ", names escaped (`%`, `>`, `;`, `,` as `%25`, `%3E`, `%3B`, `%2C`)',
             content: { 'text/csv': { schema: { type: 'string' } } },
           },
         },
       },
     },
     async (request, reply) => {
-      const csv = app.services.exports.csv(request.query, {
+      const { bom, ...query } = request.query;
+      const csv = app.services.exports.csv(query, {
+        bom,
         onRows: (rows) => app.metrics.exportRows.inc(rows),
       });
       return (
         reply
           .header('Content-Type', 'text/csv; charset=utf-8')
-          .header('Content-Disposition', 'attachment; filename=product_categories.csv')
+          .header('Content-Disposition', `attachment; filename="${datedFileName('export')}"`)
           // The typed reply expects the JSON schema's type; a stream is what Fastify sends as-is.
           .send(csv as unknown as string)
       );
+    },
+  );
+
+  app.get(
+    '/api/export/shopify.csv',
+    {
+      schema: {
+        operationId: 'exportShopifyCsv',
+        tags: ['export'],
+        summary:
+          "Stream a file for Shopify's product CSV import (overwrite products with matching handles): Handle, Title, Tags with the category tags merged in, and the category list metafield (filters as in the product list)",
+        querystring: ShopifyExportQuery,
+        response: {
+          200: {
+            description:
+              'RFC 4180 CSV, UTF-8 without BOM unless bom=true, file name `tag-manager-shopify-YYYY-MM-DD.csv`; see docs/shopify-csv.md',
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { bom, ...query } = request.query;
+      const csv = app.services.exports.shopifyCsv(query, shopifyOptions(app.config), {
+        bom,
+        onRows: (rows) => app.metrics.exportRows.inc(rows),
+      });
+      return reply
+        .header('Content-Type', 'text/csv; charset=utf-8')
+        .header('Content-Disposition', `attachment; filename="${datedFileName('shopify')}"`)
+        .send(csv as unknown as string);
     },
   );
 };

@@ -1,7 +1,11 @@
 /**
- * The CSV export: `product_id,product_name,categories`, streamed in keyset batches so memory
- * stays flat whatever the catalog size. `categories` lists the most specific assigned categories
- * as paths ("A > B > C"), joined by "; " — ancestors are implied by their paths.
+ * The CSV exports, streamed in keyset batches so memory stays flat whatever the catalog size:
+ * - the spreadsheet export `product_id,product_name,categories`: `categories` lists the most
+ *   specific assigned categories as paths ("A > B > C"), joined by "; " — ancestors are implied
+ *   by their paths; names are written through category-path.ts, so separators inside names are
+ *   escaped;
+ * - the Shopify file (`Handle,Title,Tags[,metafield]`, docs/shopify-csv.md): the same paths as
+ *   category tags merged into the product's own tags, and as a list metafield.
  */
 import { Readable } from 'node:stream';
 import type { ProductFilterQuery } from '@tag-manager/contract';
@@ -12,6 +16,9 @@ import type { CategoryIndex } from '../categories/category-index.js';
 import { assignmentsOf } from '../assignments/assignments.repository.js';
 import { listProducts } from '../products/products.repository.js';
 import { productFilters } from '../products/filters.js';
+import type { ProductRow } from '../products/products.repository.js';
+import { formatPathList } from '../categories/category-path.js';
+import { shopifyHeader, shopifyRow, type ShopifyExportOptions } from './shopify-file.js';
 
 const BATCH_SIZE = 5000;
 const COLUMNS = ['product_id', 'product_name', 'categories'];
@@ -31,7 +38,24 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export interface ExportOptions {
   /** Hears how many rows each batch wrote (the metrics count them). */
   onRows?: (rows: number) => void;
+  /** Starts the file with a UTF-8 byte order mark (Excel needs it to read UTF-8). */
+  bom?: boolean;
 }
+
+/** How one export turns a batch's rows into cells. */
+interface FileFormat {
+  header: string[];
+  row: (product: ProductRow, leafIds: number[], index: CategoryIndex) => unknown[];
+}
+
+const SPREADSHEET: FileFormat = {
+  header: COLUMNS,
+  row: (product, leafIds, index) => [
+    product.product_id,
+    product.product_name,
+    formatPathList(leafIds.map((id) => index.pathNames(id))),
+  ],
+};
 
 export class ExportService {
   constructor(
@@ -44,10 +68,32 @@ export class ExportService {
    * CSV and sent, the database already reads the next.
    */
   csv(query: ProductFilterQuery, options: ExportOptions = {}): Readable {
-    return Readable.from(this.chunks(query, options), { objectMode: false });
+    return Readable.from(this.chunks(query, options, SPREADSHEET), { objectMode: false });
   }
 
-  private async *chunks(query: ProductFilterQuery, options: ExportOptions): AsyncGenerator<string> {
+  /** The file for Shopify's product CSV import ("overwrite products with matching handles"). */
+  shopifyCsv(
+    query: ProductFilterQuery,
+    shopify: ShopifyExportOptions,
+    options: ExportOptions = {},
+  ): Readable {
+    const format: FileFormat = {
+      header: shopifyHeader(shopify),
+      row: (product, leafIds, index) =>
+        shopifyRow(
+          product,
+          leafIds.map((id) => index.pathNames(id)),
+          shopify,
+        ),
+    };
+    return Readable.from(this.chunks(query, options, format), { objectMode: false });
+  }
+
+  private async *chunks(
+    query: ProductFilterQuery,
+    options: ExportOptions,
+    format: FileFormat,
+  ): AsyncGenerator<string> {
     const filters = productFilters(query);
     const index = await this.categories.index();
     interface Batch {
@@ -69,7 +115,7 @@ export class ExportService {
     };
 
     // The header goes out with the first batch: a failure before it is still a JSON error.
-    let header = csvText([COLUMNS]);
+    let header = (options.bom ? '\uFEFF' : '') + csvText([format.header]);
     let next: Promise<Batch> | undefined = batchAfter(undefined);
     while (next) {
       const current: Batch = await next;
@@ -94,11 +140,7 @@ export class ExportService {
       yield (
         header +
         csvText(
-          batch.map((row) => [
-            row.product_id,
-            row.product_name,
-            leafPaths(index, byProduct.get(row.id) ?? []),
-          ]),
+          batch.map((row) => format.row(row, leafIds(index, byProduct.get(row.id) ?? []), index)),
         )
       );
       header = '';
@@ -108,12 +150,9 @@ export class ExportService {
   }
 }
 
-/** Paths of the assigned categories that have no assigned child. */
-function leafPaths(index: CategoryIndex, categoryIds: number[]): string {
+/** The assigned categories that have no assigned child, in display order. */
+function leafIds(index: CategoryIndex, categoryIds: number[]): number[] {
   const assigned = new Set(categoryIds);
   const parents = new Set(categoryIds.map((id) => index.get(id)?.parent_id));
-  return index
-    .sortForDisplay([...assigned].filter((id) => !parents.has(id)))
-    .map((id) => index.path(id))
-    .join('; ');
+  return index.sortForDisplay([...assigned].filter((id) => !parents.has(id)));
 }

@@ -12,6 +12,7 @@ import { AppError, badRequest, invalidField, payloadTooLarge } from '../../error
 import { limitBytes } from '../../http/byte-limit.js';
 import { writeContext } from '../../http/context.js';
 import { envelope } from '../../http/envelope.js';
+import { shopifyOptions } from '../exports/exports.routes.js';
 import { notCategoryList } from './category-file.js';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/octet-stream'];
@@ -88,6 +89,30 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         counted(
           await withUpload(request, (input) =>
             imports.importProducts(input, writeContext(request)),
+          ),
+        ),
+      ),
+  );
+
+  app.post(
+    '/api/import/assignments',
+    {
+      bodyLimit: maxBytes,
+      config: { documentedBody: { consumes: ['text/csv', 'multipart/form-data'] } },
+      schema: {
+        operationId: 'importAssignments',
+        tags: ['import'],
+        summary:
+          "Restore assignments from the app's CSV export or the Shopify file (CSV body or multipart \"file\"): each named product's categories become exactly the file's; any bad line → 422 listing the lines, nothing changed",
+        response: { 200: ImportReportResponse },
+      },
+    },
+    async (request) =>
+      envelope(
+        request,
+        counted(
+          await withUpload(request, (input) =>
+            imports.importAssignments(input, writeContext(request), shopifyOptions(app.config)),
           ),
         ),
       ),

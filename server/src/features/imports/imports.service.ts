@@ -16,6 +16,8 @@ import { readCategoryFile } from './category-file.js';
 import { claimSampleCategory, findImportSibling, upsertProducts } from './imports.repository.js';
 import { firstByLine, quote, RejectionList } from './rejections.js';
 import { readShopifyProducts, type ProductDraft } from './shopify-csv.js';
+import { importAssignmentsFile } from './assignments-import.js';
+import type { ShopifyExportOptions } from '../exports/shopify-file.js';
 
 const PRODUCT_BATCH_SIZE = 2000;
 /** Categories one category import may create, rename or confirm (entries × matching parents). */
@@ -87,6 +89,48 @@ export class ImportService {
   }
 
   /**
+   * Restores assignments from the app's export or the Shopify file (assignments-import.ts):
+   * every line valid, or 422 with the lines and nothing written.
+   */
+  async importAssignments(
+    input: Readable,
+    context: WriteContext,
+    shopify: ShopifyExportOptions,
+  ): Promise<ImportReport> {
+    return applyChange(this.target, 'import.assignments', context, async (transaction) => {
+      const index = await this.categories.index(transaction);
+      const outcome = await importAssignmentsFile(transaction, index, input, shopify);
+      const { report } = outcome;
+      const change =
+        outcome.changed.length === 0
+          ? null
+          : {
+              productIds: outcome.changed.map((item) => item.productId),
+              categoryIds: [
+                ...new Set(outcome.changed.flatMap((item) => [...item.before, ...item.after])),
+              ],
+              before: {
+                products: outcome.changed.map((item) => ({
+                  product_id: item.handle,
+                  category_ids: item.before,
+                })),
+              },
+              after: {
+                ...summary(report),
+                format: report.format ?? 'app',
+                added: outcome.added,
+                removed: outcome.removed,
+                products: outcome.changed.map((item) => ({
+                  product_id: item.handle,
+                  category_ids: item.after,
+                })),
+              },
+            };
+      return { result: report, change };
+    });
+  }
+
+  /**
    * Imports a category list (parsed JSON, at most CATEGORY_IMPORT_MAX_ENTRIES entries). Entries
    * whose parent is unknown are rejected. Parents are found through an index by level and
    * normalised name, so the work is linear in the entries (one sibling lookup each).
@@ -116,6 +160,7 @@ export class ImportService {
       const renamed: { id: number; from: string; to: string }[] = [];
       const claimed: number[] = [];
       let placements = 0;
+      const placed = { created: 0, updated: 0, unchanged: 0 };
 
       for (const level of [1, 2, 3] as const) {
         for (const entry of entries.filter((candidate) => candidate.level === level)) {
@@ -140,6 +185,10 @@ export class ImportService {
             continue;
           }
           placements += parents.length;
+          // The report counts entries (so that its numbers add up to `records`); an entry
+          // placed under several parents is "created" if any placement was, else "updated" if
+          // any was renamed. `placements` counts each placement.
+          let outcome: 'created' | 'updated' | 'unchanged' = 'unchanged';
           for (const parent of parents) {
             const parentId = parent?.id ?? null;
             const existing = await findImportSibling(transaction, parentId, entry.name);
@@ -147,7 +196,8 @@ export class ImportService {
               const row = await insertCategory(transaction, { name: entry.name, level, parentId });
               remember(row);
               createdIds.push(row.id);
-              report.created += 1;
+              placed.created += 1;
+              outcome = 'created';
             } else {
               // A sample category the import names is the operator's now (sample-data.service.ts).
               if (existing.is_sample) {
@@ -160,14 +210,17 @@ export class ImportService {
                 const row = await renameCategory(transaction, existing.id, entry.name);
                 if (row) byName.get(key(level, entry.name))?.set(row.id, row);
                 renamed.push({ id: existing.id, from: existing.name, to: entry.name });
-                report.updated += 1;
+                placed.updated += 1;
+                if (outcome === 'unchanged') outcome = 'updated';
               } else {
-                report.unchanged += 1;
+                placed.unchanged += 1;
               }
             }
           }
+          report[outcome] += 1;
         }
       }
+      report.placements = placed;
       report.rejected_total = report.rejected.length;
       report.rejected = firstByLine(report.rejected);
       const change =

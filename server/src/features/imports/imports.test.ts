@@ -43,13 +43,19 @@ describe('import of the fixture files (same rules as the real sample data)', () 
     const response = await importCategories(test, document);
     expect(response.statusCode).toBe(200);
     const report = response.json().data;
+    // Counts are per entry and add up to the records (13 + 3 rejected = 16); the two level-3
+    // entries went under two same-named parents each: 15 categories placed.
     expect(report).toMatchObject({
       kind: 'categories',
       records: 16,
-      created: 15,
+      created: 13,
       updated: 0,
       unchanged: 0,
+      placements: { created: 15, updated: 0, unchanged: 0 },
     });
+    expect(report.created + report.updated + report.unchanged + report.rejected_total).toBe(
+      report.records,
+    );
     expect(report.rejected.map((rejection: { line: number }) => rejection.line)).toEqual([
       14, 15, 16,
     ]);
@@ -73,7 +79,12 @@ describe('import of the fixture files (same rules as the real sample data)', () 
     expect(categories.some((category) => category.name.toLowerCase() === 'null')).toBe(false);
 
     const again = (await importCategories(test, document)).json().data;
-    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 15 });
+    expect(again).toMatchObject({
+      created: 0,
+      updated: 0,
+      unchanged: 13,
+      placements: { created: 0, updated: 0, unchanged: 15 },
+    });
   });
 
   it('imports a Shopify export: grouping, BOM, multi-line bodies, nan rows, rejects with line numbers', async () => {
@@ -215,7 +226,14 @@ describe.skipIf(!hasSharedData)('import of the real sample data (../shared/data)
   it('imports 196 categories: 16 / 122 / 58, Trade Tools three times, Vendors with 45 children', async () => {
     const document = JSON.parse(await readFile(sharedDataPath('categories.json'), 'utf8'));
     const report = (await importCategories(test, document)).json().data;
-    expect(report).toMatchObject({ created: 196, updated: 0, rejected: [] });
+    // 189 entries, each created once; placed 196 times (entries under same-named parents).
+    expect(report).toMatchObject({
+      records: 189,
+      created: 189,
+      updated: 0,
+      rejected: [],
+      placements: { created: 196, updated: 0, unchanged: 0 },
+    });
     expect(await levelCounts(test)).toEqual({ level_1: 16, level_2: 122, level_3: 58 });
 
     const categories: { id: number; name: string; level: number; parent_id: number | null }[] = (
@@ -233,7 +251,7 @@ describe.skipIf(!hasSharedData)('import of the real sample data (../shared/data)
     expect(categories.some((category) => category.name.toLowerCase() === 'null')).toBe(false);
 
     const again = (await importCategories(test, document)).json().data;
-    expect(again).toMatchObject({ created: 0, updated: 0 });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 189 });
   });
 
   it('imports exactly 422 products with first-row titles, ® handles reachable, idempotent', async () => {

@@ -182,7 +182,7 @@ async function listAll(query: string) {
 async function exported(query: string) {
   const response = await test.request(`/api/export/csv?${query}`);
   expect(response.statusCode).toBe(200);
-  const rows = parse(response.body) as string[][];
+  const rows = parse(response.body, { bom: true }) as string[][];
   expect(rows[0]).toEqual(['product_id', 'product_name', 'categories']);
   return rows.slice(1).map((row) => row[0]!);
 }

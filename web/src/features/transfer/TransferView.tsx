@@ -1,18 +1,59 @@
 /**
- * Import and export: upload a Shopify product export (CSV) or a category list (JSON) and read the
- * import report; download the products and their categories as CSV (all, or the current filter).
+ * Import and export: upload a Shopify product export (CSV), a category list (JSON) or an
+ * assignments file (the app's CSV export or the Shopify file) and read the report in the card
+ * itself, with the refused rows as a CSV download; download the products and their categories
+ * for a spreadsheet, or as a file for Shopify's product import.
  */
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { ImportReport } from '@tag-manager/contract';
-import { api } from '../../api/client';
+import type { ImportRejection, ImportReport } from '@tag-manager/contract';
+import { api, ApiError, type ImportReportEnvelope } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import { ExportLink } from '../../components/ExportLink';
-import { useToasts } from '../../components/Toasts';
 import { useErrorHandler } from '../../lib/error-handler';
 import { formatLocation, toFilterParams, type WorkspaceState } from '../../lib/url-state';
 import { sampleDataKey } from '../sample-data/sample-data';
 import { useSampleImportPrompt } from '../sample-data/SampleImportPrompt';
+
+export type ImportKind = 'products' | 'categories' | 'assignments';
+
+/** The product upload on its own, so that a prompt (remove sample data first?) can wrap it. */
+export function uploadProducts(file: File): Promise<ImportReportEnvelope> {
+  return api.importProducts(file, file.name);
+}
+
+const IMPORTS: Record<
+  ImportKind,
+  {
+    title: string;
+    hint: string;
+    label: string;
+    accept: string;
+    upload: (file: File) => Promise<ImportReportEnvelope>;
+  }
+> = {
+  products: {
+    title: 'Import products',
+    hint: 'A Shopify product export (CSV). Re-importing the same file changes nothing; rows that cannot be read are listed with their line number.',
+    label: 'CSV file',
+    accept: '.csv,text/csv',
+    upload: uploadProducts,
+  },
+  categories: {
+    title: 'Import categories',
+    hint: 'A category list (JSON array of {category_name, category_level, connected_to}). Existing categories are kept.',
+    label: 'JSON file',
+    accept: '.json,application/json',
+    upload: (file) => api.importCategories(file, file.name),
+  },
+  assignments: {
+    title: 'Import assignments',
+    hint: "This app's CSV export or its Shopify file. Each product in the file gets exactly the file's categories; products not in the file are left alone. If any line is wrong, nothing is changed and the lines are listed.",
+    label: 'CSV file',
+    accept: '.csv,text/csv',
+    upload: (file) => api.importAssignments(file, file.name),
+  },
+};
 
 export function TransferView({ state }: { state: WorkspaceState }) {
   const filters = toFilterParams(state);
@@ -25,21 +66,50 @@ export function TransferView({ state }: { state: WorkspaceState }) {
       <div className="stats-columns">
         <ImportCard kind="products" />
         <ImportCard kind="categories" />
+        <ImportCard kind="assignments" />
       </div>
       <section className="card" aria-labelledby="export-title">
         <h2 id="export-title">Export</h2>
+        <h3 className="section-title">For a spreadsheet or a backup</h3>
         <p>
           A CSV of <code>product_id, product_name, categories</code>, with each product&apos;s most
-          specific categories as paths joined by <code>; </code>, ready to bring back into the
-          store.
+          specific categories as paths joined by <code>; </code>. Opens in Excel with accents
+          intact. Shopify cannot import this file; &quot;Import assignments&quot; above can, to
+          restore the categories.
         </p>
         <div className="button-row">
-          <ExportLink className="button button-primary" filters={{}}>
+          <ExportLink className="button button-primary" filters={{}} testId="export-all">
             Export all products
           </ExportLink>
           {hasFilters && (
             <ExportLink className="button" filters={filters}>
               Export the current filter
+            </ExportLink>
+          )}
+        </div>
+        <h3 className="section-title">For Shopify</h3>
+        <p>
+          A CSV for Shopify&apos;s product import (Products → Import, with &quot;Overwrite products
+          with matching handles&quot;): <code>Handle</code>, <code>Title</code>, <code>Tags</code> —
+          the product&apos;s own tags plus one <code>Category: …</code> tag per category — and the
+          categories as a list metafield. It updates existing products only; descriptions, variants,
+          prices and images are not in the file and stay as they are in the store. Titles and tags
+          are written back as the app holds them from the last product import, so import your latest
+          Shopify export first; create the metafield definition in Shopify once (see
+          docs/shopify-csv.md).
+        </p>
+        <div className="button-row">
+          <ExportLink
+            className="button button-primary"
+            filters={{}}
+            file="shopify"
+            testId="export-shopify"
+          >
+            Shopify CSV: all products
+          </ExportLink>
+          {hasFilters && (
+            <ExportLink className="button" filters={filters} file="shopify">
+              Shopify CSV: the current filter
             </ExportLink>
           )}
         </div>
@@ -56,21 +126,45 @@ export function TransferView({ state }: { state: WorkspaceState }) {
   );
 }
 
-function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
+/** What the last upload came to: a report, a file refused line by line, or another error. */
+type Outcome =
+  | { kind: 'report'; report: ImportReport }
+  | { kind: 'refused'; message: string; rejected: ImportRejection[]; total: number }
+  | { kind: 'failed'; message: string };
+
+function outcomeOfError(error: unknown): Outcome {
+  if (error instanceof ApiError) {
+    const rejected = error.details.rejected;
+    if (Array.isArray(rejected)) {
+      return {
+        kind: 'refused',
+        message: error.message,
+        rejected: rejected as ImportRejection[],
+        total: Number(error.details.rejected_total ?? rejected.length),
+      };
+    }
+    return { kind: 'failed', message: error.message };
+  }
+  return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Errors the card explains itself; anything else (sign-in, server down) also goes to the handler. */
+const explainedInCard = (error: unknown) =>
+  error instanceof ApiError && [400, 413, 415, 422].includes(error.status);
+
+function ImportCard({ kind }: { kind: ImportKind }) {
   const id = useId();
   const fileRef = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
-  const [report, setReport] = useState<ImportReport | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const queryClient = useQueryClient();
   const handleError = useErrorHandler();
-  const { show } = useToasts();
+  const config = IMPORTS[kind];
   const upload = useMutation({
-    mutationFn: (chosen: File) =>
-      kind === 'products'
-        ? api.importProducts(chosen, chosen.name)
-        : api.importCategories(chosen, chosen.name),
+    mutationFn: (chosen: File) => config.upload(chosen),
+    onMutate: () => setOutcome(null),
     onSuccess: ({ data }) => {
-      setReport(data);
+      setOutcome({ kind: 'report', report: data });
       // An import can touch anything: every cached read is out of date.
       void queryClient.invalidateQueries({ queryKey: queryKeys.products });
       void queryClient.invalidateQueries({ queryKey: ['product'] });
@@ -78,12 +172,11 @@ function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
       void queryClient.invalidateQueries({ queryKey: queryKeys.catalogValues });
       void queryClient.invalidateQueries({ queryKey: queryKeys.stats });
       void queryClient.invalidateQueries({ queryKey: sampleDataKey });
-      show({
-        kind: 'success',
-        title: `Import finished: ${data.created} created, ${data.updated} updated`,
-      });
     },
-    onError: (error) => handleError(error, { action: 'The import failed' }),
+    onError: (error) => {
+      setOutcome(outcomeOfError(error));
+      if (!explainedInCard(error)) handleError(error, { action: 'The import failed' });
+    },
   });
   // The first real product import over sample data asks whether to remove it first.
   const samplePrompt = useSampleImportPrompt();
@@ -93,26 +186,22 @@ function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
     if (kind === 'products') void samplePrompt.guard(() => upload.mutate(file));
     else upload.mutate(file);
   };
-  const title = kind === 'products' ? 'Import products' : 'Import categories';
   return (
-    <section className="card" aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>{title}</h2>
-      <p className="field-hint">
-        {kind === 'products'
-          ? 'A Shopify product export (CSV). Re-importing the same file changes nothing; rows that cannot be read are listed with their line number.'
-          : 'A category list (JSON array of {category_name, category_level, connected_to}). Existing categories are kept.'}
-      </p>
+    <section className="card" aria-labelledby={`${id}-title`} data-testid={`import-card-${kind}`}>
+      <h2 id={`${id}-title`}>{config.title}</h2>
+      <p className="field-hint">{config.hint}</p>
       <form className="form" onSubmit={submit}>
         <div className="field">
-          <label htmlFor={`${id}-file`}>{kind === 'products' ? 'CSV file' : 'JSON file'}</label>
+          <label htmlFor={`${id}-file`}>{config.label}</label>
           <input
             ref={fileRef}
             id={`${id}-file`}
             type="file"
-            accept={kind === 'products' ? '.csv,text/csv' : '.json,application/json'}
+            accept={config.accept}
+            data-testid={`import-file-${kind}`}
             onChange={(event) => {
               setFile(event.target.files?.[0] ?? null);
-              setReport(null);
+              setOutcome(null);
             }}
           />
         </div>
@@ -120,65 +209,162 @@ function ImportCard({ kind }: { kind: 'products' | 'categories' }) {
           type="submit"
           className="button button-primary"
           disabled={!file || upload.isPending}
+          data-testid={`import-submit-${kind}`}
         >
           {upload.isPending ? 'Importing…' : 'Import'}
         </button>
       </form>
-      {report && <ImportReportView report={report} />}
+      {outcome?.kind === 'report' && <ImportReportView report={outcome.report} file={file} />}
+      {outcome?.kind === 'refused' && (
+        <div className="import-report" role="alert" data-testid={`import-refused-${kind}`}>
+          <h3 className="section-title">Nothing was imported</h3>
+          <p>{outcome.message}</p>
+          <RejectedRows kind={kind} rejected={outcome.rejected} total={outcome.total} file={file} />
+        </div>
+      )}
+      {outcome?.kind === 'failed' && (
+        <div className="import-report" role="alert" data-testid={`import-failed-${kind}`}>
+          <h3 className="section-title">The import failed</h3>
+          <p>{outcome.message}</p>
+        </div>
+      )}
       {samplePrompt.dialog}
     </section>
   );
 }
 
-function ImportReportView({ report }: { report: ImportReport }) {
+function ImportReportView({ report, file }: { report: ImportReport; file: File | null }) {
+  const figures: [string, number][] =
+    report.kind === 'assignments'
+      ? [
+          ['Products', report.records],
+          ['Changed', report.updated],
+          ['Unchanged', report.unchanged],
+          ['Rejected', report.rejected_total],
+        ]
+      : [
+          ['Records', report.records],
+          ['Created', report.created],
+          ['Updated', report.updated],
+          ['Unchanged', report.unchanged],
+          ['Rejected', report.rejected_total],
+        ];
   return (
     <div className="import-report" role="status" data-testid={`import-report-${report.kind}`}>
       <h3 className="section-title">Report</h3>
       <dl className="report-figures">
-        <div>
-          <dt>Records</dt>
-          <dd>{report.records}</dd>
-        </div>
-        <div>
-          <dt>Created</dt>
-          <dd>{report.created}</dd>
-        </div>
-        <div>
-          <dt>Updated</dt>
-          <dd>{report.updated}</dd>
-        </div>
-        <div>
-          <dt>Unchanged</dt>
-          <dd>{report.unchanged}</dd>
-        </div>
-        <div>
-          <dt>Rejected</dt>
-          <dd>{report.rejected_total}</dd>
-        </div>
+        {figures.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
       </dl>
+      {report.kind === 'assignments' && (
+        <p className="field-hint">
+          {report.format === 'shopify' ? 'Shopify file' : 'App export'}:{' '}
+          {report.assignments_added ?? 0} assignments added, {report.assignments_removed ?? 0}{' '}
+          removed.
+        </p>
+      )}
+      {report.placements && (
+        <p className="field-hint">
+          An entry goes under every parent of that name: {report.placements.created} categories
+          created, {report.placements.updated} renamed, {report.placements.unchanged} already there.
+        </p>
+      )}
       {report.rejected.length > 0 && (
-        <table className="top-table">
-          <caption>
-            Rejected {report.kind === 'products' ? 'rows' : 'entries'}
-            {report.rejected_total > report.rejected.length &&
-              ` (the first ${report.rejected.length} of ${report.rejected_total})`}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">{report.kind === 'products' ? 'Line' : 'Entry'}</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.rejected.map((rejection) => (
-              <tr key={`${rejection.line}-${rejection.reason}`}>
-                <td className="numeric">{rejection.line}</td>
-                <td>{rejection.reason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <RejectedRows
+          kind={report.kind}
+          rejected={report.rejected}
+          total={report.rejected_total}
+          file={file}
+        />
       )}
     </div>
   );
+}
+
+function RejectedRows({
+  kind,
+  rejected,
+  total,
+  file,
+}: {
+  kind: ImportKind;
+  rejected: ImportRejection[];
+  total: number;
+  file: File | null;
+}) {
+  const unit = kind === 'categories' ? 'Entry' : 'Line';
+  return (
+    <>
+      <table className="top-table">
+        <caption>
+          Rejected {kind === 'categories' ? 'entries' : 'rows'}
+          {total > rejected.length && ` (the first ${rejected.length} of ${total})`}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">{unit}</th>
+            <th scope="col">Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rejected.map((rejection) => (
+            <tr key={`${rejection.line}-${rejection.reason}`}>
+              <td className="numeric">{rejection.line}</td>
+              <td>{rejection.reason}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="button-row">
+        <button
+          type="button"
+          className="button"
+          data-testid={`download-rejected-${kind}`}
+          onClick={() => void downloadRejected(kind, rejected, file)}
+        >
+          Download the rejected rows (CSV)
+        </button>
+      </div>
+    </>
+  );
+}
+
+/** A CSV cell: quoted, and inert in a spreadsheet (as the server's exports). */
+function csvCell(value: string | number): string {
+  const text = String(value);
+  const safe = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(text) ? `'${text}` : text;
+  return `"${safe.replace(/"/g, '""')}"`;
+}
+
+/** Files up to this size are read again to quote each rejected line in the download. */
+const QUOTE_LINES_UP_TO_BYTES = 20 * 1024 * 1024;
+
+/**
+ * `line,reason,row`: the report's rejections, and for CSV files the rejected line as it stands
+ * in the file (its first physical line, for a row that spans several).
+ */
+async function downloadRejected(kind: ImportKind, rejected: ImportRejection[], file: File | null) {
+  let lines: string[] | undefined;
+  if (kind !== 'categories' && file && file.size <= QUOTE_LINES_UP_TO_BYTES) {
+    lines = (await file.text()).split(/\r?\n/);
+  }
+  const header = kind === 'categories' ? ['entry', 'reason'] : ['line', 'reason', 'row'];
+  const rows = rejected.map((rejection) =>
+    kind === 'categories'
+      ? [rejection.line, rejection.reason]
+      : [rejection.line, rejection.reason, lines?.[rejection.line - 1] ?? ''],
+  );
+  const text = `\uFEFF${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `rejected-${kind}-${new Date().toISOString().slice(0, 10)}.csv`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
