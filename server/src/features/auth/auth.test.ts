@@ -206,6 +206,15 @@ function requestFor(endpoint: Endpoint, fixture: WriteFixture): InjectOptions {
   const url = pathFor(endpoint, fixture);
   const content = endpoint.operation.requestBody?.content;
   if (!content) return { method: endpoint.method, url };
+  if (content['text/csv'] && endpoint.path === '/api/import/assignments') {
+    // The app's own export format: the test product with no categories (a real, valid write).
+    return {
+      method: endpoint.method,
+      url,
+      headers: { 'content-type': 'text/csv' },
+      payload: `product_id,product_name,categories\n${PRODUCT},Auth test product,\n`,
+    };
+  }
   if (content['text/csv']) {
     return {
       method: endpoint.method,
