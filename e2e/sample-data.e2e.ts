@@ -120,11 +120,9 @@ describe('sample data', () => {
     // From here on real products show their own (store) images; those hosts are theirs.
     watchingExternal = false;
 
-    await page.getByLabel('CSV file').setInputFiles(useRealCsv ? SHARED_CSV : FIXTURE_CSV);
-    await page
-      .getByRole('region', { name: 'Import products' })
-      .getByRole('button', { name: 'Import' })
-      .click();
+    const productsCard = page.getByRole('region', { name: 'Import products' });
+    await productsCard.getByLabel('CSV file').setInputFiles(useRealCsv ? SHARED_CSV : FIXTURE_CSV);
+    await productsCard.getByRole('button', { name: 'Import' }).click();
     const prompt = page.getByRole('dialog', { name: 'Remove the sample data first?' });
     await prompt.waitFor();
     expect(await prompt.textContent()).toContain(`${SEEDED.toLocaleString('en')} sample products`);

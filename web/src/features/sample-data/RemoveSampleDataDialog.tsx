@@ -1,15 +1,7 @@
 /** "Remove sample data": confirm, remove (admin), report; a lower role is told it needs an admin. */
 import type { SampleDataCounts } from '@tag-manager/contract';
 import { Dialog } from '../../components/Dialog';
-import { useToasts } from '../../components/Toasts';
-import { useErrorHandler } from '../../lib/error-handler';
-import {
-  ADMIN_NEEDED,
-  describeCounts,
-  describeRemoval,
-  needsAdmin,
-  useRemoveSampleData,
-} from './sample-data';
+import { ADMIN_NEEDED, describeCounts, useRemoveSampleData } from './sample-data';
 
 export function RemoveSampleDataDialog({
   counts,
@@ -18,20 +10,9 @@ export function RemoveSampleDataDialog({
   counts: SampleDataCounts;
   onClose: () => void;
 }) {
-  const { show } = useToasts();
-  const handleError = useErrorHandler();
-  const remove = useRemoveSampleData();
-  const refused = needsAdmin(remove.error);
-  const confirm = () =>
-    remove.mutate(undefined, {
-      onSuccess: (result) => {
-        show({ kind: 'success', title: describeRemoval(result) });
-        onClose();
-      },
-      onError: (error) => {
-        if (!needsAdmin(error)) handleError(error, { action: 'Could not remove the sample data' });
-      },
-    });
+  const remove = useRemoveSampleData(onClose);
+  const { refused } = remove;
+  const confirm = remove.run;
   return (
     <Dialog
       title="Remove sample data?"

@@ -137,8 +137,8 @@ describe('SampleDataBanner', () => {
 async function uploadProducts() {
   renderWithProviders(<TransferView state={DEFAULT_STATE} />);
   const file = new File(['Handle,Title\na,A\nb,B\n'], 'products.csv', { type: 'text/csv' });
-  fireEvent.change(screen.getByLabelText('CSV file'), { target: { files: [file] } });
   const card = screen.getByRole('region', { name: 'Import products' });
+  fireEvent.change(within(card).getByLabelText('CSV file'), { target: { files: [file] } });
   fireEvent.click(within(card).getByRole('button', { name: 'Import' }));
 }
 

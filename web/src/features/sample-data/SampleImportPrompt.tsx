@@ -7,15 +7,11 @@ import type { SampleDataCounts } from '@tag-manager/contract';
 import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type ReactNode } from 'react';
 import { Dialog } from '../../components/Dialog';
-import { useToasts } from '../../components/Toasts';
-import { useErrorHandler } from '../../lib/error-handler';
 import {
   ADMIN_NEEDED,
   describeCounts,
-  describeRemoval,
   freshSampleData,
   holdsOnlySampleData,
-  needsAdmin,
   useRemoveSampleData,
 } from './sample-data';
 
@@ -63,20 +59,9 @@ function SampleImportDialog({
   onCancel: () => void;
   onProceed: () => void;
 }) {
-  const { show } = useToasts();
-  const handleError = useErrorHandler();
-  const remove = useRemoveSampleData();
-  const refused = needsAdmin(remove.error);
-  const removeThenImport = () =>
-    remove.mutate(undefined, {
-      onSuccess: (result) => {
-        show({ kind: 'success', title: describeRemoval(result) });
-        onProceed();
-      },
-      onError: (error) => {
-        if (!needsAdmin(error)) handleError(error, { action: 'Could not remove the sample data' });
-      },
-    });
+  const remove = useRemoveSampleData(onProceed);
+  const { refused } = remove;
+  const removeThenImport = remove.run;
   return (
     <Dialog
       title="Remove the sample data first?"

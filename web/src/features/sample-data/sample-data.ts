@@ -5,6 +5,8 @@
 import type { SampleDataCounts, SampleDataRemoval } from '@tag-manager/contract';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
+import { useToasts } from '../../components/Toasts';
+import { useErrorHandler } from '../../lib/error-handler';
 
 export const sampleDataKey = ['sample-data'] as const;
 
@@ -49,11 +51,29 @@ export function describeRemoval(result: SampleDataRemoval): string {
     : removed;
 }
 
-/** DELETE /api/sample-data; on success every query is refetched (anything may have changed). */
-export function useRemoveSampleData() {
+/**
+ * DELETE /api/sample-data for a dialog: `run()` removes, reports the result in a toast and then
+ * calls `then`; every query is refetched (anything may have changed). A refusal for want of the
+ * admin role is left to the dialog (`refused`), which explains it in place; other errors go to
+ * the error handler.
+ */
+export function useRemoveSampleData(then: () => void) {
   const queryClient = useQueryClient();
-  return useMutation({
+  const { show } = useToasts();
+  const handleError = useErrorHandler();
+  const remove = useMutation({
     mutationFn: async () => (await api.removeSampleData()).data,
     onSuccess: () => queryClient.invalidateQueries(),
   });
+  const run = () =>
+    remove.mutate(undefined, {
+      onSuccess: (result) => {
+        show({ kind: 'success', title: describeRemoval(result) });
+        then();
+      },
+      onError: (error) => {
+        if (!needsAdmin(error)) handleError(error, { action: 'Could not remove the sample data' });
+      },
+    });
+  return { run, refused: needsAdmin(remove.error), isPending: remove.isPending };
 }
