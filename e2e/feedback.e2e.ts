@@ -5,14 +5,14 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startServer, type RunningServer } from './harness';
-
-interface TreeNode {
-  id: number;
-  name: string;
-  level: number;
-  children: TreeNode[];
-}
+import {
+  launchBrowser,
+  screenshot,
+  startServer,
+  type RunningServer,
+  type TreeNode,
+  fetchTree,
+} from './harness';
 
 let server: RunningServer;
 let browser: Browser;
@@ -21,8 +21,7 @@ let tree: TreeNode[];
 
 beforeAll(async () => {
   server = await startServer({ seedProducts: 300 });
-  const response = await fetch(`${server.url}/api/categories/tree`);
-  tree = ((await response.json()) as { data: TreeNode[] }).data;
+  tree = await fetchTree(server.url);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());

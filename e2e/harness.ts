@@ -212,3 +212,21 @@ export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: file });
   return file;
 }
+
+/** A category as `GET /api/categories/tree` lists it. */
+export interface TreeNode {
+  id: number;
+  name: string;
+  level: number;
+  children: TreeNode[];
+}
+
+/** The category tree as the server has it now. */
+export async function fetchTree(url: string): Promise<TreeNode[]> {
+  const response = await fetch(`${url}/api/categories/tree`);
+  return ((await response.json()) as { data: TreeNode[] }).data;
+}
+
+/** Every node of a tree, parents before their children. */
+export const flattenTree = (nodes: TreeNode[]): TreeNode[] =>
+  nodes.flatMap((node) => [node, ...flattenTree(node.children)]);

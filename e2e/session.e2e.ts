@@ -19,14 +19,10 @@ import {
   seriousAccessibilityViolations,
   startServer,
   type RunningServer,
+  type TreeNode,
+  fetchTree,
+  flattenTree,
 } from './harness';
-
-interface TreeNode {
-  id: number;
-  name: string;
-  level: number;
-  children: TreeNode[];
-}
 
 let server: RunningServer;
 let browser: Browser;
@@ -35,9 +31,6 @@ let log: RequestLog;
 let tree: TreeNode[];
 let totalPages: number;
 let openedProductId: string;
-
-const flatten = (nodes: TreeNode[]): TreeNode[] =>
-  nodes.flatMap((node) => [node, ...flatten(node.children)]);
 
 async function expectAccessible(screen: string) {
   const violations = await seriousAccessibilityViolations(page);
@@ -61,8 +54,7 @@ async function tickBySearch(node: TreeNode) {
 
 beforeAll(async () => {
   server = await startServer({ seedProducts: 3000 });
-  const response = await fetch(`${server.url}/api/categories/tree`);
-  tree = ((await response.json()) as { data: TreeNode[] }).data;
+  tree = await fetchTree(server.url);
   browser = await launchBrowser();
   const context = await browser.newContext({
     viewport: { width: 1440, height: 900 },
@@ -164,8 +156,8 @@ describe('operator session', () => {
       firstRoot.children[0]!.children.length > 0
         ? firstRoot.children[0]!.children[0]!
         : firstRoot.children[0]!;
-    const names = flatten(tree).map((node) => node.name.toLowerCase());
-    const secondTarget = flatten([otherRoot]).find(
+    const names = flattenTree(tree).map((node) => node.name.toLowerCase());
+    const secondTarget = flattenTree([otherRoot]).find(
       (node) =>
         node.level === 3 && names.filter((name) => name === node.name.toLowerCase()).length === 1,
     )!;
@@ -227,7 +219,7 @@ describe('operator session', () => {
   it('bulk-assigns one category to 10 products selected with a shift-click range', async () => {
     await page.locator('.tree-selection').getByRole('button', { name: 'Clear' }).click();
     await page.getByRole('button', { name: 'Close product details' }).click();
-    const target = flatten(tree)
+    const target = flattenTree(tree)
       .filter((node) => node.level === 3)
       .at(-1)!;
     await tickBySearch(target);

@@ -7,21 +7,19 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startServer, type RunningServer } from './harness';
-
-interface TreeNode {
-  id: number;
-  name: string;
-  level: number;
-  children: TreeNode[];
-}
+import {
+  launchBrowser,
+  screenshot,
+  startServer,
+  type RunningServer,
+  type TreeNode,
+  fetchTree,
+  flattenTree,
+} from './harness';
 
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
-
-const flatten = (nodes: TreeNode[]): TreeNode[] =>
-  nodes.flatMap((node) => [node, ...flatten(node.children)]);
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(`${server.url}${path}`, init);
@@ -55,8 +53,8 @@ describe('Shopify round trip', () => {
   let before: string;
 
   it('assigns a category to an uncategorised product in the UI', async () => {
-    const tree = (await api<{ data: TreeNode[] }>('/api/categories/tree')).data;
-    const all = flatten(tree);
+    const tree = await fetchTree(server.url);
+    const all = flattenTree(tree);
     target = all.find(
       (node) =>
         node.level === 3 &&
@@ -103,7 +101,7 @@ describe('Shopify round trip', () => {
     expect(text).toContain(handle);
 
     // Wipe: remove every level-1 category (descendants go with them) from every product.
-    const tree = (await api<{ data: TreeNode[] }>('/api/categories/tree')).data;
+    const tree = await fetchTree(server.url);
     const handles = [...text.matchAll(/^([^,\n]+),/gm)].slice(1).map((match) => match[1]!);
     const removed = await api<{ success: boolean }>('/api/bulk/remove', {
       method: 'POST',

@@ -18,6 +18,7 @@ import type { CategoryTreeEnvelope, ProductListEnvelope } from '../../api/client
 import { createQueryClient, queryKeys, type PanelProduct } from '../../api/queries';
 import { ToastProvider } from '../../components/Toasts';
 import { DEFAULT_STATE, type UpdateState, type WorkspaceState } from '../../lib/url-state';
+import { envelope, errorEnvelope, productFixture } from '../../test/fixtures';
 import { ProductsWorkspace } from './ProductsWorkspace';
 
 // ---- fixtures: Tools > Hand tools > Hammers, and Garden ---------------------------------------
@@ -58,40 +59,8 @@ function treeFixture(products: Product[]): TreeNode[] {
   ];
 }
 
-const product = (
-  product_id: string,
-  product_name: string,
-  categories: CategoryRef[] = [],
-): Product => ({
-  product_id,
-  product_name,
-  vendor: 'Acme',
-  product_type: null,
-  status: 'active',
-  sku: `SKU-${product_id}`,
-  image_url: null,
-  tags: [],
-  has_allocations: categories.length > 0,
-  category_count: categories.length,
-  categories,
-  last_modified: '2026-01-01T00:00:00.000Z',
-});
-
-const envelope = <T,>(data: T) => ({
-  success: true as const,
-  data,
-  timestamp: '2026-01-01T00:00:00.000Z',
-  request_id: 'req-1',
-});
-
-const errorEnvelope = (code: string, error: string) => ({
-  success: false,
-  error,
-  code,
-  details: {},
-  timestamp: '2026-01-01T00:00:00.000Z',
-  request_id: 'req-err',
-});
+const product = (product_id: string, product_name: string, categories: CategoryRef[] = []) =>
+  productFixture(product_id, product_name, categories);
 
 // ---- the fake API -----------------------------------------------------------------------------
 

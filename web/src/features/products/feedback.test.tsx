@@ -12,6 +12,7 @@ import type { CategoryRef, Product, TreeNode } from '@tag-manager/contract';
 import { createQueryClient, queryKeys } from '../../api/queries';
 import { ToastProvider } from '../../components/Toasts';
 import { DEFAULT_STATE, type UpdateState, type WorkspaceState } from '../../lib/url-state';
+import { envelope, errorEnvelope, productFixture } from '../../test/fixtures';
 import { ProductsWorkspace } from './ProductsWorkspace';
 
 // Kitchen > Cleaners, and Bathroom > Tiles > Cleaners: two categories named "Cleaners".
@@ -55,35 +56,8 @@ function tree(counts: Record<number, number> = {}): TreeNode[] {
   ];
 }
 
-const product = (product_id: string, product_name: string, categories: CategoryRef[] = []) => ({
-  product_id,
-  product_name,
-  vendor: 'Acme',
-  product_type: null,
-  status: 'active' as const,
-  sku: null,
-  image_url: null,
-  tags: [],
-  has_allocations: categories.length > 0,
-  category_count: categories.length,
-  categories,
-  last_modified: '2026-01-01T00:00:00.000Z',
-});
-
-const envelope = <T,>(data: T) => ({
-  success: true as const,
-  data,
-  timestamp: '2026-01-01T00:00:00.000Z',
-  request_id: 'req-1',
-});
-const errorEnvelope = (code: string, error: string, details: Record<string, unknown> = {}) => ({
-  success: false,
-  error,
-  code,
-  details,
-  timestamp: '2026-01-01T00:00:00.000Z',
-  request_id: 'req-err',
-});
+const product = (product_id: string, product_name: string, categories: CategoryRef[] = []) =>
+  productFixture(product_id, product_name, categories, { sku: null });
 
 interface FakeRequest {
   method: string;
