@@ -14,7 +14,7 @@ import {
   pathsFromTags,
   type ShopifyExportOptions,
 } from '../exports/shopify-file.js';
-import { MAX_ROW_CHARACTERS } from './shopify-csv.js';
+import { CSV_READ_OPTIONS, MAX_ROW_CHARACTERS } from './shopify-csv.js';
 
 export type AssignmentsFormat = 'app' | 'shopify';
 
@@ -90,7 +90,7 @@ export async function* readAssignmentLines(
   let layout: Layout | undefined;
   let columnCount = 0;
   const parser = parse({
-    bom: true,
+    ...CSV_READ_OPTIONS,
     columns: (header: string[]) => {
       const names = header.map((name) => name.trim());
       layout = layoutOf(names, shopify);
@@ -98,10 +98,6 @@ export async function* readAssignmentLines(
       columnCount = names.length;
       return names;
     },
-    info: true,
-    max_record_size: MAX_ROW_CHARACTERS,
-    relax_column_count: true,
-    skip_empty_lines: true,
   });
   pipeline(input, parser, () => {});
 

@@ -36,6 +36,19 @@ const REQUIRED_COLUMNS = ['Handle', 'Title'] as const;
  * HTML description) is ~21 KB.
  */
 export const MAX_ROW_CHARACTERS = 1_048_576;
+
+/**
+ * How every uploaded CSV is read (products, assignments): a BOM is dropped, each record comes
+ * with its line numbers, a record past MAX_ROW_CHARACTERS fails, short and long rows are kept
+ * for the reader to judge, blank lines are skipped.
+ */
+export const CSV_READ_OPTIONS = {
+  bom: true,
+  info: true,
+  max_record_size: MAX_ROW_CHARACTERS,
+  relax_column_count: true,
+  skip_empty_lines: true,
+} as const;
 // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
@@ -59,7 +72,7 @@ export function notShopifyExport(reason: string): AppError {
 export async function* readShopifyProducts(input: Readable): AsyncGenerator<ShopifyRecord> {
   let columnCount = 0;
   const parser = parse({
-    bom: true,
+    ...CSV_READ_OPTIONS,
     columns: (header: string[]) => {
       const names = header.map((name) => name.trim());
       const missing = REQUIRED_COLUMNS.filter((column) => !names.includes(column));
@@ -71,10 +84,6 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
       columnCount = names.length;
       return names;
     },
-    info: true,
-    max_record_size: MAX_ROW_CHARACTERS,
-    relax_column_count: true,
-    skip_empty_lines: true,
   });
   // pipeline, not pipe: an input that already failed (an upload cut short before reading began)
   // still fails the parser, instead of leaving it waiting for data that never comes.
