@@ -15,3 +15,4 @@ export * from './metrics-history.js';
 export * from './sample-data.js';
 
 export * from './exports.js';
+export * from './suggestions.js';
