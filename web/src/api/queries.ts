@@ -12,7 +12,7 @@ import {
   useQueryClient,
   type QueryKey,
 } from '@tanstack/react-query';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type {
   Category,
   CategoryRef,
@@ -65,18 +65,29 @@ export function useProductList(
     queryFn: ({ signal }) => api.listProducts(params, signal),
     placeholderData: keepPreviousData,
   });
-  const hasNext = query.data?.pagination.has_next ?? false;
   const isCurrent = !query.isPlaceholderData && query.isSuccess;
+  const nextCursor = isCurrent ? (query.data?.pagination.next_cursor ?? null) : null;
+  // The next page as "Next" asks for it: after the last product of this page (keyset). Once per
+  // page shown: a refetch after a write (which moves the cursor) does not prefetch again.
+  const prefetched = useRef<string | null>(null);
+  const pageKey = JSON.stringify(queryKeys.productList(params));
   useEffect(() => {
-    if (!options.prefetchNext || !hasNext || !isCurrent) return;
-    const limit = params.limit ?? 50;
-    const next = { ...params, offset: (params.offset ?? 0) + limit };
+    if (!options.prefetchNext || !nextCursor || prefetched.current === pageKey) return;
+    prefetched.current = pageKey;
+    const next = nextPageParams(params, nextCursor);
     void queryClient.prefetchQuery({
       queryKey: queryKeys.productList(next),
       queryFn: ({ signal }) => api.listProducts(next, signal),
     });
-  }, [queryClient, params, hasNext, isCurrent, options.prefetchNext]);
+  }, [queryClient, params, pageKey, nextCursor, options.prefetchNext]);
   return query;
+}
+
+/** The request of the page after one: its filters and size, from the cursor it returned. */
+export function nextPageParams(params: ProductListParams, cursor: string): ProductListParams {
+  const next: ProductListParams = { ...params, cursor };
+  delete next.offset;
+  return next;
 }
 
 export function useCategoryTree() {
@@ -297,10 +308,29 @@ export function removeTreeCategory(queryClient: QueryClient, id: number, level: 
   });
 }
 
-/** After a write that changes assignments: statistics and other list pages are now out of date. */
+/**
+ * After a write that changes assignments: statistics and other list pages are now out of date.
+ * The page on screen is fetched again (with its count, one request) when the write can move
+ * products into or out of it: "Uncategorised only", a category filter, or an order by last
+ * modification. Other pages are only marked stale.
+ */
 export function markAssignmentsStale(queryClient: QueryClient) {
   void queryClient.invalidateQueries({ queryKey: queryKeys.stats, refetchType: 'none' });
   void queryClient.invalidateQueries({ queryKey: queryKeys.products, refetchType: 'none' });
+  void queryClient.refetchQueries({
+    queryKey: queryKeys.products,
+    type: 'active',
+    predicate: (query) => dependsOnAssignments(query.queryKey[1] as ProductListParams | undefined),
+  });
+}
+
+function dependsOnAssignments(params: ProductListParams | undefined): boolean {
+  return (
+    !!params &&
+    (params.hide_allocated === true ||
+      params.category_id !== undefined ||
+      params.sort?.endsWith('last_modified') === true)
+  );
 }
 
 /** Refs for ids, from the tree index (the bulk result names ids only). */

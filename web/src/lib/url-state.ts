@@ -91,6 +91,12 @@ function isDefault(field: ProductFilterField, value: unknown): boolean {
 export interface WorkspaceState extends FilterState {
   view: View;
   page: number;
+  /**
+   * The keyset cursor that leads to `page` (the API's `next_cursor` of the page before): the
+   * page starts right after the last product seen there. Null: `page` by offset (page 1, or a
+   * link typed or shared without one). See README "Paging".
+   */
+  after: string | null;
   pageSize: number;
   sort: ProductSort;
   product: string | null;
@@ -103,6 +109,7 @@ const DEFAULT_FILTERS = Object.fromEntries(
 export const DEFAULT_STATE: WorkspaceState = {
   view: 'products',
   page: 1,
+  after: null,
   pageSize: 50,
   ...DEFAULT_FILTERS,
   sort: 'product_name',
@@ -119,6 +126,11 @@ function positiveInteger(
   return Number.isInteger(parsed) && parsed >= 1 && parsed <= max ? parsed : fallback;
 }
 
+/** The API's cursors are base64url and at most 2,000 characters (the contract's limit). */
+function cursorParam(value: string | null): string | null {
+  return value && value.length <= 2000 && /^[A-Za-z0-9_-]+$/.test(value) ? value : null;
+}
+
 export function parseLocation(pathname: string, search: string): WorkspaceState {
   const params = new URLSearchParams(search);
   const view =
@@ -131,6 +143,7 @@ export function parseLocation(pathname: string, search: string): WorkspaceState 
   return {
     view,
     page: positiveInteger(params.get('page'), 1),
+    after: cursorParam(params.get('after')),
     pageSize: positiveInteger(params.get('size'), DEFAULT_STATE.pageSize, 500),
     ...filters,
     sort: PRODUCT_SORT_OPTIONS.find((option) => option.value === sort)?.value ?? DEFAULT_STATE.sort,
@@ -148,6 +161,7 @@ export function formatLocation(state: WorkspaceState): string {
   if (state.sort !== DEFAULT_STATE.sort) params.set('sort', state.sort);
   if (state.pageSize !== DEFAULT_STATE.pageSize) params.set('size', String(state.pageSize));
   if (state.page !== 1) params.set('page', String(state.page));
+  if (state.after && state.page !== 1) params.set('after', state.after);
   if (state.product) params.set('product', state.product);
   const query = params.toString();
   return `${VIEW_PATHS[state.view]}${query ? `?${query}` : ''}`;
@@ -167,8 +181,58 @@ export function toFilterParams(state: WorkspaceState): ProductFilterParams {
 /** Every filter back to its default (page 1). */
 export const CLEARED_FILTERS: Partial<WorkspaceState> = { ...DEFAULT_FILTERS, page: 1 };
 
-export function toListParams(state: WorkspaceState, page = state.page): ProductListParams {
-  return { ...toFilterParams(state), limit: state.pageSize, offset: (page - 1) * state.pageSize };
+/** The list request of a state: by cursor when the state has one, else by offset. */
+export function toListParams(state: WorkspaceState): ProductListParams {
+  const filters = { ...toFilterParams(state), limit: state.pageSize };
+  return state.after && state.page > 1
+    ? { ...filters, cursor: state.after }
+    : { ...filters, offset: (state.page - 1) * state.pageSize };
+}
+
+/** What a cursor is tied to: the list's filters, sort and page size. */
+const LIST_FIELDS = [...PRODUCT_FILTER_FIELDS, 'sort', 'pageSize', 'page'] as const;
+
+/**
+ * A change applied to the state. A cursor belongs to the filters, sort, page size and page it was
+ * made for: a change to any of them that does not name its own `after` drops it (offset paging).
+ */
+export function applyChange(
+  current: WorkspaceState,
+  change: Partial<WorkspaceState> | ((state: WorkspaceState) => Partial<WorkspaceState>),
+): WorkspaceState {
+  const patch = typeof change === 'function' ? change(current) : change;
+  const next = { ...current, ...patch };
+  if (!('after' in patch) && LIST_FIELDS.some((field) => next[field] !== current[field])) {
+    next.after = null;
+  }
+  return next;
+}
+
+/**
+ * The cursors of the pages visited in this tab, per list (filters, sort, page size): "Previous"
+ * goes back to the position it came from, not to an offset that the changes since have shifted.
+ * A page never visited (a deep link to page 5, then Previous) falls back to its offset.
+ */
+const MAX_REMEMBERED_LISTS = 20;
+const pageCursors = new Map<string, Map<number, string | null>>();
+const listKey = (state: WorkspaceState) =>
+  JSON.stringify({ ...toFilterParams(state), size: state.pageSize });
+
+export function rememberPageCursor(state: WorkspaceState) {
+  const key = listKey(state);
+  const pages = pageCursors.get(key) ?? new Map<number, string | null>();
+  pageCursors.delete(key); // most recently used last
+  pageCursors.set(key, pages.set(state.page, state.after));
+  if (pageCursors.size > MAX_REMEMBERED_LISTS) {
+    pageCursors.delete(pageCursors.keys().next().value!);
+  }
+}
+
+/** The change to the page before: by its remembered cursor, else by offset. */
+export function previousPage(state: WorkspaceState): Partial<WorkspaceState> {
+  const page = Math.max(1, state.page - 1);
+  const after = page > 1 ? (pageCursors.get(listKey(state))?.get(page) ?? null) : null;
+  return { page, after };
 }
 
 const listeners = new Set<() => void>();
@@ -202,8 +266,7 @@ export type UpdateState = (
 export function useUrlState(): [WorkspaceState, UpdateState] {
   const state = useSyncExternalStore(subscribe, snapshot, snapshot);
   const update = useCallback<UpdateState>((change, options) => {
-    const current = snapshot();
-    const next = { ...current, ...(typeof change === 'function' ? change(current) : change) };
+    const next = applyChange(snapshot(), change);
     const href = formatLocation(next);
     if (href === cachedHref) return;
     if (options?.replace) window.history.replaceState(null, '', href);

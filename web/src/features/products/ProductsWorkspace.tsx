@@ -16,6 +16,7 @@ import {
   useCategoryTree,
   useProductList,
 } from '../../api/queries';
+import { ApiError } from '../../api/client';
 import { ExportLink } from '../../components/ExportLink';
 import { Pagination } from '../../components/Pagination';
 import { SidebarResizer, useSidebarWidth } from '../../components/SidebarResizer';
@@ -32,6 +33,8 @@ import {
   PAGE_SIZES,
   PRODUCT_SORT_OPTIONS,
   PRODUCT_STATUS_OPTIONS,
+  previousPage,
+  rememberPageCursor,
   toFilterParams,
   toListParams,
   type UpdateState,
@@ -112,17 +115,69 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const rows = products.data?.data ?? [];
   const pagination = products.data?.pagination;
 
-  // A page beyond the end (after a filter shrank the list) moves to the last page.
+  // A page beyond the end, or left empty (after a write or a filter shrank the list), moves to
+  // the last page, by offset. A page reached by cursor takes the page number the server gives.
   useEffect(() => {
-    if (
-      pagination &&
-      !products.isPlaceholderData &&
-      pagination.total_pages > 0 &&
-      state.page > pagination.total_pages
-    ) {
-      update({ page: pagination.total_pages }, { replace: true });
+    if (!pagination || products.isPlaceholderData) return;
+    const last = Math.max(1, pagination.total_pages);
+    if (state.page > last || (state.page > 1 && rows.length === 0)) {
+      update({ page: last, after: null }, { replace: true });
+    } else if (state.after && pagination.page !== state.page) {
+      update({ page: pagination.page, after: state.after }, { replace: true });
     }
-  }, [pagination, products.isPlaceholderData, state.page, update]);
+  }, [pagination, products.isPlaceholderData, rows.length, state.page, state.after, update]);
+
+  // A cursor the server refuses (a link edited by hand, filters changed under it): the same
+  // page by offset instead.
+  const refusedCursor =
+    products.error instanceof ApiError && products.error.status === 422 && state.after !== null;
+  useEffect(() => {
+    if (refusedCursor) update({ after: null }, { replace: true });
+  }, [refusedCursor, update]);
+
+  // The cursor of each page seen, for "Previous".
+  useEffect(() => rememberPageCursor(state), [state]);
+
+  // Products that a write took out of the list on screen (its refetch no longer has them) are
+  // no longer selected: they cannot be seen, so they must not ride along in the next bulk write.
+  const shown = useRef<{ key: string; ids: string[] }>({ key: '', ids: [] });
+  const listKey = JSON.stringify(listParams);
+  useEffect(() => {
+    if (!products.data || products.isPlaceholderData) return;
+    const ids = products.data.data.map((product) => product.product_id);
+    const before = shown.current;
+    shown.current = { key: listKey, ids };
+    if (before.key !== listKey) return;
+    const kept = new Set(ids);
+    const gone = before.ids.filter((id) => !kept.has(id));
+    if (gone.length === 0) return;
+    setSelectedProducts((current) => {
+      if (!gone.some((id) => current.has(id))) return current;
+      const next = new Set(current);
+      for (const id of gone) next.delete(id);
+      return next;
+    });
+  }, [products.data, products.isPlaceholderData, listKey]);
+
+  /**
+   * Next continues right after the last product of the page shown (its keyset cursor), so
+   * products that left the filter meanwhile shift nothing; Previous returns to the cursor it
+   * came from. Any other page (none today) goes by offset.
+   */
+  const goToPage = useCallback(
+    (target: number) => {
+      anchor.current = null;
+      const current = pagination?.page ?? state.page;
+      if (target === current + 1 && pagination?.next_cursor) {
+        update({ page: target, after: pagination.next_cursor });
+      } else if (target === current - 1) {
+        update(previousPage({ ...state, page: current }));
+      } else {
+        update({ page: target, after: null });
+      }
+    },
+    [pagination, state, update],
+  );
 
   const toggleCategory = useCallback((id: number) => {
     setSelectedCategories((current) => {
@@ -172,7 +227,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
 
   const changeFilters = (change: Partial<WorkspaceState>, replace = false) => {
     anchor.current = null;
-    update({ ...change, page: 1 }, { replace });
+    update({ ...change, page: 1, after: null }, { replace });
   };
 
   const onCreated = (category: Category) => {
@@ -230,9 +285,9 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
         case '/':
           return run(() => searchRef.current?.focus());
         case 'n':
-          return pagination?.has_next && run(() => update({ page: state.page + 1 }));
+          return pagination?.has_next && run(() => goToPage(pagination.page + 1));
         case 'p':
-          return pagination?.has_previous && run(() => update({ page: state.page - 1 }));
+          return pagination?.has_previous && run(() => goToPage(pagination.page - 1));
         case 'c':
           return index && run(() => setCreating({ parentId: null }));
         case 't':
@@ -261,7 +316,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
     return () => window.removeEventListener('keydown', onKey);
   }, [
     pagination,
-    state.page,
+    goToPage,
     state.product,
     update,
     index,
@@ -384,10 +439,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
                 estimated={products.data.metadata.count_estimated}
                 pageSizes={PAGE_SIZES}
                 busy={products.isPlaceholderData}
-                onPageChange={(page) => {
-                  anchor.current = null;
-                  update({ page });
-                }}
+                onPageChange={goToPage}
                 onPageSizeChange={(pageSize) => changeFilters({ pageSize })}
               />
             )}
