@@ -228,6 +228,11 @@ export function rememberPageCursor(state: WorkspaceState) {
   }
 }
 
+/** Forget every remembered cursor (tests start from a fresh tab). */
+export function forgetPageCursors() {
+  pageCursors.clear();
+}
+
 /** The change to the page before: by its remembered cursor, else by offset. */
 export function previousPage(state: WorkspaceState): Partial<WorkspaceState> {
   const page = Math.max(1, state.page - 1);

@@ -3,7 +3,7 @@
  * removal confirmed first, then a result summary per product (assigned or removed, parents added
  * or subcategories removed, skipped, errors). The caches are edited from the result.
  */
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { BulkAssignResult, BulkRemoveResult } from '@tag-manager/contract';
 import { api } from '../../api/client';
@@ -26,6 +26,8 @@ interface BulkActionsProps {
   categoryIds: number[];
   index: CategoryIndex | undefined;
   onClearSelection: () => void;
+  /** Whether the result dialog is open (the bar stays while it is, even with nothing selected). */
+  onResultShown?: (shown: boolean) => void;
 }
 
 export function BulkActions({
@@ -33,12 +35,15 @@ export function BulkActions({
   categoryIds,
   index,
   onClearSelection,
+  onResultShown,
 }: BulkActionsProps) {
   const queryClient = useQueryClient();
   const handleError = useErrorHandler();
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [outcome, setOutcome] = useState<BulkOutcome | null>(null);
   const assignButton = useRef<HTMLButtonElement>(null);
+  const resultShown = outcome !== null;
+  useEffect(() => onResultShown?.(resultShown), [onResultShown, resultShown]);
 
   const addDelta = (deltas: Map<number, number>, ids: number[], delta: number) => {
     for (const id of ids) deltas.set(id, (deltas.get(id) ?? 0) + delta);

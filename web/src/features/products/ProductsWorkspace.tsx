@@ -141,6 +141,7 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   // Products that a write took out of the list on screen (its refetch no longer has them) are
   // no longer selected: they cannot be seen, so they must not ride along in the next bulk write.
   const shown = useRef<{ key: string; ids: string[] }>({ key: '', ids: [] });
+  const [bulkResultShown, setBulkResultShown] = useState(false);
   const listKey = JSON.stringify(listParams);
   useEffect(() => {
     if (!products.data || products.isPlaceholderData) return;
@@ -394,12 +395,13 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
           </div>
         </div>
         <Filters state={state} onChange={changeFilters} index={index} searchRef={searchRef} />
-        {selectedProducts.size > 0 && (
+        {(selectedProducts.size > 0 || bulkResultShown) && (
           <BulkActions
             productIds={[...selectedProducts]}
             categoryIds={[...selectedCategories]}
             index={index}
             onClearSelection={() => setSelectedProducts(new Set())}
+            onResultShown={setBulkResultShown}
           />
         )}
         {products.isError && !products.data ? (
