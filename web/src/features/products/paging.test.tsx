@@ -119,7 +119,13 @@ function fakeServer(size: number) {
     let status = 200;
     if (method === 'GET' && url.pathname === '/api/products') {
       lists.push({ url });
-      body = list(url);
+      const cursor = url.searchParams.get('cursor');
+      if (cursor && !/^p\d{3}_\d+$/.test(cursor)) {
+        status = 422;
+        body = errorEnvelope('VALIDATION_ERROR', 'cursor is not a cursor this API issued', {
+          field: 'cursor',
+        });
+      } else body = list(url);
     } else if (method === 'GET' && url.pathname === '/api/categories/tree') {
       body = {
         ...envelope(TREE),
@@ -206,7 +212,9 @@ afterEach(() => {
   forgetPageCursors();
 });
 
-describe('paging "Uncategorised only" while it is being categorised', () => {
+// Pages of 50 rendered a dozen times: the web project's 5 s default is too tight on a busy
+// machine. Not a performance limit, only a guard against a hung test.
+describe('paging "Uncategorised only" while it is being categorised', { timeout: 60_000 }, () => {
   it('after bulk-assigning page 1, the page and total refresh and Next continues: none skipped', async () => {
     const server = fakeServer(160);
     await renderWorkspace({ hide_allocated: true });
@@ -287,5 +295,14 @@ describe('paging "Uncategorised only" while it is being categorised', () => {
     await expectShown(111, 160);
     expect(requestsWith(server, 'cursor', 'p100_3')).toBe(2);
     expect(screen.getByTestId('page-indicator')).toHaveTextContent('Page 3 of 3');
+  });
+
+  it('a link whose cursor the server refuses shows the same page by its offset', async () => {
+    const server = fakeServer(160);
+    await renderWorkspace({ hide_allocated: true, page: 2, after: 'edited-by-hand' });
+    await expectShown(51, 100);
+    expect(requestsWith(server, 'cursor', 'edited-by-hand')).toBe(1);
+    expect(requestsWith(server, 'offset', '50')).toBe(1);
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });
