@@ -48,6 +48,11 @@ export const ProductDetail = Type.Object(
     ...Product.properties,
     categories: Type.Array(CategoryWithPath),
     created_at: Type.String({ format: 'date-time' }),
+    /**
+     * Plain text of the Shopify description (Body (HTML) without its markup), at most
+     * PRODUCT_LIMITS.description characters; null when the product has none.
+     */
+    description: Nullable(Type.String({ description: 'Plain-text description, or null' })),
   },
   { additionalProperties: false },
 );
