@@ -164,7 +164,15 @@ interface AreaWords {
 }
 const AREA_WORDS: Record<string, AreaWords> = {
   'Adhesives & Sealants': {
-    adjectives: ['High Tack', 'Fast Grab', 'Paintable', 'Flexible', 'Low Modulus', 'Neutral Cure'],
+    adjectives: [
+      'High Tack',
+      'Fast Grab',
+      'Paintable',
+      'Flexible',
+      'Low Modulus',
+      'Neutral Cure',
+      'Marine Grade',
+    ],
     sizes: ['290ml', '300ml', '600ml Sausage', '20 Pack'],
     types: ['Sealant', 'Adhesive'],
     uses: ['joints', 'glazing', 'bathroom', 'kitchen', 'facade', 'bonding'],
