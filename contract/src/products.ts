@@ -8,6 +8,7 @@ import {
   ProductSortField,
   ProductStatus,
 } from './product-filters.js';
+import { PRODUCT_LIMITS } from './limits.js';
 
 /** A product handle: Shopify's `Handle`, case-sensitive, any Unicode, URL-encoded in paths. */
 export const ProductHandle = Type.String({
@@ -52,7 +53,12 @@ export const ProductDetail = Type.Object(
      * Plain text of the Shopify description (Body (HTML) without its markup), at most
      * PRODUCT_LIMITS.description characters; null when the product has none.
      */
-    description: Nullable(Type.String({ description: 'Plain-text description, or null' })),
+    description: Nullable(
+      Type.String({
+        maxLength: PRODUCT_LIMITS.description,
+        description: 'Plain-text description (Body (HTML) without markup), or null',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
