@@ -14,6 +14,11 @@ export const PRODUCT_LIMITS = {
   imageUrl: 2048,
   tagCount: 250,
   tagLength: 255,
+  /**
+   * The description as plain text (Shopify's Body (HTML) without its tags), cut to this length at
+   * import: enough for the work queue's preview and for suggestions, not a copy of the page.
+   */
+  description: 2000,
 } as const;
 
 /** Rejections listed in an import report; `rejected_total` counts them all. */

@@ -8,6 +8,7 @@ import {
   ProductSortField,
   ProductStatus,
 } from './product-filters.js';
+import { PRODUCT_LIMITS } from './limits.js';
 
 /** A product handle: Shopify's `Handle`, case-sensitive, any Unicode, URL-encoded in paths. */
 export const ProductHandle = Type.String({
@@ -48,6 +49,16 @@ export const ProductDetail = Type.Object(
     ...Product.properties,
     categories: Type.Array(CategoryWithPath),
     created_at: Type.String({ format: 'date-time' }),
+    /**
+     * Plain text of the Shopify description (Body (HTML) without its markup), at most
+     * PRODUCT_LIMITS.description characters; null when the product has none.
+     */
+    description: Nullable(
+      Type.String({
+        maxLength: PRODUCT_LIMITS.description,
+        description: 'Plain-text description (Body (HTML) without markup), or null',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

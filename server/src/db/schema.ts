@@ -59,6 +59,8 @@ export const products = pgTable(
       .defaultNow(),
     /** Written by the seeder; a real import of the same handle makes the product real. */
     isSample: boolean('is_sample').notNull().default(false),
+    /** Plain text of Shopify's Body (HTML), cut to PRODUCT_LIMITS.description; null when none. */
+    description: text('description'),
   },
   (table) => [
     check(
@@ -76,6 +78,10 @@ export const products = pgTable(
     check(
       'products_product_type_length',
       sql`char_length(${table.productType}) <= ${limit(PRODUCT_LIMITS.type)}`,
+    ),
+    check(
+      'products_description_length',
+      sql`char_length(${table.description}) <= ${limit(PRODUCT_LIMITS.description)}`,
     ),
     check('products_sku_length', sql`char_length(${table.sku}) <= ${limit(PRODUCT_LIMITS.sku)}`),
     // Images are shown from https: only (the web app's Content-Security-Policy), except the

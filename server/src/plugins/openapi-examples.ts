@@ -123,6 +123,7 @@ export const EXAMPLES: Record<string, Examples> = {
         ...product,
         categories: [withPath(footwear, []), withPath(boots, [footwear])],
         created_at: TIMESTAMP,
+        description: 'Waterproof leather work boot with a steel toe cap. Sizes 6 to 13.',
       }),
     },
   },

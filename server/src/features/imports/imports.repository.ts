@@ -20,24 +20,29 @@ export async function upsertProducts(
   drafts: readonly ProductDraft[],
 ): Promise<UpsertOutcome> {
   if (drafts.length === 0) return { created: 0, updated: 0, changedIds: [] };
+  // A file without a Body (HTML) column says nothing about descriptions: stored ones are kept.
+  const description = drafts.some((draft) => draft.description !== undefined)
+    ? sql`excluded.description`
+    : sql`p.description`;
   const rows = await queryRows<{ id: number; inserted: boolean }>(
     executor,
     sql`insert into products as p
-          (product_id, product_name, vendor, product_type, status, sku, image_url, tags)
+          (product_id, product_name, vendor, product_type, status, sku, image_url, tags, description)
         select r.product_id, r.product_name, r.vendor, r.product_type, r.status, r.sku, r.image_url,
-               array(select jsonb_array_elements_text(r.tags))
+               array(select jsonb_array_elements_text(r.tags)), r.description
           from jsonb_to_recordset(${JSON.stringify(drafts)}::jsonb) as r(
                product_id text, product_name text, vendor text, product_type text, status text,
-               sku text, image_url text, tags jsonb)
+               sku text, image_url text, tags jsonb, description text)
         on conflict (product_id) do update set
                product_name = excluded.product_name, vendor = excluded.vendor,
                product_type = excluded.product_type, status = excluded.status, sku = excluded.sku,
-               image_url = excluded.image_url, tags = excluded.tags, last_modified = now(),
-               is_sample = false
-         where (p.product_name, p.vendor, p.product_type, p.status, p.sku, p.image_url, p.tags)
+               image_url = excluded.image_url, tags = excluded.tags,
+               description = ${description}, last_modified = now(), is_sample = false
+         where (p.product_name, p.vendor, p.product_type, p.status, p.sku, p.image_url, p.tags,
+                p.description)
                is distinct from
                (excluded.product_name, excluded.vendor, excluded.product_type, excluded.status,
-                excluded.sku, excluded.image_url, excluded.tags)
+                excluded.sku, excluded.image_url, excluded.tags, ${description})
                or p.is_sample
         returning p.id, (p.xmax = 0) as inserted`,
   );

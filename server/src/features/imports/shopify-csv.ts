@@ -14,6 +14,7 @@ import {
 } from '@tag-manager/contract';
 import { AppError, validationError } from '../../errors.js';
 import { longerThan, quote } from './rejections.js';
+import { descriptionText } from './description-text.js';
 
 export interface ProductDraft {
   product_id: string;
@@ -24,6 +25,11 @@ export interface ProductDraft {
   sku: string | null;
   image_url: string | null;
   tags: string[];
+  /**
+   * Plain text of `Body (HTML)` (descriptionText); null when the cell is empty, undefined when the
+   * file has no such column (a re-import then leaves the stored description as it is).
+   */
+  description?: string | null;
 }
 
 export type ShopifyRecord =
@@ -150,6 +156,8 @@ export async function* readShopifyProducts(input: Readable): AsyncGenerator<Shop
           sku: cell(record, 'Variant SKU'),
           image_url: cell(record, 'Image Src'),
           tags: splitTags(cell(record, 'Current Tags') ?? cell(record, 'Tags')),
+          description:
+            'Body (HTML)' in record ? descriptionText(cell(record, 'Body (HTML)')) : undefined,
         },
       };
     }

@@ -179,13 +179,14 @@ function roundTo3Digits(value: number): number {
   return Math.round(value / magnitude) * magnitude;
 }
 
+/** One product, with its description (which list rows leave out, to keep pages small). */
 export async function findProduct(
   executor: Executor,
   handle: string,
-): Promise<ProductRow | undefined> {
-  const rows = await preparedRows<ProductRow>(
+): Promise<(ProductRow & { description: string | null }) | undefined> {
+  const rows = await preparedRows<ProductRow & { description: string | null }>(
     executor,
-    sql`select ${productColumns}, '' as sort_value from products p where p.product_id = ${handle}`,
+    sql`select ${productColumns}, p.description, '' as sort_value from products p where p.product_id = ${handle}`,
   );
   return rows[0];
 }

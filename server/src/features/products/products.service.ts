@@ -132,6 +132,7 @@ export class ProductService {
       ),
       categories,
       created_at: row.created_at,
+      description: row.description,
     };
   }
 

@@ -49,6 +49,7 @@ const PRODUCT_COLUMNS = [
   'tags',
   'category_count',
   'is_sample',
+  'description',
 ] as const;
 
 export async function isCatalogEmpty(db: Executor): Promise<boolean> {
@@ -176,6 +177,7 @@ async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], opti
               arrayLiteral(product.tags),
               product.categoryIds.length,
               true,
+              product.description,
             ];
           }
         })(),
@@ -268,7 +270,7 @@ async function insertProductBatches(
       await transaction.execute(sql`
         insert into products (${sql.raw(PRODUCT_COLUMNS.join(', '))})
         select r.id, r.product_id, r.product_name, r.vendor, r.product_type, r.status, r.sku, r.image_url,
-               array(select jsonb_array_elements_text(r.tags)), r.category_count, true
+               array(select jsonb_array_elements_text(r.tags)), r.category_count, true, r.description
           from jsonb_to_recordset(${JSON.stringify(
             products.map(({ categoryIds, ...product }) => ({
               ...product,
@@ -276,7 +278,8 @@ async function insertProductBatches(
             })),
           )}::jsonb)
                as r(id int, product_id text, product_name text, vendor text, product_type text,
-                    status text, sku text, image_url text, tags jsonb, category_count int)`);
+                    status text, sku text, image_url text, tags jsonb, category_count int,
+                    description text)`);
       await insertAssignments(transaction, rows);
     });
     assignments += rows.length;

@@ -2,7 +2,16 @@
  * A deterministic, realistic synthetic catalog: a three-level tree of about 200 categories in
  * the sample store's trade (building and waterproofing products), Shopify-like handles and
  * titles, vendors, statuses, and a realistic share of products already categorised. The same
- * seed always gives the same catalog.
+ * product index always gives the same product.
+ *
+ * Products agree with their categories, with noise, so that suggestions learned from the
+ * catalog can be measured on it (README, "Sample data"). Each product has a true category (a
+ * leaf: level 3, or a level 2 without children). Its name is built from that category's
+ * vocabulary (its own name, its parent's, a few hand-written words), its Type is usually the
+ * level-2 or level-3 name, its vendor is one that specialises in the category's level-1 area,
+ * its tags name the area and its applications. Noise: misleading or generic names, other
+ * vendors, generic or empty Types, a second unrelated category, assignments that stop at level
+ * 2 or 1, and uncategorised products (about 40%).
  */
 import { SAMPLE_IMAGE_COUNT, sampleImagePath } from '../sample-data/sample-images.js';
 
@@ -111,85 +120,229 @@ const TREE: Record<string, Record<string, string[]>> = {
   Vendors: {},
 };
 
-const VENDORS = [
-  'Ardex',
-  'Bostik',
-  'Sika',
-  'Mapei',
-  'Davco',
-  'RLA',
-  'Wet Seal',
-  'Tremco',
-  'Soudal',
-  'Dunlop',
-  'Gripset',
-  'Parchem',
-  'Fosroc',
-  'Selleys',
-  'Megaflex',
-  'Silcor',
-  'Duram',
-  'Crommelin',
-  'Nuvo',
-  'Flowcrete',
-  'Bayset',
-  'Laticrete',
-  'Weber',
-  'Schluter',
-  'Vitrex',
-  'Stormtech',
-  'Buzon',
-  'Kingspan',
-  'Ramset',
-  'Hilti',
-];
+/** Vendors and the level-1 areas they mostly sell in. */
+const VENDOR_AREAS: Record<string, string[]> = {
+  Ardex: ['Waterproofing Products', 'Tiling Products', 'Concrete Preparation & Repairs'],
+  Bostik: ['Adhesives & Sealants', 'Foam & Backing Rod', 'Tapes'],
+  Sika: ['Adhesives & Sealants', 'Waterproofing Products', 'Concrete Preparation & Repairs'],
+  Mapei: ['Tiling Products', 'Waterproofing Products', 'Adhesion Promoters & Primers'],
+  Davco: ['Tiling Products', 'Waterproofing Products'],
+  RLA: ['Adhesives & Sealants', 'Solvents & Thinners', 'Trade Tools'],
+  'Wet Seal': ['Waterproofing Products', 'Adhesion Promoters & Primers'],
+  Tremco: ['Adhesives & Sealants', 'Waterproofing Products'],
+  Soudal: ['Adhesives & Sealants', 'Foam & Backing Rod'],
+  Dunlop: ['Tiling Products', 'Adhesives & Sealants'],
+  Gripset: ['Waterproofing Products', 'Adhesion Promoters & Primers'],
+  Parchem: ['Concrete Preparation & Repairs', 'Trafficable & Protective Coatings'],
+  Fosroc: ['Concrete Preparation & Repairs', 'Adhesives & Sealants'],
+  Selleys: ['Adhesives & Sealants', 'Solvents & Thinners'],
+  Megaflex: ['Waterproofing Products', 'Trafficable & Protective Coatings'],
+  Silcor: ['Waterproofing Products'],
+  Duram: ['Trafficable & Protective Coatings', 'Waterproofing Products'],
+  Crommelin: ['Trafficable & Protective Coatings', 'Waterproofing Products'],
+  Nuvo: ['Floor Wastes & Channels', 'Trims & Angles'],
+  Flowcrete: ['Trafficable & Protective Coatings', 'Concrete Preparation & Repairs'],
+  Bayset: ['Trims & Angles', 'Floor Wastes & Channels', 'Tapes'],
+  Laticrete: ['Tiling Products', 'Waterproofing Products'],
+  Weber: ['Tiling Products', 'Concrete Preparation & Repairs'],
+  Schluter: ['Trims & Angles', 'Tiling Products'],
+  Vitrex: ['Trade Tools'],
+  Stormtech: ['Floor Wastes & Channels'],
+  Buzon: ['Pedestal Systems'],
+  Kingspan: ['Insulation'],
+  Ramset: ['Fixings', 'Trade Tools'],
+  Hilti: ['Fixings', 'Foam & Backing Rod', 'Trade Tools'],
+};
+const VENDORS = Object.keys(VENDOR_AREAS);
 
-const ADJECTIVES = [
-  'Flexible',
-  'Rapid',
-  'Heavy Duty',
-  'Premium',
-  'Ultra',
-  'Pro',
-  'High Build',
-  'Fast Cure',
-  'Low Odour',
-  'Fibre Reinforced',
-  'UV Stable',
-  'Trafficable',
-  'Elastic',
-  'Structural',
-  'Marine Grade',
+/** Per level-1 area: adjectives, sizes, generic Types, and applications (for tags and text). */
+interface AreaWords {
+  adjectives: string[];
+  sizes: string[];
+  types: string[];
+  uses: string[];
+}
+const AREA_WORDS: Record<string, AreaWords> = {
+  'Adhesives & Sealants': {
+    adjectives: [
+      'High Tack',
+      'Fast Grab',
+      'Paintable',
+      'Flexible',
+      'Low Modulus',
+      'Neutral Cure',
+      'Marine Grade',
+    ],
+    sizes: ['290ml', '300ml', '600ml Sausage', '20 Pack'],
+    types: ['Sealant', 'Adhesive'],
+    uses: ['joints', 'glazing', 'bathroom', 'kitchen', 'facade', 'bonding'],
+  },
+  'Waterproofing Products': {
+    adjectives: ['Flexible', 'UV Stable', 'Fibre Reinforced', 'Trafficable', 'Rapid Cure'],
+    sizes: ['4L', '10L', '15L', '20L', '1m x 10m Roll', 'Kit'],
+    types: ['Membrane', 'Waterproofing'],
+    uses: ['balcony', 'shower', 'wet area', 'roof', 'planter box', 'basement', 'podium'],
+  },
+  'Tiling Products': {
+    adjectives: ['Flexible', 'Rapid Set', 'Non Slip', 'Stain Resistant', 'Premium'],
+    sizes: ['5kg', '10kg', '20kg', '2.5m', '3m'],
+    types: ['Tile Accessory', 'Tiling'],
+    uses: ['floor tiles', 'wall tiles', 'shower', 'pool', 'large format tiles', 'splashback'],
+  },
+  'Adhesion Promoters & Primers': {
+    adjectives: ['Penetrating', 'Fast Dry', 'Low Odour', 'High Solids', 'Moisture Tolerant'],
+    sizes: ['1L', '4L', '10L', '20L'],
+    types: ['Primer'],
+    uses: ['concrete', 'timber', 'metal', 'masonry', 'substrate preparation'],
+  },
+  'Concrete Preparation & Repairs': {
+    adjectives: ['High Build', 'Structural', 'Fibre Reinforced', 'Rapid', 'Shrinkage Compensated'],
+    sizes: ['20kg', '25kg', '5L', '20L', 'Kit'],
+    types: ['Concrete Repair'],
+    uses: ['concrete repair', 'spalling', 'cracks', 'car park', 'render', 'slab'],
+  },
+  'Pedestal Systems': {
+    adjectives: ['Adjustable', 'Self Levelling', 'Heavy Duty', 'UV Stabilised'],
+    sizes: ['28-40mm', '40-70mm', '70-120mm', '120-220mm', 'Box of 50'],
+    types: ['Pedestal'],
+    uses: ['decking', 'pavers', 'rooftop terrace', 'balcony', 'raised floor'],
+  },
+  'Trafficable & Protective Coatings': {
+    adjectives: ['Trafficable', 'Anti Slip', 'High Gloss', 'Satin', 'Heat Reflective'],
+    sizes: ['4L', '10L', '15L', '20L', 'Kit'],
+    types: ['Coating'],
+    uses: ['garage floor', 'warehouse', 'roof', 'car park', 'walkway'],
+  },
+  'Floor Wastes & Channels': {
+    adjectives: ['Stainless', 'Tile Insert', 'Brass', 'Slimline', 'Heelguard'],
+    sizes: ['100mm', '150mm', '600mm', '900mm', '1200mm'],
+    types: ['Drainage', 'Plumbing'],
+    uses: ['shower', 'bathroom', 'balcony', 'laundry', 'drainage'],
+  },
+  'Trims & Angles': {
+    adjectives: ['Aluminium', 'Stainless', 'Anodised', 'Matt Black', 'Brushed'],
+    sizes: ['2.4m', '3m', '10mm', '12mm', '20mm'],
+    types: ['Trim', 'Angle'],
+    uses: ['shower', 'tile edge', 'step edge', 'movement joint'],
+  },
+  'Foam & Backing Rod': {
+    adjectives: ['Closed Cell', 'Expanding', 'Low Expansion', 'Fire Rated'],
+    sizes: ['6mm', '10mm', '20mm', '750ml', '500ml'],
+    types: ['Foam'],
+    uses: ['joints', 'gap filling', 'window frames', 'penetrations'],
+  },
+  'Solvents & Thinners': {
+    adjectives: ['Fast Evaporating', 'Low Odour', 'Industrial', 'Citrus'],
+    sizes: ['1L', '4L', '20L'],
+    types: ['Solvent', 'Cleaner'],
+    uses: ['clean up', 'degreasing', 'tool cleaning', 'thinning'],
+  },
+  Tapes: {
+    adjectives: ['High Tack', 'UV Resistant', 'Waterproof', 'Clean Release'],
+    sizes: ['24mm x 50m', '48mm x 30m', '36mm x 50m', '100mm x 10m'],
+    types: ['Tape'],
+    uses: ['masking', 'sealing', 'flashing', 'painting'],
+  },
+  'Trade Tools': {
+    adjectives: ['Professional', 'Heavy Duty', 'Stainless', 'Ergonomic'],
+    sizes: ['', '', 'Large', 'Small', 'Pack of 10'],
+    types: ['Tool', 'Accessory'],
+    uses: ['application', 'site safety', 'mixing', 'cutting'],
+  },
+  Insulation: {
+    adjectives: ['High R Value', 'Acoustic', 'Reflective', 'Lightweight'],
+    sizes: ['R2.5', 'R3.5', '1200 x 600', '1350mm x 30m'],
+    types: ['Insulation'],
+    uses: ['ceiling', 'wall', 'underfloor', 'roof', 'soundproofing'],
+  },
+  Fixings: {
+    adjectives: ['Galvanised', 'Stainless', 'Heavy Duty', 'Self Drilling'],
+    sizes: ['M10', 'M12', '10g x 50mm', 'Box of 100', '300ml'],
+    types: ['Fixing', 'Hardware'],
+    uses: ['concrete', 'masonry', 'steel', 'timber', 'roofing'],
+  },
+};
+const NO_AREA: AreaWords = { adjectives: [], sizes: ['Each'], types: [], uses: ['general'] };
+
+/** Hand-written product nouns for categories whose name alone is thin. */
+const EXTRA_NOUNS: Record<string, string[]> = {
+  'Polyurethane Adhesives': ['PU Adhesive', 'Construction Glue'],
+  'MS Polymer Adhesives': ['Hybrid Polymer Adhesive', 'Sealant Adhesive'],
+  'Epoxy Adhesives': ['Two Part Epoxy', 'Epoxy Glue'],
+  'Silicone Sealants': ['Silicone', 'Sanitary Silicone'],
+  'Polyurethane Sealants': ['PU Sealant', 'Joint Sealant'],
+  'Fire Rated Sealants': ['Fire Sealant', 'Intumescent Sealant'],
+  'Cement Based': ['Tile Adhesive', 'Tile Cement'],
+  'Ready Mixed': ['Tile Mastic', 'Premixed Tile Adhesive'],
+  'Polyurethane Membranes': ['PU Membrane', 'Liquid Membrane'],
+  'Cementitious Membranes': ['Cementitious Slurry', 'Tanking Slurry'],
+  'Bituminous Membranes': ['Bitumen Emulsion', 'Tar Membrane'],
+  'Torch On': ['Torch On Sheet', 'Bitumen Sheet'],
+  'Self Adhered': ['Peel and Stick Membrane'],
+  'Drainage Cells': ['Drain Cell', 'Drainage Mat'],
+  'Bond Breakers': ['Bond Breaker Tape'],
+  'Reinforcing Fabric': ['Reinforcing Mesh', 'Polyester Fabric'],
+  'Cement Grouts': ['Sanded Grout', 'Tile Grout'],
+  'Epoxy Grouts': ['Epoxy Tile Grout'],
+  'Self Levelling': ['Floor Leveller', 'Self Leveller'],
+  'Uncoupling Membranes': ['Uncoupling Mat'],
+  'Structural Mortars': ['Repair Mortar', 'Patching Mortar'],
+  'Epoxy Injection': ['Injection Resin', 'Crack Filler'],
+  'Polyurethane Injection': ['Injection Foam', 'Leak Seal Resin'],
+  'Grinding Discs': ['Diamond Cup Wheel', 'Grinding Wheel'],
+  'Adjustable Pedestals': ['Deck Pedestal', 'Paver Support'],
+  'Epoxy Coatings': ['Epoxy Floor Paint', 'Floor Epoxy'],
+  'Reflective Coatings': ['Cool Roof Paint', 'Roof Paint'],
+  'Square Wastes': ['Square Grate', 'Floor Grate'],
+  'Linear Drains': ['Linear Grate', 'Channel Drain'],
+  'Closed Cell Rod': ['Backer Rod', 'Foam Rod'],
+  'Gun Foam': ['Expanding Foam', 'PU Foam'],
+  'Caulking Guns': ['Sealant Gun', 'Skeleton Gun'],
+  Trowels: ['Notched Trowel', 'Finishing Trowel'],
+  Knives: ['Utility Knife', 'Scraper'],
+  Gloves: ['Nitrile Gloves', 'Work Gloves'],
+  Respirators: ['Half Face Respirator', 'Dust Mask'],
+  'Eye Protection': ['Safety Glasses', 'Goggles'],
+  'Reflective Foil': ['Sisalation Foil', 'Foil Blanket'],
+  'Bulk Insulation': ['Insulation Batts', 'Glasswool Batts'],
+  'Chemical Anchors': ['Injection Mortar', 'Anchor Resin'],
+  'Mechanical Anchors': ['Sleeve Anchor', 'Wedge Anchor'],
+  'Decking Screws': ['Deck Screw', 'Batten Screw'],
+};
+
+/** Names that say little about the product (the "misleading or generic" noise). */
+const GENERIC_NOUNS = [
+  'Multi Purpose Product',
+  'Trade Pack',
+  'Site Essentials',
+  'Pro Series',
+  'Accessory',
+  'All Rounder',
 ];
-const NOUNS = [
-  'Membrane',
-  'Sealant',
-  'Adhesive',
-  'Primer',
-  'Grout',
-  'Mortar',
-  'Coating',
-  'Tape',
-  'Trim',
-  'Backing Rod',
-  'Floor Waste',
-  'Pedestal',
-  'Cleaner',
-  'Foam',
-  'Render',
-  'Levelling Compound',
-];
-const SIZES = ['300ml', '600ml', '1L', '4L', '10L', '15L', '20kg', '25m', '50m', '2.4m', 'Kit'];
-const COLOURS = ['Grey', 'White', 'Black', 'Clear', 'Charcoal', 'Sandstone', 'Terracotta', ''];
-const TYPES = [
-  'Sealant',
-  'Membrane',
-  'Adhesive',
-  'Concrete Repair',
-  'Tile Accessory',
-  'Tool',
-  'Coating',
-];
+const GENERIC_ADJECTIVES = ['Premium', 'Ultra', 'Pro', 'Original', 'Advanced', 'Classic'];
+const GENERIC_TYPES = ['Building Product', 'Hardware', 'Default', 'Trade', 'Other'];
+const GENERIC_TAGS = ['new', 'sale', 'bestseller', 'clearance', 'trade only', 'australian made'];
+const COLOURS = ['Grey', 'White', 'Black', 'Clear', 'Charcoal', 'Sandstone', 'Terracotta'];
+
+/** Shares of the noise, documented in the README (Sample data). */
+export const SYNTHETIC_NOISE = {
+  categorised: 0.6,
+  /** Name from another category's vocabulary or a generic one. */
+  misleadingName: 0.1,
+  /** Vendor outside the category's area. */
+  offAreaVendor: 0.12,
+  /** Type equal to the level-3 (or leaf) name, else the level-2 name, else generic, else empty. */
+  typeLevel3: 0.35,
+  typeLevel2: 0.3,
+  typeGeneric: 0.2,
+  /** Of categorised products: also in a second, unrelated category. */
+  secondCategory: 0.05,
+  /** Of categorised products: assigned only down to level 2, or level 1. */
+  stopsAtLevel2: 0.07,
+  stopsAtLevel1: 0.03,
+  /** Of categorised products: also under Vendors > (its vendor). */
+  vendorCategory: 0.08,
+} as const;
 
 export interface SyntheticCategory {
   id: number;
@@ -217,14 +370,118 @@ export function syntheticCategories(): SyntheticCategory[] {
   return categories;
 }
 
-const indexes = new WeakMap<readonly SyntheticCategory[], Map<number, SyntheticCategory>>();
-function categoriesById(categories: readonly SyntheticCategory[]) {
-  let byId = indexes.get(categories);
-  if (!byId) {
-    byId = new Map(categories.map((category) => [category.id, category]));
-    indexes.set(categories, byId);
+/** "Sealants" → "Sealant", "Brushes" → "Brush", "Knives" → "Knife"; other words unchanged. */
+function singular(word: string): string {
+  if (word === 'Knives') return 'Knife';
+  if (/(sh|ch|ss|x)es$/.test(word)) return word.slice(0, -2);
+  if (/[^s]s$/.test(word)) return word.slice(0, -1);
+  return word;
+}
+const lastWord = (name: string) => name.slice(name.lastIndexOf(' ') + 1);
+const singularName = (name: string) => {
+  const last = lastWord(name);
+  return name.slice(0, name.length - last.length) + singular(last);
+};
+const isPlural = (name: string) => singular(lastWord(name)) !== lastWord(name);
+
+/** What a leaf category's products look like. */
+interface Leaf {
+  /** The leaf, then its ancestors up to level 1: the assignment chain is this, reversed. */
+  path: SyntheticCategory[];
+  /** Product nouns: its own (singular) name, hand-written ones, its parent's. */
+  nouns: string[];
+  adjectives: string[];
+  area: AreaWords;
+  vendors: string[];
+  level2Name: string;
+  leafName: string;
+  /** Lower-case tags that name the area and the category. */
+  tags: string[];
+  /** Vendors > (vendor) categories, by vendor name. */
+  vendorCategories: Map<string, SyntheticCategory>;
+}
+
+interface Model {
+  leaves: Leaf[];
+  /** Cumulative weights of the leaves: some categories hold many more products than others. */
+  cumulative: Float64Array;
+  total: number;
+}
+
+const models = new WeakMap<readonly SyntheticCategory[], Model>();
+
+function modelOf(categories: readonly SyntheticCategory[]): Model {
+  const cached = models.get(categories);
+  if (cached) return cached;
+  const byId = new Map(categories.map((category) => [category.id, category]));
+  const hasChildren = new Set(categories.map((category) => category.parentId));
+  const vendorsRoot = categories.find(
+    (category) => category.level === 1 && category.name === 'Vendors',
+  );
+  const vendorCategories = new Map(
+    categories
+      .filter((category) => vendorsRoot && category.parentId === vendorsRoot.id)
+      .map((category) => [category.name, category]),
+  );
+  const leaves: Leaf[] = [];
+  for (const category of categories) {
+    if (category.level === 1 || hasChildren.has(category.id)) continue;
+    const path: SyntheticCategory[] = [];
+    for (
+      let at: SyntheticCategory | undefined = category;
+      at;
+      at = at.parentId === null ? undefined : byId.get(at.parentId)
+    ) {
+      path.push(at);
+    }
+    const level1 = path.at(-1)!;
+    if (level1 === vendorsRoot) continue;
+    const level2 = path.at(-2)!;
+    const area = AREA_WORDS[level1.name] ?? NO_AREA;
+    const parent = category.level === 3 ? level2 : undefined;
+    // "Silicone Sealants" → "Silicone Sealant"; "Torch On" (under Sheet Membranes) → "Torch On Membrane".
+    const own = isPlural(category.name)
+      ? singularName(category.name)
+      : parent && isPlural(parent.name)
+        ? `${category.name} ${singular(lastWord(parent.name))}`
+        : category.name;
+    const parentNoun = parent ? singularName(parent.name) : singular(lastWord(category.name));
+    const nouns = [own, own, ...(EXTRA_NOUNS[category.name] ?? []), parentNoun];
+    const vendors = VENDORS.filter((vendor) => VENDOR_AREAS[vendor]!.includes(level1.name));
+    leaves.push({
+      path,
+      nouns,
+      adjectives: area.adjectives,
+      area,
+      vendors: vendors.length > 0 ? vendors : VENDORS,
+      level2Name: level2.name,
+      leafName: category.name,
+      tags: [level1.name.split(/ & | /)[0]!.toLowerCase(), own.toLowerCase()],
+      vendorCategories,
+    });
   }
-  return byId;
+  const weights = randomGenerator(20_261_202);
+  const cumulative = new Float64Array(leaves.length);
+  let total = 0;
+  leaves.forEach((_, index) => {
+    total += 0.2 + 3 * weights.next() ** 2;
+    cumulative[index] = total;
+  });
+  const model = { leaves, cumulative, total };
+  models.set(categories, model);
+  return model;
+}
+
+function pickLeaf(model: Model, roll: number): Leaf {
+  const target = roll * model.total;
+  let low = 0;
+  let high = model.cumulative.length - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (model.cumulative[middle]! < target) low = middle + 1;
+    else high = middle;
+  }
+  return model.leaves[low]!;
 }
 
 export interface SyntheticProduct {
@@ -232,11 +489,13 @@ export interface SyntheticProduct {
   product_id: string;
   product_name: string;
   vendor: string;
-  product_type: string;
+  product_type: string | null;
   status: 'active' | 'draft' | 'archived';
   sku: string;
   image_url: string | null;
   tags: string[];
+  /** One generated sentence or two, as plain text (the import's description). */
+  description: string;
   /** Assigned categories, closed under "parent of" (parents first). */
   categoryIds: number[];
 }
@@ -250,16 +509,33 @@ export function syntheticProduct(
   categories: readonly SyntheticCategory[],
 ): SyntheticProduct {
   const random = randomGenerator(index * 7919 + 17);
-  const vendor = random.pick(VENDORS);
-  const name = [
-    vendor,
-    random.pick(ADJECTIVES),
-    random.pick(NOUNS),
-    random.pick(COLOURS),
-    random.pick(SIZES),
-  ]
-    .filter(Boolean)
-    .join(' ');
+  const model = modelOf(categories);
+  const leaf = pickLeaf(model, random.next());
+  const { area } = leaf;
+
+  const vendor =
+    random.next() < SYNTHETIC_NOISE.offAreaVendor
+      ? random.pick(VENDORS)
+      : random.pick(leaf.vendors);
+
+  // The name: vendor, an adjective, a noun of the category (or, as noise, of another one or a
+  // generic one), a colour, a size.
+  const misleading = random.next() < SYNTHETIC_NOISE.misleadingName;
+  const noun = misleading
+    ? random.next() < 0.5
+      ? random.pick(GENERIC_NOUNS)
+      : random.pick(pickLeaf(model, random.next()).nouns)
+    : random.pick(leaf.nouns);
+  const adjectiveRoll = random.next();
+  const adjective =
+    adjectiveRoll < 0.55 && leaf.adjectives.length > 0
+      ? random.pick(leaf.adjectives)
+      : adjectiveRoll < 0.75
+        ? random.pick(GENERIC_ADJECTIVES)
+        : '';
+  const colour = random.next() < 0.3 ? random.pick(COLOURS) : '';
+  const size = random.pick(area.sizes);
+  const name = [vendor, adjective, noun, colour, size].filter(Boolean).join(' ');
   const handle = `${name
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
@@ -267,19 +543,61 @@ export function syntheticProduct(
   const roll = random.next();
   const status = roll < 0.85 ? 'active' : roll < 0.95 ? 'draft' : 'archived';
 
-  // About 60% of products are already categorised, most of them down to level 2 or 3.
+  const typeRoll = random.next();
+  const product_type =
+    typeRoll < SYNTHETIC_NOISE.typeLevel3
+      ? leaf.leafName
+      : typeRoll < SYNTHETIC_NOISE.typeLevel3 + SYNTHETIC_NOISE.typeLevel2
+        ? leaf.level2Name
+        : typeRoll <
+            SYNTHETIC_NOISE.typeLevel3 + SYNTHETIC_NOISE.typeLevel2 + SYNTHETIC_NOISE.typeGeneric
+          ? area.types.length > 0 && random.next() < 0.7
+            ? random.pick(area.types)
+            : random.pick(GENERIC_TYPES)
+          : null;
+
+  const use = random.pick(area.uses);
+  const tags = [
+    ...new Set([
+      ...(random.next() < 0.6 ? [use] : []),
+      ...(random.next() < 0.5 ? [leaf.tags[0]!] : []),
+      ...(random.next() < 0.4 ? [leaf.tags[1]!] : []),
+      ...(random.next() < 0.3 ? [random.pick(GENERIC_TAGS)] : []),
+    ]),
+  ];
+
+  const description =
+    `${adjective ? `${adjective} ` : ''}${noun.toLowerCase()} by ${vendor} for ${use}${
+      size ? `, ${size}` : ''
+    }.`.replace(/^./, (first) => first.toUpperCase());
+
+  // About 60% of products are categorised: their leaf and its ancestors (sometimes stopping at
+  // level 2 or 1), sometimes also an unrelated second leaf or their vendor's category.
   const categoryIds: number[] = [];
-  if (random.next() < 0.6) {
-    const leaves = random.next() < 0.25 ? 2 : 1;
-    const byId = categoriesById(categories);
-    for (let count = 0; count < leaves; count += 1) {
-      let category: SyntheticCategory | undefined = random.pick(categories);
-      const chain: number[] = [];
-      while (category) {
-        chain.unshift(category.id);
-        category = category.parentId === null ? undefined : byId.get(category.parentId);
+  if (random.next() < SYNTHETIC_NOISE.categorised) {
+    const depthRoll = random.next();
+    const keep =
+      depthRoll < SYNTHETIC_NOISE.stopsAtLevel1
+        ? 1
+        : depthRoll < SYNTHETIC_NOISE.stopsAtLevel1 + SYNTHETIC_NOISE.stopsAtLevel2
+          ? 2
+          : 3;
+    for (const category of leaf.path.slice(-keep).reverse()) categoryIds.push(category.id);
+    if (random.next() < SYNTHETIC_NOISE.secondCategory) {
+      // Unrelated: another level-1 area (a few tries; the tree has 15 areas).
+      let other = model.leaves[random.integer(model.leaves.length)]!;
+      for (let tries = 0; tries < 5 && other.path.at(-1) === leaf.path.at(-1); tries += 1) {
+        other = model.leaves[random.integer(model.leaves.length)]!;
       }
-      for (const id of chain) if (!categoryIds.includes(id)) categoryIds.push(id);
+      for (const category of [...other.path].reverse()) {
+        if (!categoryIds.includes(category.id)) categoryIds.push(category.id);
+      }
+    }
+    const vendorCategory = leaf.vendorCategories.get(vendor);
+    if (vendorCategory && random.next() < SYNTHETIC_NOISE.vendorCategory) {
+      const root = vendorCategory.parentId!;
+      if (!categoryIds.includes(root)) categoryIds.push(root);
+      categoryIds.push(vendorCategory.id);
     }
   }
   return {
@@ -287,12 +605,13 @@ export function syntheticProduct(
     product_id: handle,
     product_name: name,
     vendor,
-    product_type: random.pick(TYPES),
+    product_type,
     status,
     sku: `${vendor.slice(0, 3).toUpperCase()}-${String(100000 + index)}`,
     // The app's own generated pictures (sample-images.ts): never an external host.
     image_url: random.next() < 0.8 ? sampleImagePath(1 + (index % SAMPLE_IMAGE_COUNT)) : null,
-    tags: [random.pick(NOUNS).toLowerCase(), random.pick(ADJECTIVES).toLowerCase()],
+    tags,
+    description,
     categoryIds,
   };
 }
