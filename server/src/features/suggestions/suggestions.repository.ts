@@ -1,0 +1,137 @@
+/**
+ * The evidence behind category suggestions, read from the catalog's current assignments in one
+ * query: for each signal, a bounded set of categorised neighbour products (similar names, the
+ * same Shopify Type, the same vendor, a shared tag) and how many of them sit in each category,
+ * counting only each neighbour's most specific categories (an assignment none of whose children
+ * the neighbour also has).
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { ProductFilters } from '../products/filters.js';
+import { filterCondition } from '../products/filters.js';
+import { queryRows, type Executor } from '../../db/client.js';
+import { arrayParam, preparedRows } from '../../db/sql.js';
+
+/** How many similar names vote, and how many trigram matches are ranked to find them. */
+export const NAME_NEIGHBOURS = 15;
+export const NAME_CANDIDATES = 300;
+/** Products sampled per Type, vendor or tag set (their shares are estimated from these). */
+export const GROUP_SAMPLE = 500;
+/** Tags looked at per product (its first ones). */
+export const MAX_TAGS = 3;
+
+export interface SuggestionSubject {
+  id: number;
+  product_id: string;
+  product_name: string;
+  product_type: string | null;
+  vendor: string | null;
+  tags: string[];
+}
+
+export type EvidenceSignal = 'name' | 'type' | 'vendor' | 'tags';
+
+export interface EvidenceRow {
+  signal: EvidenceSignal;
+  category_id: number;
+  /** Neighbours of this signal in the category. */
+  k: number;
+  /** Neighbours of this signal in all (the sample size). */
+  n: number;
+}
+
+const subjectColumns = sql`p.id, p.product_id, p.product_name, p.product_type, p.vendor, p.tags`;
+
+export async function findSubjects(
+  executor: Executor,
+  handles: readonly string[],
+): Promise<SuggestionSubject[]> {
+  if (handles.length === 0) return [];
+  return preparedRows<SuggestionSubject>(
+    executor,
+    sql`select ${subjectColumns} from products p
+         where p.product_id = any(${arrayParam(handles)}::text[])`,
+  );
+}
+
+/** Products of a filter in handle order, after `after`, at most `limit` (plus one to see more). */
+export function filteredSubjects(
+  executor: Executor,
+  filters: ProductFilters,
+  options: { after?: string | undefined; limit: number; uncategorisedOnly?: boolean },
+): Promise<SuggestionSubject[]> {
+  const conditions: SQL[] = [filterCondition(filters)];
+  if (options.after !== undefined) conditions.push(sql`p.product_id > ${options.after}`);
+  if (options.uncategorisedOnly) conditions.push(sql`p.category_count = 0`);
+  return queryRows<SuggestionSubject>(
+    executor,
+    sql`select ${subjectColumns} from products p
+         where ${sql.join(conditions, sql` and `)}
+         order by p.product_id
+         limit ${options.limit + 1}`,
+  );
+}
+
+export async function categoriesOfProduct(executor: Executor, id: number): Promise<number[]> {
+  const rows = await preparedRows<{ category_id: number }>(
+    executor,
+    sql`select category_id from product_categories where product_id = ${id}`,
+  );
+  return rows.map((row) => row.category_id);
+}
+
+/**
+ * The neighbours of each signal and their most specific categories, counted. The product itself
+ * is never its own neighbour, so its own assignments are never evidence. The name neighbours are
+ * the NAME_NEIGHBOURS most similar of the first NAME_CANDIDATES trigram matches (`%`, the
+ * pg_trgm similarity threshold, served by products_name_trgm_idx); the Type, vendor and tag
+ * neighbours are the first GROUP_SAMPLE categorised products of that group.
+ */
+export function evidence(executor: Executor, subject: SuggestionSubject): Promise<EvidenceRow[]> {
+  const tags = subject.tags.slice(0, MAX_TAGS);
+  const none = sql`select null::int as id where false`;
+  const typeNeighbours = subject.product_type
+    ? sql`select id from products
+           where product_type = ${subject.product_type} and id <> ${subject.id} and category_count > 0
+           limit ${GROUP_SAMPLE}`
+    : none;
+  const vendorNeighbours = subject.vendor
+    ? sql`select id from products
+           where vendor = ${subject.vendor} and id <> ${subject.id} and category_count > 0
+           limit ${GROUP_SAMPLE}`
+    : none;
+  const tagNeighbours =
+    tags.length > 0
+      ? sql`select id from products
+             where tags && ${arrayParam(tags)}::text[] and id <> ${subject.id} and category_count > 0
+             limit ${GROUP_SAMPLE}`
+      : none;
+  return queryRows<EvidenceRow>(
+    executor,
+    sql`with name_neighbours as (
+          select c.id from (
+            select id, product_name from products
+             where product_name % ${subject.product_name} and id <> ${subject.id}
+               and category_count > 0
+             limit ${NAME_CANDIDATES}
+          ) c
+          order by similarity(c.product_name, ${subject.product_name}) desc, c.id
+          limit ${NAME_NEIGHBOURS}
+        ),
+        neighbours as (
+          select 'name' as signal, id from name_neighbours
+          union all select 'type', id from (${typeNeighbours}) t
+          union all select 'vendor', id from (${vendorNeighbours}) v
+          union all select 'tags', id from (${tagNeighbours}) g
+        ),
+        sizes as (select signal, count(*)::int as n from neighbours group by signal)
+        select nb.signal, pc.category_id, count(*)::int as k, s.n
+          from neighbours nb
+          join sizes s on s.signal = nb.signal
+          join product_categories pc on pc.product_id = nb.id
+         where not exists (
+                 select 1 from product_categories child
+                  where child.product_id = pc.product_id
+                    and child.parent_category_id = pc.category_id)
+         group by nb.signal, pc.category_id, s.n`,
+  );
+}
