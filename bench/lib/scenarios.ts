@@ -95,6 +95,17 @@ export function scenarios(sample: CatalogSample, deepCursor: string): Scenario[]
       spec: { path: '/api/categories/tree' },
     },
     { key: 'stats', title: 'statistics', uncachedRead: true, spec: { path: '/api/stats' } },
+    {
+      key: 'suggestions',
+      title: `category suggestions (${sample.handles.length} handles, computed per request)`,
+      uncachedRead: true,
+      spec: {
+        requests: rotating(
+          () =>
+            `/api/products/${enc(sample.handles[next(sample.handles.length)]!)}/suggestions?limit=5`,
+        ),
+      },
+    },
   ];
 }
 
