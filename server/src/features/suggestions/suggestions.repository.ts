@@ -15,7 +15,7 @@ import { arrayParam, preparedRows } from '../../db/sql.js';
 export const NAME_NEIGHBOURS = 15;
 export const NAME_CANDIDATES = 300;
 /** Products sampled per Type, vendor or tag set (their shares are estimated from these). */
-export const GROUP_SAMPLE = 200;
+export const GROUP_SAMPLE = 100;
 /** Words of a name that make its full-text query (letters only: sizes and codes are noise). */
 export const NAME_QUERY_WORDS = 6;
 
@@ -144,15 +144,21 @@ export function evidence(executor: Executor, subject: SuggestionSubject): Promis
           union all select 'vendor', id from (${vendorNeighbours}) v
           union all select 'tags', id from (${tagNeighbours}) g
         ),
-        sizes as (select signal, count(*)::int as n from neighbours group by signal)
-        select nb.signal, pc.category_id, count(*)::int as k, s.n
-          from neighbours nb
-          join sizes s on s.signal = nb.signal
-          join product_categories pc on pc.product_id = nb.id
-         where not exists (
-                 select 1 from product_categories child
-                  where child.product_id = pc.product_id
-                    and child.parent_category_id = pc.category_id)
-         group by nb.signal, pc.category_id, s.n`,
+        sizes as (select signal, count(*)::int as n from neighbours group by signal),
+        -- One index-only probe per neighbour: its assignments, and the most specific of them
+        -- (those that are no other assignment's parent).
+        specific as (
+          select nb.signal, own.category_id
+            from neighbours nb
+            cross join lateral (
+              select array_agg(pc.category_id) as ids, array_agg(pc.parent_category_id) as parents
+                from product_categories pc where pc.product_id = nb.id) rows
+            cross join lateral unnest(rows.ids) as own(category_id)
+           where own.category_id <> all(array_remove(rows.parents, null))
+        )
+        select sp.signal, sp.category_id, count(*)::int as k, s.n
+          from specific sp
+          join sizes s on s.signal = sp.signal
+         group by sp.signal, sp.category_id, s.n`,
   );
 }
