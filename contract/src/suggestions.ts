@@ -6,7 +6,7 @@
 import { Type, type Static } from 'typebox';
 import { CategoryWithPath } from './categories.js';
 import { Envelope, Nullable } from './common.js';
-import { ProductFilterFields } from './product-filters.js';
+import { NO_NUL_PATTERN, ProductFilterFields } from './product-filters.js';
 import { ProductHandle } from './products.js';
 
 export const SUGGESTIONS_DEFAULT_LIMIT = 5;
@@ -106,6 +106,7 @@ export const BulkSuggestionsBody = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 255,
+        pattern: NO_NUL_PATTERN,
         description:
           "With a filter: continue after this handle (the previous answer's next_after); products are taken in handle order",
       }),

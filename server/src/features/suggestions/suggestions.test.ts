@@ -196,6 +196,17 @@ describe('POST /api/suggestions', () => {
     expect(data.next_after).toBeNull();
   });
 
+  it('continues a filter after a handle', async () => {
+    const response = await test.request({
+      method: 'POST',
+      url: '/api/suggestions',
+      payload: { filter: { vendor: 'Adheseal' }, after: 'v2' },
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    const data = response.json<{ data: BulkSuggestions }>().data;
+    expect(data.items.map((item) => item.product_id)).toEqual(['v3', 'vendor-target']);
+  });
+
   it.each([
     [{}],
     [{ product_ids: ['a'], filter: {} }],
@@ -205,6 +216,8 @@ describe('POST /api/suggestions', () => {
     [{ filter: { vendor: '' } }],
     [{ filter: { nope: 1 } }],
     [{ product_ids: ['a'], after: 'x' }],
+    [{ filter: {}, after: 'a\u0000b' }],
+    [{ filter: { search: '%%' } }],
   ])('refuses %j with a 422', async (payload) => {
     const response = await test.request({ method: 'POST', url: '/api/suggestions', payload });
     expect(response.statusCode, response.body).toBe(422);
@@ -270,6 +283,14 @@ describe('POST /api/suggestions/accept', () => {
     expect(await categoriesOf('name-target')).toContain(ids.silicone);
     expect(await categoriesOf('type-target')).toContain(ids.guns);
     expect((await changeKinds()).slice(kindsBefore.length)).toEqual(['bulk.assign']);
+  });
+
+  it('with a filter, previews only the uncategorised products it matches', async () => {
+    const preview = await accept({ filter: { vendor: 'Nobody' }, min_score: 0, dry_run: true });
+    expect(preview.products_considered).toBe(1);
+    expect(preview.accepted.map((item) => [item.product_id, item.category.id])).toEqual([
+      ['lonely', ids.trowels],
+    ]);
   });
 
   it('a min_score above every top suggestion assigns nothing and records no change', async () => {
