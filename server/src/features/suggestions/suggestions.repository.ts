@@ -13,7 +13,9 @@ import { arrayParam, preparedRows } from '../../db/sql.js';
 
 /** How many similar names vote, and how many trigram matches are ranked to find them. */
 export const NAME_NEIGHBOURS = 15;
-export const NAME_CANDIDATES = 300;
+export const NAME_CANDIDATES = 100;
+/** Fewer products holding every word than this: also take those holding the first half. */
+export const NAME_ENOUGH = 5;
 /** Products sampled per Type, vendor or tag set (their shares are estimated from these). */
 export const GROUP_SAMPLE = 100;
 /** Words of a name that make its full-text query (letters only: sizes and codes are noise). */
@@ -92,7 +94,7 @@ export async function categoriesOfProduct(executor: Executor, id: number): Promi
  * The neighbours of each signal and their most specific categories, counted. The product itself
  * is never its own neighbour, so its own assignments are never evidence. The name neighbours are
  * the NAME_NEIGHBOURS most trigram-similar of the categorised products whose names hold every
- * word of its name (full text, products_name_words_idx), topped up, when fewer, by those holding
+ * word of its name (full text, products_name_words_idx), topped up, when fewer than NAME_ENOUGH, by those holding
  * the first half of its words (a trigram `%` scan was 70 ms at 100,000 products: GIN cannot
  * stop early on common trigrams, while an AND of words is served by the rarest word's list);
  * the Type, vendor and tag neighbours are the first GROUP_SAMPLE categorised products of
@@ -130,7 +132,7 @@ export function evidence(executor: Executor, subject: SuggestionSubject): Promis
       : sql`with every_word as (${byWords(all)} limit ${NAME_CANDIDATES}),
                  first_words as (
                    ${byWords(half)}
-                   and (select count(*) from every_word) < ${NAME_NEIGHBOURS}
+                   and (select count(*) from every_word) < ${NAME_ENOUGH}
                    limit ${NAME_CANDIDATES})
             select c.id from (select * from every_word union select * from first_words) c
              order by similarity(c.product_name, ${subject.product_name}) desc, c.id

@@ -102,9 +102,11 @@ export class SuggestionService {
 
   /** GET /api/products/{product_id}/suggestions: unknown product → 404. */
   async forProduct(handle: string, limit: number): Promise<ProductSuggestions> {
-    const [subject] = await findSubjects(this.db, [handle]);
+    const [[subject], index] = await Promise.all([
+      findSubjects(this.db, [handle]),
+      this.categories.index(),
+    ]);
     if (!subject) throw notFound('product', handle);
-    const index = await this.categories.index();
     return this.suggest(subject, index, { limit });
   }
 
