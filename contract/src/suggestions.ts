@@ -89,13 +89,13 @@ const SuggestionHandles = Type.Array(ProductHandle, {
   minItems: 1,
   maxItems: SUGGESTIONS_BULK_MAX_PRODUCTS,
   uniqueItems: true,
-  description: `Product handles (at most ${SUGGESTIONS_BULK_MAX_PRODUCTS}); give these or a filter`,
+  description: `Product handles (at most ${SUGGESTIONS_BULK_MAX_PRODUCTS}); give these or a filter, not both (neither: every product)`,
 });
 
 const SuggestionFilter = Type.Object(ProductFilterFields, {
   additionalProperties: false,
   description:
-    'The product list filters (the same fields as GET /api/products); give this or product_ids',
+    'The product list filters (the same fields as GET /api/products); give this or product_ids, not both (neither: every product)',
 });
 
 export const BulkSuggestionsBody = Type.Object(

@@ -252,9 +252,9 @@ export class SuggestionService {
     },
     uncategorisedOnly: boolean,
   ): Promise<{ subjects: SuggestionSubject[]; missing: string[]; nextAfter: string | null }> {
-    if ((body.product_ids === undefined) === (body.filter === undefined)) {
+    if (body.product_ids !== undefined && body.filter !== undefined) {
       throw validationError([
-        { field: 'product_ids', message: 'give either product_ids or filter (exactly one)' },
+        { field: 'product_ids', message: 'give product_ids or filter, not both' },
       ]);
     }
     if (body.product_ids) {
@@ -269,7 +269,7 @@ export class SuggestionService {
         nextAfter: null,
       };
     }
-    const filters = productFilters(body.filter as Parameters<typeof productFilters>[0]);
+    const filters = productFilters((body.filter ?? {}) as Parameters<typeof productFilters>[0]);
     const rows = await filteredSubjects(this.db, filters, {
       after: body.after,
       limit: SUGGESTIONS_BULK_MAX_PRODUCTS,

@@ -207,8 +207,14 @@ describe('POST /api/suggestions', () => {
     expect(data.items.map((item) => item.product_id)).toEqual(['v3', 'vendor-target']);
   });
 
+  it('without product_ids or filter, walks every product', async () => {
+    const response = await test.request({ method: 'POST', url: '/api/suggestions', payload: {} });
+    expect(response.statusCode, response.body).toBe(200);
+    const data = response.json<{ data: BulkSuggestions }>().data;
+    expect(data.items.length).toBe(PRODUCTS.length + 1);
+  });
+
   it.each([
-    [{}],
     [{ product_ids: ['a'], filter: {} }],
     [{ product_ids: [] }],
     [{ product_ids: Array.from({ length: 201 }, (_, i) => `p${i}`) }],
@@ -305,7 +311,7 @@ describe('POST /api/suggestions/accept', () => {
     [{ product_ids: ['a'] }],
     [{ product_ids: ['a'], min_score: 2 }],
     [{ product_ids: ['a'], min_score: -0.1 }],
-    [{ min_score: 0.5 }],
+    [{ product_ids: ['a'], filter: {}, min_score: 0.5 }],
     [{ product_ids: ['a'], min_score: 0.5, dry_run: 'yes' }],
   ])('refuses %j with a 422 and changes nothing', async (payload) => {
     const before = await snapshot(test.db);
