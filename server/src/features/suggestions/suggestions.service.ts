@@ -187,10 +187,9 @@ export class SuggestionService {
   async bulk(body: BulkSuggestionsBody): Promise<BulkSuggestions> {
     const selection = await this.select(body, false);
     const index = await this.categories.index();
-    const items: ProductSuggestions[] = [];
-    for (const subject of selection.subjects) {
-      items.push(await this.suggest(subject, index, { limit: body.limit }));
-    }
+    const items = await inParallel(selection.subjects, (subject) =>
+      this.suggest(subject, index, { limit: body.limit }),
+    );
     return { items, missing: selection.missing, next_after: selection.nextAfter };
   }
 
@@ -206,16 +205,19 @@ export class SuggestionService {
     const accepted: AcceptSuggestions['accepted'] = [];
     let below = 0;
     let without = 0;
-    const own = await Promise.all(
-      selection.subjects.map((subject) => categoriesOfProduct(this.db, subject.id)),
+    const own = await inParallel(selection.subjects, (subject) =>
+      categoriesOfProduct(this.db, subject.id),
+    );
+    const answers = await inParallel(selection.subjects, (subject, position) =>
+      own[position]!.length > 0 ? null : this.suggest(subject, index, { limit: 1 }),
     );
     for (const [position, subject] of selection.subjects.entries()) {
-      if (own[position]!.length > 0) {
+      const answer = answers[position];
+      if (!answer) {
         skipped.push(subject.product_id);
         continue;
       }
-      const { suggestions } = await this.suggest(subject, index, { limit: 1 });
-      const top = suggestions[0];
+      const top = answer.suggestions[0];
       if (!top) without += 1;
       else if (top.score < body.min_score) below += 1;
       else
@@ -285,3 +287,22 @@ export class SuggestionService {
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
+
+/** Products answered at once by a bulk request: a few pool connections, never all of them. */
+const BULK_CONCURRENCY = 4;
+
+async function inParallel<Item, Result>(
+  items: readonly Item[],
+  work: (item: Item, position: number) => Promise<Result> | Result,
+): Promise<Result[]> {
+  const results: Result[] = new Array<Result>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const position = next++;
+      results[position] = await work(items[position]!, position);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, items.length) }, worker));
+  return results;
+}
