@@ -95,6 +95,19 @@ export function scenarios(sample: CatalogSample, deepCursor: string): Scenario[]
       spec: { path: '/api/categories/tree' },
     },
     { key: 'stats', title: 'statistics', uncachedRead: true, spec: { path: '/api/stats' } },
+    {
+      key: 'suggestions',
+      title: `category suggestions (${sample.handles.length} handles, computed per request)`,
+      // Never cached, so it runs against the app as configured; its own target is at 1
+      // connection (issue 12), not the uncached reads' p95 at 64.
+      uncachedRead: false,
+      spec: {
+        requests: rotating(
+          () =>
+            `/api/products/${enc(sample.handles[next(sample.handles.length)]!)}/suggestions?limit=5`,
+        ),
+      },
+    },
   ];
 }
 

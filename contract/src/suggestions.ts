@@ -5,7 +5,9 @@
  */
 import { Type, type Static } from 'typebox';
 import { CategoryWithPath } from './categories.js';
-import { Envelope } from './common.js';
+import { Envelope, Nullable } from './common.js';
+import { NO_NUL_PATTERN, ProductFilterFields } from './product-filters.js';
+import { ProductHandle } from './products.js';
 
 export const SUGGESTIONS_DEFAULT_LIMIT = 5;
 export const SUGGESTIONS_MAX_LIMIT = 20;
@@ -78,3 +80,117 @@ export const SuggestionsQuery = Type.Object(
 export type SuggestionsQuery = Static<typeof SuggestionsQuery>;
 
 export const ProductSuggestionsResponse = Envelope(ProductSuggestions);
+
+/** Products per POST /api/suggestions or POST /api/suggestions/accept request. */
+export const SUGGESTIONS_BULK_MAX_PRODUCTS = 200;
+export const SUGGESTIONS_BULK_MAX_LIMIT = 9;
+
+const SuggestionHandles = Type.Array(ProductHandle, {
+  minItems: 1,
+  maxItems: SUGGESTIONS_BULK_MAX_PRODUCTS,
+  uniqueItems: true,
+  description: `Product handles (at most ${SUGGESTIONS_BULK_MAX_PRODUCTS}); give these or a filter, not both (neither: every product)`,
+});
+
+const SuggestionFilter = Type.Object(ProductFilterFields, {
+  additionalProperties: false,
+  description:
+    'The product list filters (the same fields as GET /api/products); give this or product_ids, not both (neither: every product)',
+});
+
+export const BulkSuggestionsBody = Type.Object(
+  {
+    product_ids: Type.Optional(SuggestionHandles),
+    filter: Type.Optional(SuggestionFilter),
+    after: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        pattern: NO_NUL_PATTERN,
+        description:
+          "With a filter: continue after this handle (the previous answer's next_after); products are taken in handle order",
+      }),
+    ),
+    limit: Type.Integer({
+      minimum: 1,
+      maximum: SUGGESTIONS_BULK_MAX_LIMIT,
+      default: 3,
+      description: 'Suggestions per product',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type BulkSuggestionsBody = Static<typeof BulkSuggestionsBody>;
+
+export const BulkSuggestions = Type.Object(
+  {
+    items: Type.Array(ProductSuggestions, {
+      description: 'In the order asked (product_ids) or in handle order (filter)',
+    }),
+    missing: Type.Array(Type.String(), { description: 'Asked handles that are not products' }),
+    next_after: Nullable(
+      Type.String({
+        description: `With a filter: the handle to pass as "after" for the next ${SUGGESTIONS_BULK_MAX_PRODUCTS} products; null at the end`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BulkSuggestions = Static<typeof BulkSuggestions>;
+export const BulkSuggestionsResponse = Envelope(BulkSuggestions);
+
+export const AcceptSuggestionsBody = Type.Object(
+  {
+    product_ids: Type.Optional(SuggestionHandles),
+    filter: Type.Optional(SuggestionFilter),
+    min_score: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: "Accept a product's top suggestion only when its score is at least this",
+    }),
+    dry_run: Type.Boolean({
+      default: true,
+      description: 'true: only preview what would be assigned; false: assign it (one change set)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type AcceptSuggestionsBody = Static<typeof AcceptSuggestionsBody>;
+
+export const AcceptedSuggestion = Type.Object(
+  {
+    product_id: Type.String(),
+    category: CategoryWithPath,
+    score: Type.Number({ minimum: 0, maximum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type AcceptedSuggestion = Static<typeof AcceptedSuggestion>;
+
+export const AcceptSuggestions = Type.Object(
+  {
+    dry_run: Type.Boolean(),
+    products_considered: Type.Integer({
+      description: `Products looked at (at most ${SUGGESTIONS_BULK_MAX_PRODUCTS}: with a filter, the first ones in handle order that have no category)`,
+    }),
+    accepted_count: Type.Integer({
+      description: 'Products whose top suggestion reaches min_score (assigned unless dry_run)',
+    }),
+    below_score: Type.Integer({ description: 'Products whose top suggestion is below min_score' }),
+    without_suggestion: Type.Integer({ description: 'Products with no suggestion at all' }),
+    skipped_categorised: Type.Array(Type.String(), {
+      description:
+        'Products that already have a category (or got one meanwhile): nothing is changed for them',
+    }),
+    missing: Type.Array(Type.String(), { description: 'Asked handles that are not products' }),
+    accepted: Type.Array(AcceptedSuggestion, {
+      description: 'Each accepted product and the category it gets (with dry_run: would get)',
+    }),
+    has_more: Type.Boolean({
+      description: 'With a filter: more uncategorised products match than were looked at',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type AcceptSuggestions = Static<typeof AcceptSuggestions>;
+export const AcceptSuggestionsResponse = Envelope(AcceptSuggestions);

@@ -26,6 +26,7 @@ import monitoringRoutes from './features/monitoring/monitoring.routes.js';
 import productRoutes from './features/products/products.routes.js';
 import sampleDataRoutes from './features/sample-data/sample-data.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
+import suggestionRoutes from './features/suggestions/suggestions.routes.js';
 import webRoutes from './features/web/web.routes.js';
 import connections, { fastifyTimeouts, serverOptions } from './plugins/connections.js';
 import crossSite from './plugins/cross-site.js';
@@ -186,6 +187,7 @@ export async function buildApp(
   await app.register(changeRoutes);
   await app.register(tokenRoutes);
   await app.register(monitoringRoutes);
+  await app.register(suggestionRoutes);
 
   await app.register(sampleDataRoutes);
   await app.register(webRoutes);

@@ -11,6 +11,7 @@ import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
 import { SampleDataService } from './features/sample-data/sample-data.service.js';
 import { StatsService } from './features/stats/stats.service.js';
+import { SuggestionService } from './features/suggestions/suggestions.service.js';
 
 export interface ServiceOptions {
   /** The token cache (AUTH_CACHE_SECONDS) and where its warnings go. */
@@ -24,10 +25,11 @@ export function createServices(
   options: ServiceOptions = {},
 ) {
   const categories = new CategoryService(db, notifier);
+  const assignments = new AssignmentService(db, categories, notifier);
   return {
     categories,
     products: new ProductService(db, categories),
-    assignments: new AssignmentService(db, categories, notifier),
+    assignments,
     imports: new ImportService(db, categories, notifier),
     stats: new StatsService(db, categories),
     exports: new ExportService(db, categories),
@@ -35,6 +37,7 @@ export function createServices(
     tokens: new TokenService(db, options.tokens),
     catalogValues: new CatalogValuesService(db),
     sampleData: new SampleDataService(db, notifier),
+    suggestions: new SuggestionService(db, categories, assignments),
   };
 }
 

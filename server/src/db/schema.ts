@@ -114,6 +114,15 @@ export const products = pgTable(
     index('products_sample_idx')
       .on(table.id)
       .where(sql`${table.isSample}`),
+    // Suggestions (issue 12, migration 0015): categorised products sharing a name's words, and
+    // categorised products of a Type or a vendor.
+    index('products_name_words_idx').using('gin', sql`to_tsvector('simple', ${table.productName})`),
+    index('products_categorised_type_idx')
+      .on(table.productType, table.id)
+      .where(sql`${table.categoryCount} > 0`),
+    index('products_categorised_vendor_idx')
+      .on(table.vendor, table.id)
+      .where(sql`${table.categoryCount} > 0`),
     index('products_unallocated_name_idx')
       .on(table.productName, table.id)
       .where(sql`${table.categoryCount} = 0`),

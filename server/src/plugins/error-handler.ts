@@ -21,7 +21,9 @@ import { AppError, validationError } from '../errors.js';
 const RESPONSE_DESCRIPTION = 'x-response-description';
 
 /** The reads served through the cache (http/cached.ts), which answer If-None-Match with 304. */
-const CACHED_READ = /^\/api\/(products|categories|stats|vendors|product-types|sample-data)(\/|$)/;
+// Suggestions are computed per request, never cached: no ETag, no 304.
+const CACHED_READ =
+  /^\/api\/(products|categories|stats|vendors|product-types|sample-data)(\/|$)(?!.*\/suggestions$)/;
 
 /** What each error status means, as the OpenAPI document describes it. */
 export const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {

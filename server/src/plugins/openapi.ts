@@ -117,6 +117,11 @@ const TAGS = [
       "The Monitoring page's short history of this instance's own metrics (the live figures are at /metrics).",
   },
   {
+    name: 'suggestions',
+    description:
+      "Category suggestions learned from the catalog's own assignments, and accepting them in bulk.",
+  },
+  {
     name: 'sample data',
     description:
       'The synthetic catalog seeded on a first start (marked as sample): how much there is, and its removal (admin).',

@@ -246,6 +246,67 @@ export class AssignmentService {
     });
   }
 
+  /**
+   * One category per product (accepted suggestions), as one `bulk.assign` change set. Only
+   * products that still have no category are written: a product categorised since its
+   * suggestion was computed is left as it is and reported in `skipped`.
+   */
+  async assignEachUncategorised(
+    pairs: readonly { handle: string; categoryId: number }[],
+    context: WriteContext,
+  ): Promise<{ assigned: string[]; skipped: string[] }> {
+    return applyChange(this.target, 'bulk.assign', context, async (transaction) => {
+      const handles = pairs.map((pair) => pair.handle);
+      const categoryIds = [...new Set(pairs.map((pair) => pair.categoryId))];
+      const batch = await this.loadBatch(transaction, handles, categoryIds);
+      const inserts: NewAssignment[] = [];
+      const changed: BulkAssignedItem[] = [];
+      const assigned: string[] = [];
+      const skipped: string[] = [];
+      let ancestors = 0;
+      for (const { handle, categoryId } of pairs) {
+        const productId = batch.idByHandle.get(handle);
+        if (productId === undefined || !batch.index.has(categoryId)) {
+          skipped.push(handle);
+          continue;
+        }
+        const current = batch.currentOf(productId);
+        if (current.size > 0) {
+          skipped.push(handle);
+          continue;
+        }
+        const plan = planAssignment(batch.index, current, [categoryId]);
+        const added = [...plan.added, ...plan.ancestorsAdded];
+        ancestors += plan.ancestorsAdded.length;
+        inserts.push(...assignmentRows(batch.index, productId, added));
+        changed.push({ product_id: handle, added });
+        assigned.push(handle);
+      }
+      await lockCategoryCounters(
+        transaction,
+        inserts.map((row) => row.categoryId),
+      );
+      await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
+      const summary = {
+        products_processed: pairs.length,
+        total_assigned: assigned.length,
+        total_ancestors_added: ancestors,
+        total_skipped: skipped.length,
+        total_errors: 0,
+      };
+      const change =
+        inserts.length === 0
+          ? null
+          : {
+              productIds: [...new Set(inserts.map((row) => row.productId))],
+              categoryIds: [...new Set(inserts.map((row) => row.categoryId))],
+              before: null,
+              after: { summary, changed },
+            };
+      return { result: { assigned, skipped }, change };
+    });
+  }
+
   /** One product, locked, with the taxonomy and its current categories; unknown ids → 404. */
   private async loadProduct(transaction: Executor, handle: string, categoryIds: number[]) {
     const [product] = await lockProducts(transaction, [handle]);

@@ -69,7 +69,7 @@ const endpoints: Endpoint[] = Object.entries(document.paths)
       path.startsWith('/api/tokens/') ||
       (path === '/api/sample-data' && method === 'delete')
         ? 'admin'
-        : method === 'get'
+        : method === 'get' || (path === '/api/suggestions' && method === 'post')
           ? 'viewer'
           : 'editor') as TokenRole,
     })),

@@ -1,0 +1,4 @@
+-- Category suggestions (issue 12, server/src/features/suggestions): categorised products sharing every word of a name (full text, 'simple' configuration), and the categorised products of a Type or a vendor (sampled by the Type and vendor signals).
+CREATE INDEX "products_name_words_idx" ON "products" USING gin (to_tsvector('simple', "product_name"));--> statement-breakpoint
+CREATE INDEX "products_categorised_type_idx" ON "products" USING btree ("product_type","id") WHERE "products"."category_count" > 0;--> statement-breakpoint
+CREATE INDEX "products_categorised_vendor_idx" ON "products" USING btree ("vendor","id") WHERE "products"."category_count" > 0;
