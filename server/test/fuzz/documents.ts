@@ -295,6 +295,34 @@ export function shopifyCsv(limits: { importMaxBytes: number }): fc.Arbitrary<Csv
   });
 }
 
+/**
+ * An assignments file in the app's own export format (`POST /api/import/assignments`): real
+ * handles with no categories (a valid write: it clears them) or a level-1 name (valid unless a
+ * deeper category shares it), and now and then an unknown handle, a nasty path or a duplicate.
+ */
+export function assignmentsCsv(): fc.Arbitrary<CsvDoc> {
+  const categories = fc.oneof(
+    { weight: 4, arbitrary: fc.constant('') },
+    { weight: 3, arbitrary: poolRef('level1Name') },
+    { weight: 1, arbitrary: fc.oneof(words, nasty, fc.constant('A > B > C > D')) },
+  );
+  const handle = fc.oneof(
+    { weight: 8, arbitrary: poolRef('handle') },
+    { weight: 1, arbitrary: fc.oneof(slug, nasty) },
+  );
+  const row = fc.tuple(handle, words, categories).map((cells): Cell[] => cells);
+  return fc
+    .tuple(
+      fc.boolean(),
+      fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n'),
+      fc.array(row, { maxLength: 3 }),
+    )
+    .map(
+      ([bom, eol, rows]) =>
+        new CsvDoc(bom, eol, false, ['product_id', 'product_name', 'categories'], rows, ''),
+    );
+}
+
 /** Anything but a product export. */
 export function garbageText(limits: { importMaxBytes: number }): fc.Arbitrary<Text> {
   return fc.oneof(

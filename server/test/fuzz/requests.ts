@@ -11,6 +11,7 @@ import {
   garbageText,
   JsonText,
   MultipartDoc,
+  assignmentsCsv,
   renderText,
   shopifyCsv,
   type Part,
@@ -506,7 +507,10 @@ function jsonBodies(operation: Operation, schema: JsonSchema, limits: FuzzLimits
   };
 }
 
-function csvBodies(limits: FuzzLimits): MediaBodies {
+function csvBodies(limits: FuzzLimits, operation: Operation): MediaBodies {
+  // The assignment import reads another format than the product import.
+  const document =
+    operation.path === '/api/import/assignments' ? assignmentsCsv() : shopifyCsv(limits);
   const csvTypes = fc.constantFrom(
     'text/csv',
     'text/csv; charset=utf-8',
@@ -517,7 +521,7 @@ function csvBodies(limits: FuzzLimits): MediaBodies {
   return {
     valid: [
       fc
-        .tuple(shopifyCsv(limits), csvTypes)
+        .tuple(document, csvTypes)
         .map(([text, contentType]): BodyPlan => ({ kind: 'text', text, contentType })),
     ],
     invalid: [
@@ -528,10 +532,7 @@ function csvBodies(limits: FuzzLimits): MediaBodies {
     ],
     file: fc
       .tuple(
-        fc.oneof(
-          { weight: 4, arbitrary: shopifyCsv(limits) },
-          { weight: 1, arbitrary: garbageText(limits) },
-        ),
+        fc.oneof({ weight: 4, arbitrary: document }, { weight: 1, arbitrary: garbageText(limits) }),
         fc.constantFrom('products_export.csv', 'x', '', '../../etc/passwd', 'prödücts.csv'),
         fc.constantFrom('text/csv', 'application/octet-stream', 'application/json', ''),
       )
@@ -594,7 +595,7 @@ function bodies(operation: Operation, limits: FuzzLimits): MediaBodies | undefin
       mediaType === 'application/json' || mediaType.endsWith('+json')
         ? jsonBodies(operation, schema, limits)
         : mediaType.startsWith('text/')
-          ? csvBodies(limits)
+          ? csvBodies(limits, operation)
           : {
               valid: [
                 fc
