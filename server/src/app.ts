@@ -24,6 +24,7 @@ import healthRoutes from './features/health/health.routes.js';
 import importRoutes from './features/imports/imports.routes.js';
 import monitoringRoutes from './features/monitoring/monitoring.routes.js';
 import productRoutes from './features/products/products.routes.js';
+import queueRoutes from './features/queue/queue.routes.js';
 import sampleDataRoutes from './features/sample-data/sample-data.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import webRoutes from './features/web/web.routes.js';
@@ -143,6 +144,7 @@ export async function buildApp(
         now: options.now,
         warn: (error, message) => app.log.warn({ err: error }, message),
       },
+      queueLeaseSeconds: config.queue.leaseSeconds,
     }),
   );
   app.addHook('onSend', async (request, reply) => {
@@ -188,6 +190,7 @@ export async function buildApp(
   await app.register(monitoringRoutes);
 
   await app.register(sampleDataRoutes);
+  await app.register(queueRoutes);
   await app.register(webRoutes);
 
   await app.ready();

@@ -9,12 +9,15 @@ import { ChangeService } from './features/changes/changes.service.js';
 import { ExportService } from './features/exports/exports.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
+import { QueueService } from './features/queue/queue.service.js';
 import { SampleDataService } from './features/sample-data/sample-data.service.js';
 import { StatsService } from './features/stats/stats.service.js';
 
 export interface ServiceOptions {
   /** The token cache (AUTH_CACHE_SECONDS) and where its warnings go. */
   tokens?: TokenServiceOptions;
+  /** The work queue's lease length (QUEUE_LEASE_SECONDS). */
+  queueLeaseSeconds?: number;
 }
 
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
@@ -24,9 +27,10 @@ export function createServices(
   options: ServiceOptions = {},
 ) {
   const categories = new CategoryService(db, notifier);
+  const products = new ProductService(db, categories);
   return {
     categories,
-    products: new ProductService(db, categories),
+    products,
     assignments: new AssignmentService(db, categories, notifier),
     imports: new ImportService(db, categories, notifier),
     stats: new StatsService(db, categories),
@@ -35,6 +39,7 @@ export function createServices(
     tokens: new TokenService(db, options.tokens),
     catalogValues: new CatalogValuesService(db),
     sampleData: new SampleDataService(db, notifier),
+    queue: new QueueService(db, products, options.queueLeaseSeconds ?? 120),
   };
 }
 
