@@ -11,14 +11,18 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildCategoryIndex,
+  matchCategories,
+  type CategoryIndex,
+  type CategoryNode,
+} from '../web/src/lib/category-index';
+import {
   fetchTree,
-  flattenTree,
   launchBrowser,
   RESULTS_DIR,
   screenshot,
   startServer,
   type RunningServer,
-  type TreeNode,
 } from './harness';
 
 let server: RunningServer;
@@ -55,30 +59,15 @@ async function waitForNext(page: Page, before: string) {
   );
 }
 
-/** Every category's path ("A > B > C"), as the finder matches it. */
-function pathsOf(tree: TreeNode[], prefix = ''): Map<number, string> {
-  const paths = new Map<number, string>();
-  for (const node of tree) {
-    const path = prefix ? `${prefix} > ${node.name}` : node.name;
-    paths.set(node.id, path);
-    for (const [id, childPath] of pathsOf(node.children, path)) paths.set(id, childPath);
-  }
-  return paths;
-}
-
 /**
- * The shortest start of a category's name that the finder ranks first: what an operator who
- * knows the tree types. The finder's rule (web/src/features/queue/QueueView.tsx
- * matchCategories): every typed word occurs in the path; deepest first, then tree order.
+ * The shortest start of a category's name that the finder ranks first (the finder's own rule,
+ * matchCategories): what an operator who knows the tree types.
  */
-function shortestQuery(nodes: TreeNode[], paths: Map<number, string>, target: TreeNode): string {
-  for (let length = 2; length <= target.name.length; length += 1) {
+function shortestQuery(index: CategoryIndex, target: CategoryNode): string {
+  for (let length = 1; length <= target.name.length; length += 1) {
     const typed = target.name.slice(0, length);
-    const words = typed.toLowerCase().split(/\s+/).filter(Boolean);
-    const hits = nodes
-      .filter((node) => words.every((word) => paths.get(node.id)!.toLowerCase().includes(word)))
-      .sort((a, b) => b.level - a.level);
-    if (hits[0]?.id === target.id && !typed.endsWith(' ')) return typed;
+    if (typed.endsWith(' ')) continue;
+    if (matchCategories(index, typed, 1)[0]?.id === target.id) return typed;
   }
   return target.name;
 }
@@ -96,9 +85,8 @@ describe('work queue', () => {
   it('categorises 10 products by keyboard, and skips none', async () => {
     const before = await uncategorised();
     expect(before.length).toBeGreaterThan(20);
-    const nodes = flattenTree(await fetchTree(server.url));
-    const leaves = nodes.filter((node) => node.children.length === 0);
-    const paths = pathsOf(await fetchTree(server.url));
+    const index = buildCategoryIndex((await fetchTree(server.url)) as never);
+    const leaves = index.ordered.filter((node) => node.children.length === 0);
 
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
@@ -125,8 +113,8 @@ describe('work queue', () => {
         await press('1');
       } else {
         const leaf = leaves[(round * 7) % leaves.length]!;
-        const typed = shortestQuery(nodes, paths, leaf);
-        via = `/ ${typed} → ${paths.get(leaf.id)}`;
+        const typed = shortestQuery(index, leaf);
+        via = `/ ${typed} → ${leaf.path}`;
         await press('/');
         await page.locator('.queue-finder input').waitFor();
         for (const char of typed) await press(char === ' ' ? 'Space' : char);

@@ -10,8 +10,8 @@ import type { ProductDetail, QueueNext } from '@tag-manager/contract';
 import { envelope, errorEnvelope, productFixture } from '../../test/fixtures';
 import { renderWithProviders } from '../../test/render';
 import { DEFAULT_STATE } from '../../lib/url-state';
-import { matchCategories, paceText, QueueView } from './QueueView';
-import { buildCategoryIndex } from '../../lib/category-index';
+import { paceText, QueueView } from './QueueView';
+import { buildCategoryIndex, matchCategories } from '../../lib/category-index';
 
 const node = (id: number, name: string, level: number, parent: number | null, children = []) => ({
   id,
@@ -174,12 +174,12 @@ describe('QueueView keys', () => {
     await key('/');
     const input = await screen.findByRole('combobox', { name: /Find a category/ });
     fireEvent.change(input, { target: { value: 'caulk gun' } });
-    // "caulk gun" is in three paths: the two level-3 ones come first.
+    // "caulk gun" is in three paths: the category whose own name holds both words comes first.
     const options = within(screen.getByRole('listbox')).getAllByRole('option');
     expect(options.map((option) => option.textContent)).toEqual([
+      'Tools > Caulking Guns',
       'Tools > Caulking Guns > Manual Guns',
       'Tools > Caulking Guns > Battery Guns',
-      'Tools > Caulking Guns',
     ]);
     fireEvent.keyDown(input, { key: 'ArrowDown' });
     expect(within(screen.getByRole('listbox')).getAllByRole('option')[1]).toHaveAttribute(
@@ -187,13 +187,13 @@ describe('QueueView keys', () => {
       'true',
     );
     fireEvent.keyDown(input, { key: 'Enter' });
-    expect(screen.getByText(/To assign: Battery Guns/)).toBeInTheDocument();
+    expect(screen.getByText(/To assign: Manual Guns/)).toBeInTheDocument();
     await key('Enter');
     await screen.findByRole('heading', { name: 'Gun' });
     const assign = calls.find(
       (call) => call.method === 'POST' && call.url.pathname.endsWith('/categories'),
     );
-    expect(assign?.body).toEqual({ category_ids: [4] });
+    expect(assign?.body).toEqual({ category_ids: [3] });
   });
 
   it('skips with s (the cursor moves on, nothing is written)', async () => {
@@ -251,5 +251,8 @@ describe('queue helpers', () => {
     const index = buildCategoryIndex(tree as never);
     expect(matchCategories(index, 'seal sil').map((hit) => hit.id)).toEqual([6]);
     expect(matchCategories(index, '   ')).toEqual([]);
+    // A name holding the words comes before a path that only holds them higher up.
+    expect(matchCategories(index, 'guns').map((hit) => hit.id)).toEqual([3, 4, 2]);
+    expect(matchCategories(index, 'caulk').map((hit) => hit.id)).toEqual([2, 3, 4]);
   });
 });

@@ -9,7 +9,7 @@ import type { CategoryWithPath, QueueNext, Suggestion } from '@tag-manager/contr
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, type QueueParams } from '../../api/client';
 import { useCatalogValues, useCategoryTree } from '../../api/queries';
-import type { CategoryIndex, CategoryNode } from '../../lib/category-index';
+import { matchCategories, type CategoryIndex, type CategoryNode } from '../../lib/category-index';
 import { isTypingTarget } from '../../lib/shortcuts';
 import type { UpdateState, WorkspaceState } from '../../lib/url-state';
 import './queue.css';
@@ -49,18 +49,6 @@ export function paceText(done: number, left: number, elapsedMs: number): string 
   if (minutes < 1) return 'under a minute at this pace';
   if (minutes < 120) return `about ${minutes} min at this pace`;
   return `about ${numberFormat.format(Math.round(minutes / 60))} h at this pace`;
-}
-
-/** Categories whose path contains every word typed (in any part of the path). */
-export function matchCategories(index: CategoryIndex, text: string, limit = 12): CategoryNode[] {
-  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return [];
-  const hits = index.ordered.filter((node) => {
-    const path = node.path.toLowerCase();
-    return words.every((word) => path.includes(word));
-  });
-  // Deepest first: the most specific category is usually the one wanted.
-  return hits.sort((a, b) => b.level - a.level).slice(0, limit);
 }
 
 interface LastAssignment {
