@@ -48,7 +48,7 @@ export type QueueNextEnvelope = Static<typeof QueueNextResponse>;
 export type QueueReleaseEnvelope = Static<typeof QueueReleaseResponse>;
 export type ProductSuggestionsEnvelope = Static<typeof ProductSuggestionsResponse>;
 /** The work queue's query: the filter fields, `after` and the operator session id. */
-export type QueueParams = Partial<ProductFilterQuery> & { after?: string; operator: string };
+export type QueueParams = Partial<ProductFilterQuery> & { after?: string; operator?: string };
 /** The fields whose values the filters offer, and their endpoints. */
 export const CATALOG_VALUE_PATHS = {
   vendor: '/api/vendors',

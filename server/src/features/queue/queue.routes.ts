@@ -11,8 +11,9 @@ import type { Caller } from './queue.service.js';
 
 const tags = ['queue'];
 
-const caller = (request: FastifyRequest, operator: string): Caller => ({
-  operator,
+const caller = (request: FastifyRequest, operator: string | undefined): Caller => ({
+  operator: operator ?? null,
+  address: request.ip,
   tokenName: request.auth?.name ?? null,
   tokenId: request.auth?.id ?? null,
 });

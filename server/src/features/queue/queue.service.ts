@@ -25,8 +25,10 @@ import {
 const MAX_CLAIM_ATTEMPTS = 20;
 
 export interface Caller {
-  /** The client-generated session id (`operator`). */
-  operator: string;
+  /** The client-generated session id (`operator`); null: the caller itself is the operator. */
+  operator: string | null;
+  /** The client's address: who the operator is without a session id or token. */
+  address: string;
   /** The token's name in token mode, else null. */
   tokenName: string | null;
   /** The token's id in token mode: leases are per token and session. */
@@ -87,9 +89,16 @@ export class QueueService {
 }
 
 function holderOf(caller: Caller, queueKey: string): Holder {
+  const who = caller.tokenId === null ? 'open' : `token-${caller.tokenId}`;
+  const session = caller.operator ?? (caller.tokenId === null ? `ip-${caller.address}` : 'any');
   return {
-    operator: `${caller.tokenId ?? 'open'}:${caller.operator}`,
-    name: caller.tokenName ?? `Operator ${caller.operator.slice(0, 4)}`,
+    operator: `${who}:${session}`.slice(0, 200),
+    name:
+      caller.tokenName ??
+      (caller.operator
+        ? `Operator ${caller.operator.slice(0, 4)}`
+        : `Client ${caller.address}`
+      ).slice(0, 200),
     queueKey,
   };
 }

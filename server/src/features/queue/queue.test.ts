@@ -230,17 +230,17 @@ describe('leases', () => {
 });
 
 describe('bad input', () => {
-  it('refuses unknown filter fields, a missing or malformed operator, and bad cursors with 422', async () => {
+  it('refuses unknown filter fields, a malformed operator, and bad cursors with 422', async () => {
     const before = await changeSets();
-    for (const query of [
+    const bad: Record<string, string>[] = [
       { operator: A, colour: 'red' },
-      {},
       { operator: 'short' },
       { operator: A, after: 'not-a-cursor' },
       { operator: A, after: Buffer.from('[1,2,3]').toString('base64url') },
       { operator: A, search: '%%' },
-    ]) {
-      const { status, raw } = await next(query as Record<string, string>);
+    ];
+    for (const query of bad) {
+      const { status, raw } = await next(query);
       expect(status, JSON.stringify(query)).toBe(422);
       expect(JSON.parse(raw)).toMatchObject({ success: false, code: 'VALIDATION_ERROR' });
     }
@@ -250,6 +250,16 @@ describe('bad input', () => {
     expect(crossed.status).toBe(422);
     expect(crossed.raw).toContain('other filters');
     expect(await changeSets()).toBe(before);
+  });
+
+  it('takes the caller as the operator when no operator id is sent', async () => {
+    await releaseAll();
+    const first = await next({});
+    const again = await next({});
+    expect(again.body.product?.product_id).toBe(first.body.product?.product_id);
+    const other = await next({ operator: B });
+    expect(other.body.product?.product_id).not.toBe(first.body.product?.product_id);
+    expect(other.body.operators[0]?.name).toMatch(/^Client /);
   });
 
   it('answers a filter that matches nothing with no product and nothing remaining', async () => {
