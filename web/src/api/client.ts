@@ -146,6 +146,8 @@ interface RequestOptions {
   json?: unknown;
   body?: BodyInit;
   signal?: AbortSignal;
+  /** Let the request outlive the page (sent while the tab closes). */
+  keepalive?: boolean;
 }
 
 export type Fetch = typeof fetch;
@@ -204,6 +206,7 @@ export function createApiClient(
           headers,
           body,
           signal: options.signal,
+          ...(options.keepalive ? { keepalive: true } : {}),
         });
       } catch (error) {
         if ((error as { name?: string }).name === 'AbortError') throw error;
@@ -320,8 +323,11 @@ export function createApiClient(
     queueNext: (query: QueueParams) =>
       request<QueueNextEnvelope>('POST', '/api/queue/next', { query }),
     /** Gives up this operator session's lease (leaving the queue). */
-    queueRelease: (operator: string) =>
-      request<QueueReleaseEnvelope>('DELETE', '/api/queue/lease', { query: { operator } }),
+    queueRelease: (operator: string, keepalive = false) =>
+      request<QueueReleaseEnvelope>('DELETE', '/api/queue/lease', {
+        query: { operator },
+        keepalive,
+      }),
     /** Ranked category suggestions for one product. */
     getSuggestions: (productId: string, limit: number, signal?: AbortSignal) =>
       request<ProductSuggestionsEnvelope>('GET', `${productPath(productId)}/suggestions`, {

@@ -240,6 +240,22 @@ describe('QueueView keys', () => {
   });
 });
 
+describe('QueueView leases', () => {
+  it('gives the lease up when the screen is left', async () => {
+    const { unmount } = renderQueue();
+    await screen.findByRole('heading', { name: 'Drill' });
+    const operator = queueCalls()[0]!.url.searchParams.get('operator');
+    unmount();
+    await waitFor(() =>
+      expect(
+        calls
+          .find((call) => call.method === 'DELETE' && call.url.pathname === '/api/queue/lease')
+          ?.url.searchParams.get('operator'),
+      ).toBe(operator),
+    );
+  });
+});
+
 describe('queue helpers', () => {
   it('estimates the time left from the pace so far', () => {
     expect(paceText(0, 100, 60_000)).toBeNull();

@@ -123,13 +123,16 @@ export function QueueView({ state, update }: Props) {
     void load(undefined, 'forward');
   }, [load]);
 
-  // Leaving the queue gives the lease up, so the product is free at once for others.
-  useEffect(
-    () => () => {
+  // Leaving the queue (another view, or closing the tab) gives the lease up, so the product is
+  // free at once for others instead of at the lease's end.
+  useEffect(() => {
+    const onPageHide = () => void api.queueRelease(operator, true).catch(() => undefined);
+    window.addEventListener('pagehide', onPageHide);
+    return () => {
+      window.removeEventListener('pagehide', onPageHide);
       void api.queueRelease(operator).catch(() => undefined);
-    },
-    [operator],
-  );
+    };
+  }, [operator]);
 
   const product = answer?.product ?? null;
   const productId = product?.product_id ?? null;
