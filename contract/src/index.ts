@@ -16,3 +16,4 @@ export * from './sample-data.js';
 
 export * from './exports.js';
 export * from './suggestions.js';
+export * from './queue.js';

@@ -114,6 +114,16 @@ export const PRODUCT_FILTERS = {
     },
     applied: { tag: Nullable(Type.String()) },
   },
+  incomplete: {
+    query: {
+      incomplete: Type.Boolean({
+        default: false,
+        description:
+          'true: only products assigned a category that has subcategories but none of those subcategories (filed too coarsely: the work left is choosing the subcategory)',
+      }),
+    },
+    applied: { incomplete: Type.Boolean() },
+  },
 } as const satisfies Record<string, ProductFilterContract>;
 
 export type ProductFilterName = keyof typeof PRODUCT_FILTERS;

@@ -24,6 +24,7 @@ import healthRoutes from './features/health/health.routes.js';
 import importRoutes from './features/imports/imports.routes.js';
 import monitoringRoutes from './features/monitoring/monitoring.routes.js';
 import productRoutes from './features/products/products.routes.js';
+import queueRoutes from './features/queue/queue.routes.js';
 import sampleDataRoutes from './features/sample-data/sample-data.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import suggestionRoutes from './features/suggestions/suggestions.routes.js';
@@ -144,6 +145,7 @@ export async function buildApp(
         now: options.now,
         warn: (error, message) => app.log.warn({ err: error }, message),
       },
+      queueLeaseSeconds: config.queue.leaseSeconds,
     }),
   );
   app.addHook('onSend', async (request, reply) => {
@@ -190,6 +192,7 @@ export async function buildApp(
   await app.register(suggestionRoutes);
 
   await app.register(sampleDataRoutes);
+  await app.register(queueRoutes);
   await app.register(webRoutes);
 
   await app.ready();

@@ -62,6 +62,7 @@ describe('loadConfig', () => {
         categoryTagPrefix: 'Category: ',
         categoryMetafield: { namespace: 'custom', key: 'categories', label: 'Categories' },
       },
+      queue: { leaseSeconds: 120 },
     });
   });
 
@@ -199,6 +200,7 @@ describe('loadConfig', () => {
 
       SHOPIFY_CATEGORY_TAG_PREFIX: ' tm: ',
       SHOPIFY_CATEGORY_METAFIELD: ' shop_data.tm-categories ',
+      QUEUE_LEASE_SECONDS: ' 45 ',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -246,6 +248,7 @@ describe('loadConfig', () => {
         categoryTagPrefix: 'tm: ',
         categoryMetafield: { namespace: 'shop_data', key: 'tm-categories', label: 'Categories' },
       },
+      queue: { leaseSeconds: 45 },
     });
   });
 
@@ -436,6 +439,16 @@ describe('loadConfig', () => {
     } finally {
       if (previous === undefined) delete process.env.PORT;
       else process.env.PORT = previous;
+    }
+  });
+});
+
+describe('QUEUE_LEASE_SECONDS', () => {
+  it('is refused outside 5-3600 seconds', () => {
+    for (const value of ['4', '3601', 'two', '1.5']) {
+      expect(() => loadConfig({ QUEUE_LEASE_SECONDS: value }), value).toThrow(
+        /QUEUE_LEASE_SECONDS/,
+      );
     }
   });
 });

@@ -87,6 +87,12 @@ export interface Config {
     /** The list metafield for the paths (SHOPIFY_CATEGORY_METAFIELD, `off` for none). */
     categoryMetafield: { namespace: string; key: string; label: string } | null;
   };
+
+  /** The work queue (/api/queue; README "Work queue"). */
+  queue: {
+    /** How long a claimed product stays reserved for its operator (QUEUE_LEASE_SECONDS, 120). */
+    leaseSeconds: number;
+  };
 }
 
 export interface RateLimitConfig {
@@ -344,6 +350,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         problems,
       ),
     },
+
+    queue: { leaseSeconds: integer('QUEUE_LEASE_SECONDS', 120, 5, 3600) },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

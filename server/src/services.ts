@@ -9,6 +9,7 @@ import { ChangeService } from './features/changes/changes.service.js';
 import { ExportService } from './features/exports/exports.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
+import { QueueService } from './features/queue/queue.service.js';
 import { SampleDataService } from './features/sample-data/sample-data.service.js';
 import { StatsService } from './features/stats/stats.service.js';
 import { SuggestionService } from './features/suggestions/suggestions.service.js';
@@ -16,6 +17,8 @@ import { SuggestionService } from './features/suggestions/suggestions.service.js
 export interface ServiceOptions {
   /** The token cache (AUTH_CACHE_SECONDS) and where its warnings go. */
   tokens?: TokenServiceOptions;
+  /** The work queue's lease length (QUEUE_LEASE_SECONDS). */
+  queueLeaseSeconds?: number;
 }
 
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
@@ -25,10 +28,11 @@ export function createServices(
   options: ServiceOptions = {},
 ) {
   const categories = new CategoryService(db, notifier);
+  const products = new ProductService(db, categories);
   const assignments = new AssignmentService(db, categories, notifier);
   return {
     categories,
-    products: new ProductService(db, categories),
+    products,
     assignments,
     imports: new ImportService(db, categories, notifier),
     stats: new StatsService(db, categories),
@@ -38,6 +42,7 @@ export function createServices(
     catalogValues: new CatalogValuesService(db),
     sampleData: new SampleDataService(db, notifier),
     suggestions: new SuggestionService(db, categories, assignments),
+    queue: new QueueService(db, products, options.queueLeaseSeconds ?? 120),
   };
 }
 

@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { HelpDialog } from './components/HelpDialog';
 import { ApiTokenGate, SignOutButton } from './features/auth/ApiToken';
 import { ProductsWorkspace } from './features/products/ProductsWorkspace';
+import { QueueView } from './features/queue/QueueView';
 import { SampleDataBanner } from './features/sample-data/SampleDataBanner';
 import { StatsView } from './features/stats/StatsView';
 import { TransferView } from './features/transfer/TransferView';
@@ -18,6 +19,7 @@ const MonitoringView = lazy(() =>
 
 const VIEWS: { view: View; label: string }[] = [
   { view: 'products', label: 'Products' },
+  { view: 'queue', label: 'Queue' },
   { view: 'statistics', label: 'Statistics' },
   { view: 'transfer', label: 'Import & export' },
   { view: 'monitoring', label: 'Monitoring' },
@@ -107,6 +109,7 @@ export function App() {
           />
         )}
         {state.view === 'transfer' && <TransferView state={state} />}
+        {state.view === 'queue' && <QueueView state={state} update={update} />}
         {state.view === 'monitoring' && (
           <Suspense fallback={<div className="page" aria-busy="true" />}>
             <MonitoringView />

@@ -288,3 +288,34 @@ export const apiTokens = pgTable(
     check('api_tokens_prefix_length', sql`char_length(${table.tokenPrefix}) = 8`),
   ],
 );
+
+/**
+ * Work-queue leases (issue 12): the product an operator is looking at in a queue, held for a
+ * short time (QUEUE_LEASE_SECONDS) so that a second operator on the same queue is shown a
+ * different one. One row per product (the primary key makes a claim an upsert that only wins
+ * when the row is free or expired); an operator holds at most one lease (claiming the next
+ * product releases the previous one). `queue_key` identifies the queue (its filters), so
+ * "who else is working on this queue" is one indexed read. Expired rows are ignored by every
+ * read and deleted by the next claim.
+ */
+export const queueLeases = pgTable(
+  'queue_leases',
+  {
+    productId: integer('product_id')
+      .primaryKey()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    operator: text('operator').notNull(),
+    operatorName: text('operator_name').notNull(),
+    queueKey: text('queue_key').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'string' }).notNull(),
+  },
+  (table) => [
+    index('queue_leases_operator_idx').on(table.operator),
+    index('queue_leases_queue_idx').on(table.queueKey, table.expiresAt),
+    check('queue_leases_operator_length', sql`char_length(${table.operator}) between 1 and 200`),
+    check(
+      'queue_leases_operator_name_length',
+      sql`char_length(${table.operatorName}) between 1 and 200`,
+    ),
+  ],
+);

@@ -269,7 +269,10 @@ export function toAppError(error: unknown): AppError {
     const message =
       candidate.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
         ? 'The request body is not valid JSON'
-        : (candidate.message ?? 'Bad request');
+        : // Fastify's 414 message quotes the whole URL (up to megabytes): not echoed.
+          status === 414
+          ? 'A path parameter is longer than the server accepts'
+          : (candidate.message ?? 'Bad request');
     return new AppError(status, code, message, {});
   }
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred', {});

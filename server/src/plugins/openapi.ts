@@ -127,6 +127,11 @@ const TAGS = [
       'The synthetic catalog seeded on a first start (marked as sample): how much there is, and its removal (admin).',
   },
   {
+    name: 'queue',
+    description:
+      'The work queue: one product of a filter at a time, leased to one operator so that others get different products (README "Work queue").',
+  },
+  {
     name: 'health',
     description:
       'Probes for load balancers and orchestrators (`/health/live`, `/health/ready`, always open) and the detailed state (`/health`).',

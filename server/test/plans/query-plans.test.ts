@@ -77,7 +77,11 @@ afterAll(async () => {
   await test.close();
 });
 
-const noFilters: ProductFilters = { hide_allocated: false, include_descendants: true };
+const noFilters: ProductFilters = {
+  hide_allocated: false,
+  incomplete: false,
+  include_descendants: true,
+};
 const cases: {
   name: string;
   filters: ProductFilters;

@@ -20,6 +20,9 @@ import type {
   ProductListQuery,
   ProductListResponse,
   ProductResponse,
+  ProductSuggestionsResponse,
+  QueueNextResponse,
+  QueueReleaseResponse,
   RemoveResponse,
   SampleDataRemovalResponse,
   SampleDataResponse,
@@ -41,6 +44,11 @@ export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
 export type CatalogValuesEnvelope = Static<typeof CatalogValuesResponse>;
 export type SampleDataEnvelope = Static<typeof SampleDataResponse>;
 export type SampleDataRemovalEnvelope = Static<typeof SampleDataRemovalResponse>;
+export type QueueNextEnvelope = Static<typeof QueueNextResponse>;
+export type QueueReleaseEnvelope = Static<typeof QueueReleaseResponse>;
+export type ProductSuggestionsEnvelope = Static<typeof ProductSuggestionsResponse>;
+/** The work queue's query: the filter fields, `after` and the operator session id. */
+export type QueueParams = Partial<ProductFilterQuery> & { after?: string; operator?: string };
 /** The fields whose values the filters offer, and their endpoints. */
 export const CATALOG_VALUE_PATHS = {
   vendor: '/api/vendors',
@@ -138,6 +146,8 @@ interface RequestOptions {
   json?: unknown;
   body?: BodyInit;
   signal?: AbortSignal;
+  /** Let the request outlive the page (sent while the tab closes). */
+  keepalive?: boolean;
 }
 
 export type Fetch = typeof fetch;
@@ -196,6 +206,7 @@ export function createApiClient(
           headers,
           body,
           signal: options.signal,
+          ...(options.keepalive ? { keepalive: true } : {}),
         });
       } catch (error) {
         if ((error as { name?: string }).name === 'AbortError') throw error;
@@ -308,6 +319,21 @@ export function createApiClient(
       request<SampleDataEnvelope>('GET', '/api/sample-data', { signal }),
     /** Removes all sample data (admin). */
     removeSampleData: () => request<SampleDataRemovalEnvelope>('DELETE', '/api/sample-data'),
+    /** The work queue's next product, leased to this operator session. */
+    queueNext: (query: QueueParams) =>
+      request<QueueNextEnvelope>('POST', '/api/queue/next', { query }),
+    /** Gives up this operator session's lease (leaving the queue). */
+    queueRelease: (operator: string, keepalive = false) =>
+      request<QueueReleaseEnvelope>('DELETE', '/api/queue/lease', {
+        query: { operator },
+        keepalive,
+      }),
+    /** Ranked category suggestions for one product. */
+    getSuggestions: (productId: string, limit: number, signal?: AbortSignal) =>
+      request<ProductSuggestionsEnvelope>('GET', `${productPath(productId)}/suggestions`, {
+        query: { limit },
+        signal,
+      }),
   };
 }
 

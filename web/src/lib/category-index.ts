@@ -121,3 +121,29 @@ export function mostSpecific(index: CategoryIndex | undefined, ids: number[]): n
 }
 
 export const LEVEL_NAMES: Record<number, string> = { 1: 'Level 1', 2: 'Level 2', 3: 'Level 3' };
+
+/**
+ * The work queue's finder: categories whose path contains every typed word (in any part of the
+ * path), best first — those whose own name holds every word, then those whose name starts with
+ * the first word, then deeper before shallower (the most specific category is usually the one
+ * wanted), then tree order.
+ */
+export function matchCategories(index: CategoryIndex, text: string, limit = 12): CategoryNode[] {
+  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [];
+  const rank = (node: CategoryNode) => {
+    const name = node.name.toLowerCase();
+    return (
+      (words.every((word) => name.includes(word)) ? 2 : 0) + (name.startsWith(words[0]!) ? 1 : 0)
+    );
+  };
+  const hits = index.ordered
+    .filter((node) => {
+      const path = node.path.toLowerCase();
+      return words.every((word) => path.includes(word));
+    })
+    .map((node) => ({ node, rank: rank(node) }));
+  // Array.prototype.sort is stable: equal ranks and levels keep the tree order.
+  hits.sort((a, b) => b.rank - a.rank || b.node.level - a.node.level);
+  return hits.slice(0, limit).map((hit) => hit.node);
+}

@@ -29,6 +29,16 @@ export const SHORTCUTS: { keys: string[]; action: string; where: string }[] = [
   { keys: ['F2'], action: 'Rename the category', where: 'Category tree' },
   { keys: ['Delete'], action: 'Delete the category', where: 'Category tree' },
   { keys: ['Shift', 'click'], action: 'Select a range of products', where: 'Products' },
+  { keys: ['1', '…', '9'], action: 'Tick or untick that suggestion', where: 'Queue' },
+  {
+    keys: ['/'],
+    action: 'Find any category by part of its path (↑ ↓ to choose, Enter to tick)',
+    where: 'Queue',
+  },
+  { keys: ['Enter'], action: 'Assign the ticked categories and show the next', where: 'Queue' },
+  { keys: ['s'], action: 'Skip this product', where: 'Queue' },
+  { keys: ['j', 'k'], action: 'Next / previous product', where: 'Queue' },
+  { keys: ['u'], action: 'Undo the last assignment', where: 'Queue' },
 ];
 
 /** True when a key press belongs to a text field or a dialog, not to the page's shortcuts. */

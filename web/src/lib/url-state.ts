@@ -14,13 +14,14 @@ import {
 } from '@tag-manager/contract';
 import type { ProductFilterParams, ProductListParams } from '../api/client';
 
-export type View = 'products' | 'statistics' | 'transfer' | 'monitoring';
+export type View = 'products' | 'statistics' | 'transfer' | 'monitoring' | 'queue';
 
 export const VIEW_PATHS: Record<View, string> = {
   products: '/',
   statistics: '/statistics',
   transfer: '/import-export',
   monitoring: '/monitoring',
+  queue: '/queue',
 };
 
 const SORT_LABELS = {

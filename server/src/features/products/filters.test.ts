@@ -69,6 +69,13 @@ async function assign(handle: string, categoryId: number) {
   expect(response.statusCode).toBe(201);
 }
 
+/** A top-level category that has subcategories. */
+const parentCategory = async () =>
+  Number(
+    await one(sql`select min(c.id) as value from categories c
+                   where c.level = 1 and exists (select 1 from categories ch where ch.parent_id = c.id)`),
+  );
+
 interface Sample {
   /** The filter's query parameters, with a value picked from the seeded catalog. */
   query(): Promise<Record<string, string>>;
@@ -152,6 +159,30 @@ const SAMPLES = {
     }),
     where: ({ tag }) => sql`${tag} = any(p.tags)`,
     change: ({ tag }) => importProduct({ tags: `${tag}, another` }),
+  },
+  incomplete: {
+    // Makes sure one product is filed too coarsely (a top-level category with children only),
+    // whatever the seeder assigned.
+    query: async () => {
+      const [coarse] = await queryRows<{ product_id: string }>(
+        test.db,
+        sql`select product_id from products where category_count = 0 order by id limit 1`,
+      );
+      await assign(coarse!.product_id, await parentCategory());
+      return { incomplete: 'true' };
+    },
+    where: () => sql`exists (select 1 from product_categories pc
+      where pc.product_id = p.id
+        and exists (select 1 from categories ch where ch.parent_id = pc.category_id)
+        and not exists (select 1 from product_categories below join categories c on c.id = below.category_id
+                         where below.product_id = p.id and c.parent_id = pc.category_id))`,
+    change: async () => {
+      const [fresh] = await queryRows<{ product_id: string }>(
+        test.db,
+        sql`select product_id from products where category_count = 0 order by id desc limit 1`,
+      );
+      await assign(fresh!.product_id, await parentCategory());
+    },
   },
 } satisfies Record<ProductFilterName, Sample>;
 

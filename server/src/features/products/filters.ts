@@ -124,6 +124,19 @@ export const PRODUCT_FILTER_TABLE = {
     condition: (f) => sql`p.tags @> array[${f.tag}]::text[]`,
     pageDependsOn: [],
   },
+  incomplete: {
+    active: (f) => f.incomplete === true,
+    // Assigned some category that has children, and none of its children (assignments are
+    // closed under "parent of", so a child's row names the category as its parent).
+    condition: () => sql`p.category_count > 0 and exists (
+        select 1 from product_categories pc
+         where pc.product_id = p.id
+           and exists (select 1 from categories ch where ch.parent_id = pc.category_id)
+           and not exists (select 1 from product_categories below
+                            where below.product_id = p.id
+                              and below.parent_category_id = pc.category_id))`,
+    pageDependsOn: [Namespaces.assignments],
+  },
 } satisfies Record<ProductFilterName, FilterDefinition>;
 
 const entries = Object.entries(PRODUCT_FILTER_TABLE) as [ProductFilterName, FilterDefinition][];

@@ -16,6 +16,7 @@ afterAll(async () => {
 describe('category pages: members-first and index walk agree', () => {
   const filters = (categoryId: number, extra: Partial<ProductFilters> = {}): ProductFilters => ({
     hide_allocated: false,
+    incomplete: false,
     include_descendants: true,
     category_id: categoryId,
     ...extra,

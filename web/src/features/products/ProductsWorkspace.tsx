@@ -671,6 +671,17 @@ function Filters({ state, onChange, index, searchRef }: FiltersProps) {
         />
         Uncategorised only
       </label>
+      <label
+        className="filter-check"
+        title="Assigned a category that has subcategories, but none of them"
+      >
+        <input
+          type="checkbox"
+          checked={state.incomplete === true}
+          onChange={(event) => onChange({ incomplete: event.target.checked })}
+        />
+        Subcategory missing
+      </label>
     </div>
   );
 }

@@ -1,0 +1,606 @@
+/**
+ * The work queue (/queue): one product at a time from a filter ("uncategorised" by default),
+ * keyboard first. `1`–`9` tick a suggestion, `/` finds any category by part of its path,
+ * `Enter` assigns the ticked categories and shows the next product, `s` skips, `j`/`k` next and
+ * previous, `u` undoes the last assignment. Every key has a button. The server leases the
+ * shown product to this browser tab (its operator id), so two operators never see the same one.
+ */
+import type { CategoryWithPath, QueueNext, Suggestion } from '@tag-manager/contract';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { api, ApiError, type QueueParams } from '../../api/client';
+import { useCatalogValues, useCategoryTree } from '../../api/queries';
+import { matchCategories, type CategoryIndex, type CategoryNode } from '../../lib/category-index';
+import { isTypingTarget } from '../../lib/shortcuts';
+import type { UpdateState, WorkspaceState } from '../../lib/url-state';
+import './queue.css';
+
+const SUGGESTION_LIMIT = 9;
+const OPERATOR_KEY = 'tag-manager.queue-operator';
+const numberFormat = new Intl.NumberFormat('en');
+
+/** This tab's operator id: one per browser tab (sessionStorage), so two tabs are two operators. */
+export function operatorId(): string {
+  let id = window.sessionStorage.getItem(OPERATOR_KEY);
+  if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+    const bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    id = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+    window.sessionStorage.setItem(OPERATOR_KEY, id);
+  }
+  return id;
+}
+
+/** The queue's API filters from the URL state: uncategorised unless "incomplete" is chosen. */
+export function queueFilters(state: WorkspaceState): Omit<QueueParams, 'operator'> {
+  const filters: Omit<QueueParams, 'operator'> = {
+    hide_allocated: !state.incomplete,
+    incomplete: state.incomplete ? true : undefined,
+  };
+  if (state.vendor) filters.vendor = state.vendor;
+  if (state.product_type) filters.product_type = state.product_type;
+  if (state.search?.trim()) filters.search = state.search.trim();
+  return filters;
+}
+
+/** "about 40 min" from the time spent per product so far. */
+export function paceText(done: number, left: number, elapsedMs: number): string | null {
+  if (done === 0 || left === 0) return null;
+  const minutes = Math.round(((elapsedMs / done) * left) / 60_000);
+  if (minutes < 1) return 'under a minute at this pace';
+  if (minutes < 120) return `about ${minutes} min at this pace`;
+  return `about ${numberFormat.format(Math.round(minutes / 60))} h at this pace`;
+}
+
+interface LastAssignment {
+  productId: string;
+  /** The after cursor that shows the product again. */
+  after: string | undefined;
+  /** The categories the assignment added (with its ancestors), topmost first. */
+  added: number[];
+  names: string[];
+}
+
+interface Props {
+  state: WorkspaceState;
+  update: UpdateState;
+}
+
+export function QueueView({ state, update }: Props) {
+  const operator = useMemo(operatorId, []);
+  const filters = useMemo(() => queueFilters(state), [state]);
+  const filterKey = JSON.stringify(filters);
+  const { index } = useCategoryTree();
+
+  const [answer, setAnswer] = useState<QueueNext | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  /** The `after` that fetched each product shown, oldest first: K walks back through it. */
+  const [trail, setTrail] = useState<(string | undefined)[]>([]);
+  const [suggestions, setSuggestions] = useState<Suggestion[] | null>(null);
+  const [ticked, setTicked] = useState<Map<number, string>>(new Map());
+  const [finder, setFinder] = useState(false);
+  const [last, setLast] = useState<LastAssignment | null>(null);
+  const [sitting, setSitting] = useState({ done: 0, started: Date.now() });
+  const [busy, setBusy] = useState(false);
+  const busyRef = useRef(false);
+
+  const load = useCallback(
+    async (after: string | undefined, mode: 'forward' | 'back' | 'again') => {
+      setLoading(true);
+      setError(null);
+      try {
+        const envelope = await api.queueNext({ ...filters, operator, after });
+        const next = envelope.data;
+        setAnswer(next);
+        setTicked(new Map());
+        setFinder(false);
+        setTrail((current) => {
+          if (mode === 'back') return current.slice(0, -1);
+          if (mode === 'again') return current;
+          return next.product ? [...current, after] : current;
+        });
+        if (next.released && !next.released.matches_filter) {
+          setNotice(
+            `${next.released.product_id} was categorised meanwhile and left the queue: nothing was changed.`,
+          );
+        }
+      } catch (caught) {
+        setError(caught instanceof ApiError ? caught.message : 'The queue could not be loaded');
+      } finally {
+        setLoading(false);
+      }
+    },
+    // filterKey stands for filters (a new object each render, the same queue).
+    [filterKey, operator],
+  );
+
+  // A new filter starts the queue over (and a new sitting).
+  useEffect(() => {
+    setTrail([]);
+    setLast(null);
+    setSitting({ done: 0, started: Date.now() });
+    void load(undefined, 'forward');
+  }, [load]);
+
+  // Leaving the queue (another view, or closing the tab) gives the lease up, so the product is
+  // free at once for others instead of at the lease's end.
+  useEffect(() => {
+    const onPageHide = () => void api.queueRelease(operator, true).catch(() => undefined);
+    window.addEventListener('pagehide', onPageHide);
+    return () => {
+      window.removeEventListener('pagehide', onPageHide);
+      void api.queueRelease(operator).catch(() => undefined);
+    };
+  }, [operator]);
+
+  const product = answer?.product ?? null;
+  const productId = product?.product_id ?? null;
+
+  // Suggestions for the shown product; none (not an error) when the engine is not there.
+  useEffect(() => {
+    setSuggestions(null);
+    if (!productId) return;
+    const controller = new AbortController();
+    api
+      .getSuggestions(productId, SUGGESTION_LIMIT, controller.signal)
+      .then((envelope) => setSuggestions(envelope.data.suggestions.slice(0, SUGGESTION_LIMIT)))
+      .catch(() => {
+        if (!controller.signal.aborted) setSuggestions([]);
+      });
+    return () => controller.abort();
+  }, [productId]);
+
+  const currentAfter = trail.at(-1);
+
+  const toggle = useCallback((id: number, name: string) => {
+    setTicked((current) => {
+      const next = new Map(current);
+      if (next.has(id)) next.delete(id);
+      else next.set(id, name);
+      return next;
+    });
+  }, []);
+
+  const run = useCallback(async (work: () => Promise<void>) => {
+    if (busyRef.current) return;
+    busyRef.current = true;
+    setBusy(true);
+    try {
+      await work();
+    } finally {
+      busyRef.current = false;
+      setBusy(false);
+    }
+  }, []);
+
+  const assign = useCallback(
+    () =>
+      run(async () => {
+        if (!product || !answer || ticked.size === 0) {
+          if (product) setNotice('Tick a suggestion (1–9) or find a category (/) first.');
+          return;
+        }
+        setNotice(null);
+        try {
+          const result = await api.assignCategories(product.product_id, [...ticked.keys()]);
+          const added = [...result.data.ancestors_added, ...result.data.added].sort(
+            (a, b) => a.level - b.level,
+          );
+          setLast({
+            productId: product.product_id,
+            after: currentAfter,
+            added: added.map((ref) => ref.id),
+            names: [...ticked.values()],
+          });
+          setSitting((current) => ({ ...current, done: current.done + 1 }));
+          await load(answer.cursor ?? undefined, 'forward');
+        } catch (caught) {
+          setError(caught instanceof ApiError ? caught.message : 'The assignment failed');
+        }
+      }),
+    [answer, currentAfter, load, product, run, ticked],
+  );
+
+  const skip = useCallback(
+    () =>
+      run(async () => {
+        setNotice(null);
+        if (answer?.cursor) await load(answer.cursor, 'forward');
+      }),
+    [answer, load, run],
+  );
+
+  const previous = useCallback(
+    () =>
+      run(async () => {
+        setNotice(null);
+        if (trail.length < 2) return;
+        await load(trail.at(-2), 'back');
+      }),
+    [load, run, trail],
+  );
+
+  const undo = useCallback(
+    () =>
+      run(async () => {
+        if (!last) return;
+        try {
+          // Removing the topmost added category removes the added ones below it.
+          const added = new Set(last.added);
+          const tops = last.added.filter((id) => {
+            const parent = index?.byId.get(id)?.parent_id;
+            return parent === null || parent === undefined || !added.has(parent);
+          });
+          for (const id of tops) await api.removeCategory(last.productId, id);
+          setLast(null);
+          setSitting((current) => ({ ...current, done: Math.max(0, current.done - 1) }));
+          setNotice(`Undone: ${last.names.join(', ')} removed from ${last.productId}.`);
+          await load(last.after, 'again');
+        } catch (caught) {
+          setError(caught instanceof ApiError ? caught.message : 'The undo failed');
+        }
+      }),
+    [index, last, load, run],
+  );
+
+  // The keys (not while typing: the finder's field has its own).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey) return;
+      if (isTypingTarget(event.target)) return;
+      const key = event.key;
+      if (/^[1-9]$/.test(key)) {
+        const suggestion = suggestions?.[Number(key) - 1];
+        if (suggestion) {
+          event.preventDefault();
+          toggle(suggestion.category.id, suggestion.category.name);
+        }
+        return;
+      }
+      const action: Record<string, (() => void) | undefined> = {
+        '/': () => setFinder(true),
+        Enter: () => void assign(),
+        s: () => void skip(),
+        j: () => void skip(),
+        k: () => void previous(),
+        u: () => void undo(),
+      };
+      const handler = action[key.length === 1 ? key.toLowerCase() : key];
+      if (!handler || !product) {
+        if (key.toLowerCase() === 'u' && last) {
+          event.preventDefault();
+          void undo();
+        }
+        return;
+      }
+      // Enter on a focused button or link is that control's own click.
+      if (
+        key === 'Enter' &&
+        event.target instanceof HTMLElement &&
+        event.target.closest('button, a')
+      )
+        return;
+      event.preventDefault();
+      handler();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [assign, last, previous, product, skip, suggestions, toggle, undo]);
+
+  const left = answer?.remaining ?? 0;
+  const pace = paceText(sitting.done, left, Date.now() - sitting.started);
+  const description = product?.description;
+
+  return (
+    <div className="page queue-page">
+      <div className="queue-head">
+        <h1>Work queue</h1>
+        <QueueFilters state={state} update={update} />
+      </div>
+      <p className="queue-progress" aria-live="polite">
+        <strong>{numberFormat.format(sitting.done)} done</strong>, {numberFormat.format(left)} left
+        {pace ? `, ${pace}` : ''}
+      </p>
+      {answer && answer.operators.length > 0 && (
+        <p className="queue-others">
+          Also on this queue:{' '}
+          {answer.operators.map((other) => `${other.name} (on ${other.product_id})`).join(', ')}
+        </p>
+      )}
+      {notice && (
+        <p className="callout callout-warning" role="status">
+          {notice}
+        </p>
+      )}
+      {error && (
+        <p className="callout callout-error" role="alert">
+          {error}
+        </p>
+      )}
+      {!product && !loading && !error && (
+        <div className="empty-state">
+          <p>
+            <strong>Nothing left in this queue.</strong>
+          </p>
+          <p className="muted">
+            No product matching these filters is waiting (those other operators hold are not shown).
+          </p>
+          {last && (
+            <button type="button" className="button" onClick={() => void undo()}>
+              Undo the last assignment <kbd>u</kbd>
+            </button>
+          )}
+        </div>
+      )}
+      {product && (
+        <div className="queue-card" aria-busy={loading || busy}>
+          <section className="queue-product" aria-label="Product">
+            {product.image_url ? (
+              <img className="queue-image" src={product.image_url} alt="" />
+            ) : (
+              <div className="queue-image queue-image-none" aria-hidden="true" />
+            )}
+            <div className="queue-facts">
+              <h2
+                className="queue-name"
+                data-testid="queue-product"
+                data-handle={product.product_id}
+              >
+                {product.product_name}
+              </h2>
+              <p className="handle mono">{product.product_id}</p>
+              <dl className="facts">
+                <dt>Type</dt>
+                <dd>{product.product_type ?? '—'}</dd>
+                <dt>Vendor</dt>
+                <dd>{product.vendor ?? '—'}</dd>
+                <dt>SKU</dt>
+                <dd className="mono">{product.sku ?? '—'}</dd>
+                <dt>Tags</dt>
+                <dd>{product.tags.length > 0 ? product.tags.join(', ') : '—'}</dd>
+                <dt>Categories</dt>
+                <dd>
+                  {product.categories.length > 0
+                    ? product.categories
+                        .map((category: CategoryWithPath) => category.path)
+                        .join('; ')
+                    : 'none yet'}
+                </dd>
+              </dl>
+              {description && <p className="queue-description">{description.slice(0, 300)}</p>}
+            </div>
+          </section>
+          <section className="queue-choices" aria-label="Categories to assign">
+            <h3 className="section-title">Suggestions</h3>
+            {suggestions === null ? (
+              <p className="muted">Looking for suggestions…</p>
+            ) : suggestions.length === 0 ? (
+              <p className="muted">No suggestions for this product: find a category with /.</p>
+            ) : (
+              <ol className="queue-suggestions">
+                {suggestions.map((suggestion, position) => (
+                  <li key={suggestion.category.id}>
+                    <label className="queue-suggestion">
+                      <input
+                        type="checkbox"
+                        checked={ticked.has(suggestion.category.id)}
+                        onChange={() => toggle(suggestion.category.id, suggestion.category.name)}
+                      />
+                      <kbd>{position + 1}</kbd>
+                      <span className="queue-suggestion-text">
+                        <span>{suggestion.category.path}</span>
+                        <span className="muted">
+                          {Math.round(suggestion.score * 100)}%
+                          {suggestion.reasons[0] ? ` · ${suggestion.reasons[0].text}` : ''}
+                        </span>
+                      </span>
+                    </label>
+                  </li>
+                ))}
+              </ol>
+            )}
+            {finder && index ? (
+              <CategoryFinder
+                index={index}
+                onPick={(node) => {
+                  setTicked((current) => new Map(current).set(node.id, node.name));
+                  setFinder(false);
+                }}
+                onClose={() => setFinder(false)}
+              />
+            ) : (
+              <button type="button" className="button button-small" onClick={() => setFinder(true)}>
+                Find a category <kbd>/</kbd>
+              </button>
+            )}
+            {ticked.size > 0 && (
+              <p className="queue-ticked">To assign: {[...ticked.values()].join(', ')}</p>
+            )}
+            <div className="queue-actions">
+              <button
+                type="button"
+                className="button button-primary"
+                disabled={ticked.size === 0 || busy}
+                onClick={() => void assign()}
+              >
+                Assign and next <kbd>Enter</kbd>
+              </button>
+              <button type="button" className="button" disabled={busy} onClick={() => void skip()}>
+                Skip <kbd>s</kbd>
+              </button>
+              <button
+                type="button"
+                className="button"
+                disabled={busy || trail.length < 2}
+                onClick={() => void previous()}
+              >
+                Previous <kbd>k</kbd>
+              </button>
+              <button
+                type="button"
+                className="button"
+                disabled={busy || !last}
+                onClick={() => void undo()}
+              >
+                Undo <kbd>u</kbd>
+              </button>
+            </div>
+            <p className="muted queue-keys">
+              Keys: <kbd>1</kbd>–<kbd>9</kbd> tick, <kbd>/</kbd> find, <kbd>Enter</kbd> assign,{' '}
+              <kbd>s</kbd> skip, <kbd>j</kbd>/<kbd>k</kbd> next/previous, <kbd>u</kbd> undo,{' '}
+              <kbd>?</kbd> all keys
+            </p>
+          </section>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** `/`: type any part of a category's path; ↑ ↓ choose, Enter ticks, Esc closes. */
+function CategoryFinder({
+  index,
+  onPick,
+  onClose,
+}: {
+  index: CategoryIndex;
+  onPick: (node: CategoryNode) => void;
+  onClose: () => void;
+}) {
+  const [text, setText] = useState('');
+  const [active, setActive] = useState(0);
+  const hits = useMemo(() => matchCategories(index, text), [index, text]);
+  const chosen = hits[Math.min(active, hits.length - 1)];
+  return (
+    <div className="queue-finder">
+      <input
+        className="input"
+        autoFocus
+        role="combobox"
+        aria-expanded={hits.length > 0}
+        aria-controls="queue-finder-list"
+        aria-activedescendant={chosen ? `queue-finder-${chosen.id}` : undefined}
+        aria-label="Find a category by any part of its path"
+        placeholder="Find a category…"
+        value={text}
+        onChange={(event) => {
+          setText(event.target.value);
+          setActive(0);
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'ArrowDown') {
+            event.preventDefault();
+            setActive((current) => Math.min(current + 1, Math.max(0, hits.length - 1)));
+          } else if (event.key === 'ArrowUp') {
+            event.preventDefault();
+            setActive((current) => Math.max(0, current - 1));
+          } else if (event.key === 'Enter') {
+            event.preventDefault();
+            if (chosen) onPick(chosen);
+          } else if (event.key === 'Escape') {
+            event.preventDefault();
+            onClose();
+          }
+        }}
+        onBlur={() => {
+          if (!text) onClose();
+        }}
+      />
+      {hits.length > 0 && (
+        <ul className="queue-finder-list" id="queue-finder-list" role="listbox">
+          {hits.map((node) => (
+            <li
+              key={node.id}
+              id={`queue-finder-${node.id}`}
+              role="option"
+              aria-selected={node === chosen}
+              onMouseDown={(event) => {
+                event.preventDefault();
+                onPick(node);
+              }}
+            >
+              {node.path}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** The queue's filter: uncategorised (default) or incomplete, narrowed by vendor, type, search. */
+function QueueFilters({ state, update }: Props) {
+  const vendors = useCatalogValues('vendor');
+  const types = useCatalogValues('product_type');
+  const [search, setSearch] = useState(state.search ?? '');
+  useEffect(() => setSearch(state.search ?? ''), [state.search]);
+  return (
+    <form
+      className="queue-filters"
+      aria-label="Queue filter"
+      onSubmit={(event) => {
+        event.preventDefault();
+        update({ search: search.trim() || undefined }, { replace: true });
+      }}
+    >
+      <label className="filter">
+        <span>Queue</span>
+        <select
+          className="input"
+          value={state.incomplete ? 'incomplete' : 'uncategorised'}
+          onChange={(event) =>
+            update({ incomplete: event.target.value === 'incomplete' }, { replace: true })
+          }
+        >
+          <option value="uncategorised">Uncategorised</option>
+          <option value="incomplete">Incomplete (subcategory missing)</option>
+        </select>
+      </label>
+      <label className="filter">
+        <span>Vendor</span>
+        <select
+          className="input"
+          value={state.vendor ?? ''}
+          onChange={(event) =>
+            update({ vendor: event.target.value || undefined }, { replace: true })
+          }
+        >
+          <option value="">Any</option>
+          {vendors.data?.data.map((entry) => (
+            <option key={entry.value} value={entry.value}>
+              {entry.value}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="filter">
+        <span>Type</span>
+        <select
+          className="input"
+          value={state.product_type ?? ''}
+          onChange={(event) =>
+            update({ product_type: event.target.value || undefined }, { replace: true })
+          }
+        >
+          <option value="">Any</option>
+          {types.data?.data.map((entry) => (
+            <option key={entry.value} value={entry.value}>
+              {entry.value}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="filter">
+        <span>Search</span>
+        <input
+          className="input"
+          type="search"
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+          onBlur={() => update({ search: search.trim() || undefined }, { replace: true })}
+        />
+      </label>
+    </form>
+  );
+}
