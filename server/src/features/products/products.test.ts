@@ -157,6 +157,7 @@ describe('the product list envelope and pagination', () => {
         status: null,
         product_type: null,
         tag: null,
+        incomplete: false,
       },
       sort: 'product_name',
     });
@@ -543,6 +544,7 @@ describe('filters', () => {
       status: 'active',
       product_type: null,
       tag: null,
+      incomplete: false,
     });
     expect(combined.metadata.filtered_products).toBe(expected.length);
     expect(combined.metadata.total_products).toBe(TOTAL);

@@ -68,7 +68,7 @@ export async function seedCatalog(
   const { db } = database;
   if (options.reset) {
     await db.execute(
-      sql`truncate product_categories, products, categories, change_sets restart identity`,
+      sql`truncate queue_leases, product_categories, products, categories, change_sets restart identity`,
     );
   } else if (!(await isCatalogEmpty(db))) {
     throw new Error(
