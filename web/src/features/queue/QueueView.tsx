@@ -557,40 +557,18 @@ function QueueFilters({ state, update }: Props) {
           <option value="incomplete">Incomplete (subcategory missing)</option>
         </select>
       </label>
-      <label className="filter">
-        <span>Vendor</span>
-        <select
-          className="input"
-          value={state.vendor ?? ''}
-          onChange={(event) =>
-            update({ vendor: event.target.value || undefined }, { replace: true })
-          }
-        >
-          <option value="">Any</option>
-          {vendors.data?.data.map((entry) => (
-            <option key={entry.value} value={entry.value}>
-              {entry.value}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="filter">
-        <span>Type</span>
-        <select
-          className="input"
-          value={state.product_type ?? ''}
-          onChange={(event) =>
-            update({ product_type: event.target.value || undefined }, { replace: true })
-          }
-        >
-          <option value="">Any</option>
-          {types.data?.data.map((entry) => (
-            <option key={entry.value} value={entry.value}>
-              {entry.value}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ValueFilter
+        label="Vendor"
+        value={state.vendor}
+        values={vendors.data?.data}
+        onChange={(vendor) => update({ vendor }, { replace: true })}
+      />
+      <ValueFilter
+        label="Type"
+        value={state.product_type}
+        values={types.data?.data}
+        onChange={(product_type) => update({ product_type }, { replace: true })}
+      />
       <label className="filter">
         <span>Search</span>
         <input
@@ -602,5 +580,36 @@ function QueueFilters({ state, update }: Props) {
         />
       </label>
     </form>
+  );
+}
+
+/** A filter over the catalog's values (vendors, types): "Any", then each value. */
+function ValueFilter({
+  label,
+  value,
+  values,
+  onChange,
+}: {
+  label: string;
+  value: string | undefined;
+  values: { value: string }[] | undefined;
+  onChange: (value: string | undefined) => void;
+}) {
+  return (
+    <label className="filter">
+      <span>{label}</span>
+      <select
+        className="input"
+        value={value ?? ''}
+        onChange={(event) => onChange(event.target.value || undefined)}
+      >
+        <option value="">Any</option>
+        {values?.map((entry) => (
+          <option key={entry.value} value={entry.value}>
+            {entry.value}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
