@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'INTERNAL_ERROR',
   'HEADERS_TOO_LARGE',
   'REQUEST_TIMEOUT',
+  'PRECONDITION_FAILED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -28,6 +29,7 @@ export const ERROR_CODE_FOR_STATUS: Readonly<Record<number, ErrorCode>> = {
   405: 'METHOD_NOT_ALLOWED',
   408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
+  412: 'PRECONDITION_FAILED',
   413: 'PAYLOAD_TOO_LARGE',
   414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',

@@ -17,3 +17,4 @@ export * from './sample-data.js';
 export * from './exports.js';
 export * from './suggestions.js';
 export * from './queue.js';
+export * from './jobs.js';

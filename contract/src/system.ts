@@ -42,16 +42,104 @@ export const ChangeSet = Type.Object(
     category_ids: Type.Array(Type.Integer()),
     before: Type.Unknown(),
     after: Type.Unknown(),
+    job_id: Nullable(Type.Integer({ minimum: 1, description: 'The job whose batch recorded it' })),
+    reverts: Nullable(
+      Type.Integer({ minimum: 1, description: 'The change set this one undid (an undo)' }),
+    ),
+    reversible: Type.Enum(['exact', 'revoke', 'none'] as const, {
+      description:
+        'Whether POST /api/changes/{id}/undo can reverse it (from the change-kind table)',
+    }),
   },
   { additionalProperties: false },
 );
 export type ChangeSet = Static<typeof ChangeSet>;
 
-export const ChangeListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+export const ChangeListQuery = Type.Object(
+  {
+    ...PageQuery,
+    product_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description: 'Only change sets touching this product (handle)',
+      }),
+    ),
+    category_id: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2_147_483_647,
+        description: 'Only change sets touching this category',
+      }),
+    ),
+    kind: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'Only this change kind' }),
+    ),
+    actor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, description: 'Only this actor' }),
+    ),
+    job_id: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2_147_483_647,
+        description: 'Only the batches of this job',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ChangeListQuery = Static<typeof ChangeListQuery>;
 export const ChangeListResponse = PagedEnvelope(
   ChangeSet,
   Type.Object({ total_changes: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
 );
+
+export const ChangeIdParams = Type.Object(
+  { id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }) },
+  { additionalProperties: false },
+);
+
+export const UndoRequest = Type.Object(
+  {
+    mode: Type.Optional(
+      Type.Enum(['strict', 'skip_conflicts'] as const, {
+        default: 'strict',
+        description:
+          'strict: 409 with the conflicts when a later change touched the same products and categories; skip_conflicts: undo the products without a conflict and list the rest',
+      }),
+    ),
+    dry_run: Type.Optional(
+      Type.Boolean({ default: false, description: 'true: report what the undo would do' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type UndoRequest = Static<typeof UndoRequest>;
+
+/** A product the undo would overwrite a later change on. */
+export const UndoConflict = Type.Object(
+  {
+    product_id: Nullable(Type.String()),
+    category_id: Nullable(Type.Integer()),
+    change_set_id: Type.Integer({ minimum: 1, description: 'The later change set' }),
+    reason: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type UndoConflict = Static<typeof UndoConflict>;
+
+export const UndoResult = Type.Object(
+  {
+    dry_run: Type.Boolean(),
+    /** The new change set that records the undo (null on a dry run or when nothing changed). */
+    change_set_id: Nullable(Type.Integer({ minimum: 1 })),
+    undone_products: Type.Integer({ minimum: 0 }),
+    skipped: Type.Array(UndoConflict),
+  },
+  { additionalProperties: false },
+);
+export type UndoResult = Static<typeof UndoResult>;
+export const UndoResponse = Envelope(UndoResult);
 
 export const PoolStatistics = Type.Object(
   {

@@ -11,6 +11,13 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { writeContext } from '../../http/context.js';
 import { envelope } from '../../http/envelope.js';
+import { invalidField } from '../../errors.js';
+
+/** Until bulk by filter lands (issue 13): the products must be named. */
+function namedProducts(ids: string[] | undefined): string[] {
+  if (!ids) throw invalidField('product_ids', 'is required');
+  return ids;
+}
 
 const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const assignments = app.services.assignments;
@@ -81,7 +88,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       envelope(
         request,
         await assignments.bulkAssign(
-          request.body.product_ids,
+          namedProducts(request.body.product_ids),
           request.body.category_ids,
           writeContext(request),
         ),
@@ -105,7 +112,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       envelope(
         request,
         await assignments.bulkRemove(
-          request.body.product_ids,
+          namedProducts(request.body.product_ids),
           request.body.category_ids,
           writeContext(request),
         ),

@@ -353,3 +353,8 @@ export function changeEvent<Kind extends ChangeKind>(
     category_count: new Set(payload.categoryIds).size,
   };
 }
+
+/** How a stored change set's kind can be undone (`none` for a kind no longer in the table). */
+export function reversibilityOf(kind: string): Reversibility {
+  return kind in ChangeKinds ? ChangeKinds[kind as ChangeKind].reversible : 'none';
+}

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ChangeListQuery, ChangeListResponse } from '@tag-manager/contract';
 import { pagedEnvelope } from '../../http/envelope.js';
+import { reversibilityOf } from './change-kinds.js';
 
 const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -17,7 +18,17 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { limit, offset } = request.query;
       const page = await app.services.changes.list(limit, offset);
-      return pagedEnvelope(request, page.changes, { total_changes: page.total }, page.pagination);
+      return pagedEnvelope(
+        request,
+        page.changes.map((change) => ({
+          ...change,
+          job_id: null,
+          reverts: null,
+          reversible: reversibilityOf(change.kind),
+        })),
+        { total_changes: page.total },
+        page.pagination,
+      );
     },
   );
 };
