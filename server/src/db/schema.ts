@@ -51,6 +51,11 @@ export const products = pgTable(
       .notNull()
       .default(sql`'{}'::text[]`),
     categoryCount: integer('category_count').notNull().default(0),
+    /**
+     * Assigned categories that have subcategories of which none is assigned (the "Subcategory
+     * missing" filter): kept by the assignment and category triggers (migration 0018).
+     */
+    incompleteBranches: smallint('incomplete_branches').notNull().default(0),
     lastModified: timestamp('last_modified', { withTimezone: true, mode: 'string' })
       .notNull()
       .defaultNow(),
@@ -126,6 +131,11 @@ export const products = pgTable(
     index('products_unallocated_name_idx')
       .on(table.productName, table.id)
       .where(sql`${table.categoryCount} = 0`),
+    // The "Subcategory missing" filter and its queue, in the list's order (migration 0018).
+    index('products_incomplete_name_idx')
+      .on(table.productName, table.id)
+      .where(sql`${table.incompleteBranches} > 0`),
+    check('products_incomplete_branches_non_negative', sql`${table.incompleteBranches} >= 0`),
   ],
 );
 
@@ -258,6 +268,8 @@ export const catalogCounters = pgTable(
     active: bigint('active', { mode: 'number' }).notNull().default(0),
     draft: bigint('draft', { mode: 'number' }).notNull().default(0),
     archived: bigint('archived', { mode: 'number' }).notNull().default(0),
+    /** Products with a subcategory missing (incomplete_branches > 0). */
+    incomplete: bigint('incomplete', { mode: 'number' }).notNull().default(0),
   },
   (table) => [check('catalog_counters_shard_range', sql`${table.shard} between 0 and 15`)],
 );

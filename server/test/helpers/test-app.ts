@@ -136,13 +136,25 @@ export async function invariantViolations(db: Executor): Promise<string[]> {
         where c.product_count <> (select count(*) from product_categories pc where pc.category_id = c.id)`,
     'catalog counters differ from the products': sql`select count(*)::int as n from
         (select sum(products) as products, sum(categorized) as categorized, sum(active) as active,
-                sum(draft) as draft, sum(archived) as archived from catalog_counters) kept,
+                sum(draft) as draft, sum(archived) as archived, sum(incomplete) as incomplete
+           from catalog_counters) kept,
         (select count(*) as products, count(*) filter (where category_count > 0) as categorized,
                 count(*) filter (where status = 'active') as active,
                 count(*) filter (where status = 'draft') as draft,
-                count(*) filter (where status = 'archived') as archived from products) actual
-        where (kept.products, kept.categorized, kept.active, kept.draft, kept.archived)
-              is distinct from (actual.products, actual.categorized, actual.active, actual.draft, actual.archived)`,
+                count(*) filter (where status = 'archived') as archived,
+                count(*) filter (where incomplete_branches > 0) as incomplete from products) actual
+        where (kept.products, kept.categorized, kept.active, kept.draft, kept.archived, kept.incomplete)
+              is distinct from (actual.products, actual.categorized, actual.active, actual.draft,
+                                actual.archived, actual.incomplete)`,
+    // The open branches, recounted from the assignments and the tree.
+    'open branches differ from the assignments': sql`select count(*)::int as n from products p
+        where p.incomplete_branches <> (
+          select count(*) from product_categories pc
+           where pc.product_id = p.id
+             and exists (select 1 from categories ch where ch.parent_id = pc.category_id)
+             and not exists (select 1 from product_categories below
+                              where below.product_id = p.id
+                                and below.parent_category_id = pc.category_id))`,
     'duplicate sibling names': sql`select count(*)::int as n from (
         select parent_id, normalized_name from categories group by 1, 2 having count(*) > 1) d`,
   };

@@ -17,6 +17,7 @@ import {
   listProducts,
   type ProductFilters,
 } from '../../src/features/products/products.repository.js';
+import { nextCandidate } from '../../src/features/queue/queue.repository.js';
 import { seedCatalog } from '../../src/features/seed/seeder.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -115,6 +116,11 @@ const cases: {
   { name: 'status', filters: { ...noFilters, status: 'draft' } },
   { name: 'product type', filters: { ...noFilters, product_type: 'Sealant' } },
   { name: 'tag', filters: { ...noFilters, tag: 'membrane' } },
+  {
+    name: 'subcategory missing',
+    filters: { ...noFilters, incomplete: true },
+    reads: ['products_incomplete_name_idx'],
+  },
   { name: 'a large category, walking the name index', filters: { ...noFilters, category_id: 1 } },
   {
     name: 'a small category, members first',
@@ -173,6 +179,10 @@ describe('query plans on 60,000 products', () => {
       name: 'vendor and status',
       filters: { ...noFilters, vendor: 'Ardex', status: 'draft' as const },
     },
+    {
+      name: 'subcategory missing and a vendor',
+      filters: { ...noFilters, incomplete: true, vendor: 'Ardex' },
+    },
   ] as { name: string; filters: ProductFilters; reads?: string[] }[])(
     'filtered count: $name',
     async ({ filters, reads }) => {
@@ -183,6 +193,22 @@ describe('query plans on 60,000 products', () => {
       if (reads) expect(new Set(indexesRead(plans[0]!.plan))).toEqual(new Set(reads));
     },
   );
+
+  it('the work queue: the next product of each queue, uncategorised and subcategory missing', async () => {
+    const queues: { filters: ProductFilters; index: string }[] = [
+      { filters: { ...noFilters, hide_allocated: true }, index: 'products_unallocated_name_idx' },
+      { filters: { ...noFilters, incomplete: true }, index: 'products_incomplete_name_idx' },
+    ];
+    for (const { filters, index } of queues) {
+      plans = [];
+      await nextCandidate(explaining(test.db), filters, undefined, 'operator-a');
+      await nextCandidate(explaining(test.db), filters, { name: 'M', id: 30_000 }, 'operator-a');
+      for (const { plan } of plans) {
+        expect(sequentialScans(plan)).toEqual([]);
+        expect(indexesRead(plan)).toContain(index);
+      }
+    }
+  });
 
   it('product detail, its categories and the write path lookups', async () => {
     plans = [];

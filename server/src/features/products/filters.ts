@@ -28,6 +28,8 @@ export interface CatalogCounts {
   active: number;
   draft: number;
   archived: number;
+  /** Products with a subcategory missing (the `incomplete` filter). */
+  incomplete: number;
 }
 
 export interface FilterDefinition {
@@ -126,15 +128,11 @@ export const PRODUCT_FILTER_TABLE = {
   },
   incomplete: {
     active: (f) => f.incomplete === true,
-    // Assigned some category that has children, and none of its children (assignments are
-    // closed under "parent of", so a child's row names the category as its parent).
-    condition: () => sql`p.category_count > 0 and exists (
-        select 1 from product_categories pc
-         where pc.product_id = p.id
-           and exists (select 1 from categories ch where ch.parent_id = pc.category_id)
-           and not exists (select 1 from product_categories below
-                            where below.product_id = p.id
-                              and below.parent_category_id = pc.category_id))`,
+    // Assigned some category that has children, and none of its children: the open branches
+    // kept per product by the assignment and tree triggers (migration 0016), served by the
+    // partial index products_incomplete_name_idx and counted by the catalog counters.
+    condition: () => sql`p.incomplete_branches > 0`,
+    count: async (_f, { catalog }) => (await catalog()).incomplete,
     pageDependsOn: [Namespaces.assignments],
   },
 } satisfies Record<ProductFilterName, FilterDefinition>;

@@ -106,7 +106,8 @@ export async function catalogCounts(executor: Executor): Promise<CatalogCounts> 
                coalesce(sum(categorized), 0)::int as categorized,
                coalesce(sum(active), 0)::int as active,
                coalesce(sum(draft), 0)::int as draft,
-               coalesce(sum(archived), 0)::int as archived
+               coalesce(sum(archived), 0)::int as archived,
+               coalesce(sum(incomplete), 0)::int as incomplete
           from catalog_counters`,
   );
   return row!;

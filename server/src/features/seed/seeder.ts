@@ -48,6 +48,7 @@ const PRODUCT_COLUMNS = [
   'image_url',
   'tags',
   'category_count',
+  'incomplete_branches',
   'is_sample',
   'description',
 ] as const;
@@ -146,12 +147,27 @@ function assignmentRowsOf(
   });
 }
 
+/**
+ * Counts a product's open branches (products.incomplete_branches): its categories that have
+ * subcategories of which it has none. The bulk load writes it, as it writes category_count,
+ * because the triggers that keep both stand aside for the load.
+ */
+function openBranchCounter(categories: readonly SyntheticCategory[]) {
+  const parentOf = new Map(categories.map((category) => [category.id, category.parentId]));
+  const withChildren = new Set(categories.map((category) => category.parentId));
+  return (categoryIds: readonly number[]): number => {
+    const covered = new Set(categoryIds.map((id) => parentOf.get(id)));
+    return categoryIds.filter((id) => withChildren.has(id) && !covered.has(id)).length;
+  };
+}
+
 /** A PostgreSQL array literal for COPY (`{"a","b"}`). */
 const arrayLiteral = (values: string[]) =>
   `{${values.map((value) => `"${value.replace(/["\\]/g, (char) => `\\${char}`)}"`).join(',')}}`;
 
 async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], options: SeedOptions) {
   const byId = new Map(categories.map((category) => [category.id, category]));
+  const openBranches = openBranchCounter(categories);
   const client = await pool.connect();
   let assignments = 0;
   try {
@@ -176,6 +192,7 @@ async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], opti
               product.image_url,
               arrayLiteral(product.tags),
               product.categoryIds.length,
+              openBranches(product.categoryIds),
               true,
               product.description,
             ];
@@ -254,6 +271,7 @@ async function insertProductBatches(
   options: SeedOptions,
 ) {
   const byId = new Map(categories.map((category) => [category.id, category]));
+  const openBranches = openBranchCounter(categories);
   const batchSize = options.batchSize ?? 5000;
   let assignments = 0;
   for (let start = 0; start < options.products; start += batchSize) {
@@ -270,16 +288,18 @@ async function insertProductBatches(
       await transaction.execute(sql`
         insert into products (${sql.raw(PRODUCT_COLUMNS.join(', '))})
         select r.id, r.product_id, r.product_name, r.vendor, r.product_type, r.status, r.sku, r.image_url,
-               array(select jsonb_array_elements_text(r.tags)), r.category_count, true, r.description
+               array(select jsonb_array_elements_text(r.tags)), r.category_count,
+               r.incomplete_branches, true, r.description
           from jsonb_to_recordset(${JSON.stringify(
             products.map(({ categoryIds, ...product }) => ({
               ...product,
               category_count: categoryIds.length,
+              incomplete_branches: openBranches(categoryIds),
             })),
           )}::jsonb)
                as r(id int, product_id text, product_name text, vendor text, product_type text,
                     status text, sku text, image_url text, tags jsonb, category_count int,
-                    description text)`);
+                    incomplete_branches smallint, description text)`);
       await insertAssignments(transaction, rows);
     });
     assignments += rows.length;
