@@ -9,24 +9,33 @@ ALTER TABLE "products" ADD CONSTRAINT "products_incomplete_branches_non_negative
 -- and its queue read a partial index and its count comes from the catalog counters.
 CREATE FUNCTION product_open_branches(product integer) RETURNS smallint
   LANGUAGE sql STABLE AS $$
-  SELECT count(*)::smallint
+  -- Closure under "parent of" makes this a count: every parent named by one of the product's
+  -- rows is one of its categories that has a child, and one of those with a child assigned.
+  SELECT (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM categories ch
+                                          WHERE ch.parent_id = pc.category_id))
+          - count(DISTINCT pc.parent_category_id))::smallint
     FROM product_categories pc
    WHERE pc.product_id = product
-     AND EXISTS (SELECT 1 FROM categories ch WHERE ch.parent_id = pc.category_id)
-     AND NOT EXISTS (SELECT 1 FROM product_categories below
-                      WHERE below.product_id = product
-                        AND below.parent_category_id = pc.category_id)
 $$;
 --> statement-breakpoint
 CREATE OR REPLACE FUNCTION product_categories_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  with_children integer[] :=
+    ARRAY(SELECT DISTINCT parent_id FROM categories WHERE parent_id IS NOT NULL);
 BEGIN
   IF current_setting('tag_manager.bulk_load', true) = 'on' THEN
     RETURN NULL;
   END IF;
+  -- product_open_branches, inlined as a lateral join: per product, one look at its rows.
   UPDATE products AS p
      SET category_count = p.category_count + d.n, last_modified = now(),
-         incomplete_branches = product_open_branches(p.id)
+         incomplete_branches = o.open
     FROM (SELECT product_id, count(*)::int AS n FROM inserted_rows GROUP BY product_id) AS d
+   CROSS JOIN LATERAL (
+         SELECT (count(*) FILTER (WHERE pc.category_id = ANY (with_children))
+                 - count(DISTINCT pc.parent_category_id))::smallint AS open
+           FROM product_categories pc
+          WHERE pc.product_id = d.product_id) AS o
    WHERE p.id = d.product_id;
   UPDATE categories AS c
      SET product_count = c.product_count + d.n
@@ -37,11 +46,20 @@ END
 $$;
 --> statement-breakpoint
 CREATE OR REPLACE FUNCTION product_categories_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  with_children integer[] :=
+    ARRAY(SELECT DISTINCT parent_id FROM categories WHERE parent_id IS NOT NULL);
 BEGIN
+  -- product_open_branches, inlined as a lateral join: per product, one look at its rows.
   UPDATE products AS p
      SET category_count = p.category_count - d.n, last_modified = now(),
-         incomplete_branches = product_open_branches(p.id)
+         incomplete_branches = o.open
     FROM (SELECT product_id, count(*)::int AS n FROM deleted_rows GROUP BY product_id) AS d
+   CROSS JOIN LATERAL (
+         SELECT (count(*) FILTER (WHERE pc.category_id = ANY (with_children))
+                 - count(DISTINCT pc.parent_category_id))::smallint AS open
+           FROM product_categories pc
+          WHERE pc.product_id = d.product_id) AS o
    WHERE p.id = d.product_id;
   UPDATE categories AS c
      SET product_count = c.product_count - d.n
@@ -85,10 +103,17 @@ END
 $$;
 --> statement-breakpoint
 CREATE FUNCTION categories_children_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  -- Every assignment write updates categories (their product_count): only a changed parent
+  -- (a move) changes children. A trigger with transition tables cannot name its columns.
+  parents integer[] := ARRAY(
+    SELECT unnest(ARRAY[o.parent_id, n.parent_id])
+      FROM old_rows o JOIN new_rows n ON n.id = o.id
+     WHERE o.parent_id IS DISTINCT FROM n.parent_id);
 BEGIN
-  PERFORM products_recount_open_branches(ARRAY(
-    SELECT parent_id FROM old_rows WHERE parent_id IS NOT NULL
-    UNION SELECT parent_id FROM new_rows WHERE parent_id IS NOT NULL));
+  IF cardinality(parents) > 0 THEN
+    PERFORM products_recount_open_branches(parents);
+  END IF;
   RETURN NULL;
 END
 $$;

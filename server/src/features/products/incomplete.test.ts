@@ -123,5 +123,23 @@ describe('the incomplete filter follows every write that opens or closes a branc
     });
     expect(response.statusCode, response.body).toBe(200);
     await expectIncomplete(['p-004']);
+
+    // A move (issue 14 will have a route; here the row itself): an unused leaf created under
+    // the middle opens the branch of every product filed under the middle, and moved under
+    // another parent closes them again.
+    const other = await createCategory(test, { name: 'Branch Other', parent_id: root.id });
+    const moving = await createCategory(test, { name: 'Branch Moving', parent_id: middle.id });
+    await expectIncomplete(['p-001', 'p-002', 'p-003', 'p-004']);
+    await test.db.execute(
+      sql`update categories set parent_id = ${other.id} where id = ${moving.id}`,
+    );
+    // Not through the API, so no cache is told: read the kept column itself.
+    const kept = await queryRows<{ product_id: string }>(
+      test.db,
+      sql`select product_id from products where incomplete_branches > 0 order by product_id`,
+    );
+    expect(kept.map((row) => row.product_id)).toEqual(['p-004']);
+    expect(await recounted()).toEqual(['p-004']);
+    expect(await invariantViolations(test.db)).toEqual([]);
   });
 });
