@@ -38,6 +38,10 @@ export const queryKeys = {
   tree: ['categories', 'tree'] as const,
   stats: ['stats'] as const,
   catalogValues: ['catalog-values'] as const,
+  jobs: ['jobs'] as const,
+  jobList: ['jobs', 'list'] as const,
+  job: (id: number) => ['jobs', 'one', id] as const,
+  changes: ['changes'] as const,
 };
 
 export function createQueryClient() {
