@@ -128,6 +128,16 @@ export const UndoConflict = Type.Object(
 );
 export type UndoConflict = Static<typeof UndoConflict>;
 
+/**
+ * The `details` of the 409 a strict undo answers when a later change touched the same products
+ * and categories: the conflicts, as `skipped` would list them with `mode: "skip_conflicts"`.
+ */
+export const UndoConflictDetails = Type.Object(
+  { conflicts: Type.Array(UndoConflict) },
+  { additionalProperties: true },
+);
+export type UndoConflictDetails = Static<typeof UndoConflictDetails>;
+
 export const UndoResult = Type.Object(
   {
     dry_run: Type.Boolean(),

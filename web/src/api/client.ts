@@ -61,9 +61,7 @@ export type BulkTarget = { product_ids: string[] } | { filter: Partial<BulkFilte
 /** A bulk write's answer: done at once (200), or a job that runs it (202). */
 export type BulkAnswer<Result> = { kind: 'done'; result: Result } | { kind: 'job'; job: Job };
 /** An undo's answer: done at once (200), or a job (202, a large change set). */
-export type UndoAnswer =
-  | { kind: 'done'; result: UndoEnvelope['data'] }
-  | { kind: 'job'; job: Job };
+export type UndoAnswer = { kind: 'done'; result: UndoEnvelope['data'] } | { kind: 'job'; job: Job };
 /** A job read with `If-None-Match`: null when it has not changed since `etag` (304). */
 export interface JobRead {
   job: Job | null;
@@ -185,9 +183,7 @@ interface RequestOptions {
 }
 
 /** A 200 answers the result; a 202 carries the job that runs the write. */
-function bulkAnswer<Result>(payload: {
-  data: Result | { job: Job };
-}): BulkAnswer<Result> {
+function bulkAnswer<Result>(payload: { data: Result | { job: Job } }): BulkAnswer<Result> {
   const data = payload.data;
   return typeof data === 'object' && data !== null && 'job' in data
     ? { kind: 'job', job: (data as { job: Job }).job }

@@ -320,6 +320,8 @@ export function removeTreeCategory(queryClient: QueryClient, id: number, level: 
  */
 export function markAssignmentsStale(queryClient: QueryClient) {
   void queryClient.invalidateQueries({ queryKey: queryKeys.stats, refetchType: 'none' });
+  // The history shown (a product's, when open) has a new change set.
+  void queryClient.invalidateQueries({ queryKey: queryKeys.changes });
   void queryClient.invalidateQueries({ queryKey: queryKeys.products, refetchType: 'none' });
   void queryClient.refetchQueries({
     queryKey: queryKeys.products,

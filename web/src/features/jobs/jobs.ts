@@ -120,3 +120,19 @@ function jobQuery(queryClient: QueryClient, id: number) {
       query.state.data && isFinished(query.state.data) ? false : JOB_POLL_MS,
   };
 }
+
+/** Resolves when the job's cached state (kept fresh by whoever polls it) is finished. */
+export function waitForJob(queryClient: QueryClient, id: number): Promise<Job> {
+  return new Promise((resolve) => {
+    const cache = queryClient.getQueryCache();
+    let unsubscribe = () => {};
+    const check = () => {
+      const job = queryClient.getQueryData<Job>(queryKeys.job(id));
+      if (!job || !isFinished(job)) return false;
+      unsubscribe();
+      resolve(job);
+      return true;
+    };
+    if (!check()) unsubscribe = cache.subscribe(() => void check());
+  });
+}
