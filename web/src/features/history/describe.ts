@@ -5,7 +5,7 @@
  * change-kinds.ts); a kind this table does not know is shown by its name and product count.
  */
 import type { ChangeSet } from '@tag-manager/contract';
-import type { CategoryIndex } from '../../lib/category-index';
+import { mostSpecific, type CategoryIndex } from '../../lib/category-index';
 
 /** The kinds, in words (the History screen's kind filter offers these). */
 export const CHANGE_KIND_LABELS: Record<string, string> = {
@@ -45,7 +45,7 @@ export interface ChangeDescription {
   handles: string[];
 }
 
-const join = (paths: string[]) => (paths.length === 0 ? 'none' : paths.join(', '));
+const join = (paths: string[]) => (paths.length === 0 ? 'none' : paths.join('; '));
 const plural = (count: number, one: string, many: string) =>
   `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
 
@@ -58,10 +58,11 @@ export function describeChange(
   const before = asObject(change.before);
   const after = asObject(change.after);
   const products = change.product_ids.length;
-  const categories = join(paths(change.category_ids));
+  const categories = join(paths(mostSpecific(index, change.category_ids)));
+  // A product's categories by their most specific ones (their paths name the parents).
   const categoriesOf = (payload: Json) => {
     const ids = numbers(payload.category_ids);
-    return ids.length === 0 ? 'Uncategorised' : join(paths(ids));
+    return ids.length === 0 ? 'Uncategorised' : join(paths(mostSpecific(index, ids)));
   };
   const itemHandles = (items: unknown) =>
     Array.isArray(items)
@@ -95,15 +96,21 @@ export function describeChange(
       const touched = new Set(
         changed.flatMap((item) => numbers(assign ? item.added : item.removed)),
       );
-      const asked = new Set(change.category_ids);
+      // Assign: the deepest categories added (the rest are their parents); remove: the topmost
+      // removed (the rest are their subcategories).
+      const asked = new Set(
+        assign
+          ? mostSpecific(index, [...touched])
+          : [...touched].filter((id) => !touched.has(index?.byId.get(id)?.parent_id ?? -1)),
+      );
       const related = [...touched].filter((id) => !asked.has(id));
       return {
         summary: `${assign ? 'Assigned' : 'Removed'} ${categories} ${assign ? 'to' : 'from'} ${plural(products, 'product', 'products')}`,
         lines: [
           {
             label: assign ? 'Added' : 'Removed',
-            before: assign ? '—' : join(paths([...touched])),
-            after: assign ? join(paths([...touched])) : '—',
+            before: assign ? '—' : join(paths([...touched].filter((id) => asked.has(id)))),
+            after: assign ? join(paths([...touched].filter((id) => asked.has(id)))) : '—',
           },
           ...(related.length > 0
             ? [
