@@ -9,7 +9,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { useCallback, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BulkPreview, Job, Product } from '@tag-manager/contract';
+import type { BulkPreview, Product } from '@tag-manager/contract';
 import { createQueryClient } from '../../api/queries';
 import { ToastProvider } from '../../components/Toasts';
 import { DEFAULT_STATE, type UpdateState, type WorkspaceState } from '../../lib/url-state';
