@@ -76,7 +76,7 @@ async function selectAllOfVendor(vendor: string, count: number) {
   await page.getByTestId('select-all-matching').click();
   await expect
     .poll(() => page.getByTestId('bulk-bar').textContent())
-    .toContain(`All ${count.toLocaleString('en')} products matching the filter selected`);
+    .toContain(`All ${count.toLocaleString('en')} matching products selected`);
 }
 
 beforeAll(async () => {

@@ -4,6 +4,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { createPortal } from 'react-dom';
 import { api } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import { Dialog } from '../../components/Dialog';
@@ -31,7 +32,8 @@ export function JobsIndicator() {
           </span>
         )}
       </button>
-      {open && <JobsDialog onClose={() => setOpen(false)} />}
+      {/* Out of the header: the dialog takes the page's colours, not the header's. */}
+      {open && createPortal(<JobsDialog onClose={() => setOpen(false)} />, document.body)}
     </>
   );
 }

@@ -163,7 +163,7 @@ export function BulkActions({
     <div className="bulk-bar" role="region" aria-label="Bulk actions" data-testid="bulk-bar">
       <strong>
         {matching
-          ? `All ${noun(count, 'product', 'products')} matching the filter selected`
+          ? `All ${noun(count, 'matching product', 'matching products')} selected`
           : `${noun(count, 'product', 'products')} selected`}
       </strong>
       <span className="muted">·</span>
