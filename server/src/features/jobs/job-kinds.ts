@@ -90,8 +90,8 @@ function placeholder(description: string, unit: string, changeKind: ChangeKind |
 }
 
 export const JobKinds = {
-  'bulk.assign': define(bulkJobKind('assign')),
-  'bulk.remove': define(bulkJobKind('remove')),
+  'bulk.assign': define(bulkJobKind('assign', 'bulk.assign')),
+  'bulk.remove': define(bulkJobKind('remove', 'bulk.remove')),
   // TODO(i13-undo): the undo of a large change set, in batches of its products.
   undo: placeholder('the undo of a large change set', 'products', 'bulk.remove'),
   // TODO(i13-ifmatch): a Shopify product import, rows read and products written as it goes.
