@@ -485,7 +485,8 @@ export function bulkJobKind<Change extends 'bulk.assign' | 'bulk.remove'>(
           ? await assignSet(transaction, index, set, known)
           : await removeSet(transaction, index, set, known);
       const { summary, change } = batchChange(index, known, written);
-      const { products_processed: _processed, ...counters } = summary;
+      const counters: Record<string, number> = { ...summary };
+      delete counters.products_processed;
       return {
         done: ids.length,
         counters: { ...counters, products_changed: written.rows.length },
