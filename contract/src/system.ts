@@ -133,8 +133,17 @@ export const UndoResult = Type.Object(
     dry_run: Type.Boolean(),
     /** The new change set that records the undo (null on a dry run or when nothing changed). */
     change_set_id: Nullable(Type.Integer({ minimum: 1 })),
-    undone_products: Type.Integer({ minimum: 0 }),
-    skipped: Type.Array(UndoConflict),
+    undone_products: Type.Integer({
+      minimum: 0,
+      description: 'Products whose assignments were (or, on a dry run, would be) set back',
+    }),
+    undone_categories: Type.Integer({
+      minimum: 0,
+      description: 'Categories re-created, deleted, renamed back or re-flagged (category changes)',
+    }),
+    skipped: Type.Array(UndoConflict, {
+      description: 'skip_conflicts: the conflicts left as they are (strict: always empty)',
+    }),
   },
   { additionalProperties: false },
 );

@@ -6,6 +6,7 @@ import { TokenService, type TokenServiceOptions } from './features/auth/tokens.s
 import { CatalogValuesService } from './features/catalog-values/catalog-values.service.js';
 import { CategoryService } from './features/categories/categories.service.js';
 import { ChangeService } from './features/changes/changes.service.js';
+import { UndoService } from './features/changes/undo.service.js';
 import { ExportService } from './features/exports/exports.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
@@ -30,6 +31,7 @@ export function createServices(
   const categories = new CategoryService(db, notifier);
   const products = new ProductService(db, categories);
   const assignments = new AssignmentService(db, categories, notifier);
+  const tokens = new TokenService(db, options.tokens);
   return {
     categories,
     products,
@@ -38,7 +40,8 @@ export function createServices(
     stats: new StatsService(db, categories),
     exports: new ExportService(db, categories),
     changes: new ChangeService(db),
-    tokens: new TokenService(db, options.tokens),
+    undo: new UndoService(db, categories, tokens, notifier),
+    tokens,
     catalogValues: new CatalogValuesService(db),
     sampleData: new SampleDataService(db, notifier),
     suggestions: new SuggestionService(db, categories, assignments),
