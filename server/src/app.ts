@@ -21,6 +21,7 @@ import categoryRoutes from './features/categories/categories.routes.js';
 import changeRoutes from './features/changes/changes.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
 import healthRoutes from './features/health/health.routes.js';
+import jobRoutes from './features/jobs/jobs.routes.js';
 import importRoutes from './features/imports/imports.routes.js';
 import monitoringRoutes from './features/monitoring/monitoring.routes.js';
 import productRoutes from './features/products/products.routes.js';
@@ -193,6 +194,7 @@ export async function buildApp(
 
   await app.register(sampleDataRoutes);
   await app.register(queueRoutes);
+  await app.register(jobRoutes);
   await app.register(webRoutes);
 
   await app.ready();

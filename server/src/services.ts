@@ -8,6 +8,7 @@ import { CategoryService } from './features/categories/categories.service.js';
 import { ChangeService } from './features/changes/changes.service.js';
 import { UndoService } from './features/changes/undo.service.js';
 import { ExportService } from './features/exports/exports.service.js';
+import { JobService } from './features/jobs/jobs.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
 import { QueueService } from './features/queue/queue.service.js';
@@ -46,6 +47,7 @@ export function createServices(
     sampleData: new SampleDataService(db, notifier),
     suggestions: new SuggestionService(db, categories, assignments),
     queue: new QueueService(db, products, options.queueLeaseSeconds ?? 120),
+    jobs: new JobService(db),
   };
 }
 

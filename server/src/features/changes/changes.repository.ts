@@ -11,6 +11,8 @@ export interface WriteContext {
   actor: string;
   source: ChangeSource;
   requestId?: string | undefined;
+  /** The job whose batch writes (issue 13): recorded as the change set's job_id. */
+  jobId?: number | undefined;
   /** The change set this write undoes (POST /api/changes/{id}/undo); recorded as `reverts`. */
   reverts?: number | undefined;
 }
@@ -25,8 +27,9 @@ export async function recordChange<Kind extends ChangeKind>(
   change: ChangePayloads[Kind] & { kind: Kind },
 ): Promise<void> {
   await executor.execute(sql`
-    insert into change_sets (actor, source, kind, request_id, product_ids, category_ids, before, after, reverts)
+    insert into change_sets (actor, source, kind, request_id, job_id, product_ids, category_ids, before, after, reverts)
     values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
+            ${context.jobId ?? null},
             ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
             ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb,
             ${context.reverts ?? null})`);
@@ -57,7 +60,7 @@ export interface ChangeFilter {
 }
 
 const changeColumns = sql`id::int as id, ${isoTime(sql`created_at`)} as created_at, actor, source,
-  kind, request_id, product_ids, category_ids, before, after, null::int /*JOBMERGE*/ as job_id,
+  kind, request_id, product_ids, category_ids, before, after, job_id::int as job_id,
   reverts::int as reverts`;
 
 /** The filter as SQL: each condition is served by an index (GIN on the id arrays, btree else). */
@@ -69,7 +72,7 @@ function whereOf(filter: ChangeFilter): SQL {
     conditions.push(sql`category_ids @> array[${filter.categoryId}::integer]`);
   if (filter.kind !== undefined) conditions.push(sql`kind = ${filter.kind}`);
   if (filter.actor !== undefined) conditions.push(sql`actor = ${filter.actor}`);
-  if (filter.jobId !== undefined) conditions.push(sql`false /*JOBMERGE*/`);
+  if (filter.jobId !== undefined) conditions.push(sql`job_id = ${filter.jobId}`);
   return sql.join(conditions, sql` and `);
 }
 
@@ -114,7 +117,7 @@ export async function undoneBy(
   const row = await queryOne<{ id: number }>(
     executor,
     sql`select id::int as id from change_sets where reverts = ${id}
-        ${exceptJob === undefined ? sql`` : sql`/*JOBMERGE*/`}
+        ${exceptJob === undefined ? sql`` : sql`and job_id is distinct from ${exceptJob}`}
         order by id limit 1`,
   );
   return row?.id ?? null;

@@ -94,6 +94,14 @@ export function undoDefinitionOf(kind: string): UndoDefinition<AnyPayload> {
   return ChangeKinds[kind as ChangeKind].undo as unknown as UndoDefinition<AnyPayload>;
 }
 
+function assignmentsUndoOf(change: ChangeRow): AssignmentsUndo {
+  const definition = undoDefinitionOf(change.kind);
+  if (definition.effect !== 'assignments') {
+    throw notReversible(change, 'it does not change product assignments');
+  }
+  return definition;
+}
+
 export const notReversible = (change: ChangeRow, why: string) =>
   conflict(`Change set ${change.id} (${change.kind}) cannot be undone: ${why}`, {
     reason: 'not_reversible',
@@ -169,67 +177,75 @@ export class UndoService {
 
   /**
    * Undoes `deltas` (some or all of the products of an assignments change) in one transaction,
-   * recorded as one change set reverting `change`. `jobId`: the job whose earlier batches may
-   * already have recorded undos of the same change set.
+   * recorded as one change set reverting `change`.
    */
   async undoBatch(
     change: ChangeRow,
     deltas: readonly ProductDelta[],
     options: UndoOptions,
     context: WriteContext,
-    jobId?: number,
   ): Promise<UndoResult> {
-    const definition = undoDefinitionOf(change.kind);
-    if (definition.effect !== 'assignments')
-      throw notReversible(change, 'not an assignments change');
-    const assignments = definition as AssignmentsUndo;
+    const definition = assignmentsUndoOf(change);
     const result = await applyChange(
       this.target,
-      assignments.inverseKind,
+      definition.inverseKind,
       { ...context, reverts: change.id },
       async (transaction) => {
-        await lockUndoable(transaction, change.id, jobId);
-        const plan = await this.planProducts(transaction, change.id, deltas);
-        if (plan.conflicts.length > 0 && options.mode === 'strict') {
-          throw conflictsError(change.id, plan.conflicts);
-        }
-        const write = !options.dryRun && plan.undone.length > 0;
-        if (write) await writeProducts(transaction, plan.index, plan.undone);
-        const inverse = write
-          ? (assignments.inverse as (undone: ProductUndone[], payload: AnyPayload) => AnyPayload)(
-              plan.undone,
-              payloadOf(change),
-            )
-          : null;
-        return {
-          result: {
-            dry_run: options.dryRun,
-            change_set_id: null,
-            undone_products: plan.undone.length,
-            undone_categories: 0,
-            skipped: plan.conflicts,
-          } satisfies UndoResult,
-          change: inverse as never,
-        };
+        const batch = await this.batchIn(transaction, change, deltas, options);
+        return { result: batch.result, change: batch.change as never };
       },
     );
-    return this.withRecordedId(change.id, result, jobId);
+    return this.withRecordedId(change.id, result);
+  }
+
+  /**
+   * One batch of an assignments undo, inside the caller's transaction (a request's, or a job
+   * batch's: `jobId`, whose earlier batches recorded undos of the same change set). Answers the
+   * result, and the change set to record (`kind`, reverting `change`), null when none.
+   */
+  async batchIn(
+    transaction: Executor,
+    change: ChangeRow,
+    deltas: readonly ProductDelta[],
+    options: UndoOptions,
+    jobId?: number,
+  ): Promise<{ result: UndoResult; kind: ChangeKind; change: AnyPayload | null }> {
+    const definition = assignmentsUndoOf(change);
+    await lockUndoable(transaction, change.id, jobId);
+    const plan = await this.planProducts(transaction, change.id, deltas);
+    if (plan.conflicts.length > 0 && options.mode === 'strict') {
+      throw conflictsError(change.id, plan.conflicts);
+    }
+    const write = !options.dryRun && plan.undone.length > 0;
+    if (write) await writeProducts(transaction, plan.index, plan.undone);
+    const inverse = write
+      ? (definition.inverse as (undone: ProductUndone[], payload: AnyPayload) => AnyPayload)(
+          plan.undone,
+          payloadOf(change),
+        )
+      : null;
+    return {
+      result: {
+        dry_run: options.dryRun,
+        change_set_id: null,
+        undone_products: plan.undone.length,
+        undone_categories: 0,
+        skipped: plan.conflicts,
+      },
+      kind: definition.inverseKind,
+      change: inverse,
+    };
   }
 
   /** The new change set's id (the newest that reverts `id`, this job's when in a job). */
-  private async withRecordedId(
-    id: number,
-    result: UndoResult,
-    jobId?: number,
-  ): Promise<UndoResult> {
+  private async withRecordedId(id: number, result: UndoResult): Promise<UndoResult> {
     if (result.dry_run || (result.undone_products === 0 && result.undone_categories === 0)) {
       return result;
     }
     const [row] = await queryRows<{ id: number }>(
       this.db,
       sql`select id::int as id from change_sets where reverts = ${id}
-          ${jobId === undefined ? sql`` : sql`/*JOBMERGE*/`}
-          order by id desc limit 1`,
+                    order by id desc limit 1`,
     );
     return { ...result, change_set_id: row?.id ?? null };
   }
