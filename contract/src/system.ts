@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Envelope, Nullable, PagedEnvelope, PageQuery } from './common.js';
+import { Job } from './jobs.js';
 
 export const Liveness = Type.Object(
   { status: Type.Literal('ok') },
@@ -149,6 +150,10 @@ export const UndoResult = Type.Object(
 );
 export type UndoResult = Static<typeof UndoResult>;
 export const UndoResponse = Envelope(UndoResult);
+/** An undo of more than BULK_MAX_PRODUCTS products: the job that runs it (202, Location: the job). */
+export const UndoJobAcceptedResponse = Envelope(
+  Type.Object({ job: Job }, { additionalProperties: false }),
+);
 
 export const PoolStatistics = Type.Object(
   {

@@ -147,6 +147,7 @@ export async function buildApp(
         warn: (error, message) => app.log.warn({ err: error }, message),
       },
       queueLeaseSeconds: config.queue.leaseSeconds,
+      bulkMaxProducts: config.bulkMaxProducts,
     }),
   );
   app.addHook('onSend', async (request, reply) => {

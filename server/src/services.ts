@@ -21,6 +21,8 @@ export interface ServiceOptions {
   tokens?: TokenServiceOptions;
   /** The work queue's lease length (QUEUE_LEASE_SECONDS). */
   queueLeaseSeconds?: number;
+  /** BULK_MAX_PRODUCTS: larger undos run as jobs. */
+  bulkMaxProducts?: number;
 }
 
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
@@ -33,6 +35,7 @@ export function createServices(
   const products = new ProductService(db, categories);
   const assignments = new AssignmentService(db, categories, notifier);
   const tokens = new TokenService(db, options.tokens);
+  const jobs = new JobService(db);
   return {
     categories,
     products,
@@ -41,13 +44,20 @@ export function createServices(
     stats: new StatsService(db, categories),
     exports: new ExportService(db, categories),
     changes: new ChangeService(db),
-    undo: new UndoService(db, categories, tokens, notifier),
+    undo: new UndoService(
+      db,
+      categories,
+      tokens,
+      jobs,
+      notifier,
+      options.bulkMaxProducts ?? 10_000,
+    ),
     tokens,
     catalogValues: new CatalogValuesService(db),
     sampleData: new SampleDataService(db, notifier),
     suggestions: new SuggestionService(db, categories, assignments),
     queue: new QueueService(db, products, options.queueLeaseSeconds ?? 120),
-    jobs: new JobService(db),
+    jobs,
   };
 }
 

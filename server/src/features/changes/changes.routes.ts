@@ -3,6 +3,7 @@ import {
   ChangeIdParams,
   ChangeListQuery,
   ChangeListResponse,
+  UndoJobAcceptedResponse,
   UndoRequest,
   UndoResponse,
 } from '@tag-manager/contract';
@@ -43,24 +44,26 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           'Undo one change set exactly (recorded as a new change set that reverts it; undo that one to redo)',
         description:
-          'Reverses exactly what the change set wrote, ancestors and descendants included. A later change to the same products and categories is a conflict: `strict` (default) answers 409 with `details.conflicts`, `skip_conflicts` undoes the rest and lists them in `skipped`. A change set already undone, or of a kind that cannot be undone (`reversible: "none"`), answers 409 with `details.reason`.',
+          'Reverses exactly what the change set wrote, ancestors and descendants included. An undo of more than BULK_MAX_PRODUCTS products runs as a job (202 with the job; its conflicts are checked first, so `strict` still answers 409 before anything is written). A later change to the same products and categories is a conflict: `strict` (default) answers 409 with `details.conflicts`, `skip_conflicts` undoes the rest and lists them in `skipped`. A change set already undone, or of a kind that cannot be undone (`reversible: "none"`), answers 409 with `details.reason`.',
         params: ChangeIdParams,
         body: UndoRequest,
-        response: { 200: UndoResponse },
+        response: { 200: UndoResponse, 202: UndoJobAcceptedResponse },
       },
     },
-    async (request) =>
-      envelope(
-        request,
-        await app.services.undo.undo(
-          request.params.id,
-          {
-            mode: request.body?.mode ?? 'strict',
-            dryRun: request.body?.dry_run ?? false,
-          },
-          writeContext(request),
-        ),
-      ),
+    async (request, reply) => {
+      const outcome = await app.services.undo.undo(
+        request.params.id,
+        { mode: request.body?.mode ?? 'strict', dryRun: request.body?.dry_run ?? false },
+        writeContext(request),
+      );
+      if (outcome.job) {
+        return reply
+          .status(202)
+          .header('location', `/api/jobs/${outcome.job.id}`)
+          .send(envelope(request, { job: outcome.job }));
+      }
+      return envelope(request, outcome.result);
+    },
   );
 };
 

@@ -14,12 +14,12 @@
  * An undo of product assignments is planned and written per batch of products (`undoBatch`): a
  * change of up to BULK_MAX_PRODUCTS products is one batch in one transaction.
  */
-import type { UndoConflict, UndoResult } from '@tag-manager/contract';
+import type { Job, UndoConflict, UndoResult } from '@tag-manager/contract';
 import { sql } from 'drizzle-orm';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ChangeNotifier } from '../../cache/namespaces.js';
 import { queryRows, type Executor } from '../../db/client.js';
-import { arrayParam } from '../../db/sql.js';
+import { arrayParam, inTransaction } from '../../db/sql.js';
 import { AppError, conflict, notFound } from '../../errors.js';
 import { assignmentRows } from '../assignments/assignment-rules.js';
 import {
@@ -40,6 +40,7 @@ import {
 } from '../categories/categories.repository.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
+import type { JobService } from '../jobs/jobs.service.js';
 import { applyChange, type ChangeTarget } from './apply-change.js';
 import {
   ChangeKinds,
@@ -62,6 +63,10 @@ import {
 } from './changes.repository.js';
 
 export type UndoMode = 'strict' | 'skip_conflicts';
+
+/** An undo done at once (its result), or a large one queued as a job. */
+export type UndoOutcome =
+  { result: UndoResult; job?: undefined } | { job: Job; result?: undefined };
 
 export interface UndoOptions {
   mode: UndoMode;
@@ -140,7 +145,10 @@ export class UndoService {
     private readonly db: Executor,
     private readonly categories: CategoryService,
     private readonly tokens: TokenService,
+    private readonly jobs: JobService,
     notifier: ChangeNotifier,
+    /** BULK_MAX_PRODUCTS: an assignments undo of more products runs as a job. */
+    private readonly maxProducts: number,
   ) {
     this.target = { db, notifier };
   }
@@ -156,17 +164,82 @@ export class UndoService {
     return { change, definition };
   }
 
-  async undo(id: number, options: UndoOptions, context: WriteContext): Promise<UndoResult> {
+  async undo(id: number, options: UndoOptions, context: WriteContext): Promise<UndoOutcome> {
     const { change, definition } = await this.undoable(id);
     const payload = payloadOf(change);
     switch (definition.effect) {
-      case 'assignments':
-        return this.undoBatch(change, definition.deltas(payload), options, context);
+      case 'assignments': {
+        const deltas = definition.deltas(payload);
+        if (deltas.length > this.maxProducts)
+          return this.undoAsJob(change, deltas, options, context);
+        return { result: await this.undoBatch(change, deltas, options, context) };
+      }
       case 'categories':
-        return this.undoCategories(change, definition, options, context);
+        return { result: await this.undoCategories(change, definition, options, context) };
       case 'token':
-        return this.undoToken(change, definition.tokenId(payload), options, context);
+        return {
+          result: await this.undoToken(change, definition.tokenId(payload), options, context),
+        };
     }
+  }
+
+  /**
+   * More than BULK_MAX_PRODUCTS products: their conflicts are found first (a dry run per batch,
+   * so `strict` refuses before anything is written, and a dry run answers at once), then the
+   * `undo` job does the writing (undo-job.ts).
+   */
+  private async undoAsJob(
+    change: ChangeRow,
+    deltas: readonly ProductDelta[],
+    options: UndoOptions,
+    context: WriteContext,
+  ): Promise<UndoOutcome> {
+    const skipped: UndoConflict[] = [];
+    let undone = 0;
+    for (let start = 0; start < deltas.length; start += this.maxProducts) {
+      const slice = deltas.slice(start, start + this.maxProducts);
+      const batch = await inTransaction(this.db, (transaction) =>
+        this.batchIn(transaction, change, slice, { mode: 'skip_conflicts', dryRun: true }),
+      );
+      undone += batch.result.undone_products;
+      skipped.push(...batch.result.skipped);
+    }
+    if (skipped.length > 0 && options.mode === 'strict') throw conflictsError(change.id, skipped);
+    if (options.dryRun) {
+      return {
+        result: {
+          dry_run: true,
+          change_set_id: null,
+          undone_products: undone,
+          undone_categories: 0,
+          skipped,
+        },
+      };
+    }
+    const job = await inTransaction(this.db, async (transaction) => {
+      await lockUndoable(transaction, change.id);
+      const running = await queryRows<{ id: number }>(
+        transaction,
+        sql`select id::int as id from jobs
+             where kind = 'undo' and state in ('queued', 'running')
+               and (params->>'change_set_id')::bigint = ${change.id}`,
+      );
+      if (running.length > 0) {
+        throw conflict(`Change set ${change.id} is being undone by job ${running[0]!.id}`, {
+          reason: 'undo_running',
+          change_set_id: change.id,
+          job_id: running[0]!.id,
+        });
+      }
+      return this.jobs.create(
+        'undo',
+        { change_set_id: change.id, mode: options.mode },
+        context,
+        transaction,
+      );
+    });
+    this.jobs.created();
+    return { job };
   }
 
   /** The product deltas of an assignments change (a job walks them in batches). */

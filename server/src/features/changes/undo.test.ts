@@ -315,3 +315,80 @@ describe('the change-set log', () => {
     }
   });
 });
+
+describe('an undo larger than BULK_MAX_PRODUCTS', () => {
+  let small: TestApp;
+  beforeAll(async () => {
+    small = await createTestApp({ BULK_MAX_PRODUCTS: '3' });
+    await createSampleTree(small);
+    await createProducts(small, 6);
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  it('checks conflicts first, answers a dry run at once, and queues an undo job', async () => {
+    const imported = await small.request({
+      method: 'POST',
+      url: '/api/import/assignments',
+      headers: { 'content-type': 'text/csv' },
+      payload:
+        'product_id,product_name,categories\n' +
+        ['p-001', 'p-002', 'p-003', 'p-004', 'p-005']
+          .map((handle) => `${handle},x,Trade Tools > Trowels`)
+          .join('\n') +
+        '\n',
+    });
+    expect(imported.statusCode, imported.body).toBe(200);
+    const listed = await small.request('/api/changes?limit=1');
+    const id = listed.json().data[0].id as number;
+    expect(listed.json().data[0].kind).toBe('import.assignments');
+
+    const later = await small.request({
+      method: 'DELETE',
+      url: `/api/products/p-004/categories/${listed.json().data[0].category_ids[0]}`,
+    });
+    expect(later.statusCode).toBe(200);
+
+    const stored = await snapshot(small.db);
+    const strict = await small.request({
+      method: 'POST',
+      url: `/api/changes/${id}/undo`,
+      payload: {},
+    });
+    expect(strict.statusCode).toBe(409);
+    expect(strict.json().details.conflicts).toEqual([
+      expect.objectContaining({ product_id: 'p-004' }),
+    ]);
+
+    const dry = await small.request({
+      method: 'POST',
+      url: `/api/changes/${id}/undo`,
+      payload: { mode: 'skip_conflicts', dry_run: true },
+    });
+    expect(dry.statusCode).toBe(200);
+    expect(dry.json().data).toMatchObject({ dry_run: true, undone_products: 4 });
+    expect(await snapshot(small.db)).toEqual(stored);
+
+    const queued = await small.request({
+      method: 'POST',
+      url: `/api/changes/${id}/undo`,
+      payload: { mode: 'skip_conflicts' },
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const job = queued.json().data.job;
+    expect(job).toMatchObject({
+      kind: 'undo',
+      params: { change_set_id: id, mode: 'skip_conflicts' },
+    });
+    expect(queued.headers.location).toBe(`/api/jobs/${job.id}`);
+    // One undo of a change set at a time (the job may have started, or finished, by now).
+    const twice = await small.request({
+      method: 'POST',
+      url: `/api/changes/${id}/undo`,
+      payload: { mode: 'skip_conflicts' },
+    });
+    expect(twice.statusCode).toBe(409);
+    expect(['undo_running', 'already_undone']).toContain(twice.json().details.reason);
+  });
+});
