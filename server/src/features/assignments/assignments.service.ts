@@ -175,6 +175,7 @@ export class AssignmentService {
         transaction,
         inserts.map((row) => row.categoryId),
       );
+      inserts.sort(parentsFirst);
       await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
       const summary = {
         products_processed: results.length,
@@ -225,6 +226,8 @@ export class AssignmentService {
         transaction,
         deletes.map((row) => row.category_id),
       );
+      const levelOf = (categoryId: number) => batch.index.get(categoryId)?.level ?? 0;
+      deletes.sort((a, b) => levelOf(b.category_id) - levelOf(a.category_id));
       await inSlices(deletes, WRITE_SLICE, (slice) => deleteAssignments(transaction, slice));
       const summary = {
         products_processed: results.length,
@@ -286,6 +289,7 @@ export class AssignmentService {
         transaction,
         inserts.map((row) => row.categoryId),
       );
+      inserts.sort(parentsFirst);
       await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
       const summary = {
         products_processed: pairs.length,
@@ -351,6 +355,13 @@ export class AssignmentService {
     };
   }
 }
+
+/**
+ * Rows are written in slices of WRITE_SLICE, each its own statement, and the closure FK is
+ * checked at the end of each: parents are inserted before children (and children deleted before
+ * parents), or a slice boundary inside one product's rows would fail the FK.
+ */
+const parentsFirst = (a: NewAssignment, b: NewAssignment) => a.categoryLevel - b.categoryLevel;
 
 const productMissing: BulkItemError = { category_id: null, reason: 'product not found' };
 

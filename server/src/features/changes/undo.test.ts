@@ -48,6 +48,19 @@ async function changes(query = ''): Promise<{ data: Listed[]; total: number }> {
 }
 const latestId = async () => (await changes()).data[0]!.id;
 
+/** The assignment and counter tables, timestamps aside (md5 of their ordered rows). */
+async function tableContent(app: TestApp): Promise<Record<string, string>> {
+  const [row] = await queryRows<Record<string, string>>(
+    app.db,
+    sql`select
+      (select md5(coalesce(string_agg((product_id, category_id, category_level, parent_category_id)::text, '|' order by product_id, category_id), '')) from product_categories) as product_categories,
+      (select md5(coalesce(string_agg((id, name, level, parent_id, product_count)::text, '|' order by id), '')) from categories) as categories,
+      (select md5(coalesce(string_agg((id, category_count)::text, '|' order by id), '')) from products) as products,
+      (select (sum(products), sum(categorized))::text from catalog_counters) as counters`,
+  );
+  return row!;
+}
+
 async function categoriesOf(handle: string): Promise<number[]> {
   const response = await test.request(`/api/products/${handle}`);
   return (response.json().data.categories as { id: number }[]).map((row) => row.id).sort();
@@ -313,6 +326,34 @@ describe('the change-set log', () => {
       const answer = await test.request(`/api/changes?${query}`);
       expect(answer.statusCode, query).toBe(422);
     }
+  });
+});
+
+describe('a change of more than one write slice (10,000 rows)', () => {
+  it('bulk assign and remove write parents before children, and undo restores every row', async () => {
+    const handles = await createProducts(test, 1500);
+    const content = () => tableContent(test);
+    const before = await content();
+    // 1,500 products × 7 rows (three categories and their ancestors): 10,500 rows.
+    const assigned = await post('/api/bulk/assign', {
+      product_ids: handles,
+      category_ids: [tree.batteryGuns.id, tree.neutralCure.id, tree.trowels.id],
+    });
+    expect(assigned.statusCode, assigned.body).toBe(200);
+    const assignId = await latestId();
+    const after = await content();
+    const undone = await undo(assignId, { mode: 'skip_conflicts' });
+    expect(undone.statusCode, undone.body).toBe(200);
+    expect(await content()).toEqual(before);
+    const redone = await undo(undone.json().data.change_set_id);
+    expect(redone.statusCode, redone.body).toBe(200);
+    expect(await content()).toEqual(after);
+    const removed = await post('/api/bulk/remove', {
+      product_ids: handles,
+      category_ids: [tree.tools.id, tree.sealants.id],
+    });
+    expect(removed.statusCode, removed.body).toBe(200);
+    expect(await invariantViolations(test.db)).toEqual([]);
   });
 });
 
