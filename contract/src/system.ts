@@ -96,7 +96,13 @@ export const ChangeListResponse = PagedEnvelope(
 );
 
 export const ChangeIdParams = Type.Object(
-  { id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }) },
+  {
+    id: Type.Integer({
+      minimum: 1,
+      maximum: 9_007_199_254_740_991,
+      description: 'The change set (its id in GET /api/changes)',
+    }),
+  },
   { additionalProperties: false },
 );
 

@@ -139,15 +139,17 @@ export function laterProductChanges(
 ): Promise<LaterProductChange[]> {
   if (productIds.length === 0 || categoryIds.length === 0) return Promise.resolve([]);
   const products = arrayParam(productIds);
+  // The products are joined (hashed), not compared with `= any(array)` per unnested id.
   return queryRows<LaterProductChange>(
     executor,
     sql`select cs.id::int as id, cs.kind, touched.product_id, cs.category_ids
           from change_sets cs
           cross join lateral unnest(cs.product_ids) as touched(product_id)
+          join unnest(${products}::integer[]) as mine(product_id)
+            on mine.product_id = touched.product_id
          where cs.id > ${after}
            and cs.product_ids && ${products}::integer[]
            and cs.category_ids && ${arrayParam(categoryIds)}::integer[]
-           and touched.product_id = any(${products}::integer[])
          order by cs.id`,
   );
 }
