@@ -32,6 +32,7 @@ import {
   type HostileFigures,
 } from './lib/jobs.js';
 import { runLoad, type LoadFigures } from './lib/load.js';
+import { undoJob } from './lib/undo.js';
 import { freePort, startAppServer, startNodeScript, stopAll, type Child } from './lib/processes.js';
 import {
   evaluateTargets,
@@ -306,6 +307,8 @@ async function main() {
       .slice(0, 3)
       .map((root) => sample.leaves.find((leaf) => leaf.root === root)!);
     jobs.bulk = await bulkJob(app.url, bulkHandles, bulkCategories);
+    log('Undo of a 10,000-product change set…');
+    jobs.undo = await undoJob(app.url, bulkHandles, bulkCategories);
 
     log('Export of the whole catalog…');
     jobs.export = await exportJob(app.url, app.pid);

@@ -1,5 +1,6 @@
 /** The results: targets evaluated, the console table, the JSON file and the markdown summary. */
 import type { BulkFigures, ExportFigures, HostileFigures, ImportFigures } from './jobs.js';
+import type { UndoFigures } from './undo.js';
 import type { LoadFigures } from './load.js';
 
 export interface ScenarioResult {
@@ -40,6 +41,7 @@ export interface Results {
     import?: ImportFigures;
     export?: ExportFigures;
     bulk?: BulkFigures;
+    undo?: UndoFigures;
     hostile?: HostileFigures[];
   };
   targets: Target[];
@@ -243,7 +245,7 @@ function targetTable(results: Results): Table {
 
 function jobTable(results: Results): Table {
   const rows: string[][] = [];
-  const { import: imp, export: exp, bulk } = results.jobs;
+  const { import: imp, export: exp, bulk, undo } = results.jobs;
   if (imp) {
     rows.push([
       'import (POST /api/import/products)',
@@ -269,6 +271,15 @@ function jobTable(results: Results): Table {
       `${bulk.seconds.toFixed(2)} s`,
       `${perSecond((bulk.products * bulk.categories) / bulk.seconds)} assignments/s`,
       `HTTP ${bulk.status}; bulk remove to restore: ${bulk.removeSeconds.toFixed(2)} s (HTTP ${bulk.removeStatus})`,
+    ]);
+  }
+  if (undo) {
+    rows.push([
+      'undo (POST /api/changes/{id}/undo)',
+      `a ${undo.products.toLocaleString('en')}-product bulk assign of ${undo.categories} categories (${undo.rows?.toLocaleString('en') ?? '?'} rows)`,
+      `${undo.undoSeconds.toFixed(2)} s`,
+      `${perSecond(undo.products / undo.undoSeconds)} products/s`,
+      `HTTP ${undo.undoStatus}; redo (undo of the undo) ${undo.redoSeconds.toFixed(2)} s (HTTP ${undo.redoStatus})`,
     ]);
   }
   for (const hostile of results.jobs.hostile ?? []) {

@@ -18,6 +18,7 @@ import { PRODUCT_LIMITS } from '@tag-manager/contract';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  type AnyPgColumn,
   boolean,
   check,
   foreignKey,
@@ -319,11 +320,23 @@ export const changeSets = pgTable(
     jobId: bigint('job_id', { mode: 'number' }).references(() => jobs.id, {
       onDelete: 'set null',
     }),
+    /** The change set this one undid (POST /api/changes/{id}/undo); null for any other write. */
+    reverts: bigint('reverts', { mode: 'number' }).references((): AnyPgColumn => changeSets.id, {
+      onDelete: 'restrict',
+    }),
   },
   (table) => [
     index('change_sets_job_idx')
       .on(table.jobId)
       .where(sql`${table.jobId} is not null`),
+    // The log's filters (GET /api/changes): a product's or category's history, kind, actor.
+    index('change_sets_product_ids_idx').using('gin', table.productIds),
+    index('change_sets_category_ids_idx').using('gin', table.categoryIds),
+    index('change_sets_kind_idx').on(table.kind, table.id),
+    index('change_sets_actor_idx').on(table.actor, table.id),
+    index('change_sets_reverts_idx')
+      .on(table.reverts)
+      .where(sql`${table.reverts} is not null`),
     check(
       'change_sets_source_valid',
       sql`${table.source} in ('api', 'import', 'cli', 'seed', 'system')`,

@@ -114,6 +114,10 @@ async function readWorld(): Promise<Omit<World, 'etags' | 'cursors' | 'replays'>
         from product_categories pc join products p on p.id = pc.product_id
         order by pc.product_id, pc.category_id`,
   );
+  const changeSets = await queryRows<{ id: number }>(
+    test.db,
+    sql`select id::int as id from change_sets order by id desc limit 50`,
+  );
   const names = (level: number) =>
     categories.filter((category) => category.level === level).map((category) => category.name);
   return {
@@ -126,6 +130,7 @@ async function readWorld(): Promise<Omit<World, 'etags' | 'cursors' | 'replays'>
     level1Names: names(1),
     level2Names: names(2),
     assignments,
+    changeSetIds: changeSets.map((row) => row.id),
   };
 }
 
@@ -277,6 +282,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
         'POST /api/import/products',
         'POST /api/import/categories',
         'GET /api/export/csv',
+        'POST /api/changes/{id}/undo',
       ]),
     );
     expect(ids.length).toBeGreaterThanOrEqual(21);

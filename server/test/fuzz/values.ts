@@ -19,6 +19,8 @@ export interface World {
   productNames: string[];
   /** Product/category pairs that are assigned. */
   assignments: { handle: string; categoryId: number }[];
+  /** The newest change sets (POST /api/changes/{id}/undo names one). */
+  changeSetIds: number[];
   /** ETags seen in answers (for If-None-Match). */
   etags: string[];
   /** `pagination.next_cursor` values seen in answers. */
@@ -44,6 +46,7 @@ export const emptyWorld = (): World => ({
   vendors: [],
   productNames: [],
   assignments: [],
+  changeSetIds: [],
   etags: [],
   cursors: [],
   replays: [],
@@ -61,12 +64,14 @@ export type PoolName =
   | 'etag'
   | 'cursor'
   | 'assignedHandle'
-  | 'assignedCategoryId';
+  | 'assignedCategoryId'
+  | 'changeSetId';
 
 /** Used when a pool is empty, so that the request is still well formed. */
 const FALLBACK: Record<PoolName, string | number> = {
   handle: 'no-such-product',
   categoryId: 999_999,
+  changeSetId: 999_997,
   unusedCategoryId: 999_998,
   categoryName: 'No Such Category',
   level1Name: 'No Such Level 1',
@@ -208,6 +213,7 @@ export function poolEntries(world: World, pool: PoolName): unknown[] {
     cursor: world.cursors,
     assignedHandle: world.assignments,
     assignedCategoryId: world.assignments,
+    changeSetId: world.changeSetIds,
   };
   return pools[pool];
 }

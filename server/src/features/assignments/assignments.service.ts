@@ -174,6 +174,7 @@ export class AssignmentService {
         transaction,
         inserts.map((row) => row.categoryId),
       );
+      inserts.sort(parentsFirst);
       await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
       const summary = {
         products_processed: results.length,
@@ -227,6 +228,10 @@ export class AssignmentService {
         transaction,
         deletes.map((row) => row.categoryId),
       );
+      // Children before parents: a slice boundary inside one product's rows must not leave a
+      // child whose parent row is already gone (the closure FK is checked per statement).
+      const levelOf = (categoryId: number) => batch.index.get(categoryId)?.level ?? 0;
+      deletes.sort((a, b) => levelOf(b.categoryId) - levelOf(a.categoryId));
       await inSlices(deletes, WRITE_SLICE, (slice) =>
         deleteAssignments(
           transaction,
@@ -293,6 +298,7 @@ export class AssignmentService {
         transaction,
         inserts.map((row) => row.categoryId),
       );
+      inserts.sort(parentsFirst);
       await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
       const summary = {
         products_processed: pairs.length,
@@ -369,6 +375,13 @@ export function bulkChangeSet<Item, Extra extends object = object>(
     after: { summary, changed, ...extra },
   };
 }
+
+/**
+ * Rows are written in slices of WRITE_SLICE, each its own statement, and the closure FK is
+ * checked at the end of each: parents are inserted before children (and children deleted before
+ * parents), or a slice boundary inside one product's rows would fail the FK.
+ */
+const parentsFirst = (a: NewAssignment, b: NewAssignment) => a.categoryLevel - b.categoryLevel;
 
 const productMissing: BulkItemError = { category_id: null, reason: 'product not found' };
 

@@ -137,6 +137,8 @@ interface WriteFixture {
   assignedCategoryId: number;
   /** A token that may be revoked (`{id}` of token routes). */
   tokenId: number;
+  /** A change set that can be undone (`{id}` of change routes): the assignment above. */
+  changeSetId: number;
 }
 
 async function writeFixture(): Promise<WriteFixture> {
@@ -147,12 +149,20 @@ async function writeFixture(): Promise<WriteFixture> {
     url: `/api/products/${PRODUCT}/categories`,
     payload: { category_ids: [assignedCategoryId] },
   });
+  const changes = (await asAdmin({ method: 'GET', url: '/api/changes?limit=1' })) as unknown as {
+    data: { id: number }[];
+  };
   const token = await asAdmin({
     method: 'POST',
     url: '/api/tokens',
     payload: { name: `victim ${++uniqueName}`, role: 'viewer' },
   });
-  return { categoryId, assignedCategoryId, tokenId: token.data.id };
+  return {
+    categoryId,
+    assignedCategoryId,
+    tokenId: token.data.id,
+    changeSetId: changes.data[0]!.id,
+  };
 }
 
 function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
@@ -160,6 +170,8 @@ function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
     if (name === 'product_id') return PRODUCT;
     if (name === 'category_id') return String(fixture.assignedCategoryId);
     if (name === 'id' && endpoint.path.startsWith('/api/tokens')) return String(fixture.tokenId);
+    if (name === 'id' && endpoint.path.startsWith('/api/changes'))
+      return String(fixture.changeSetId);
     if (name === 'id') return String(fixture.categoryId);
     return '1';
   });
@@ -310,6 +322,7 @@ describe('the operations under test', () => {
         'GET /api/jobs',
         'GET /api/jobs/{id}',
         'POST /api/jobs/{id}/cancel',
+        'POST /api/changes/{id}/undo',
       ]),
     );
     expect(writes.length).toBeGreaterThanOrEqual(10);
@@ -360,7 +373,12 @@ describe.each(writes.map((endpoint) => [endpoint.method, endpoint.path, endpoint
 describe.each(reads.map((endpoint) => [endpoint.path, endpoint] as const))(
   'read GET %s',
   (_path, endpoint) => {
-    const fixture: WriteFixture = { categoryId: 1, assignedCategoryId: 1, tokenId: 1 };
+    const fixture: WriteFixture = {
+      categoryId: 1,
+      assignedCategoryId: 1,
+      tokenId: 1,
+      changeSetId: 1,
+    };
 
     it.each(['no token', 'unknown token', 'viewer', 'admin'] as const)(
       'with %s',

@@ -17,6 +17,7 @@ import type { ChangeKind, ChangePayloads } from '../changes/change-kinds.js';
 import type { Services } from '../../services.js';
 import type { JobRow } from './jobs.repository.js';
 import { bulkJobKind } from '../assignments/bulk-by-filter.js';
+import { undoJobKind } from '../changes/undo-job.js';
 
 /** What a kind's functions may use: the app's services and the runner's settings. */
 export interface JobDeps {
@@ -44,6 +45,13 @@ export interface JobBatch<Change extends ChangeKind> {
   finished: boolean;
   /** The batch's change set (recorded with the job's id), or null when it changed nothing. */
   change: ChangePayloads[Change] | null;
+  /**
+   * The batch's change-set kind when it is not the job kind's `changeKind` (an undo job records
+   * the inverse kind of the change set it undoes). The runner records the batch with it.
+   */
+  changeKind?: ChangeKind;
+  /** The change set the batch undoes (an undo job): recorded as the change set's `reverts`. */
+  reverts?: number;
 }
 
 export interface JobKindDefinition<Change extends ChangeKind = ChangeKind> {
@@ -92,8 +100,7 @@ function placeholder(description: string, unit: string, changeKind: ChangeKind |
 export const JobKinds = {
   'bulk.assign': define(bulkJobKind('assign', 'bulk.assign')),
   'bulk.remove': define(bulkJobKind('remove', 'bulk.remove')),
-  // TODO(i13-undo): the undo of a large change set, in batches of its products.
-  undo: placeholder('the undo of a large change set', 'products', 'bulk.remove'),
+  undo: define(undoJobKind()),
   // TODO(i13-ifmatch): a Shopify product import, rows read and products written as it goes.
   'import.products': placeholder('a Shopify product import', 'rows', 'import.products'),
   // TODO(i13-ifmatch): a full CSV export written in batches.
