@@ -137,7 +137,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
       .toBe('succeeded');
     expect(await bar.getAttribute('aria-valuenow')).toBe(String(vendorA.product_count));
     const firstJob = Number(await running.getByTestId('job-progress').getAttribute('data-job-id'));
-    await running.getByRole('button', { name: 'Close' }).click();
+    await running.getByRole('button', { name: 'Close', exact: true }).click();
     const afterFirst = await catalogState();
     const changedByFirst = Object.keys(afterFirst).filter(
       (handle) => afterFirst[handle]!.join() !== before[handle]!.join(),
@@ -156,7 +156,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
     const secondJob = Number(
       await second_running.getByTestId('job-progress').getAttribute('data-job-id'),
     );
-    await second_running.getByRole('button', { name: 'Close' }).click();
+    await second_running.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByTestId('jobs-indicator').click();
     const jobs = page.getByRole('dialog', { name: 'Jobs' });
     const secondEntry = jobs.locator(`[data-testid="job-progress"][data-job-id="${secondJob}"]`);
@@ -165,7 +165,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
       .poll(() => secondEntry.getAttribute('data-state'), { timeout: 120_000 })
       .toBe('cancelled');
     await screenshot(page, 'jobs-menu-cancelled');
-    await jobs.getByRole('button', { name: 'Close' }).first().click();
+    await jobs.getByRole('button', { name: 'Close', exact: true }).click();
 
     // 3. History: undo the first job (all its batches), then what the cancelled one did.
     await page.getByRole('link', { name: 'History' }).click();
@@ -186,7 +186,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
       const dialog = page.getByRole('dialog', { name: `Undo job #${job}?` });
       await dialog.getByTestId('undo-confirm').click();
       await dialog.getByTestId('undo-done').waitFor({ timeout: 120_000 });
-      await dialog.getByRole('button', { name: 'Close' }).first().click();
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
     }
 
     // The product list is back to its earlier state, product by product.

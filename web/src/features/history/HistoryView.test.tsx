@@ -185,6 +185,7 @@ describe('History', () => {
         dry_run: body.dry_run === true,
         change_set_id: body.dry_run ? null : 13,
         undone_products: 2,
+        undone_categories: 0,
         skipped: [],
       }),
     });
@@ -222,6 +223,7 @@ describe('History', () => {
               dry_run: body.dry_run === true,
               change_set_id: body.dry_run ? null : 15,
               undone_products: 1,
+              undone_categories: 0,
               skipped: [conflict],
             }),
           };
@@ -252,6 +254,7 @@ describe('History', () => {
               dry_run: true,
               change_set_id: null,
               undone_products: 10,
+              undone_categories: 0,
               skipped: [],
             }),
           }
@@ -274,6 +277,7 @@ describe('History', () => {
         dry_run: body.dry_run === true,
         change_set_id: null,
         undone_products: 2,
+        undone_categories: 0,
         skipped: [],
       }),
     });

@@ -45,6 +45,10 @@ export function UndoDialog({
   const queryClient = useQueryClient();
   const { show } = useToasts();
   const [phase, setPhase] = useState<Phase>({ step: 'checking' });
+  // What is counted: products, or categories for a change to the taxonomy.
+  const [one, many] = changes.every((change) => change.product_ids.length === 0)
+    ? ['category', 'categories']
+    : ['product', 'products'];
   const alive = useRef(true);
   useEffect(
     () => () => {
@@ -65,7 +69,10 @@ export function UndoDialog({
         for (const change of changes) {
           try {
             const answer = await api.undoChange(change.id, { dry_run: true, mode: 'strict' });
-            const count = answer.kind === 'done' ? answer.result.undone_products : 0;
+            const count =
+              answer.kind === 'done'
+                ? answer.result.undone_products + answer.result.undone_categories
+                : 0;
             undone += count;
             rest += count;
           } catch (error) {
@@ -76,7 +83,8 @@ export function UndoDialog({
               dry_run: true,
               mode: 'skip_conflicts',
             });
-            if (answer.kind === 'done') rest += answer.result.undone_products;
+            if (answer.kind === 'done')
+              rest += answer.result.undone_products + answer.result.undone_categories;
           }
         }
         if (!cancelled) set({ step: 'ready', undone, rest, conflicts });
@@ -111,7 +119,7 @@ export function UndoDialog({
           }
           undone += job.progress.done;
         } else {
-          undone += answer.result.undone_products;
+          undone += answer.result.undone_products + answer.result.undone_categories;
           skipped.push(...answer.result.skipped);
         }
       }
@@ -120,7 +128,7 @@ export function UndoDialog({
       show({
         kind: 'success',
         title: 'Undone',
-        message: `${plural(undone, 'product', 'products')} restored`,
+        message: `${plural(undone, one, many)} restored`,
         topic: 'history.undo',
       });
     } catch (error) {
@@ -152,7 +160,7 @@ export function UndoDialog({
               disabled={phase.undone === 0}
               data-testid="undo-confirm"
             >
-              Undo {plural(phase.undone, 'product', 'products')}
+              Undo {plural(phase.undone, one, many)}
             </button>
           )}
           {(phase.step === 'ready' || phase.step === 'failed') && phase.conflicts.length > 0 && (
@@ -173,8 +181,8 @@ export function UndoDialog({
         {phase.step === 'ready' && (
           <p role="status">
             {phase.conflicts.length === 0
-              ? `The undo restores ${plural(phase.undone, 'product', 'products')} to how they were before. It is recorded as a new change, which can be undone in turn.`
-              : `A later change touched some of the same products and categories. Undoing would overwrite it, so those are not undone; the rest (${plural(phase.rest, 'product', 'products')}) can be.`}
+              ? `The undo restores ${plural(phase.undone, one, many)} to how they were before. It is recorded as a new change, which can be undone in turn.`
+              : `A later change touched some of the same products and categories. Undoing would overwrite it, so those are not undone; the rest (${plural(phase.rest, one, many)}) can be.`}
           </p>
         )}
         {phase.step === 'running' && (
@@ -188,7 +196,7 @@ export function UndoDialog({
         )}
         {phase.step === 'done' && (
           <p role="status" className="callout callout-success" data-testid="undo-done">
-            Undone: {plural(phase.undone, 'product', 'products')} restored
+            Undone: {plural(phase.undone, one, many)} restored
             {phase.skipped.length > 0
               ? `; ${plural(phase.skipped.length, 'conflict', 'conflicts')} left as they are.`
               : '.'}

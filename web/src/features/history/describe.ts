@@ -23,7 +23,6 @@ export const CHANGE_KIND_LABELS: Record<string, string> = {
   'token.revoke': 'API token revoked',
   seed: 'Sample catalog loaded',
   'sample.remove': 'Sample data removed',
-  undo: 'Undo',
 };
 
 export const kindLabel = (kind: string) =>
@@ -149,12 +148,6 @@ export function describeChange(
         handles: itemHandles(items),
       };
     }
-    case 'undo':
-      return {
-        summary: `Undid change #${change.reverts ?? '?'} (${plural(products, 'product', 'products')})`,
-        lines: [],
-        handles: [],
-      };
     default: {
       const counts = Object.entries(after)
         .filter(([, value]) => typeof value === 'number')
