@@ -8,12 +8,15 @@
  * The server runs with a small BULK_MAX_PRODUCTS and JOB_BATCH_SIZE so that a few dozen
  * products make a job of several batches.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fetchTree,
   flattenTree,
   launchBrowser,
+  RESULTS_DIR,
   screenshot,
   startServer,
   type RunningServer,
@@ -26,7 +29,8 @@ let page: Page;
 let tree: TreeNode[];
 
 const BULK_MAX_PRODUCTS = 5;
-const JOB_BATCH_SIZE = 2;
+// One product a batch: the second job runs long enough to be cancelled midway from the menu.
+const JOB_BATCH_SIZE = 1;
 
 interface ListBody {
   data: { product_id: string; categories: { id: number }[] }[];
@@ -109,6 +113,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
     const first = leaves[0]!;
     const second = leaves.at(-1)!;
     const before = await catalogState();
+    const figures: Record<string, unknown> = {};
 
     await page.goto(`${server.url}/?size=25`);
     await page.getByRole('tree', { name: 'Category tree' }).waitFor();
@@ -137,6 +142,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
       .toBe('succeeded');
     expect(await bar.getAttribute('aria-valuenow')).toBe(String(vendorA.product_count));
     const firstJob = Number(await running.getByTestId('job-progress').getAttribute('data-job-id'));
+    figures.completed = { products: vendorA.product_count };
     await running.getByRole('button', { name: 'Close', exact: true }).click();
     const afterFirst = await catalogState();
     const changedByFirst = Object.keys(afterFirst).filter(
@@ -164,6 +170,11 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
     await expect
       .poll(() => secondEntry.getAttribute('data-state'), { timeout: 120_000 })
       .toBe('cancelled');
+    // Cancelled midway: some batches done (kept, undoable), not all.
+    const secondBar = secondEntry.getByRole('progressbar');
+    const cancelledAt = Number(await secondBar.getAttribute('aria-valuenow'));
+    expect(cancelledAt).toBeLessThan(vendorB.product_count);
+    figures.cancelled = { products: vendorB.product_count, done_when_cancelled: cancelledAt };
     await screenshot(page, 'jobs-menu-cancelled');
     await jobs.getByRole('button', { name: 'Close', exact: true }).click();
 
@@ -182,6 +193,9 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
         continue;
       }
       if (job === firstJob) await screenshot(page, 'history-job');
+      figures[`change_sets_of_job_${job === firstJob ? 'completed' : 'cancelled'}`] = await page
+        .getByTestId('change-row')
+        .count();
       await page.getByTestId('undo-job').click();
       const dialog = page.getByRole('dialog', { name: `Undo job #${job}?` });
       await dialog.getByTestId('undo-confirm').click();
@@ -191,6 +205,11 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
 
     // The product list is back to its earlier state, product by product.
     expect(await catalogState()).toEqual(before);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(
+      path.join(RESULTS_DIR, 'bulk-jobs-history.json'),
+      `${JSON.stringify({ description: 'e2e/bulk-jobs-history.e2e.ts: two bulk jobs by vendor filter (BULK_MAX_PRODUCTS=5, JOB_BATCH_SIZE=1), one cancelled from the Jobs menu, both undone from History; the catalog compared product by product afterwards', ...figures, catalog_restored: true }, null, 2)}\n`,
+    );
     await page.goto(`${server.url}/?vendor=${encodeURIComponent(vendorA.value)}`);
     await page.locator('tbody tr').first().waitFor();
     await screenshot(page, 'history-undone-list');

@@ -11,7 +11,7 @@ import type { ChangeSet } from '@tag-manager/contract';
 import { api } from '../../api/client';
 import { queryKeys, useCategoryTree } from '../../api/queries';
 import { useDebouncedCallback } from '../../lib/debounce';
-import { describeLoadError } from '../../lib/error-handler';
+import { describeLoadError, useErrorHandler } from '../../lib/error-handler';
 import {
   CLEARED_HISTORY_FILTERS,
   type UpdateState,
@@ -23,6 +23,8 @@ import { UndoDialog } from './UndoDialog';
 import './history.css';
 
 const PAGE_SIZE = 50;
+/** Change sets read per request when undoing a whole job. */
+const JOB_PAGE = 500;
 const numberFormat = new Intl.NumberFormat('en');
 
 export function changeQuery(state: WorkspaceState, page: number) {
@@ -72,10 +74,26 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
     state.actor !== null ||
     state.jobId !== null;
   const loadError = changes.isError ? describeLoadError(changes.error) : null;
-  const jobChanges =
-    state.jobId !== null
-      ? rows.filter((row) => row.job_id === state.jobId && row.reversible !== 'none')
-      : [];
+  // Filtered by a job (and nothing else): its change sets, all pages of them.
+  const jobTotal =
+    state.jobId !== null && changes.data && !changes.isPlaceholderData
+      ? changes.data.metadata.total_changes
+      : 0;
+  const handleError = useErrorHandler();
+  const undoJob = async (jobId: number) => {
+    try {
+      const all: ChangeSet[] = [];
+      for (let offset = 0; ; offset += JOB_PAGE) {
+        const page = await api.listChanges({ job_id: jobId, limit: JOB_PAGE, offset });
+        all.push(...page.data);
+        if (!page.pagination.has_next) break;
+      }
+      const reversible = all.filter((row) => row.reversible !== 'none');
+      setUndoing({ title: `Undo job #${jobId}?`, changes: reversible });
+    } catch (error) {
+      handleError(error, { action: 'Could not read the job’s changes' });
+    }
+  };
 
   return (
     <div className="page history-page">
@@ -170,16 +188,16 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
           </button>
         )}
       </div>
-      {jobChanges.length > 0 && (
+      {jobTotal > 0 && (
         <div className="callout history-job">
           <span>
-            Job #{state.jobId}: {jobChanges.length}{' '}
-            {jobChanges.length === 1 ? 'change set' : 'change sets'} (one per batch).
+            Job #{state.jobId}: {numberFormat.format(jobTotal)}{' '}
+            {jobTotal === 1 ? 'change set' : 'change sets'} (one per batch).
           </span>
           <button
             type="button"
             className="button button-danger-outline"
-            onClick={() => setUndoing({ title: `Undo job #${state.jobId}?`, changes: jobChanges })}
+            onClick={() => void undoJob(state.jobId!)}
             data-testid="undo-job"
           >
             Undo the whole job
