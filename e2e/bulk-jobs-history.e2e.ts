@@ -18,6 +18,7 @@ import {
   launchBrowser,
   RESULTS_DIR,
   screenshot,
+  seriousAccessibilityViolations,
   startServer,
   type RunningServer,
   type TreeNode,
@@ -129,6 +130,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
     );
     expect(await preview.getByTestId('runs-as-job').count()).toBe(1);
     await screenshot(page, 'bulk-preview');
+    expect(await seriousAccessibilityViolations(page), 'the preview dialog').toEqual([]);
     await page.getByTestId('bulk-confirm').click();
     const running = page.getByRole('dialog', { name: 'Bulk assign running' });
     await running.waitFor();
@@ -176,6 +178,7 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
     expect(cancelledAt).toBeLessThan(vendorB.product_count);
     figures.cancelled = { products: vendorB.product_count, done_when_cancelled: cancelledAt };
     await screenshot(page, 'jobs-menu-cancelled');
+    expect(await seriousAccessibilityViolations(page), 'the Jobs menu').toEqual([]);
     await jobs.getByRole('button', { name: 'Close', exact: true }).click();
 
     // 3. History: undo the first job (all its batches), then what the cancelled one did.
@@ -192,7 +195,10 @@ describe('bulk by filter as jobs, cancel, and undo from History', { timeout: 300
         expect(job).toBe(secondJob);
         continue;
       }
-      if (job === firstJob) await screenshot(page, 'history-job');
+      if (job === firstJob) {
+        await screenshot(page, 'history-job');
+        expect(await seriousAccessibilityViolations(page), 'History').toEqual([]);
+      }
       figures[`change_sets_of_job_${job === firstJob ? 'completed' : 'cancelled'}`] = await page
         .getByTestId('change-row')
         .count();
