@@ -116,47 +116,65 @@ export async function previewBulk(
 ): Promise<Omit<BulkPreview, 'runs_as_job'>> {
   const sets = categorySets(index, spec);
   if (spec.operation === 'assign') {
+    // Counted from the rows the products already have (read through the category index),
+    // not by probing every (product, category) pair: a product lacking a category on a
+    // requested path lacks the requested category below it, so it gains the whole path.
+    const closureIds = sets.closure.map((c) => c.id);
     const row = await queryOne<{
       matched: number;
-      will_change: number;
-      per_category: (Counted & { requested: boolean })[];
-      become_categorized: number;
+      complete: number;
+      existing: Counted[];
+      uncategorised: number;
       sample: number[];
     }>(
       executor,
       sql`with s as materialized (${set}),
-               missing as materialized (${missingRows(sql`select id from s`, sets)})
+               have as materialized (
+                 select pc.product_id, pc.category_id from product_categories pc
+                  where pc.category_id = any(${arrayParam(closureIds)}::integer[])
+                    and pc.product_id in (select id from s)),
+               complete as materialized (
+                 select product_id from have group by product_id
+                 having count(*) = ${closureIds.length})
           select (select count(*)::int from s) as matched,
-                 (select count(distinct product_id)::int from missing) as will_change,
-                 (select coalesce(json_agg(json_build_object('category_id', category_id,
-                          'requested', requested, 'products', n)), '[]'::json)
-                    from (select category_id, requested, count(*)::int as n from missing group by 1, 2) g)
-                   as per_category,
+                 (select count(*)::int from complete) as complete,
+                 (select coalesce(json_agg(json_build_object('category_id', category_id, 'products', n)), '[]'::json)
+                    from (select category_id, count(*)::int as n from have group by 1) g) as existing,
                  (select count(*)::int from products p
-                   where p.category_count = 0 and p.id in (select product_id from missing))
-                   as become_categorized,
-                 array(select distinct product_id from missing order by product_id limit 10) as sample`,
+                   where p.category_count = 0 and p.id in (select id from s)) as uncategorised,
+                 array(select s.id from s where not exists (select 1 from complete c where c.product_id = s.id)
+                        order by s.id limit 10) as sample`,
     );
     const counts = row!;
+    const changing = closureIds.length === 0 ? 0 : counts.matched - counts.complete;
+    const gained = sets.closure
+      .map((category) => ({
+        category_id: category.id,
+        requested: category.requested,
+        products:
+          counts.matched -
+          (counts.existing.find((entry) => entry.category_id === category.id)?.products ?? 0),
+      }))
+      .filter((entry) => entry.products > 0);
     return {
       dry_run: true,
       matched: counts.matched,
-      will_change: counts.will_change,
-      unchanged: counts.matched - counts.will_change,
+      will_change: changing,
+      unchanged: counts.matched - changing,
       categories: perCategory(
         index,
-        counts.per_category.filter((c) => c.requested),
+        gained.filter((c) => c.requested),
       ),
       ancestors_added: perCategory(
         index,
-        counts.per_category.filter((c) => !c.requested),
+        gained.filter((c) => !c.requested),
       ),
       descendants_removed: [],
       parents_removed: [],
       parents_kept: [],
-      become_categorized: counts.become_categorized,
+      become_categorized: changing === 0 ? 0 : counts.uncategorised,
       become_uncategorized: 0,
-      sample: await sampleOf(executor, index, counts.sample, spec),
+      sample: changing === 0 ? [] : await sampleOf(executor, index, counts.sample, spec),
     };
   }
   const unneeded = spec.removeUnneededParents;
