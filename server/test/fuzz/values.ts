@@ -21,6 +21,8 @@ export interface World {
   assignments: { handle: string; categoryId: number }[];
   /** The newest change sets (POST /api/changes/{id}/undo names one). */
   changeSetIds: number[];
+  /** Jobs (a bulk write by filter over BULK_MAX_PRODUCTS creates one). */
+  jobIds: number[];
   /** ETags seen in answers (for If-None-Match). */
   etags: string[];
   /** `pagination.next_cursor` values seen in answers. */
@@ -47,6 +49,7 @@ export const emptyWorld = (): World => ({
   productNames: [],
   assignments: [],
   changeSetIds: [],
+  jobIds: [],
   etags: [],
   cursors: [],
   replays: [],
@@ -65,7 +68,8 @@ export type PoolName =
   | 'cursor'
   | 'assignedHandle'
   | 'assignedCategoryId'
-  | 'changeSetId';
+  | 'changeSetId'
+  | 'jobId';
 
 /** Used when a pool is empty, so that the request is still well formed. */
 const FALLBACK: Record<PoolName, string | number> = {
@@ -82,6 +86,7 @@ const FALLBACK: Record<PoolName, string | number> = {
   cursor: 'bm8tY3Vyc29y',
   assignedHandle: 'no-such-product',
   assignedCategoryId: 999_997,
+  jobId: 999_996,
 };
 
 /** "The n-th entry of a pool", taken modulo its size when the request is sent. */
@@ -214,6 +219,7 @@ export function poolEntries(world: World, pool: PoolName): unknown[] {
     assignedHandle: world.assignments,
     assignedCategoryId: world.assignments,
     changeSetId: world.changeSetIds,
+    jobId: world.jobIds,
   };
   return pools[pool];
 }
