@@ -240,6 +240,9 @@ describe('bad undo requests', () => {
     const unknown = await undo(9_999_999);
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().code).toBe('NOT_FOUND');
+    // No body at all is `{}`: the same answer.
+    const bodiless = await test.request({ method: 'POST', url: '/api/changes/9999999/undo' });
+    expect(bodiless.statusCode).toBe(404);
     const id = await latestId();
     for (const body of [
       { mode: 'force' },
