@@ -49,6 +49,10 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: UndoRequest,
         response: { 200: UndoResponse, 202: UndoJobAcceptedResponse },
       },
+      // Every field is optional: a POST without a body is `{}` (strict, not a dry run).
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
     },
     async (request, reply) => {
       const outcome = await app.services.undo.undo(

@@ -6,6 +6,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client.js';
+import { inTransaction } from '../../db/sql.js';
+import { createJob } from '../jobs/jobs.repository.js';
+import { applyDecidedChange } from './apply-change.js';
+import { findChange } from './changes.repository.js';
+import { undoJobKind } from './undo-job.js';
 import { createProducts, createSampleTree, shopifyCsv } from '../../../test/helpers/fixtures.js';
 import {
   createTestApp,
@@ -47,6 +52,8 @@ async function changes(query = ''): Promise<{ data: Listed[]; total: number }> {
   return { data: body.data, total: body.metadata.total_changes };
 }
 const latestId = async () => (await changes()).data[0]!.id;
+const latestOf = async (app: TestApp) =>
+  (await app.request('/api/changes?limit=1')).json().data[0].id as number;
 
 /** The assignment and counter tables, timestamps aside (md5 of their ordered rows). */
 async function tableContent(app: TestApp): Promise<Record<string, string>> {
@@ -233,6 +240,9 @@ describe('bad undo requests', () => {
     const unknown = await undo(9_999_999);
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().code).toBe('NOT_FOUND');
+    // No body at all is `{}`: the same answer.
+    const bodiless = await test.request({ method: 'POST', url: '/api/changes/9999999/undo' });
+    expect(bodiless.statusCode).toBe(404);
     const id = await latestId();
     for (const body of [
       { mode: 'force' },
@@ -362,7 +372,7 @@ describe('an undo larger than BULK_MAX_PRODUCTS', () => {
   beforeAll(async () => {
     small = await createTestApp({ BULK_MAX_PRODUCTS: '3' });
     await createSampleTree(small);
-    await createProducts(small, 6);
+    await createProducts(small, 12);
   });
   afterAll(async () => {
     await small?.close();
@@ -431,5 +441,87 @@ describe('an undo larger than BULK_MAX_PRODUCTS', () => {
     });
     expect(twice.statusCode).toBe(409);
     expect(['undo_running', 'already_undone']).toContain(twice.json().details.reason);
+  });
+
+  it('the undo job: batches undo exactly, each recorded with the job and the change set it reverts', async () => {
+    const before = await tableContent(small);
+    const imported = await small.request({
+      method: 'POST',
+      url: '/api/import/assignments',
+      headers: { 'content-type': 'text/csv' },
+      payload:
+        'product_id,product_name,categories\n' +
+        ['p-007', 'p-008', 'p-009', 'p-010', 'p-011']
+          .map((handle) => `${handle},x,Sealants > Silicone > Neutral Cure`)
+          .join('\n') +
+        '\n',
+    });
+    expect(imported.statusCode, imported.body).toBe(200);
+    const change = (await findChange(small.db, Number(await latestOf(small))))!;
+    expect(change.kind).toBe('import.assignments');
+    const after = await tableContent(small);
+    // The job row the batches belong to (finished, so that no runner claims it: the batches are
+    // run here, as the runner runs them, each through applyDecidedChange in its own transaction).
+    const job = await createJob(
+      small.db,
+      { kind: 'undo', params: { change_set_id: change.id, mode: 'strict' }, unit: 'products' },
+      { actor: 'test', source: 'api' },
+    );
+    await small.db.execute(sql`update jobs set state = 'succeeded' where id = ${job.id}`);
+    const kind = undoJobKind();
+    const deps = { services: small.app.services, batchSize: 2 };
+    const started = await inTransaction(small.db, (transaction) =>
+      kind.start(transaction, job, deps),
+    );
+    expect(started.total).toBe(5);
+    let cursor = started.cursor;
+    let finished = false;
+    let batches = 0;
+    while (!finished) {
+      const batch = await applyDecidedChange(
+        { db: small.db, notifier: small.app.cache },
+        { actor: 'test', source: 'api', jobId: job.id },
+        async (transaction) => {
+          const outcome = await kind.runBatch(transaction, { ...job, cursor }, deps);
+          return {
+            result: outcome,
+            kind: outcome.changeKind ?? kind.changeKind!,
+            change: outcome.change,
+            reverts: outcome.reverts,
+          };
+        },
+      );
+      cursor = batch.cursor;
+      finished = batch.finished;
+      batches += 1;
+    }
+    expect(batches).toBe(3);
+    const recorded = await queryRows<{ kind: string; reverts: number; job_id: number }>(
+      small.db,
+      sql`select kind, reverts::int as reverts, job_id::int as job_id from change_sets
+           where job_id = ${job.id} order by id`,
+    );
+    expect(recorded).toEqual(
+      Array.from({ length: 3 }, () => ({
+        kind: 'import.assignments',
+        reverts: change.id,
+        job_id: job.id,
+      })),
+    );
+    expect(after).not.toEqual(before);
+    expect(await tableContent(small)).toEqual(before);
+    for (const handle of ['p-007', 'p-011']) {
+      const product = await small.request(`/api/products/${handle}`);
+      expect(product.json().data.categories).toEqual([]);
+    }
+    expect(await invariantViolations(small.db)).toEqual([]);
+    // Undone by the job: a request to undo it again is refused.
+    const again = await small.request({
+      method: 'POST',
+      url: `/api/changes/${change.id}/undo`,
+      payload: { mode: 'skip_conflicts' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().details.reason).toBe('already_undone');
   });
 });
