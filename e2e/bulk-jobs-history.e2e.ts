@@ -90,6 +90,9 @@ beforeAll(async () => {
     env: {
       BULK_MAX_PRODUCTS: String(BULK_MAX_PRODUCTS),
       JOB_BATCH_SIZE: String(JOB_BATCH_SIZE),
+      // A whole job's undo is one request per change set (a batch): 50 here, with their dry
+      // runs, over the bulk group's 20 a minute. The dialog waits out a 429, but not for minutes.
+      RATE_LIMIT_BULK_PER_MINUTE: '1000',
     },
   });
   tree = await fetchTree(server.url);

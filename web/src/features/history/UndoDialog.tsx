@@ -29,6 +29,27 @@ export function conflictsOf(error: unknown): UndoConflict[] | null {
   return Array.isArray(listed) ? (listed as UndoConflict[]) : [];
 }
 
+/** How long to wait after a 429 before the next undo request (undos share the bulk limit). */
+const RATE_LIMIT_WAIT_MS = 3000;
+
+/**
+ * One undo request; a 429 (undos count in the bulk rate-limit group, and a whole job is one
+ * request per change set) waits and asks again while the dialog is open.
+ */
+async function undoWithRetry(
+  alive: { current: boolean },
+  ...args: Parameters<typeof api.undoChange>
+): ReturnType<typeof api.undoChange> {
+  for (;;) {
+    try {
+      return await api.undoChange(...args);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 429 || !alive.current) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RATE_LIMIT_WAIT_MS));
+    }
+  }
+}
+
 const plural = (count: number, one: string, many: string) =>
   `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
 
@@ -50,12 +71,12 @@ export function UndoDialog({
     ? ['category', 'categories']
     : ['product', 'products'];
   const alive = useRef(true);
-  useEffect(
-    () => () => {
+  useEffect(() => {
+    alive.current = true; // again after StrictMode's unmount and remount in development
+    return () => {
       alive.current = false;
-    },
-    [],
-  );
+    };
+  }, []);
   const set = (next: Phase) => alive.current && setPhase(next);
 
   // The dry run: what each undo would do, and its conflicts.
@@ -68,7 +89,7 @@ export function UndoDialog({
       try {
         for (const change of changes) {
           try {
-            const answer = await api.undoChange(change.id, { dry_run: true, mode: 'strict' });
+            const answer = await undoWithRetry(alive, change.id, { dry_run: true, mode: 'strict' });
             const count =
               answer.kind === 'done'
                 ? answer.result.undone_products + answer.result.undone_categories
@@ -79,7 +100,7 @@ export function UndoDialog({
             const listed = conflictsOf(error);
             if (!listed) throw error;
             conflicts.push(...listed);
-            const answer = await api.undoChange(change.id, {
+            const answer = await undoWithRetry(alive, change.id, {
               dry_run: true,
               mode: 'skip_conflicts',
             });
@@ -109,7 +130,7 @@ export function UndoDialog({
     try {
       for (const [position, change] of changes.entries()) {
         set({ step: 'running', position, jobId: null });
-        const answer = await api.undoChange(change.id, { mode });
+        const answer = await undoWithRetry(alive, change.id, { mode });
         if (answer.kind === 'job') {
           trackJob(queryClient, answer.job);
           set({ step: 'running', position, jobId: answer.job.id });
