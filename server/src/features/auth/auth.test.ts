@@ -16,6 +16,8 @@ import {
   type TestApp,
 } from '../../../test/helpers/test-app.js';
 import { generateToken } from './access.js';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../db/client.js';
 
 const SYSTEM = { actor: 'test', source: 'system' as const };
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -139,6 +141,8 @@ interface WriteFixture {
   tokenId: number;
   /** A change set that can be undone (`{id}` of change routes): the assignment above. */
   changeSetId: number;
+  /** A queued job that may be cancelled (`{id}` of job routes). */
+  jobId: number;
 }
 
 async function writeFixture(): Promise<WriteFixture> {
@@ -157,11 +161,17 @@ async function writeFixture(): Promise<WriteFixture> {
     url: '/api/tokens',
     payload: { name: `victim ${++uniqueName}`, role: 'viewer' },
   });
+  const [job] = await queryRows<{ id: number }>(
+    test.db,
+    sql`insert into jobs (kind, params, actor, source) values ('bulk.assign', '{}'::jsonb, 'auth', 'api')
+        returning id::int`,
+  );
   return {
     categoryId,
     assignedCategoryId,
     tokenId: token.data.id,
     changeSetId: changes.data[0]!.id,
+    jobId: job!.id,
   };
 }
 
@@ -170,6 +180,7 @@ function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
     if (name === 'product_id') return PRODUCT;
     if (name === 'category_id') return String(fixture.assignedCategoryId);
     if (name === 'id' && endpoint.path.startsWith('/api/tokens')) return String(fixture.tokenId);
+    if (name === 'id' && endpoint.path.startsWith('/api/jobs')) return String(fixture.jobId);
     if (name === 'id' && endpoint.path.startsWith('/api/changes'))
       return String(fixture.changeSetId);
     if (name === 'id') return String(fixture.categoryId);
@@ -194,11 +205,12 @@ function exampleOf(schema: JsonSchema | undefined, fixture: WriteFixture, field?
   if (schema.enum) return schema.enum[0];
   switch (schema.type) {
     case 'object':
+      // Bulk requests name their products with one of two optional fields: product_ids here.
       return Object.fromEntries(
-        (schema.required ?? []).map((key) => [
-          key,
-          exampleOf(schema.properties?.[key], fixture, key),
-        ]),
+        [
+          ...(schema.required ?? []),
+          ...(schema.properties?.product_ids ? ['product_ids'] : []),
+        ].map((key) => [key, exampleOf(schema.properties?.[key], fixture, key)]),
       );
     case 'array':
       return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () =>
@@ -378,6 +390,7 @@ describe.each(reads.map((endpoint) => [endpoint.path, endpoint] as const))(
       assignedCategoryId: 1,
       tokenId: 1,
       changeSetId: 1,
+      jobId: 1,
     };
 
     it.each(['no token', 'unknown token', 'viewer', 'admin'] as const)(
