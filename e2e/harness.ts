@@ -23,7 +23,9 @@ export interface RunningServer {
 }
 
 /** Start `server/src/main.ts` on a free port with its own data folder; resolves once it listens. */
-export async function startServer(options: { seedProducts?: number } = {}): Promise<RunningServer> {
+export async function startServer(
+  options: { seedProducts?: number; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tag-manager-e2e-'));
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   const child: ChildProcess = spawn(tsx, ['server/src/main.ts'], {
@@ -36,6 +38,7 @@ export async function startServer(options: { seedProducts?: number } = {}): Prom
       DATABASE_URL: '',
       LOG_LEVEL: 'warn',
       SEED_PRODUCTS_ON_EMPTY: String(options.seedProducts ?? 3000),
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -392,6 +392,7 @@ describe.each(WIDTHS)('at %i px wide', (width) => {
     ['statistics', '/statistics', 'stats-view'],
     ['transfer', '/import-export', null],
     ['monitoring', '/monitoring', null],
+    ['history', '/history', null],
   ] as const)('fits the %s screen in the width', async (name, url, testId) => {
     await page.goto(`${server.url}${url}`);
     if (testId) await page.getByTestId(testId).waitFor();

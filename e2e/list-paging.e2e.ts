@@ -98,15 +98,17 @@ describe('paging "Uncategorised only" while categorising it', () => {
 
     await log.measure('bulk-assign page 1 under "Uncategorised only"', async () => {
       await page.getByTestId('bulk-assign').click();
+      await page.getByTestId('bulk-confirm').click(); // after the preview (a dry run)
       await page.getByRole('dialog', { name: 'Bulk assign result' }).waitFor();
       // The page and its total refresh behind the result.
       await expect.poll(shownHandles).toEqual(before.handles.slice(50, 100));
     });
     expect(await page.getByTestId('bulk-summary').textContent()).toContain('50Products processed');
-    // One write, then the page on screen with its count: no other list page, no refetch storm.
+    // The preview and one write, then the page on screen with its count: no other list page,
+    // no refetch storm.
     const requests = log.requests('bulk-assign page 1 under "Uncategorised only"');
-    expect(requests[0]).toBe('POST /api/bulk/assign');
-    expect(requests.slice(1)).toEqual([
+    expect(requests.slice(0, 2)).toEqual(['POST /api/bulk/assign', 'POST /api/bulk/assign']);
+    expect(requests.slice(2)).toEqual([
       'GET /api/products?hide_allocated=true&sort=product_name&limit=50&offset=0',
     ]);
     await page.getByRole('button', { name: 'Done' }).click();
@@ -144,6 +146,7 @@ describe('paging "Uncategorised only" while categorising it', () => {
     await tickTarget();
     await page.getByTestId('select-page').click();
     await page.getByTestId('bulk-assign').click();
+    await page.getByTestId('bulk-confirm').click();
     await page.getByRole('dialog', { name: 'Bulk assign result' }).waitFor();
     await page.getByRole('button', { name: 'Done' }).click();
 

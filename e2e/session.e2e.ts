@@ -234,9 +234,13 @@ describe('operator session', () => {
         .poll(() => page.getByTestId('bulk-bar').textContent())
         .toContain('10 products selected');
       await page.getByTestId('bulk-assign').click();
+      // The preview first (a dry run), then the write.
+      await page.getByRole('dialog', { name: 'Assign categories?' }).waitFor();
+      await page.getByTestId('bulk-confirm').click();
       await page.getByRole('dialog', { name: 'Bulk assign result' }).waitFor();
     });
     expect(log.requests('bulk-assign one category to 10 products')).toEqual([
+      'POST /api/bulk/assign',
       'POST /api/bulk/assign',
     ]);
     const summary = await page.getByTestId('bulk-summary').textContent();

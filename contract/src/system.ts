@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Envelope, Nullable, PagedEnvelope, PageQuery } from './common.js';
+import { Job } from './jobs.js';
 
 export const Liveness = Type.Object(
   { status: Type.Literal('ok') },
@@ -95,7 +96,13 @@ export const ChangeListResponse = PagedEnvelope(
 );
 
 export const ChangeIdParams = Type.Object(
-  { id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }) },
+  {
+    id: Type.Integer({
+      minimum: 1,
+      maximum: 9_007_199_254_740_991,
+      description: 'The change set (its id in GET /api/changes)',
+    }),
+  },
   { additionalProperties: false },
 );
 
@@ -128,18 +135,41 @@ export const UndoConflict = Type.Object(
 );
 export type UndoConflict = Static<typeof UndoConflict>;
 
+/**
+ * The `details` of the 409 a strict undo answers when a later change touched the same products
+ * and categories: the conflicts, as `skipped` would list them with `mode: "skip_conflicts"`.
+ */
+export const UndoConflictDetails = Type.Object(
+  { conflicts: Type.Array(UndoConflict) },
+  { additionalProperties: true },
+);
+export type UndoConflictDetails = Static<typeof UndoConflictDetails>;
+
 export const UndoResult = Type.Object(
   {
     dry_run: Type.Boolean(),
     /** The new change set that records the undo (null on a dry run or when nothing changed). */
     change_set_id: Nullable(Type.Integer({ minimum: 1 })),
-    undone_products: Type.Integer({ minimum: 0 }),
-    skipped: Type.Array(UndoConflict),
+    undone_products: Type.Integer({
+      minimum: 0,
+      description: 'Products whose assignments were (or, on a dry run, would be) set back',
+    }),
+    undone_categories: Type.Integer({
+      minimum: 0,
+      description: 'Categories re-created, deleted, renamed back or re-flagged (category changes)',
+    }),
+    skipped: Type.Array(UndoConflict, {
+      description: 'skip_conflicts: the conflicts left as they are (strict: always empty)',
+    }),
   },
   { additionalProperties: false },
 );
 export type UndoResult = Static<typeof UndoResult>;
 export const UndoResponse = Envelope(UndoResult);
+/** An undo of more than BULK_MAX_PRODUCTS products: the job that runs it (202, Location: the job). */
+export const UndoJobAcceptedResponse = Envelope(
+  Type.Object({ job: Job }, { additionalProperties: false }),
+);
 
 export const PoolStatistics = Type.Object(
   {

@@ -6,7 +6,10 @@ import { TokenService, type TokenServiceOptions } from './features/auth/tokens.s
 import { CatalogValuesService } from './features/catalog-values/catalog-values.service.js';
 import { CategoryService } from './features/categories/categories.service.js';
 import { ChangeService } from './features/changes/changes.service.js';
+import { UndoService } from './features/changes/undo.service.js';
 import { ExportService } from './features/exports/exports.service.js';
+import { JobService } from './features/jobs/jobs.service.js';
+import { BulkService } from './features/assignments/bulk.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
 import { QueueService } from './features/queue/queue.service.js';
@@ -19,6 +22,8 @@ export interface ServiceOptions {
   tokens?: TokenServiceOptions;
   /** The work queue's lease length (QUEUE_LEASE_SECONDS). */
   queueLeaseSeconds?: number;
+  /** Above this many products a bulk write by filter, or an undo, becomes a job (BULK_MAX_PRODUCTS). */
+  bulkMaxProducts?: number;
 }
 
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
@@ -30,6 +35,8 @@ export function createServices(
   const categories = new CategoryService(db, notifier);
   const products = new ProductService(db, categories);
   const assignments = new AssignmentService(db, categories, notifier);
+  const tokens = new TokenService(db, options.tokens);
+  const jobs = new JobService(db);
   return {
     categories,
     products,
@@ -38,11 +45,21 @@ export function createServices(
     stats: new StatsService(db, categories),
     exports: new ExportService(db, categories),
     changes: new ChangeService(db),
-    tokens: new TokenService(db, options.tokens),
+    undo: new UndoService(
+      db,
+      categories,
+      tokens,
+      jobs,
+      notifier,
+      options.bulkMaxProducts ?? 10_000,
+    ),
+    tokens,
     catalogValues: new CatalogValuesService(db),
     sampleData: new SampleDataService(db, notifier),
     suggestions: new SuggestionService(db, categories, assignments),
     queue: new QueueService(db, products, options.queueLeaseSeconds ?? 120),
+    jobs,
+    bulk: new BulkService(db, categories, assignments, jobs, options.bulkMaxProducts ?? 10_000),
   };
 }
 

@@ -2,13 +2,22 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { HelpDialog } from './components/HelpDialog';
 import { ApiTokenGate, SignOutButton } from './features/auth/ApiToken';
+import { HistoryView } from './features/history/HistoryView';
+import { JobsIndicator } from './features/jobs/JobsIndicator';
 import { ProductsWorkspace } from './features/products/ProductsWorkspace';
 import { QueueView } from './features/queue/QueueView';
 import { SampleDataBanner } from './features/sample-data/SampleDataBanner';
 import { StatsView } from './features/stats/StatsView';
 import { TransferView } from './features/transfer/TransferView';
 import { isTypingTarget } from './lib/shortcuts';
-import { DEFAULT_STATE, formatLocation, useUrlState, type View } from './lib/url-state';
+import {
+  CLEARED_HISTORY_FILTERS,
+  DEFAULT_STATE,
+  formatLocation,
+  useUrlState,
+  type View,
+  type WorkspaceState,
+} from './lib/url-state';
 
 // Its own chunk: the chart library loads only when the view is opened.
 const MonitoringView = lazy(() =>
@@ -20,10 +29,21 @@ const MonitoringView = lazy(() =>
 const VIEWS: { view: View; label: string }[] = [
   { view: 'products', label: 'Products' },
   { view: 'queue', label: 'Queue' },
+  { view: 'history', label: 'History' },
   { view: 'statistics', label: 'Statistics' },
   { view: 'transfer', label: 'Import & export' },
   { view: 'monitoring', label: 'Monitoring' },
 ];
+
+/**
+ * Where a view's link leads: the same filters, except that History's own filters (a product, a
+ * category, a kind, an actor, a job) stay on History, and History opens unfiltered.
+ */
+function viewTarget(state: WorkspaceState, view: View): WorkspaceState {
+  if (view === 'history') return { ...DEFAULT_STATE, view };
+  if (state.view === 'history') return { ...state, ...CLEARED_HISTORY_FILTERS, view };
+  return { ...state, view };
+}
 
 export function App() {
   const [state, update] = useUrlState();
@@ -63,13 +83,13 @@ export function App() {
             {VIEWS.map((entry) => (
               <li key={entry.view}>
                 <a
-                  href={formatLocation({ ...state, view: entry.view })}
+                  href={formatLocation(viewTarget(state, entry.view))}
                   aria-current={state.view === entry.view ? 'page' : undefined}
                   onClick={(event) => {
                     if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0)
                       return;
                     event.preventDefault();
-                    update({ view: entry.view });
+                    update(viewTarget(state, entry.view));
                   }}
                 >
                   {entry.label}
@@ -79,6 +99,7 @@ export function App() {
           </ul>
         </nav>
         <span className="header-spacer" />
+        <JobsIndicator />
         <a className="header-link" href="/docs">
           API docs
         </a>
@@ -110,6 +131,7 @@ export function App() {
         )}
         {state.view === 'transfer' && <TransferView state={state} />}
         {state.view === 'queue' && <QueueView state={state} update={update} />}
+        {state.view === 'history' && <HistoryView state={state} update={update} />}
         {state.view === 'monitoring' && (
           <Suspense fallback={<div className="page" aria-busy="true" />}>
             <MonitoringView />

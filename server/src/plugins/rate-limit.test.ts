@@ -62,6 +62,8 @@ describe('route groups', () => {
     expect(rateLimitGroup('/api/bulk/assign')).toBe('bulk');
     expect(rateLimitGroup('/api/import/products')).toBe('bulk');
     expect(rateLimitGroup('/api/export/csv')).toBe('bulk');
+    expect(rateLimitGroup('/api/changes/:id/undo')).toBe('bulk');
+    expect(rateLimitGroup('/api/changes')).toBe('api');
     expect(rateLimitGroup('/api/categories/tree')).toBe('api');
     expect(rateLimitGroup('/api/stats')).toBe('api');
     expect(rateLimitGroup('/health/ready')).toBeUndefined();

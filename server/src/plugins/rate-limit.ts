@@ -2,8 +2,8 @@
  * Rate limiting (@fastify/rate-limit) per client and per group of routes, counted in Redis when
  * Redis is configured (so the limits hold across every instance), in this process otherwise.
  *
- * Groups: `products` (/api/products…, the plan's 100 a minute), `bulk` (bulk writes, imports
- * and the CSV export: the expensive ones), `api` (every other /api route). Health checks,
+ * Groups: `products` (/api/products…, the plan's 100 a minute), `bulk` (bulk writes, imports,
+ * the CSV export and undos: the expensive ones), `api` (every other /api route). Health checks,
  * metrics, the API docs and the web app's files are never limited. A 429 is the error envelope
  * with `Retry-After` and the draft-standard `RateLimit-*` headers. If Redis fails, the limiter
  * lets requests through (fail open) and says so in the log.
@@ -29,6 +29,8 @@ export type RateLimitGroup = 'products' | 'bulk' | 'api';
 export function rateLimitGroup(routeUrl: string | undefined): RateLimitGroup | undefined {
   if (routeUrl === undefined || !routeUrl.startsWith('/api/')) return undefined;
   if (/^\/api\/(bulk|import|export)\//.test(routeUrl)) return 'bulk';
+  // An undo writes as much as the change it reverses (up to a bulk write's size, or a job).
+  if (/^\/api\/changes\/[^/]+\/undo$/.test(routeUrl)) return 'bulk';
   if (routeUrl === '/api/products' || routeUrl.startsWith('/api/products/')) return 'products';
   return 'api';
 }

@@ -23,7 +23,8 @@ const HINTS: Record<string, PoolName[]> = {
   product_id: ['handle'],
   product_ids: ['handle'],
   handle: ['handle'],
-  id: ['categoryId', 'unusedCategoryId'],
+  // Categories' ids, change sets' (POST /api/changes/{id}/undo) and jobs'.
+  id: ['categoryId', 'unusedCategoryId', 'changeSetId', 'jobId'],
   category_id: ['categoryId'],
   category_ids: ['categoryId'],
   parent_id: ['categoryId'],

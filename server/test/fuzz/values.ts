@@ -19,6 +19,10 @@ export interface World {
   productNames: string[];
   /** Product/category pairs that are assigned. */
   assignments: { handle: string; categoryId: number }[];
+  /** The newest change sets (POST /api/changes/{id}/undo names one). */
+  changeSetIds: number[];
+  /** Jobs (a bulk write by filter over BULK_MAX_PRODUCTS creates one). */
+  jobIds: number[];
   /** ETags seen in answers (for If-None-Match). */
   etags: string[];
   /** `pagination.next_cursor` values seen in answers. */
@@ -44,6 +48,8 @@ export const emptyWorld = (): World => ({
   vendors: [],
   productNames: [],
   assignments: [],
+  changeSetIds: [],
+  jobIds: [],
   etags: [],
   cursors: [],
   replays: [],
@@ -61,12 +67,15 @@ export type PoolName =
   | 'etag'
   | 'cursor'
   | 'assignedHandle'
-  | 'assignedCategoryId';
+  | 'assignedCategoryId'
+  | 'changeSetId'
+  | 'jobId';
 
 /** Used when a pool is empty, so that the request is still well formed. */
 const FALLBACK: Record<PoolName, string | number> = {
   handle: 'no-such-product',
   categoryId: 999_999,
+  changeSetId: 999_997,
   unusedCategoryId: 999_998,
   categoryName: 'No Such Category',
   level1Name: 'No Such Level 1',
@@ -77,6 +86,7 @@ const FALLBACK: Record<PoolName, string | number> = {
   cursor: 'bm8tY3Vyc29y',
   assignedHandle: 'no-such-product',
   assignedCategoryId: 999_997,
+  jobId: 999_996,
 };
 
 /** "The n-th entry of a pool", taken modulo its size when the request is sent. */
@@ -208,6 +218,8 @@ export function poolEntries(world: World, pool: PoolName): unknown[] {
     cursor: world.cursors,
     assignedHandle: world.assignments,
     assignedCategoryId: world.assignments,
+    changeSetId: world.changeSetIds,
+    jobId: world.jobIds,
   };
   return pools[pool];
 }

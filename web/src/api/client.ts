@@ -6,7 +6,20 @@
 import type {
   AssignResponse,
   BulkAssignResponse,
+  BulkAssignResult,
+  BulkFilter,
+  BulkJobAcceptedResponse,
+  BulkPreviewResponse,
   BulkRemoveResponse,
+  BulkRemoveResult,
+  ChangeListQuery,
+  ChangeListResponse,
+  Job,
+  JobListQuery,
+  JobListResponse,
+  JobResponse,
+  UndoRequest,
+  UndoResponse,
   CatalogValuesQuery,
   CatalogValuesResponse,
   CategoryResponse,
@@ -37,6 +50,23 @@ export type AssignEnvelope = Static<typeof AssignResponse>;
 export type RemoveEnvelope = Static<typeof RemoveResponse>;
 export type BulkAssignEnvelope = Static<typeof BulkAssignResponse>;
 export type BulkRemoveEnvelope = Static<typeof BulkRemoveResponse>;
+export type BulkPreviewEnvelope = Static<typeof BulkPreviewResponse>;
+export type BulkJobEnvelope = Static<typeof BulkJobAcceptedResponse>;
+export type JobEnvelope = Static<typeof JobResponse>;
+export type JobListEnvelope = Static<typeof JobListResponse>;
+export type ChangeListEnvelope = Static<typeof ChangeListResponse>;
+export type UndoEnvelope = Static<typeof UndoResponse>;
+/** The products a bulk write names: ticked rows, or every product a filter matches. */
+export type BulkTarget = { product_ids: string[] } | { filter: Partial<BulkFilter> };
+/** A bulk write's answer: done at once (200), or a job that runs it (202). */
+export type BulkAnswer<Result> = { kind: 'done'; result: Result } | { kind: 'job'; job: Job };
+/** An undo's answer: done at once (200), or a job (202, a large change set). */
+export type UndoAnswer = { kind: 'done'; result: UndoEnvelope['data'] } | { kind: 'job'; job: Job };
+/** A job read with `If-None-Match`: null when it has not changed since `etag` (304). */
+export interface JobRead {
+  job: Job | null;
+  etag: string | null;
+}
 export type CategoryEnvelope = Static<typeof CategoryResponse>;
 export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
 export type StatsEnvelope = Static<typeof StatsResponse>;
@@ -148,6 +178,16 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** Let the request outlive the page (sent while the tab closes). */
   keepalive?: boolean;
+  /** Extra request headers (e.g. `if-none-match`). */
+  headers?: Record<string, string>;
+}
+
+/** A 200 answers the result; a 202 carries the job that runs the write. */
+function bulkAnswer<Result>(payload: { data: Result | { job: Job } }): BulkAnswer<Result> {
+  const data = payload.data;
+  return typeof data === 'object' && data !== null && 'job' in data
+    ? { kind: 'job', job: (data as { job: Job }).job }
+    : { kind: 'done', result: data as Result };
 }
 
 export type Fetch = typeof fetch;
@@ -191,7 +231,10 @@ export function createApiClient(
     options: RequestOptions & { accept?: string } = {},
   ): Promise<Response> {
     for (;;) {
-      const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+      const headers: Record<string, string> = {
+        accept: options.accept ?? 'application/json',
+        ...options.headers,
+      };
       let body = options.body;
       if (options.json !== undefined) {
         headers['content-type'] = 'application/json';
@@ -261,14 +304,70 @@ export function createApiClient(
       }),
     removeCategory: (productId: string, categoryId: number) =>
       request<RemoveEnvelope>('DELETE', `${productPath(productId)}/categories/${categoryId}`),
-    bulkAssign: (productIds: string[], categoryIds: number[]) =>
-      request<BulkAssignEnvelope>('POST', '/api/bulk/assign', {
-        json: { product_ids: productIds, category_ids: categoryIds },
+    /** What a bulk write would do (`dry_run: true`): nothing is written. */
+    bulkPreview: (
+      action: 'assign' | 'remove',
+      target: BulkTarget,
+      categoryIds: number[],
+      options: { remove_unneeded_parents?: boolean } = {},
+    ) =>
+      request<BulkPreviewEnvelope>('POST', `/api/bulk/${action}`, {
+        json: { ...target, category_ids: categoryIds, dry_run: true, ...options },
       }),
-    bulkRemove: (productIds: string[], categoryIds: number[]) =>
-      request<BulkRemoveEnvelope>('POST', '/api/bulk/remove', {
-        json: { product_ids: productIds, category_ids: categoryIds },
-      }),
+    bulkAssign: async (
+      target: BulkTarget,
+      categoryIds: number[],
+    ): Promise<BulkAnswer<BulkAssignResult>> =>
+      bulkAnswer(
+        await request<BulkAssignEnvelope | BulkJobEnvelope>('POST', '/api/bulk/assign', {
+          json: { ...target, category_ids: categoryIds },
+        }),
+      ),
+    bulkRemove: async (
+      target: BulkTarget,
+      categoryIds: number[],
+      options: { remove_unneeded_parents?: boolean } = {},
+    ): Promise<BulkAnswer<BulkRemoveResult>> =>
+      bulkAnswer(
+        await request<BulkRemoveEnvelope | BulkJobEnvelope>('POST', '/api/bulk/remove', {
+          json: { ...target, category_ids: categoryIds, ...options },
+        }),
+      ),
+    listJobs: (query: Partial<JobListQuery>, signal?: AbortSignal) =>
+      request<JobListEnvelope>('GET', '/api/jobs', { query, signal }),
+    /** One job; with the ETag of the last read, a 304 (nothing changed) gives `job: null`. */
+    getJob: async (id: number, etag?: string | null, signal?: AbortSignal): Promise<JobRead> => {
+      const response = await send('GET', `/api/jobs/${id}`, {
+        signal,
+        headers: etag ? { 'if-none-match': etag } : undefined,
+      });
+      if (response.status === 304) return { job: null, etag: etag ?? null };
+      if (!response.ok) throw await errorOf(response);
+      const payload = (await response.json().catch(() => undefined)) as JobEnvelope | undefined;
+      if (!payload?.data) {
+        throw new ApiError({
+          message: 'The server sent an answer that is not JSON',
+          status: response.status,
+          code: 'BAD_RESPONSE',
+        });
+      }
+      return { job: payload.data, etag: response.headers.get('etag') };
+    },
+    cancelJob: (id: number) => request<JobEnvelope>('POST', `/api/jobs/${id}/cancel`),
+    /** The change sets, newest first, by product, category, kind, actor or job. */
+    listChanges: (query: Partial<ChangeListQuery>, signal?: AbortSignal) =>
+      request<ChangeListEnvelope>('GET', '/api/changes', { query, signal }),
+    /** Reverses one change set (a dry run reports what it would do); a large one is a job. */
+    undoChange: async (id: number, body: UndoRequest): Promise<UndoAnswer> => {
+      const payload = await request<UndoEnvelope | BulkJobEnvelope>(
+        'POST',
+        `/api/changes/${id}/undo`,
+        { json: body },
+      );
+      return 'job' in payload.data
+        ? { kind: 'job', job: payload.data.job }
+        : { kind: 'done', result: payload.data };
+    },
     getCategoryTree: (signal?: AbortSignal) =>
       request<CategoryTreeEnvelope>('GET', '/api/categories/tree', { signal }),
     createCategory: (body: CreateCategoryBody) =>

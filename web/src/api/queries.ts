@@ -38,6 +38,10 @@ export const queryKeys = {
   tree: ['categories', 'tree'] as const,
   stats: ['stats'] as const,
   catalogValues: ['catalog-values'] as const,
+  jobs: ['jobs'] as const,
+  jobList: ['jobs', 'list'] as const,
+  job: (id: number) => ['jobs', 'one', id] as const,
+  changes: ['changes'] as const,
 };
 
 export function createQueryClient() {
@@ -316,6 +320,8 @@ export function removeTreeCategory(queryClient: QueryClient, id: number, level: 
  */
 export function markAssignmentsStale(queryClient: QueryClient) {
   void queryClient.invalidateQueries({ queryKey: queryKeys.stats, refetchType: 'none' });
+  // The history shown (a product's, when open) has a new change set.
+  void queryClient.invalidateQueries({ queryKey: queryKeys.changes });
   void queryClient.invalidateQueries({ queryKey: queryKeys.products, refetchType: 'none' });
   void queryClient.refetchQueries({
     queryKey: queryKeys.products,

@@ -14,7 +14,7 @@ import {
 } from '@tag-manager/contract';
 import type { ProductFilterParams, ProductListParams } from '../api/client';
 
-export type View = 'products' | 'statistics' | 'transfer' | 'monitoring' | 'queue';
+export type View = 'products' | 'statistics' | 'transfer' | 'monitoring' | 'queue' | 'history';
 
 export const VIEW_PATHS: Record<View, string> = {
   products: '/',
@@ -22,6 +22,7 @@ export const VIEW_PATHS: Record<View, string> = {
   transfer: '/import-export',
   monitoring: '/monitoring',
   queue: '/queue',
+  history: '/history',
 };
 
 const SORT_LABELS = {
@@ -101,7 +102,24 @@ export interface WorkspaceState extends FilterState {
   pageSize: number;
   sort: ProductSort;
   product: string | null;
+  /**
+   * The History screen's own filters (with `product` and `category_id` above, shared with the
+   * products screen): the change kind, the actor, the job. In the URL as `kind`, `actor`, `job`.
+   */
+  changeKind: string | null;
+  actor: string | null;
+  jobId: number | null;
 }
+
+/** The History screen's filters, back to none. */
+export const CLEARED_HISTORY_FILTERS: Partial<WorkspaceState> = {
+  product: null,
+  category_id: undefined,
+  changeKind: null,
+  actor: null,
+  jobId: null,
+  page: 1,
+};
 
 const DEFAULT_FILTERS = Object.fromEntries(
   PRODUCT_FILTER_FIELDS.map((field) => [field, schemaOf(field).default]),
@@ -115,6 +133,9 @@ export const DEFAULT_STATE: WorkspaceState = {
   ...DEFAULT_FILTERS,
   sort: 'product_name',
   product: null,
+  changeKind: null,
+  actor: null,
+  jobId: null,
 };
 
 function positiveInteger(
@@ -149,8 +170,14 @@ export function parseLocation(pathname: string, search: string): WorkspaceState 
     ...filters,
     sort: PRODUCT_SORT_OPTIONS.find((option) => option.value === sort)?.value ?? DEFAULT_STATE.sort,
     product: params.get('product'),
+    changeKind: shortText(params.get('kind'), 64),
+    actor: shortText(params.get('actor'), 255),
+    jobId: params.get('job') === null ? null : positiveInteger(params.get('job'), 0) || null,
   };
 }
+
+const shortText = (value: string | null, max: number) =>
+  value && value.length <= max ? value : null;
 
 export function formatLocation(state: WorkspaceState): string {
   const params = new URLSearchParams();
@@ -164,6 +191,11 @@ export function formatLocation(state: WorkspaceState): string {
   if (state.page !== 1) params.set('page', String(state.page));
   if (state.after && state.page !== 1) params.set('after', state.after);
   if (state.product) params.set('product', state.product);
+  if (state.view === 'history') {
+    if (state.changeKind) params.set('kind', state.changeKind);
+    if (state.actor) params.set('actor', state.actor);
+    if (state.jobId) params.set('job', String(state.jobId));
+  }
   const query = params.toString();
   return `${VIEW_PATHS[state.view]}${query ? `?${query}` : ''}`;
 }

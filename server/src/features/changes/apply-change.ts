@@ -38,9 +38,39 @@ export async function applyChange<Kind extends ChangeKind, Result>(
   context: WriteContext,
   work: (transaction: Executor) => Promise<WorkOutcome<Kind, Result>>,
 ): Promise<Result> {
-  const { result, change } = await inTransaction(target.db, async (transaction) => {
+  return applyDecidedChange(target, context, async (transaction) => ({
+    ...(await work(transaction)),
+    kind,
+  }));
+}
+
+/** A write whose kind is decided by its work (a job's batch: an undo records the inverse kind). */
+export interface DecidedOutcome<Result> {
+  result: Result;
+  kind: ChangeKind;
+  change: ChangePayloads[ChangeKind] | null;
+  /** The change set this write undoes, when the work decides it (else `context.reverts`). */
+  reverts?: number | undefined;
+}
+
+/**
+ * applyChange for a write that knows its kind only once it has run (the job runner, whose
+ * batches may name their change kind and the change set they revert: JobBatch).
+ */
+export async function applyDecidedChange<Result>(
+  target: ChangeTarget,
+  context: WriteContext,
+  work: (transaction: Executor) => Promise<DecidedOutcome<Result>>,
+): Promise<Result> {
+  const { result, kind, change } = await inTransaction(target.db, async (transaction) => {
     const outcome = await work(transaction);
-    if (outcome.change) await recordChange(transaction, context, { kind, ...outcome.change });
+    if (outcome.change) {
+      await recordChange(
+        transaction,
+        { ...context, reverts: outcome.reverts ?? context.reverts },
+        { kind: outcome.kind, ...outcome.change },
+      );
+    }
     return outcome;
   });
   if (change) {

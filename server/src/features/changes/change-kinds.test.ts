@@ -5,8 +5,9 @@
  * - records one change set of that kind, whose event names the kind and the actor;
  * - bumps the namespaces its definition names (their versions change in the shared store), and
  *   a read on a second instance (PostgreSQL + Redis; on PGlite the same instance) shows it;
- * - carries enough to be undone: for every `exact` kind, the inverse below, built from the
- *   stored payload alone, brings the tables back to their content before the write.
+ * - can be undone as its table entry says: for every `exact` kind, POST /api/changes/{id}/undo
+ *   brings the tables back to their content before the write (checksums), and undoing that undo
+ *   brings them to their content after it; `revoke` revokes the token; `none` answers 409.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -22,7 +23,6 @@ import {
 } from '../../../test/helpers/test-app.js';
 import { Namespaces, WriteEffects } from '../../cache/namespaces.js';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
-import { arrayParam } from '../../db/sql.js';
 import { seedCatalog } from '../seed/seeder.js';
 import {
   changeEvent,
@@ -111,90 +111,11 @@ async function content(db: Executor): Promise<Record<string, string>> {
   return result;
 }
 
-async function productIdOf(db: Executor, handle: string): Promise<number> {
-  return (await queryOne<{ id: number }>(
-    db,
-    sql`select id from products where product_id = ${handle}`,
-  ))!.id;
+/** The kind an undo of `kind` is recorded as (the table's `inverseKind`). */
+function inverseKind(kind: ChangeKind): string {
+  const undo = ChangeKinds[kind].undo;
+  return 'inverseKind' in undo ? undo.inverseKind : '';
 }
-
-async function deleteAssignments(db: Executor, productId: number, categoryIds: number[]) {
-  await db.execute(sql`delete from product_categories
-     where product_id = ${productId} and category_id = any(${arrayParam(categoryIds)}::integer[])`);
-}
-
-async function insertAssignments(db: Executor, productId: number, categoryIds: number[]) {
-  await db.execute(sql`insert into product_categories (product_id, category_id, category_level, parent_category_id)
-     select ${productId}, c.id, c.level, c.parent_id from categories c
-      where c.id = any(${arrayParam(categoryIds)}::integer[])`);
-}
-
-type ExactKind = {
-  [Kind in ChangeKind]: (typeof ChangeKinds)[Kind]['reversible'] extends 'exact' ? Kind : never;
-}[ChangeKind];
-
-/** Undo, from the payload alone, for every kind the table calls exactly reversible. */
-const inverses: {
-  [Kind in ExactKind]: (db: Executor, payload: ChangePayloads[Kind]) => Promise<void>;
-} = {
-  'product.assign': (db, payload) =>
-    deleteAssignments(db, payload.productIds[0]!, [
-      ...payload.after.added,
-      ...payload.after.ancestors_added,
-    ]),
-  'product.remove': (db, payload) =>
-    insertAssignments(db, payload.productIds[0]!, [
-      ...payload.after.removed,
-      ...payload.after.descendants_removed,
-    ]),
-  'bulk.assign': async (db, payload) => {
-    for (const item of payload.after.changed) {
-      await deleteAssignments(db, await productIdOf(db, item.product_id), item.added);
-    }
-  },
-  'bulk.remove': async (db, payload) => {
-    for (const item of payload.after.changed) {
-      await insertAssignments(db, await productIdOf(db, item.product_id), item.removed);
-    }
-  },
-  'category.create': async (db, payload) => {
-    await db.execute(sql`delete from categories where id = ${payload.after.id}`);
-  },
-  'category.rename': async (db, payload) => {
-    await db.execute(
-      sql`update categories set name = ${payload.before.name} where id = ${payload.categoryIds[0]!}`,
-    );
-  },
-  'category.delete': async (db, payload) => {
-    const row = payload.before;
-    await db.execute(sql`insert into categories (id, name, level, parent_id, parent_level, created_at)
-        values (${row.id}, ${row.name}, ${row.level}, ${row.parent_id},
-                ${row.parent_id === null ? null : row.level - 1}, ${row.created_at})`);
-    for (const assignment of row.assignments) {
-      await insertAssignments(db, assignment.product_id, [row.id]);
-    }
-  },
-  'import.assignments': async (db, payload) => {
-    // Each product back to its exact set: everything off, then the old set (parents first).
-    for (const item of payload.before.products) {
-      const productId = await productIdOf(db, item.product_id);
-      await db.execute(sql`delete from product_categories where product_id = ${productId}`);
-      await insertAssignments(db, productId, item.category_ids);
-    }
-  },
-  'import.categories': async (db, payload) => {
-    for (const id of payload.after.claimed_from_sample ?? []) {
-      await db.execute(sql`update categories set is_sample = true where id = ${id}`);
-    }
-    for (const renamed of payload.after.renamed) {
-      await db.execute(sql`update categories set name = ${renamed.from} where id = ${renamed.id}`);
-    }
-    // Created parents first, so children go before them.
-    for (const id of [...payload.after.created_ids].reverse()) {
-      await db.execute(sql`delete from categories where id = ${id}`);
-    }
-  },
-};
 
 interface Scenario {
   /** A read (on the other instance) whose answer the write changes. */
@@ -421,21 +342,55 @@ describe('the change-kind table', () => {
     expect(await invariantViolations(writer.db)).toEqual([]);
 
     const reversible = ChangeKinds[kind].reversible;
+    const undo = (id: number) =>
+      writer.request({ method: 'POST', url: `/api/changes/${id}/undo`, payload: {} });
     if (reversible === 'exact') {
-      expect(await content(writer.db)).not.toEqual(contentBefore);
-      const inverse = inverses[kind as ExactKind] as (
-        db: Executor,
-        payload: unknown,
-      ) => Promise<void>;
-      await inverse(writer.db, payload);
-      expect(await content(writer.db), `${kind} undone from its payload`).toEqual(contentBefore);
+      const contentAfter = await content(writer.db);
+      expect(contentAfter).not.toEqual(contentBefore);
+      // Undone through the API, from the stored payload (the kind's undo definition).
+      const undone = await undo(change.id);
+      expect(undone.statusCode, undone.body).toBe(200);
+      const undoId = undone.json().data.change_set_id as number;
+      expect(undoId).toBeGreaterThan(change.id);
+      expect(await content(writer.db), `${kind} undone exactly`).toEqual(contentBefore);
       expect(await invariantViolations(writer.db)).toEqual([]);
-      // Undone behind the app's back: tell the cache, as any repair in SQL must.
-      await writer.app.cache.changed(WriteEffects.everything());
+      const recorded = (await latestChange(writer.db))!;
+      expect(recorded.id).toBe(undoId);
+      expect(recorded.kind).toBe(inverseKind(kind));
+      // Undoing the undo redoes the write, exactly.
+      const redone = await undo(undoId);
+      expect(redone.statusCode, redone.body).toBe(200);
+      expect(await content(writer.db), `${kind} redone exactly`).toEqual(contentAfter);
+      expect(await invariantViolations(writer.db)).toEqual([]);
+      // Each can be undone once.
+      const again = await undo(change.id);
+      expect(again.statusCode).toBe(409);
+      expect(again.json().details.reason).toBe('already_undone');
+      // Undoing the redo leaves the tables as before the write, for the scenarios that follow.
+      const last = await undo(redone.json().data.change_set_id as number);
+      expect(last.statusCode, last.body).toBe(200);
+      expect(await content(writer.db)).toEqual(contentBefore);
+      expect(await invariantViolations(writer.db)).toEqual([]);
     } else if (reversible === 'revoke') {
       const id = (payload as ChangePayloads['token.create']).after.id;
-      const revoked = await writer.request({ method: 'DELETE', url: `/api/tokens/${id}` });
-      expect(revoked.json().data.revoked_at).toEqual(expect.any(String));
+      const undone = await undo(change.id);
+      expect(undone.statusCode, undone.body).toBe(200);
+      const tokens = await writer.request('/api/tokens');
+      const token = (tokens.json().data as { id: number; revoked_at: string | null }[]).find(
+        (item) => item.id === id,
+      );
+      expect(token?.revoked_at).toEqual(expect.any(String));
+      // A revocation is final: its undo is refused.
+      const back = await undo(undone.json().data.change_set_id as number);
+      expect(back.statusCode).toBe(409);
+      expect(back.json().details.reason).toBe('not_reversible');
+    } else {
+      const before = await content(writer.db);
+      const refused = await undo(change.id);
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().details).toMatchObject({ reason: 'not_reversible', kind });
+      expect(refused.json().error).toContain('cannot be undone');
+      expect(await content(writer.db)).toEqual(before);
     }
   });
 });

@@ -36,7 +36,7 @@ export interface BulkAssignedItem {
 }
 export interface BulkRemovedItem {
   product_id: string;
-  /** Every category deleted for this product, descendants included. */
+  /** Every category deleted for this product, descendants (and unneeded parents) included. */
   removed: number[];
 }
 
@@ -45,6 +45,12 @@ export interface CategoryFields {
   name: string;
   level: number;
   parent_id: number | null;
+}
+
+/** A category row as an undo re-creates it (`created_at` and `is_sample` when known). */
+export interface CategoryRecord extends CategoryFields {
+  created_at?: string;
+  is_sample?: boolean;
 }
 
 /** An import's report, without the rejected lines. */
@@ -76,8 +82,17 @@ export interface ChangePayloads {
     ProductCategories & { removed: number[]; descendants_removed: number[] }
   >;
   'bulk.assign': ChangeSet<null, { summary: Record<string, number>; changed: BulkAssignedItem[] }>;
-  'bulk.remove': ChangeSet<null, { summary: Record<string, number>; changed: BulkRemovedItem[] }>;
-  'category.create': ChangeSet<null, CategoryFields>;
+  /** `removed` includes the parents removed with `remove_unneeded_parents` (recorded as asked). */
+  'bulk.remove': ChangeSet<
+    null,
+    {
+      summary: Record<string, number>;
+      changed: BulkRemovedItem[];
+      remove_unneeded_parents?: boolean;
+    }
+  >;
+  /** `created_at`/`is_sample` are set when an undo re-created a deleted category. */
+  'category.create': ChangeSet<null, CategoryRecord>;
   /** The id is `categoryIds[0]`. */
   'category.rename': ChangeSet<{ name: string }, { name: string }>;
   /**
@@ -86,7 +101,12 @@ export interface ChangePayloads {
    * payload stays complete if that rule ever changes.
    */
   'category.delete': ChangeSet<
-    CategoryFields & { created_at: string; assignments: { product_id: number }[] },
+    CategoryFields & {
+      created_at: string;
+      /** Set by an undo that deleted a category it had re-created (kept through undo/redo). */
+      is_sample?: boolean;
+      assignments: { product_id: number }[];
+    },
     null
   >;
   /**
@@ -102,6 +122,10 @@ export interface ChangePayloads {
       renamed: { id: number; from: string; to: string }[];
       /** Sample categories the import named, which became real (undo: mark them sample). */
       claimed_from_sample?: number[];
+      /** Only in an undo of an import: the categories it deleted (the import had created them). */
+      deleted?: CategoryRecord[];
+      /** Only in an undo of an import: the categories it marked sample again. */
+      returned_to_sample?: number[];
     }
   >;
   /**
@@ -158,9 +182,74 @@ export const EVENT_HANDLES = 50;
  */
 export type Reversibility = 'exact' | 'revoke' | 'none';
 
+/**
+ * How a change is undone (POST /api/changes/{id}/undo), from its payload alone. The undo engine
+ * (undo.service.ts) knows three effects; each kind says which it has and how to read its
+ * payload, and how to record the undo as a change set of `inverseKind` (so undoing the undo
+ * redoes it through the same table):
+ *
+ * - `assignments`: rows of product_categories added and removed per product. The undo deletes
+ *   what was added and inserts what was removed (ancestors and descendants included, as the
+ *   change recorded them);
+ * - `categories`: categories created, deleted, renamed, and sample flags changed;
+ * - `token`: a token created, undone by revoking it (`reversible: 'revoke'`);
+ * - `none`: not undoable, with the reason the API answers.
+ */
+/** What a change did to one product's assignments (`product_id` is the handle). */
+export interface ProductDelta {
+  product_id: string;
+  added: readonly number[];
+  removed: readonly number[];
+}
+
+/** What an undo did to one product: its delta, its row id, its category set around it. */
+export interface ProductUndone extends ProductDelta {
+  productId: number;
+  before: number[];
+  after: number[];
+}
+
+/** What a change did to the taxonomy. */
+export interface CategoryDelta {
+  /** Categories it created (ids: the undo reads their rows before deleting them). */
+  created: readonly number[];
+  /** Categories it deleted, as they were. */
+  deleted: readonly CategoryRecord[];
+  renamed: readonly { id: number; from: string; to: string }[];
+  /** Sample categories it made real, and real ones it made sample. */
+  madeReal: readonly number[];
+  madeSample: readonly number[];
+}
+
+/** What an undo did to the taxonomy (`createdRows`: the rows of the categories it created). */
+export interface CategoriesUndone extends CategoryDelta {
+  createdRows: readonly CategoryRecord[];
+}
+
+type InverseOf<Undone, Payload> = {
+  [Kind in ChangeKind]: {
+    inverseKind: Kind;
+    inverse: (undone: Undone, payload: Payload) => ChangePayloads[Kind];
+  };
+}[ChangeKind];
+
+export type UndoDefinition<Payload> =
+  | ({
+      effect: 'assignments';
+      deltas: (payload: Payload) => ProductDelta[];
+    } & InverseOf<ProductUndone[], Payload>)
+  | ({
+      effect: 'categories';
+      delta: (payload: Payload) => CategoryDelta;
+    } & InverseOf<CategoriesUndone, Payload>)
+  | { effect: 'token'; tokenId: (payload: Payload) => number }
+  | { effect: 'none'; why: string };
+
 export interface ChangeKindDefinition<Payload extends ChangeSet<unknown, unknown>> {
   description: string;
   reversible: Reversibility;
+  /** How POST /api/changes/{id}/undo reverses it (`effect: 'none'` iff `reversible: 'none'`). */
+  undo: UndoDefinition<Payload>;
   /** The cache namespaces the write changed (bumped after it commits). */
   bumps: (payload: Payload) => readonly string[];
   /** The event published for it. */
@@ -172,12 +261,104 @@ export interface ChangeKindDefinition<Payload extends ChangeSet<unknown, unknown
 }
 
 const single = (handle: string) => ({ handles: [handle], productCount: 1 });
+
+/**
+ * Above this many products, a bulk write (a job's batch) bumps every product's detail at once
+ * instead of one namespace per product.
+ */
+const PER_PRODUCT_BUMPS = 1000;
+const bulkBumps = (handles: readonly string[]) =>
+  handles.length > PER_PRODUCT_BUMPS
+    ? [...WriteEffects.assignments([]), Namespaces.products]
+    : WriteEffects.assignments(handles);
 const none = { handles: [] as string[], productCount: 0 };
+
+const union = (...lists: readonly (readonly number[])[]) => [...new Set(lists.flat())];
+const total = (items: readonly ProductUndone[], of: (item: ProductUndone) => readonly number[]) =>
+  items.reduce((sum, item) => sum + of(item).length, 0);
+const minus = (from: readonly number[], take: readonly number[]) => {
+  const gone = new Set(take);
+  return from.filter((id) => !gone.has(id));
+};
+
+/** The undo of many products' assignments, recorded as the bulk write that does the same. */
+function bulkRemoveOf(undone: ProductUndone[]): ChangePayloads['bulk.remove'] {
+  const changed = undone
+    .filter((item) => item.removed.length > 0)
+    .map((item) => ({ product_id: item.product_id, removed: [...item.removed] }));
+  return {
+    productIds: undone.map((item) => item.productId),
+    categoryIds: union(...undone.map((item) => item.removed)),
+    before: null,
+    after: {
+      summary: {
+        products_processed: undone.length,
+        total_removed: total(undone, (item) => item.removed),
+        total_descendants_removed: 0,
+        total_skipped: 0,
+        total_errors: 0,
+      },
+      changed,
+    },
+  };
+}
+
+function bulkAssignOf(undone: ProductUndone[]): ChangePayloads['bulk.assign'] {
+  const changed = undone
+    .filter((item) => item.added.length > 0)
+    .map((item) => ({ product_id: item.product_id, added: [...item.added] }));
+  return {
+    productIds: undone.map((item) => item.productId),
+    categoryIds: union(...undone.map((item) => item.added)),
+    before: null,
+    after: {
+      summary: {
+        products_processed: undone.length,
+        total_assigned: total(undone, (item) => item.added),
+        total_ancestors_added: 0,
+        total_skipped: 0,
+        total_errors: 0,
+      },
+      changed,
+    },
+  };
+}
+
+const categoryChangeOf = (ids: readonly number[]) => ({ productIds: [], categoryIds: [...ids] });
+const noCategoryChange: CategoryDelta = {
+  created: [],
+  deleted: [],
+  renamed: [],
+  madeReal: [],
+  madeSample: [],
+};
 
 export const ChangeKinds = {
   'product.assign': {
     description: 'categories assigned to one product (ancestors added with them)',
     reversible: 'exact',
+    undo: {
+      effect: 'assignments',
+      deltas: (payload) => [
+        {
+          product_id: payload.after.product_id,
+          added: union(payload.after.added, payload.after.ancestors_added),
+          removed: [],
+        },
+      ],
+      inverseKind: 'product.remove',
+      inverse: ([item]) => ({
+        productIds: [item!.productId],
+        categoryIds: [...item!.removed],
+        before: { product_id: item!.product_id, category_ids: item!.before },
+        after: {
+          product_id: item!.product_id,
+          category_ids: item!.after,
+          removed: [...item!.removed],
+          descendants_removed: [],
+        },
+      }),
+    },
     bumps: (payload) => WriteEffects.assignments([payload.after.product_id]),
     event: (payload) => ({
       counts: {
@@ -190,6 +371,28 @@ export const ChangeKinds = {
   'product.remove': {
     description: 'a category removed from one product (descendants removed with it)',
     reversible: 'exact',
+    undo: {
+      effect: 'assignments',
+      deltas: (payload) => [
+        {
+          product_id: payload.after.product_id,
+          added: [],
+          removed: union(payload.after.removed, payload.after.descendants_removed),
+        },
+      ],
+      inverseKind: 'product.assign',
+      inverse: ([item]) => ({
+        productIds: [item!.productId],
+        categoryIds: [...item!.added],
+        before: { product_id: item!.product_id, category_ids: item!.before },
+        after: {
+          product_id: item!.product_id,
+          category_ids: item!.after,
+          added: [...item!.added],
+          ancestors_added: [],
+        },
+      }),
+    },
     bumps: (payload) => WriteEffects.assignments([payload.after.product_id]),
     event: (payload) => ({
       counts: {
@@ -202,8 +405,18 @@ export const ChangeKinds = {
   'bulk.assign': {
     description: 'categories assigned to many products',
     reversible: 'exact',
-    bumps: (payload) =>
-      WriteEffects.assignments(payload.after.changed.map((item) => item.product_id)),
+    undo: {
+      effect: 'assignments',
+      deltas: (payload) =>
+        payload.after.changed.map((item) => ({
+          product_id: item.product_id,
+          added: item.added,
+          removed: [],
+        })),
+      inverseKind: 'bulk.remove',
+      inverse: bulkRemoveOf,
+    },
+    bumps: (payload) => bulkBumps(payload.after.changed.map((item) => item.product_id)),
     event: (payload) => ({
       counts: payload.after.summary,
       handles: payload.after.changed.map((item) => item.product_id),
@@ -213,8 +426,18 @@ export const ChangeKinds = {
   'bulk.remove': {
     description: 'categories removed from many products',
     reversible: 'exact',
-    bumps: (payload) =>
-      WriteEffects.assignments(payload.after.changed.map((item) => item.product_id)),
+    undo: {
+      effect: 'assignments',
+      deltas: (payload) =>
+        payload.after.changed.map((item) => ({
+          product_id: item.product_id,
+          added: [],
+          removed: item.removed,
+        })),
+      inverseKind: 'bulk.assign',
+      inverse: bulkAssignOf,
+    },
+    bumps: (payload) => bulkBumps(payload.after.changed.map((item) => item.product_id)),
     event: (payload) => ({
       counts: payload.after.summary,
       handles: payload.after.changed.map((item) => item.product_id),
@@ -224,12 +447,45 @@ export const ChangeKinds = {
   'category.create': {
     description: 'a category created',
     reversible: 'exact',
+    undo: {
+      effect: 'categories',
+      delta: (payload) => ({ ...noCategoryChange, created: [payload.after.id] }),
+      inverseKind: 'category.delete',
+      inverse: ({ deleted: [row] }) => ({
+        ...categoryChangeOf([row!.id]),
+        before: {
+          id: row!.id,
+          name: row!.name,
+          level: row!.level,
+          parent_id: row!.parent_id,
+          created_at: row!.created_at ?? new Date().toISOString(),
+          ...(row!.is_sample ? { is_sample: true } : {}),
+          assignments: [],
+        },
+        after: null,
+      }),
+    },
     bumps: () => WriteEffects.taxonomy(),
     event: () => ({ counts: { created: 1 }, ...none }),
   },
   'category.rename': {
     description: 'a category renamed',
     reversible: 'exact',
+    undo: {
+      effect: 'categories',
+      delta: (payload) => ({
+        ...noCategoryChange,
+        renamed: [
+          { id: payload.categoryIds[0]!, from: payload.before.name, to: payload.after.name },
+        ],
+      }),
+      inverseKind: 'category.rename',
+      inverse: ({ renamed: [rename] }) => ({
+        ...categoryChangeOf([rename!.id]),
+        before: { name: rename!.from },
+        after: { name: rename!.to },
+      }),
+    },
     bumps: () => WriteEffects.taxonomy(),
     event: () => ({ counts: { renamed: 1 }, ...none }),
   },
@@ -237,6 +493,29 @@ export const ChangeKinds = {
     description: 'an unused category deleted',
     reversible: 'exact',
     // Its assignments, had it any, are gone too: pages and counts follow the taxonomy version.
+    // A delete refuses a category in use, so `assignments` is empty: the row alone comes back.
+    undo: {
+      effect: 'categories',
+      delta: (payload) => ({
+        ...noCategoryChange,
+        deleted: [
+          {
+            id: payload.before.id,
+            name: payload.before.name,
+            level: payload.before.level,
+            parent_id: payload.before.parent_id,
+            created_at: payload.before.created_at,
+            ...(payload.before.is_sample ? { is_sample: true } : {}),
+          },
+        ],
+      }),
+      inverseKind: 'category.create',
+      inverse: ({ createdRows: [row] }) => ({
+        ...categoryChangeOf([row!.id]),
+        before: null,
+        after: row!,
+      }),
+    },
     bumps: (payload) => [
       ...WriteEffects.taxonomy(),
       ...(payload.before.assignments.length > 0 ? [Namespaces.assignments, Namespaces.counts] : []),
@@ -249,6 +528,10 @@ export const ChangeKinds = {
   'import.products': {
     description: 'a Shopify product export imported',
     reversible: 'none',
+    undo: {
+      effect: 'none',
+      why: 'a product import keeps no before values (a 100 MB import would double the log): restore the export taken before it',
+    },
     bumps: () => WriteEffects.productImport(),
     event: (payload) => ({
       counts: { ...payload.after },
@@ -259,6 +542,41 @@ export const ChangeKinds = {
   'import.categories': {
     description: 'a category list imported',
     reversible: 'exact',
+    undo: {
+      effect: 'categories',
+      delta: (payload) => ({
+        created: payload.after.created_ids,
+        deleted: payload.after.deleted ?? [],
+        renamed: payload.after.renamed,
+        madeReal: payload.after.claimed_from_sample ?? [],
+        madeSample: payload.after.returned_to_sample ?? [],
+      }),
+      inverseKind: 'import.categories',
+      inverse: (undone) => ({
+        ...categoryChangeOf(
+          union(
+            undone.created,
+            undone.deleted.map((row) => row.id),
+            undone.renamed.map((item) => item.id),
+            undone.madeReal,
+            undone.madeSample,
+          ),
+        ),
+        before: null,
+        after: {
+          records: 0,
+          created: undone.created.length,
+          updated: undone.renamed.length,
+          unchanged: 0,
+          rejected: 0,
+          created_ids: [...undone.created],
+          renamed: [...undone.renamed],
+          ...(undone.madeReal.length > 0 ? { claimed_from_sample: [...undone.madeReal] } : {}),
+          ...(undone.deleted.length > 0 ? { deleted: [...undone.deleted] } : {}),
+          ...(undone.madeSample.length > 0 ? { returned_to_sample: [...undone.madeSample] } : {}),
+        },
+      }),
+    },
     bumps: () => WriteEffects.taxonomy(),
     event: (payload) => ({
       counts: {
@@ -274,6 +592,47 @@ export const ChangeKinds = {
   'import.assignments': {
     description: "an assignments file imported (each named product's categories set exactly)",
     reversible: 'exact',
+    undo: {
+      effect: 'assignments',
+      deltas: (payload) => {
+        const before = new Map(
+          payload.before.products.map((item) => [item.product_id, item.category_ids]),
+        );
+        return payload.after.products.map((item) => {
+          const was = before.get(item.product_id) ?? [];
+          return {
+            product_id: item.product_id,
+            added: minus(item.category_ids, was),
+            removed: minus(was, item.category_ids),
+          };
+        });
+      },
+      inverseKind: 'import.assignments',
+      inverse: (undone, payload) => ({
+        productIds: undone.map((item) => item.productId),
+        categoryIds: union(...undone.map((item) => [...item.added, ...item.removed])),
+        before: {
+          products: undone.map((item) => ({
+            product_id: item.product_id,
+            category_ids: item.before,
+          })),
+        },
+        after: {
+          records: undone.length,
+          created: 0,
+          updated: undone.length,
+          unchanged: 0,
+          rejected: 0,
+          format: payload.after.format,
+          added: total(undone, (item) => item.added),
+          removed: total(undone, (item) => item.removed),
+          products: undone.map((item) => ({
+            product_id: item.product_id,
+            category_ids: item.after,
+          })),
+        },
+      }),
+    },
     bumps: (payload) =>
       WriteEffects.assignments(payload.after.products.map((item) => item.product_id)),
     event: (payload) => ({
@@ -292,6 +651,7 @@ export const ChangeKinds = {
     description: 'an API token created (its secret is never recorded)',
     // Undone by revoking it; a token cannot be un-created, and its secret is not kept.
     reversible: 'revoke',
+    undo: { effect: 'token', tokenId: (payload) => payload.after.id },
     bumps: () => [],
     event: () => ({ counts: { created: 1 }, ...none }),
   },
@@ -299,12 +659,20 @@ export const ChangeKinds = {
     description: 'an API token revoked',
     // A revocation is final by design: a leaked token must never come back.
     reversible: 'none',
+    undo: {
+      effect: 'none',
+      why: 'a revocation is final by design: a leaked token must never come back (create a new token)',
+    },
     bumps: () => [],
     event: () => ({ counts: { revoked: 1 }, ...none }),
   },
   seed: {
     description: 'a synthetic catalog loaded (everything before it is truncated)',
     reversible: 'none',
+    undo: {
+      effect: 'none',
+      why: 'a seed empties the database first and the log does not keep what was there',
+    },
     bumps: () => WriteEffects.everything(),
     event: (payload) => ({ counts: { ...payload.after }, handles: [], productCount: 0 }),
   },
@@ -312,6 +680,10 @@ export const ChangeKinds = {
     description: 'the sample catalog removed (products, categories, assignments)',
     // Not from the log (the rows are not kept): `npm run seed` writes the same catalog again.
     reversible: 'none',
+    undo: {
+      effect: 'none',
+      why: 'the removed sample rows are not kept: `npm run seed` writes the same catalog again',
+    },
     bumps: () => WriteEffects.everything(),
     event: (payload) => ({
       counts: { ...payload.after.removed, kept_categories: payload.after.kept_categories.length },

@@ -1,6 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ChangeListQuery, ChangeListResponse } from '@tag-manager/contract';
-import { pagedEnvelope } from '../../http/envelope.js';
+import {
+  ChangeIdParams,
+  ChangeListQuery,
+  ChangeListResponse,
+  UndoJobAcceptedResponse,
+  UndoRequest,
+  UndoResponse,
+} from '@tag-manager/contract';
+import { writeContext } from '../../http/context.js';
+import { envelope, pagedEnvelope } from '../../http/envelope.js';
 import { reversibilityOf } from './change-kinds.js';
 
 const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -10,25 +18,55 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId: 'listChanges',
         tags: ['changes'],
-        summary: 'The change-set log, newest first (who, when, what, before → after)',
+        summary:
+          'The change-set log, newest first (who, when, what, before → after), filterable by product, category, kind, actor and job',
         querystring: ChangeListQuery,
         response: { 200: ChangeListResponse },
       },
     },
     async (request) => {
-      const { limit, offset } = request.query;
-      const page = await app.services.changes.list(limit, offset);
+      const page = await app.services.changes.list(request.query);
       return pagedEnvelope(
         request,
-        page.changes.map((change) => ({
-          ...change,
-          job_id: null,
-          reverts: null,
-          reversible: reversibilityOf(change.kind),
-        })),
+        page.changes.map((change) => ({ ...change, reversible: reversibilityOf(change.kind) })),
         { total_changes: page.total },
         page.pagination,
       );
+    },
+  );
+
+  app.post(
+    '/api/changes/:id/undo',
+    {
+      schema: {
+        operationId: 'undoChange',
+        tags: ['changes'],
+        summary:
+          'Undo one change set exactly (recorded as a new change set that reverts it; undo that one to redo)',
+        description:
+          'Reverses exactly what the change set wrote, ancestors and descendants included. An undo of more than BULK_MAX_PRODUCTS products runs as a job (202 with the job; its conflicts are checked first, so `strict` still answers 409 before anything is written). A later change to the same products and categories is a conflict: `strict` (default) answers 409 with `details.conflicts`, `skip_conflicts` undoes the rest and lists them in `skipped`. A change set already undone, or of a kind that cannot be undone (`reversible: "none"`), answers 409 with `details.reason`.',
+        params: ChangeIdParams,
+        body: UndoRequest,
+        response: { 200: UndoResponse, 202: UndoJobAcceptedResponse },
+      },
+      // Every field is optional: a POST without a body is `{}` (strict, not a dry run).
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+    },
+    async (request, reply) => {
+      const outcome = await app.services.undo.undo(
+        request.params.id,
+        { mode: request.body?.mode ?? 'strict', dryRun: request.body?.dry_run ?? false },
+        writeContext(request),
+      );
+      if (outcome.job) {
+        return reply
+          .status(202)
+          .header('location', `/api/jobs/${outcome.job.id}`)
+          .send(envelope(request, { job: outcome.job }));
+      }
+      return envelope(request, outcome.result);
     },
   );
 };

@@ -129,7 +129,7 @@ export const PRODUCT_FILTER_TABLE = {
   incomplete: {
     active: (f) => f.incomplete === true,
     // Assigned some category that has children, and none of its children: the open branches
-    // kept per product by the assignment and tree triggers (migration 0016), served by the
+    // kept per product by the assignment and tree triggers (migration 0018), served by the
     // partial index products_incomplete_name_idx and counted by the catalog counters.
     condition: () => sql`p.incomplete_branches > 0`,
     count: async (_f, { catalog }) => (await catalog()).incomplete,

@@ -1,6 +1,6 @@
 /**
  * "Subcategory missing" (the `incomplete` filter) is kept per product by triggers
- * (products.incomplete_branches, migration 0016) and counted by the catalog counters. Every
+ * (products.incomplete_branches, migration 0018) and counted by the catalog counters. Every
  * write that can open or close a branch is made here — assigning and removing a subcategory,
  * creating and deleting a category under an assigned one, a bulk write, an assignments import —
  * and after each the filtered list, its count and an independent recount agree, and every

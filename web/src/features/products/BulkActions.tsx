@@ -1,12 +1,15 @@
 /**
- * Bulk assign/remove of the ticked categories on the selected products: one request each way,
- * removal confirmed first, then a result summary per product (assigned or removed, parents added
- * or subcategories removed, skipped, errors). The caches are edited from the result.
+ * Bulk assign/remove of the ticked categories on the selected products, or on every product the
+ * current filter matches ("Select all N matching"). Each write is previewed first (`dry_run`):
+ * how many products match and will change, the parents added or subcategories removed, the
+ * parents that stay, who becomes (un)categorised, and 10 products before → after. Confirming
+ * runs it: up to BULK_MAX_PRODUCTS answer at once, with a result per product (the caches are
+ * edited from it); more become a job, whose progress the dialog (and the header) shows.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { BulkAssignResult, BulkRemoveResult } from '@tag-manager/contract';
-import { api } from '../../api/client';
+import type { BulkAssignResult, BulkPreview, BulkRemoveResult, Job } from '@tag-manager/contract';
+import { api, type BulkAnswer, type BulkTarget } from '../../api/client';
 import {
   adjustTreeCounts,
   getProductCategories,
@@ -17,95 +20,152 @@ import {
 import { Dialog } from '../../components/Dialog';
 import type { CategoryIndex } from '../../lib/category-index';
 import { useErrorHandler } from '../../lib/error-handler';
+import { JobProgress } from '../jobs/JobProgress';
+import { trackJob } from '../jobs/jobs';
+import './bulk.css';
 
 type BulkOutcome =
   { kind: 'assign'; result: BulkAssignResult } | { kind: 'remove'; result: BulkRemoveResult };
+type Action = 'assign' | 'remove';
 
 interface BulkActionsProps {
   productIds: string[];
   categoryIds: number[];
   index: CategoryIndex | undefined;
+  /**
+   * Every product the filter matches instead of the ticked ones ("Select all N matching"):
+   * the filter fields of the product list, and the number of products it matched.
+   */
+  matching?: { filter: Exclude<BulkTarget, { product_ids: string[] }>['filter']; count: number };
   onClearSelection: () => void;
   /** Whether the result dialog is open (the bar stays while it is, even with nothing selected). */
   onResultShown?: (shown: boolean) => void;
 }
 
+const numberFormat = new Intl.NumberFormat('en');
+const noun = (count: number, one: string, many: string) =>
+  `${numberFormat.format(count)} ${count === 1 ? one : many}`;
+
 export function BulkActions({
   productIds,
   categoryIds,
   index,
+  matching,
   onClearSelection,
   onResultShown,
 }: BulkActionsProps) {
   const queryClient = useQueryClient();
   const handleError = useErrorHandler();
-  const [confirmRemove, setConfirmRemove] = useState(false);
+  const [asked, setAsked] = useState<{
+    action: Action;
+    removeParents: boolean;
+    preview: BulkPreview;
+  } | null>(null);
   const [outcome, setOutcome] = useState<BulkOutcome | null>(null);
+  const [job, setJob] = useState<{ action: Action; job: Job } | null>(null);
   const assignButton = useRef<HTMLButtonElement>(null);
-  const resultShown = outcome !== null;
+  const resultShown = outcome !== null || job !== null || asked !== null;
   useEffect(() => onResultShown?.(resultShown), [onResultShown, resultShown]);
+
+  const target: BulkTarget = matching ? { filter: matching.filter } : { product_ids: productIds };
+  const count = matching ? matching.count : productIds.length;
+  const failure = (action: Action) =>
+    action === 'assign' ? 'Bulk assign failed' : 'Bulk remove failed';
 
   const addDelta = (deltas: Map<number, number>, ids: number[], delta: number) => {
     for (const id of ids) deltas.set(id, (deltas.get(id) ?? 0) + delta);
   };
 
-  const assign = useMutation({
-    mutationFn: () => api.bulkAssign(productIds, categoryIds),
-    onSuccess: ({ data }) => {
-      const deltas = new Map<number, number>();
-      for (const item of data.results) {
-        const added = [...item.assigned, ...item.ancestors_added];
-        if (added.length === 0) continue;
-        addDelta(deltas, added, 1);
-        const current = getProductCategories(queryClient, item.product_id);
-        if (current)
-          setProductCategories(queryClient, item.product_id, [
-            ...current,
-            ...refsFor(index, added),
-          ]);
-      }
-      adjustTreeCounts(queryClient, deltas);
-      markAssignmentsStale(queryClient);
-      setOutcome({ kind: 'assign', result: data });
+  const applyAssign = (data: BulkAssignResult) => {
+    const deltas = new Map<number, number>();
+    for (const item of data.results) {
+      const added = [...item.assigned, ...item.ancestors_added];
+      if (added.length === 0) continue;
+      addDelta(deltas, added, 1);
+      const current = getProductCategories(queryClient, item.product_id);
+      if (current)
+        setProductCategories(queryClient, item.product_id, [...current, ...refsFor(index, added)]);
+    }
+    adjustTreeCounts(queryClient, deltas);
+    markAssignmentsStale(queryClient);
+  };
+
+  const applyRemove = (data: BulkRemoveResult) => {
+    const deltas = new Map<number, number>();
+    for (const item of data.results) {
+      const gone = [...item.removed, ...item.descendants_removed];
+      if (gone.length === 0) continue;
+      addDelta(deltas, gone, -1);
+      const current = getProductCategories(queryClient, item.product_id);
+      const goneSet = new Set(gone);
+      if (current)
+        setProductCategories(
+          queryClient,
+          item.product_id,
+          current.filter((ref) => !goneSet.has(ref.id)),
+        );
+    }
+    adjustTreeCounts(queryClient, deltas);
+    markAssignmentsStale(queryClient);
+  };
+
+  const preview = useMutation({
+    mutationFn: (ask: { action: Action; removeParents: boolean }) =>
+      api.bulkPreview(ask.action, target, categoryIds, {
+        ...(ask.action === 'remove' ? { remove_unneeded_parents: ask.removeParents } : {}),
+      }),
+    onSuccess: ({ data }, ask) => setAsked({ ...ask, preview: data }),
+    onError: (error, ask) => {
+      setAsked(null);
+      handleError(error, { action: failure(ask.action) });
     },
-    onError: (error) => handleError(error, { action: 'Bulk assign failed' }),
   });
 
-  const remove = useMutation({
-    mutationFn: () => api.bulkRemove(productIds, categoryIds),
-    onSuccess: ({ data }) => {
-      const deltas = new Map<number, number>();
-      for (const item of data.results) {
-        const gone = [...item.removed, ...item.descendants_removed];
-        if (gone.length === 0) continue;
-        addDelta(deltas, gone, -1);
-        const current = getProductCategories(queryClient, item.product_id);
-        const goneSet = new Set(gone);
-        if (current)
-          setProductCategories(
-            queryClient,
-            item.product_id,
-            current.filter((ref) => !goneSet.has(ref.id)),
-          );
+  const run = useMutation({
+    mutationFn: async (ask: {
+      action: Action;
+      removeParents: boolean;
+    }): Promise<BulkAnswer<BulkAssignResult> | BulkAnswer<BulkRemoveResult>> =>
+      ask.action === 'assign'
+        ? api.bulkAssign(target, categoryIds)
+        : api.bulkRemove(target, categoryIds, { remove_unneeded_parents: ask.removeParents }),
+    onSuccess: (answer, ask) => {
+      setAsked(null);
+      if (answer.kind === 'job') {
+        trackJob(queryClient, answer.job);
+        setJob({ action: ask.action, job: answer.job });
+        return;
       }
-      adjustTreeCounts(queryClient, deltas);
-      markAssignmentsStale(queryClient);
-      setConfirmRemove(false);
-      setOutcome({ kind: 'remove', result: data });
+      if (ask.action === 'assign') {
+        const result = answer.result as BulkAssignResult;
+        applyAssign(result);
+        setOutcome({ kind: 'assign', result });
+      } else {
+        const result = answer.result as BulkRemoveResult;
+        applyRemove(result);
+        setOutcome({ kind: 'remove', result });
+      }
     },
-    onError: (error) => {
-      setConfirmRemove(false);
-      handleError(error, { action: 'Bulk remove failed' });
+    onError: (error, ask) => {
+      setAsked(null);
+      handleError(error, { action: failure(ask.action) });
     },
   });
 
   const categoryNames = categoryIds.map((id) => index?.byId.get(id)?.path ?? `#${id}`);
-  const busy = assign.isPending || remove.isPending;
-  const noun = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  const busy = preview.isPending || run.isPending;
+  const ask = (action: Action, removeParents = false) => preview.mutate({ action, removeParents });
+  const what = matching
+    ? `all ${noun(count, 'matching product', 'matching products')}`
+    : noun(count, 'product', 'products');
 
   return (
     <div className="bulk-bar" role="region" aria-label="Bulk actions" data-testid="bulk-bar">
-      <strong>{noun(productIds.length, 'product', 'products')} selected</strong>
+      <strong>
+        {matching
+          ? `All ${noun(count, 'matching product', 'matching products')} selected`
+          : `${noun(count, 'product', 'products')} selected`}
+      </strong>
       <span className="muted">·</span>
       {categoryIds.length === 0 ? (
         <span className="muted">Tick categories in the tree to assign or remove them.</span>
@@ -120,57 +180,98 @@ export function BulkActions({
         type="button"
         className="button button-primary"
         disabled={categoryIds.length === 0 || busy}
-        onClick={() => assign.mutate()}
+        onClick={() => ask('assign')}
         data-testid="bulk-assign"
       >
-        {assign.isPending ? 'Assigning…' : 'Assign to selected'}
+        {preview.isPending && preview.variables?.action === 'assign'
+          ? 'Previewing…'
+          : 'Assign to selected'}
       </button>
       <button
         type="button"
         className="button button-danger-outline"
         disabled={categoryIds.length === 0 || busy}
-        onClick={() => setConfirmRemove(true)}
+        onClick={() => ask('remove')}
         data-testid="bulk-remove"
       >
-        Remove from selected
+        {preview.isPending && preview.variables?.action === 'remove' && !asked
+          ? 'Previewing…'
+          : 'Remove from selected'}
       </button>
       <button type="button" className="button" onClick={onClearSelection}>
         Clear selection
       </button>
 
-      {confirmRemove && (
+      {asked && (
         <Dialog
-          title="Remove categories?"
-          size="small"
-          onClose={() => setConfirmRemove(false)}
+          title={asked.action === 'assign' ? 'Assign categories?' : 'Remove categories?'}
+          size="large"
+          onClose={() => setAsked(null)}
           footer={
             <>
-              <button type="button" className="button" onClick={() => setConfirmRemove(false)}>
+              <button type="button" className="button" onClick={() => setAsked(null)}>
                 Cancel
               </button>
               <button
                 type="button"
-                className="button button-danger"
-                onClick={() => remove.mutate()}
-                disabled={remove.isPending}
+                className={`button ${asked.action === 'assign' ? 'button-primary' : 'button-danger'}`}
+                onClick={() =>
+                  run.mutate({ action: asked.action, removeParents: asked.removeParents })
+                }
+                disabled={busy || asked.preview.will_change === 0}
+                data-testid="bulk-confirm"
               >
-                {remove.isPending
-                  ? 'Removing…'
-                  : `Remove from ${noun(productIds.length, 'product', 'products')}`}
+                {run.isPending
+                  ? asked.action === 'assign'
+                    ? 'Assigning…'
+                    : 'Removing…'
+                  : `${asked.action === 'assign' ? 'Assign to' : 'Remove from'} ${noun(asked.preview.will_change, 'product', 'products')}`}
               </button>
             </>
           }
         >
           <p>
-            Remove these categories from{' '}
-            {noun(productIds.length, 'selected product', 'selected products')}? Their subcategories
-            are removed from those products too.
+            {asked.action === 'assign' ? 'Assign' : 'Remove'}{' '}
+            {categoryNames.length === 1 ? 'this category' : 'these categories'}{' '}
+            {asked.action === 'assign' ? 'to' : 'from'} {what}
+            {asked.action === 'remove' ? ' (their subcategories go with them)' : ''}:
           </p>
           <ul className="plain-list">
             {categoryNames.map((name) => (
               <li key={name}>{name}</li>
             ))}
           </ul>
+          {asked.action === 'remove' && (
+            <label className="filter-check bulk-option">
+              <input
+                type="checkbox"
+                checked={asked.removeParents}
+                disabled={busy}
+                onChange={(event) => ask('remove', event.target.checked)}
+                data-testid="remove-unneeded-parents"
+              />
+              Also remove parents that no other assigned category needs
+            </label>
+          )}
+          <BulkPreviewView preview={asked.preview} action={asked.action} busy={preview.isPending} />
+        </Dialog>
+      )}
+
+      {job && (
+        <Dialog
+          title={job.action === 'assign' ? 'Bulk assign running' : 'Bulk remove running'}
+          onClose={() => setJob(null)}
+          footer={
+            <button type="button" className="button button-primary" onClick={() => setJob(null)}>
+              Close
+            </button>
+          }
+        >
+          <p>
+            This change is large, so it runs as a job. You can close this dialog: the job keeps
+            running, and <strong>Jobs</strong> in the header shows it.
+          </p>
+          <JobProgress jobId={job.job.id} />
         </Dialog>
       )}
 
@@ -180,6 +281,118 @@ export function BulkActions({
     </div>
   );
 }
+
+/** What a bulk write would do, from its dry run. */
+export function BulkPreviewView({
+  preview,
+  action,
+  busy = false,
+}: {
+  preview: BulkPreview;
+  action: Action;
+  busy?: boolean;
+}) {
+  const isAssign = action === 'assign';
+  const shares = (title: string, entries: BulkPreview['categories'], testId: string) =>
+    entries.length > 0 && (
+      <div className="preview-section" data-testid={testId}>
+        <h3 className="section-title">{title}</h3>
+        <ul className="plain-list">
+          {entries.map((entry) => (
+            <li key={entry.category_id}>
+              {entry.path}{' '}
+              <span className="muted">— {noun(entry.products, 'product', 'products')}</span>
+            </li>
+          ))}
+        </ul>
+      </div>
+    );
+  return (
+    <div className="bulk-preview" aria-busy={busy} data-testid="bulk-preview">
+      <div className="summary-grid">
+        <Figure label="Matched" value={preview.matched} />
+        <Figure label="Will change" value={preview.will_change} />
+        <Figure
+          label="Unchanged"
+          value={preview.unchanged}
+          hint={isAssign ? 'already have them' : 'do not have them'}
+        />
+      </div>
+      {preview.become_categorized > 0 && (
+        <p className="callout callout-warning" data-testid="become-categorized">
+          {noun(preview.become_categorized, 'uncategorised product', 'uncategorised products')} will
+          become categorised.
+        </p>
+      )}
+      {preview.become_uncategorized > 0 && (
+        <p className="callout callout-warning" data-testid="become-uncategorized">
+          {noun(preview.become_uncategorized, 'product', 'products')} will become uncategorised.
+        </p>
+      )}
+      {preview.runs_as_job && (
+        <p className="callout" data-testid="runs-as-job">
+          This many products run as a background job, with a progress bar; it can be cancelled, and
+          what it did can be undone from History.
+        </p>
+      )}
+      {shares(
+        isAssign ? 'Per category: products that gain it' : 'Per category: products that lose it',
+        preview.categories,
+        'preview-categories',
+      )}
+      {shares('Parents added', preview.ancestors_added, 'preview-ancestors')}
+      {shares('Subcategories removed', preview.descendants_removed, 'preview-descendants')}
+      {shares(
+        'Parents removed (nothing else needs them)',
+        preview.parents_removed,
+        'preview-parents-removed',
+      )}
+      {shares('Parents that stay assigned', preview.parents_kept, 'preview-parents-kept')}
+      {preview.sample.length > 0 && (
+        <div
+          className="table-wrap result-table"
+          tabIndex={0}
+          role="region"
+          aria-label="Sample of products, before and after"
+        >
+          <table>
+            <caption className="visually-hidden">Sample of products, before and after</caption>
+            <thead>
+              <tr>
+                <th scope="col">Product</th>
+                <th scope="col">Before</th>
+                <th scope="col">After</th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.sample.map((item) => (
+                <tr key={item.product_id}>
+                  <td>
+                    {item.product_name}
+                    <span className="handle">{item.product_id}</span>
+                  </td>
+                  <td>{pathList(item.before)}</td>
+                  <td>{pathList(item.after)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+const pathList = (paths: string[]) =>
+  paths.length === 0 ? (
+    <span className="muted">Uncategorised</span>
+  ) : (
+    <ul className="plain-list">
+      {paths.map((path) => (
+        <li key={path}>{path}</li>
+      ))}
+    </ul>
+  );
 
 function BulkResultDialog({
   outcome,

@@ -19,6 +19,7 @@ import {
 import { descendantsOf, sortByTree, type CategoryIndex } from '../../lib/category-index';
 import { useErrorHandler } from '../../lib/error-handler';
 import { StatusBadge, Thumbnail } from './ProductTable';
+import { ProductHistory } from '../history/ProductHistory';
 
 interface ProductPanelProps {
   productId: string;
@@ -275,6 +276,7 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
           </div>
 
           {outcome && <OutcomeNote outcome={outcome} index={index} />}
+          <ProductHistory productId={productId} />
         </>
       )}
     </aside>

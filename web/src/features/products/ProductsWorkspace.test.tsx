@@ -18,7 +18,7 @@ import type { CategoryTreeEnvelope, ProductListEnvelope } from '../../api/client
 import { createQueryClient, queryKeys, type PanelProduct } from '../../api/queries';
 import { ToastProvider } from '../../components/Toasts';
 import { DEFAULT_STATE, type UpdateState, type WorkspaceState } from '../../lib/url-state';
-import { envelope, errorEnvelope, productFixture } from '../../test/fixtures';
+import { bulkPreviewFixture, envelope, errorEnvelope, productFixture } from '../../test/fixtures';
 import { ProductsWorkspace } from './ProductsWorkspace';
 
 // ---- fixtures: Tools > Hand tools > Hammers, and Garden ---------------------------------------
@@ -448,49 +448,59 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
   it('bulk assign adds the assigned categories and their parents to every product it changed', async () => {
     const api = fakeApi(catalog());
     const queryClient = await renderWorkspace();
-    api.on('POST /api/bulk/assign', () => ({
-      status: 200,
-      body: envelope({
-        results: [
-          {
-            product_id: 'claw-hammer',
-            assigned: [HAND_TOOLS.id],
-            ancestors_added: [TOOLS.id],
-            skipped: [],
-            errors: [],
+    api.on('POST /api/bulk/assign', ({ body }) =>
+      (body as { dry_run?: boolean }).dry_run
+        ? {
+            status: 200,
+            body: envelope(bulkPreviewFixture({ matched: 3, will_change: 2, unchanged: 1 })),
+          }
+        : {
+            status: 200,
+            body: envelope({
+              results: [
+                {
+                  product_id: 'claw-hammer',
+                  assigned: [HAND_TOOLS.id],
+                  ancestors_added: [TOOLS.id],
+                  skipped: [],
+                  errors: [],
+                },
+                { product_id: 'rake', assigned: [], ancestors_added: [], skipped: [], errors: [] },
+                {
+                  product_id: 'saw',
+                  assigned: [HAND_TOOLS.id],
+                  ancestors_added: [TOOLS.id],
+                  skipped: [],
+                  errors: [],
+                },
+              ],
+              summary: {
+                products_processed: 3,
+                total_assigned: 2,
+                total_ancestors_added: 2,
+                total_skipped: 0,
+                total_errors: 0,
+              },
+            }),
           },
-          { product_id: 'rake', assigned: [], ancestors_added: [], skipped: [], errors: [] },
-          {
-            product_id: 'saw',
-            assigned: [HAND_TOOLS.id],
-            ancestors_added: [TOOLS.id],
-            skipped: [],
-            errors: [],
-          },
-        ],
-        summary: {
-          products_processed: 3,
-          total_assigned: 2,
-          total_ancestors_added: 2,
-          total_skipped: 0,
-          total_errors: 0,
-        },
-      }),
-    }));
+    );
     for (const name of ['Claw hammer', 'Leaf rake', 'Panel saw'])
       fireEvent.click(screen.getByRole('checkbox', { name: `Select ${name}` }));
     tick(HAND_TOOLS.id);
     const bar = screen.getByTestId('bulk-bar');
     expect(bar).toHaveTextContent('3 products selected');
     fireEvent.click(within(bar).getByTestId('bulk-assign'));
+    const preview = await screen.findByRole('dialog', { name: 'Assign categories?' });
+    expect(within(preview).getByTestId('bulk-preview')).toHaveTextContent('2Will change');
+    expect(listedCategories(queryClient, 'saw')).toEqual([]); // nothing written by the preview
+    fireEvent.click(within(preview).getByRole('button', { name: 'Assign to 2 products' }));
 
     const result = await screen.findByRole('dialog', { name: 'Bulk assign result' });
     expect(within(result).getByTestId('bulk-summary')).toHaveTextContent('3Products processed');
+    const asked = { product_ids: ['claw-hammer', 'rake', 'saw'], category_ids: [HAND_TOOLS.id] };
     expect(api.writes().map((request) => [request.path, request.body])).toEqual([
-      [
-        '/api/bulk/assign',
-        { product_ids: ['claw-hammer', 'rake', 'saw'], category_ids: [HAND_TOOLS.id] },
-      ],
+      ['/api/bulk/assign', { ...asked, dry_run: true }],
+      ['/api/bulk/assign', asked],
     ]);
     for (const productId of ['claw-hammer', 'saw']) {
       expect(listedProduct(queryClient, productId)).toMatchObject({
@@ -515,39 +525,57 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
       product('saw', 'Panel saw', [TOOLS, HAND_TOOLS]),
     ]);
     const queryClient = await renderWorkspace();
-    api.on('POST /api/bulk/remove', () => ({
-      status: 200,
-      body: envelope({
-        results: [
-          {
-            product_id: 'claw-hammer',
-            removed: [HAND_TOOLS.id],
-            descendants_removed: [HAMMERS.id],
-            skipped: [],
-            errors: [],
+    api.on('POST /api/bulk/remove', ({ body }) =>
+      (body as { dry_run?: boolean }).dry_run
+        ? {
+            status: 200,
+            body: envelope(bulkPreviewFixture({ matched: 2, will_change: 1, unchanged: 1 })),
+          }
+        : {
+            status: 200,
+            body: envelope({
+              results: [
+                {
+                  product_id: 'claw-hammer',
+                  removed: [HAND_TOOLS.id],
+                  descendants_removed: [HAMMERS.id],
+                  skipped: [],
+                  errors: [],
+                },
+                {
+                  product_id: 'rake',
+                  removed: [],
+                  descendants_removed: [],
+                  skipped: [2],
+                  errors: [],
+                },
+              ],
+              summary: {
+                products_processed: 2,
+                total_removed: 1,
+                total_descendants_removed: 1,
+                total_skipped: 1,
+                total_errors: 0,
+              },
+            }),
           },
-          { product_id: 'rake', removed: [], descendants_removed: [], skipped: [2], errors: [] },
-        ],
-        summary: {
-          products_processed: 2,
-          total_removed: 1,
-          total_descendants_removed: 1,
-          total_skipped: 1,
-          total_errors: 0,
-        },
-      }),
-    }));
+    );
     for (const name of ['Claw hammer', 'Leaf rake'])
       fireEvent.click(screen.getByRole('checkbox', { name: `Select ${name}` }));
     tick(HAND_TOOLS.id);
     fireEvent.click(screen.getByTestId('bulk-remove'));
-    const confirm = screen.getByRole('dialog', { name: 'Remove categories?' });
-    expect(api.writes()).toEqual([]); // nothing is sent before the confirmation
-    fireEvent.click(within(confirm).getByRole('button', { name: 'Remove from 2 products' }));
+    const confirm = await screen.findByRole('dialog', { name: 'Remove categories?' });
+    // Only the dry run is sent before the confirmation.
+    const asked = { product_ids: ['claw-hammer', 'rake'], category_ids: [HAND_TOOLS.id] };
+    expect(api.writes().map((request) => request.body)).toEqual([
+      { ...asked, dry_run: true, remove_unneeded_parents: false },
+    ]);
+    fireEvent.click(within(confirm).getByRole('button', { name: 'Remove from 1 product' }));
 
     await screen.findByRole('dialog', { name: 'Bulk remove result' });
     expect(api.writes().map((request) => [request.path, request.body])).toEqual([
-      ['/api/bulk/remove', { product_ids: ['claw-hammer', 'rake'], category_ids: [HAND_TOOLS.id] }],
+      ['/api/bulk/remove', { ...asked, dry_run: true, remove_unneeded_parents: false }],
+      ['/api/bulk/remove', { ...asked, remove_unneeded_parents: false }],
     ]);
     expect(listedProduct(queryClient, 'claw-hammer')).toMatchObject({
       categories: [TOOLS],

@@ -142,6 +142,9 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   // no longer selected: they cannot be seen, so they must not ride along in the next bulk write.
   const shown = useRef<{ key: string; ids: string[] }>({ key: '', ids: [] });
   const [bulkResultShown, setBulkResultShown] = useState(false);
+  // "Select all N matching" (issue 13): the selection is the filter itself, as long as the
+  // filter stays the same and every row of the page stays ticked.
+  const [matchingKey, setMatchingKey] = useState<string | null>(null);
   const listKey = JSON.stringify(listParams);
   useEffect(() => {
     if (!products.data || products.isPlaceholderData) return;
@@ -255,6 +258,17 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
     counted.current = { key: filterKey, metadata: products.data.metadata };
   }
   const exportCount = counted.current?.key === filterKey ? counted.current.metadata : undefined;
+  const allOnPage = rows.length > 0 && rows.every((row) => selectedProducts.has(row.product_id));
+  const matchingCount = exportCount?.filtered_products ?? 0;
+  const selectingMatching = matchingKey === filterKey && allOnPage && exportCount !== undefined;
+  const offerMatching =
+    !selectingMatching && allOnPage && exportCount !== undefined && matchingCount > rows.length;
+  const bulkFilter = { ...filterParams };
+  delete bulkFilter.sort;
+  const clearSelection = () => {
+    setMatchingKey(null);
+    setSelectedProducts(new Set());
+  };
   const exportLabel = !exportCount
     ? 'Export CSV'
     : filtered
@@ -400,9 +414,41 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             productIds={[...selectedProducts]}
             categoryIds={[...selectedCategories]}
             index={index}
-            onClearSelection={() => setSelectedProducts(new Set())}
+            matching={selectingMatching ? { filter: bulkFilter, count: matchingCount } : undefined}
+            onClearSelection={clearSelection}
             onResultShown={setBulkResultShown}
           />
+        )}
+        {(offerMatching || selectingMatching) && (
+          <p className="select-all-banner" data-testid="select-all-banner">
+            {selectingMatching ? (
+              <>
+                <span>
+                  All {exportCount?.count_estimated ? 'about ' : ''}
+                  {numberFormat.format(matchingCount)} products matching{' '}
+                  {filtered ? 'the filter' : 'the catalog'} are selected.
+                </span>
+                <button type="button" className="link-button" onClick={clearSelection}>
+                  Clear selection
+                </button>
+              </>
+            ) : (
+              <>
+                <span>
+                  All {numberFormat.format(rows.length)} products on this page are selected.
+                </span>
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => setMatchingKey(filterKey)}
+                  data-testid="select-all-matching"
+                >
+                  Select all {exportCount?.count_estimated ? 'about ' : ''}
+                  {numberFormat.format(matchingCount)} matching
+                </button>
+              </>
+            )}
+          </p>
         )}
         {products.isError && !products.data ? (
           <div className="callout callout-error" role="alert">

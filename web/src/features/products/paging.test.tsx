@@ -19,7 +19,7 @@ import {
   type UpdateState,
   type WorkspaceState,
 } from '../../lib/url-state';
-import { envelope, errorEnvelope, productFixture } from '../../test/fixtures';
+import { bulkPreviewFixture, envelope, errorEnvelope, productFixture } from '../../test/fixtures';
 import { ProductsWorkspace } from './ProductsWorkspace';
 
 const TOOLS: CategoryRef = { id: 1, name: 'Tools', level: 1 };
@@ -54,6 +54,10 @@ interface ListRequest {
 }
 
 /** The catalog and the server's list rules: filter, sort by name, offset or cursor, counts. */
+/** Whether a bulk request is a dry run (the preview before the write). */
+const dryRun = (init: RequestInit | undefined) =>
+  (JSON.parse(String(init?.body ?? '{}')) as { dry_run?: boolean }).dry_run === true;
+
 function fakeServer(size: number) {
   const catalog: Product[] = Array.from({ length: size }, (_, i) =>
     productFixture(handle(i + 1), `Product ${String(i + 1).padStart(3, '0')}`),
@@ -131,6 +135,14 @@ function fakeServer(size: number) {
         ...envelope(TREE),
         metadata: { total_categories: 3, level_counts: { level_1: 1, level_2: 1, level_3: 1 } },
       };
+    } else if (method === 'POST' && url.pathname === '/api/bulk/assign' && dryRun(init)) {
+      const request = JSON.parse(String(init!.body)) as { product_ids: string[] };
+      body = envelope(
+        bulkPreviewFixture({
+          matched: request.product_ids.length,
+          will_change: request.product_ids.length,
+        }),
+      );
     } else if (method === 'POST' && url.pathname === '/api/bulk/assign') {
       const request = JSON.parse(String(init!.body)) as { product_ids: string[] };
       writes.push(`POST ${url.pathname}`);
@@ -228,6 +240,7 @@ describe('paging "Uncategorised only" while it is being categorised', { timeout:
     fireEvent.click(screen.getByRole('button', { name: 'Expand all categories' }));
     fireEvent.click(screen.getByTestId(`tick-${HAMMERS.id}`));
     fireEvent.click(screen.getByTestId('bulk-assign'));
+    fireEvent.click(await screen.findByRole('button', { name: 'Assign to 50 products' }));
     await screen.findByRole('dialog', { name: 'Bulk assign result' });
     fireEvent.click(screen.getByRole('button', { name: 'Done' }));
 

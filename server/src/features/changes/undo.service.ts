@@ -1,0 +1,694 @@
+/**
+ * POST /api/changes/{id}/undo: reverses exactly one change set, from its payload, as the
+ * change-kind table says (change-kinds.ts, `undo`), and records the undo as a new change set of
+ * the table's inverse kind with `reverts` set, through applyChange, so that undoing the undo
+ * redoes it.
+ *
+ * Conflict rule (docs/history-and-undo.md): a product (or category) conflicts when a later change
+ * set touched it and one of the categories the undo would write or depends on (the categories of
+ * the change, their ancestors and descendants), or when its current state is no longer what the
+ * change left (a row the undo would delete is gone, one it would insert is there, or the result
+ * would break the parent rule). `strict` answers 409 with the conflicts; `skip_conflicts` undoes
+ * the rest and lists them.
+ *
+ * An undo of product assignments is planned and written per batch of products (`undoBatch`): a
+ * change of up to BULK_MAX_PRODUCTS products is one batch in one transaction.
+ */
+import type { Job, UndoConflict, UndoResult } from '@tag-manager/contract';
+import { sql } from 'drizzle-orm';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { ChangeNotifier } from '../../cache/namespaces.js';
+import { queryRows, type Executor } from '../../db/client.js';
+import { arrayParam, inTransaction } from '../../db/sql.js';
+import { AppError, conflict, notFound } from '../../errors.js';
+import { assignmentRows } from '../assignments/assignment-rules.js';
+import {
+  assignmentsOf,
+  deleteAssignments,
+  insertAssignments,
+  lockProducts,
+  type AssignmentRow,
+  type NewAssignment,
+} from '../assignments/assignments.repository.js';
+import { findTokenById } from '../auth/tokens.repository.js';
+import type { TokenService } from '../auth/tokens.service.js';
+import {
+  deleteCategory,
+  findSibling,
+  lockCategoryCounters,
+  renameCategory,
+} from '../categories/categories.repository.js';
+import type { CategoryService } from '../categories/categories.service.js';
+import type { CategoryIndex } from '../categories/category-index.js';
+import type { JobService } from '../jobs/jobs.service.js';
+import { applyChange, type ChangeTarget } from './apply-change.js';
+import {
+  ChangeKinds,
+  type CategoriesUndone,
+  type CategoryRecord,
+  type ChangeKind,
+  type ChangePayloads,
+  type ProductDelta,
+  type ProductUndone,
+  type UndoDefinition,
+} from './change-kinds.js';
+import {
+  findChange,
+  laterCategoryChanges,
+  laterProductChanges,
+  newestChangeAfter,
+  undoneBy,
+  type ChangeRow,
+  type WriteContext,
+} from './changes.repository.js';
+
+export type UndoMode = 'strict' | 'skip_conflicts';
+
+/** An undo done at once (its result), or a large one queued as a job. */
+export type UndoOutcome =
+  { result: UndoResult; job?: undefined } | { job: Job; result?: undefined };
+
+export interface UndoOptions {
+  mode: UndoMode;
+  dryRun: boolean;
+}
+
+/** Conflicts listed in a 409's details (the count says how many there were in all). */
+const MAX_REPORTED_CONFLICTS = 1000;
+const WRITE_SLICE = 10_000;
+
+type AnyPayload = ChangePayloads[ChangeKind];
+type AssignmentsUndo = Extract<UndoDefinition<AnyPayload>, { effect: 'assignments' }>;
+type CategoriesUndo = Extract<UndoDefinition<AnyPayload>, { effect: 'categories' }>;
+
+/** The stored change set as its kind's payload. */
+export function payloadOf(change: ChangeRow): AnyPayload {
+  return {
+    productIds: change.product_ids,
+    categoryIds: change.category_ids,
+    before: change.before,
+    after: change.after,
+  } as AnyPayload;
+}
+
+/** The undo definition of a stored change set's kind (`none` for a kind no longer known). */
+export function undoDefinitionOf(kind: string): UndoDefinition<AnyPayload> {
+  if (!(kind in ChangeKinds)) {
+    return { effect: 'none', why: `the change kind "${kind}" is no longer known` };
+  }
+  return ChangeKinds[kind as ChangeKind].undo as unknown as UndoDefinition<AnyPayload>;
+}
+
+function assignmentsUndoOf(change: ChangeRow): AssignmentsUndo {
+  const definition = undoDefinitionOf(change.kind);
+  if (definition.effect !== 'assignments') {
+    throw notReversible(change, 'it does not change product assignments');
+  }
+  return definition;
+}
+
+export const notReversible = (change: ChangeRow, why: string) =>
+  conflict(`Change set ${change.id} (${change.kind}) cannot be undone: ${why}`, {
+    reason: 'not_reversible',
+    change_set_id: change.id,
+    kind: change.kind,
+    why,
+  });
+
+export const alreadyUndone = (id: number, by: number) =>
+  conflict(`Change set ${id} was already undone by change set ${by}; undo ${by} to redo it`, {
+    reason: 'already_undone',
+    change_set_id: id,
+    undone_by: by,
+  });
+
+function conflictsError(id: number, conflicts: UndoConflict[]): AppError {
+  const products = new Set(conflicts.map((item) => item.product_id).filter(Boolean)).size;
+  const what =
+    products > 0 ? `${products} product${products === 1 ? '' : 's'}` : 'the same categories';
+  return conflict(
+    `Undo of change set ${id} would overwrite later changes to ${what}; nothing was undone (mode "skip_conflicts" undoes the rest)`,
+    {
+      reason: 'undo_conflicts',
+      change_set_id: id,
+      conflict_count: conflicts.length,
+      conflicts: conflicts.slice(0, MAX_REPORTED_CONFLICTS),
+      truncated: conflicts.length > MAX_REPORTED_CONFLICTS,
+    },
+  );
+}
+
+export class UndoService {
+  private readonly target: ChangeTarget;
+
+  constructor(
+    private readonly db: Executor,
+    private readonly categories: CategoryService,
+    private readonly tokens: TokenService,
+    private readonly jobs: JobService,
+    notifier: ChangeNotifier,
+    /** BULK_MAX_PRODUCTS: an assignments undo of more products runs as a job. */
+    private readonly maxProducts: number,
+  ) {
+    this.target = { db, notifier };
+  }
+
+  /** Checks that change set `id` exists, can be undone and was not; answers it and its definition. */
+  async undoable(id: number) {
+    const change = await findChange(this.db, id);
+    if (!change) throw notFound('change set', id);
+    const definition = undoDefinitionOf(change.kind);
+    if (definition.effect === 'none') throw notReversible(change, definition.why);
+    const by = await undoneBy(this.db, id);
+    if (by !== null) throw alreadyUndone(id, by);
+    return { change, definition };
+  }
+
+  async undo(id: number, options: UndoOptions, context: WriteContext): Promise<UndoOutcome> {
+    const { change, definition } = await this.undoable(id);
+    const payload = payloadOf(change);
+    switch (definition.effect) {
+      case 'assignments': {
+        const deltas = definition.deltas(payload);
+        if (deltas.length > this.maxProducts)
+          return this.undoAsJob(change, deltas, options, context);
+        return { result: await this.undoBatch(change, deltas, options, context) };
+      }
+      case 'categories':
+        return { result: await this.undoCategories(change, definition, options, context) };
+      case 'token':
+        return {
+          result: await this.undoToken(change, definition.tokenId(payload), options, context),
+        };
+    }
+  }
+
+  /**
+   * More than BULK_MAX_PRODUCTS products: their conflicts are found first (a dry run per batch,
+   * so `strict` refuses before anything is written, and a dry run answers at once), then the
+   * `undo` job does the writing (undo-job.ts).
+   */
+  private async undoAsJob(
+    change: ChangeRow,
+    deltas: readonly ProductDelta[],
+    options: UndoOptions,
+    context: WriteContext,
+  ): Promise<UndoOutcome> {
+    const skipped: UndoConflict[] = [];
+    let undone = 0;
+    for (let start = 0; start < deltas.length; start += this.maxProducts) {
+      const slice = deltas.slice(start, start + this.maxProducts);
+      const batch = await inTransaction(this.db, (transaction) =>
+        this.batchIn(transaction, change, slice, { mode: 'skip_conflicts', dryRun: true }),
+      );
+      undone += batch.result.undone_products;
+      skipped.push(...batch.result.skipped);
+    }
+    if (skipped.length > 0 && options.mode === 'strict') throw conflictsError(change.id, skipped);
+    if (options.dryRun) {
+      return {
+        result: {
+          dry_run: true,
+          change_set_id: null,
+          undone_products: undone,
+          undone_categories: 0,
+          skipped,
+        },
+      };
+    }
+    const job = await inTransaction(this.db, async (transaction) => {
+      await lockUndoable(transaction, change.id);
+      const running = await queryRows<{ id: number }>(
+        transaction,
+        sql`select id::int as id from jobs
+             where kind = 'undo' and state in ('queued', 'running')
+               and (params->>'change_set_id')::bigint = ${change.id}`,
+      );
+      if (running.length > 0) {
+        throw conflict(`Change set ${change.id} is being undone by job ${running[0]!.id}`, {
+          reason: 'undo_running',
+          change_set_id: change.id,
+          job_id: running[0]!.id,
+        });
+      }
+      return this.jobs.create(
+        'undo',
+        { change_set_id: change.id, mode: options.mode },
+        context,
+        transaction,
+      );
+    });
+    this.jobs.created();
+    return { job };
+  }
+
+  /** The product deltas of an assignments change (a job walks them in batches). */
+  deltasOf(change: ChangeRow): ProductDelta[] | null {
+    const definition = undoDefinitionOf(change.kind);
+    return definition.effect === 'assignments' ? definition.deltas(payloadOf(change)) : null;
+  }
+
+  /**
+   * Undoes `deltas` (some or all of the products of an assignments change) in one transaction,
+   * recorded as one change set reverting `change`.
+   */
+  async undoBatch(
+    change: ChangeRow,
+    deltas: readonly ProductDelta[],
+    options: UndoOptions,
+    context: WriteContext,
+  ): Promise<UndoResult> {
+    const definition = assignmentsUndoOf(change);
+    const result = await applyChange(
+      this.target,
+      definition.inverseKind,
+      { ...context, reverts: change.id },
+      async (transaction) => {
+        const batch = await this.batchIn(transaction, change, deltas, options);
+        return { result: batch.result, change: batch.change as never };
+      },
+    );
+    return this.withRecordedId(change.id, result);
+  }
+
+  /**
+   * One batch of an assignments undo, inside the caller's transaction (a request's, or a job
+   * batch's: `jobId`, whose earlier batches recorded undos of the same change set). Answers the
+   * result, and the change set to record (`kind`, reverting `change`), null when none.
+   */
+  async batchIn(
+    transaction: Executor,
+    change: ChangeRow,
+    deltas: readonly ProductDelta[],
+    options: UndoOptions,
+    jobId?: number,
+  ): Promise<{ result: UndoResult; kind: ChangeKind; change: AnyPayload | null }> {
+    const definition = assignmentsUndoOf(change);
+    await lockUndoable(transaction, change.id, jobId);
+    const plan = await this.planProducts(transaction, change.id, deltas);
+    if (plan.conflicts.length > 0 && options.mode === 'strict') {
+      throw conflictsError(change.id, plan.conflicts);
+    }
+    const write = !options.dryRun && plan.undone.length > 0;
+    if (write) await writeProducts(transaction, plan.index, plan.undone);
+    const inverse = write
+      ? (definition.inverse as (undone: ProductUndone[], payload: AnyPayload) => AnyPayload)(
+          plan.undone,
+          payloadOf(change),
+        )
+      : null;
+    return {
+      result: {
+        dry_run: options.dryRun,
+        change_set_id: null,
+        undone_products: plan.undone.length,
+        undone_categories: 0,
+        skipped: plan.conflicts,
+      },
+      kind: definition.inverseKind,
+      change: inverse,
+    };
+  }
+
+  /** The new change set's id (the newest that reverts `id`, this job's when in a job). */
+  private async withRecordedId(id: number, result: UndoResult): Promise<UndoResult> {
+    if (result.dry_run || (result.undone_products === 0 && result.undone_categories === 0)) {
+      return result;
+    }
+    const [row] = await queryRows<{ id: number }>(
+      this.db,
+      sql`select id::int as id from change_sets where reverts = ${id}
+                    order by id desc limit 1`,
+    );
+    return { ...result, change_set_id: row?.id ?? null };
+  }
+
+  /** Which products can be undone, what each undo writes, and the conflicts of the rest. */
+  private async planProducts(transaction: Executor, id: number, deltas: readonly ProductDelta[]) {
+    const locked = await lockProducts(
+      transaction,
+      deltas.map((delta) => delta.product_id),
+    );
+    const idByHandle = new Map(locked.map((row) => [row.product_id, row.id]));
+    const index = await this.categories.index(transaction);
+    const current = new Map<number, Set<number>>();
+    for (const row of await assignmentsOf(transaction, [...idByHandle.values()])) {
+      const set = current.get(row.product_id);
+      if (set) set.add(row.category_id);
+      else current.set(row.product_id, new Set([row.category_id]));
+    }
+    const relatedByDelta = deltas.map((delta) =>
+      related(index, [...delta.added, ...delta.removed]),
+    );
+    const allRelated = new Set<number>();
+    for (const set of relatedByDelta) for (const categoryId of set) allRelated.add(categoryId);
+    const later = await laterProductChanges(
+      transaction,
+      id,
+      [...idByHandle.values()],
+      [...allRelated],
+    );
+    const laterByProduct = new Map<number, typeof later>();
+    for (const row of later) {
+      const list = laterByProduct.get(row.product_id);
+      if (list) list.push(row);
+      else laterByProduct.set(row.product_id, [row]);
+    }
+    let newest: number | undefined;
+    const unexplained = async () => (newest ??= await newestChangeAfter(transaction, id));
+
+    const conflicts: UndoConflict[] = [];
+    const undone: ProductUndone[] = [];
+    for (const [at, delta] of deltas.entries()) {
+      if (at > 0 && at % 1000 === 0) await yieldToEventLoop();
+      const productId = idByHandle.get(delta.product_id);
+      const handle = delta.product_id;
+      if (productId === undefined) {
+        conflicts.push({
+          product_id: handle,
+          category_id: null,
+          change_set_id: await unexplained(),
+          reason: 'the product no longer exists',
+        });
+        continue;
+      }
+      const relatedHere = relatedByDelta[at]!;
+      const hit = laterByProduct
+        .get(productId)
+        ?.find((row) => row.category_ids.some((categoryId) => relatedHere.has(categoryId)));
+      if (hit) {
+        conflicts.push({
+          product_id: handle,
+          category_id: hit.category_ids.find((categoryId) => relatedHere.has(categoryId)) ?? null,
+          change_set_id: hit.id,
+          reason: `change set ${hit.id} (${hit.kind}) changed this product's categories since`,
+        });
+        continue;
+      }
+      const gone = delta.removed.find((categoryId) => !index.has(categoryId));
+      if (gone !== undefined) {
+        conflicts.push({
+          product_id: handle,
+          category_id: gone,
+          change_set_id: await unexplained(),
+          reason: `category ${gone} no longer exists`,
+        });
+        continue;
+      }
+      const before = current.get(productId) ?? new Set<number>();
+      const after = new Set(before);
+      for (const categoryId of delta.added) after.delete(categoryId);
+      for (const categoryId of delta.removed) after.add(categoryId);
+      const differs =
+        delta.added.find((categoryId) => !before.has(categoryId)) ??
+        delta.removed.find((categoryId) => before.has(categoryId)) ??
+        [...after].find((categoryId) => {
+          const parent = index.get(categoryId)?.parent_id ?? null;
+          return parent !== null && !after.has(parent);
+        });
+      if (differs !== undefined) {
+        conflicts.push({
+          product_id: handle,
+          category_id: differs,
+          change_set_id: await unexplained(),
+          reason: "the product's categories are no longer what the change left",
+        });
+        continue;
+      }
+      undone.push({
+        product_id: handle,
+        productId,
+        added: [...delta.removed],
+        removed: [...delta.added],
+        before: [...before],
+        after: [...after],
+      });
+    }
+    return { index, conflicts, undone };
+  }
+
+  private async undoCategories(
+    change: ChangeRow,
+    definition: CategoriesUndo,
+    options: UndoOptions,
+    context: WriteContext,
+  ): Promise<UndoResult> {
+    const result = await applyChange(
+      this.target,
+      definition.inverseKind,
+      { ...context, reverts: change.id },
+      async (transaction) => {
+        await lockUndoable(transaction, change.id);
+        // Category writes are rare: the undo takes the taxonomy for itself while it checks and
+        // writes (assignment writes, which update counters, wait for it too).
+        await transaction.execute(sql`lock table categories in share row exclusive mode`);
+        const delta = definition.delta(payloadOf(change));
+        const index = await this.categories.index(transaction);
+        const conflicts = new Map<number, UndoConflict>();
+        const ids = [
+          ...new Set([
+            ...delta.created,
+            ...delta.deleted.map((row) => row.id),
+            ...delta.renamed.map((item) => item.id),
+            ...delta.madeReal,
+            ...delta.madeSample,
+          ]),
+        ];
+        const later = await laterCategoryChanges(transaction, change.id, ids);
+        let newest: number | undefined;
+        const unexplained = async () =>
+          (newest ??= await newestChangeAfter(transaction, change.id));
+        const refuse = async (categoryId: number, reason: string) => {
+          if (conflicts.has(categoryId)) return;
+          conflicts.set(categoryId, {
+            product_id: null,
+            category_id: categoryId,
+            change_set_id: await unexplained(),
+            reason,
+          });
+        };
+        for (const categoryId of ids) {
+          const hit = later.find((row) => row.category_ids.includes(categoryId));
+          if (hit) {
+            conflicts.set(categoryId, {
+              product_id: null,
+              category_id: categoryId,
+              change_set_id: hit.id,
+              reason: `change set ${hit.id} (${hit.kind}) changed this category since`,
+            });
+          }
+        }
+        for (const categoryId of delta.created) {
+          const row = index.get(categoryId);
+          if (!row) await refuse(categoryId, 'the category no longer exists');
+          else if (row.product_count > 0)
+            await refuse(categoryId, `the category has ${row.product_count} products now`);
+        }
+        for (const row of delta.deleted) {
+          if (index.has(row.id)) await refuse(row.id, `category id ${row.id} is in use again`);
+          else if (await findSibling(transaction, row.parent_id, row.name))
+            await refuse(row.id, `a sibling category is named "${row.name}" now`);
+        }
+        for (const item of delta.renamed) {
+          const row = index.get(item.id);
+          if (!row) await refuse(item.id, 'the category no longer exists');
+          else if (row.name !== item.to)
+            await refuse(item.id, `the category is named "${row.name}" now, not "${item.to}"`);
+          else {
+            const sibling = await findSibling(transaction, row.parent_id, item.from);
+            if (sibling && sibling.id !== item.id)
+              await refuse(item.id, `a sibling category is named "${item.from}" now`);
+          }
+        }
+        for (const categoryId of [...delta.madeReal, ...delta.madeSample]) {
+          if (!index.has(categoryId)) await refuse(categoryId, 'the category no longer exists');
+        }
+        // Dependencies: a category stays while a child stays; one comes back only with its parent.
+        for (let changed = true; changed;) {
+          changed = false;
+          const deleting = new Set(
+            delta.created.filter((categoryId) => !conflicts.has(categoryId)),
+          );
+          for (const categoryId of deleting) {
+            if (index.children(categoryId).some((child) => !deleting.has(child.id))) {
+              await refuse(categoryId, 'a child category of it stays');
+              changed = true;
+            }
+          }
+          const inserting = new Set(
+            delta.deleted.filter((row) => !conflicts.has(row.id)).map((row) => row.id),
+          );
+          for (const row of delta.deleted) {
+            if (!inserting.has(row.id) || row.parent_id === null) continue;
+            const parentThere = index.has(row.parent_id) && !deleting.has(row.parent_id);
+            if (!parentThere && !inserting.has(row.parent_id)) {
+              await refuse(row.id, `its parent category ${row.parent_id} is not there`);
+              changed = true;
+            }
+          }
+        }
+        const found = [...conflicts.values()];
+        if (found.length > 0 && options.mode === 'strict') throw conflictsError(change.id, found);
+        const kept = (categoryId: number) => !conflicts.has(categoryId);
+        const toDelete = delta.created.filter(kept);
+        const toInsert = delta.deleted.filter((row) => kept(row.id));
+        const toRename = delta.renamed.filter((item) => kept(item.id));
+        const toSample = delta.madeReal.filter(kept);
+        const toReal = delta.madeSample.filter(kept);
+        const count =
+          toDelete.length + toInsert.length + toRename.length + toSample.length + toReal.length;
+        let undone: CategoriesUndone | null = null;
+        if (!options.dryRun && count > 0) {
+          const deletedRows = await categoryRecords(transaction, toDelete);
+          for (const row of [...deletedRows].sort((a, b) => b.level - a.level)) {
+            await deleteCategory(transaction, row.id);
+          }
+          const createdRows = [...toInsert].sort((a, b) => a.level - b.level);
+          for (const row of createdRows) await insertCategoryRecord(transaction, row);
+          for (const item of toRename) await renameCategory(transaction, item.id, item.from);
+          await setSample(transaction, toSample, true);
+          await setSample(transaction, toReal, false);
+          undone = {
+            created: createdRows.map((row) => row.id),
+            createdRows,
+            deleted: deletedRows,
+            renamed: toRename.map((item) => ({ id: item.id, from: item.to, to: item.from })),
+            madeReal: toReal,
+            madeSample: toSample,
+          };
+        }
+        const inverse = undone
+          ? (definition.inverse as (undone: CategoriesUndone, payload: AnyPayload) => AnyPayload)(
+              undone,
+              payloadOf(change),
+            )
+          : null;
+        return {
+          result: {
+            dry_run: options.dryRun,
+            change_set_id: null,
+            undone_products: 0,
+            undone_categories: count,
+            skipped: found,
+          } satisfies UndoResult,
+          change: inverse as never,
+        };
+      },
+    );
+    return this.withRecordedId(change.id, result);
+  }
+
+  /** A token's creation is undone by revoking it (a revocation itself is final). */
+  private async undoToken(
+    change: ChangeRow,
+    tokenId: number,
+    options: UndoOptions,
+    context: WriteContext,
+  ): Promise<UndoResult> {
+    const token = await findTokenById(this.db, tokenId);
+    const skipped: UndoConflict[] = [];
+    if (!token || token.revoked_at !== null) {
+      skipped.push({
+        product_id: null,
+        category_id: null,
+        change_set_id: await newestChangeAfter(this.db, change.id),
+        reason: token ? 'the token was revoked since' : 'the token no longer exists',
+      });
+      if (options.mode === 'strict') throw conflictsError(change.id, skipped);
+    }
+    const result: UndoResult = {
+      dry_run: options.dryRun,
+      change_set_id: null,
+      undone_products: 0,
+      undone_categories: 0,
+      skipped,
+    };
+    if (options.dryRun || skipped.length > 0) return result;
+    await this.tokens.revoke(tokenId, { ...context, reverts: change.id });
+    const by = await undoneBy(this.db, change.id);
+    return { ...result, change_set_id: by };
+  }
+}
+
+/**
+ * Locks the change set being undone, so that two undos of it queue, and refuses it when it was
+ * undone meanwhile (by another request, or by another job than `jobId`).
+ */
+async function lockUndoable(transaction: Executor, id: number, jobId?: number): Promise<void> {
+  const locked = await findChange(transaction, id, { forUpdate: true });
+  if (!locked) throw notFound('change set', id);
+  const by = await undoneBy(transaction, id, jobId);
+  if (by !== null) throw alreadyUndone(id, by);
+}
+
+/** The categories an undo must look at: those of the change, their ancestors and descendants. */
+function related(index: CategoryIndex, categoryIds: readonly number[]): Set<number> {
+  const set = new Set<number>();
+  for (const categoryId of categoryIds) {
+    set.add(categoryId);
+    if (!index.has(categoryId)) continue;
+    for (const ancestor of index.ancestors(categoryId)) set.add(ancestor.id);
+    for (const descendant of index.descendants(categoryId)) set.add(descendant);
+  }
+  return set;
+}
+
+/** Deletes children before parents and inserts parents before children (the closure FK). */
+async function writeProducts(
+  transaction: Executor,
+  index: CategoryIndex,
+  undone: readonly ProductUndone[],
+): Promise<void> {
+  const levelOf = (categoryId: number) => index.get(categoryId)?.level ?? 0;
+  const deletes: AssignmentRow[] = undone
+    .flatMap((item) =>
+      item.removed.map((categoryId) => ({ product_id: item.productId, category_id: categoryId })),
+    )
+    .sort((a, b) => levelOf(b.category_id) - levelOf(a.category_id));
+  const inserts: NewAssignment[] = undone
+    .flatMap((item) => assignmentRows(index, item.productId, item.added))
+    .sort((a, b) => a.categoryLevel - b.categoryLevel);
+  await lockCategoryCounters(transaction, [
+    ...deletes.map((row) => row.category_id),
+    ...inserts.map((row) => row.categoryId),
+  ]);
+  for (let start = 0; start < deletes.length; start += WRITE_SLICE) {
+    if (start > 0) await yieldToEventLoop();
+    await deleteAssignments(transaction, deletes.slice(start, start + WRITE_SLICE));
+  }
+  for (let start = 0; start < inserts.length; start += WRITE_SLICE) {
+    if (start > 0) await yieldToEventLoop();
+    await insertAssignments(transaction, inserts.slice(start, start + WRITE_SLICE));
+  }
+}
+
+function categoryRecords(transaction: Executor, ids: readonly number[]): Promise<CategoryRecord[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return queryRows<CategoryRecord>(
+    transaction,
+    sql`select id, name, level, parent_id,
+               to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
+               is_sample
+          from categories where id = any(${arrayParam(ids)}::integer[]) order by id`,
+  );
+}
+
+/** Re-creates a deleted category with its id (and creation time and sample flag, when known). */
+async function insertCategoryRecord(transaction: Executor, row: CategoryRecord): Promise<void> {
+  await transaction.execute(sql`
+    insert into categories (id, name, level, parent_id, parent_level, created_at, is_sample)
+    values (${row.id}, ${row.name}, ${row.level}, ${row.parent_id},
+            ${row.parent_id === null ? null : row.level - 1},
+            coalesce(${row.created_at ?? null}::timestamptz, now()), ${row.is_sample ?? false})`);
+}
+
+async function setSample(
+  transaction: Executor,
+  ids: readonly number[],
+  sample: boolean,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await transaction.execute(
+    sql`update categories set is_sample = ${sample} where id = any(${arrayParam(ids)}::integer[])`,
+  );
+}
