@@ -35,7 +35,13 @@ async function security(app: FastifyInstance) {
     await app.register(cors, {
       origin: origins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Content-Type', 'Authorization', 'If-None-Match', 'X-Request-Id'],
+      allowedHeaders: [
+        'Content-Type',
+        'Authorization',
+        'If-None-Match',
+        'If-Match',
+        'X-Request-Id',
+      ],
       exposedHeaders: [
         'ETag',
         'X-Request-Id',

@@ -9,8 +9,10 @@ import {
   RemoveResponse,
 } from '@tag-manager/contract';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { writeContext } from '../../http/context.js';
 import { envelope } from '../../http/envelope.js';
+import { IfMatchHeaders, preconditionOf } from '../../http/preconditions.js';
 import { invalidField } from '../../errors.js';
 
 /** Until bulk by filter lands (issue 13): the products must be named. */
@@ -21,6 +23,10 @@ function namedProducts(ids: string[] | undefined): string[] {
 
 const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const assignments = app.services.assignments;
+  const products = app.services.products;
+  /** If-Match on a product's assignments compares with GET /api/products/{product_id}. */
+  const productPrecondition = (request: FastifyRequest, handle: string) =>
+    preconditionOf(request, 'product', handle, (transaction) => products.get(handle, transaction));
   const BulkRequest = bulkRequestSchema(app.config.bulkMaxProducts);
   // 10,000 handles of up to 255 characters do not fit the default body limit.
   const bulkBodyLimit = Math.max(
@@ -36,15 +42,18 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assignments'],
         summary: 'Assign categories to a product (their missing ancestors come with them)',
         params: ProductParams,
+        headers: IfMatchHeaders,
         body: AssignCategoriesBody,
         response: { 201: AssignResponse },
       },
     },
     async (request, reply) => {
+      const handle = request.params.product_id;
       const result = await assignments.assign(
-        request.params.product_id,
+        handle,
         request.body.category_ids,
         writeContext(request),
+        productPrecondition(request, handle),
       );
       return reply.status(201).send(envelope(request, result));
     },
@@ -58,6 +67,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assignments'],
         summary: 'Remove a category from a product (its assigned descendants go with it)',
         params: ProductCategoryParams,
+        headers: IfMatchHeaders,
         response: { 200: RemoveResponse },
       },
     },
@@ -68,6 +78,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           request.params.product_id,
           request.params.category_id,
           writeContext(request),
+          productPrecondition(request, request.params.product_id),
         ),
       ),
   );
