@@ -9,6 +9,7 @@ import type {
   BulkRemoveResponse,
   CatalogValuesQuery,
   CatalogValuesResponse,
+  CategoryDetailResponse,
   CategoryResponse,
   CategoryTreeResponse,
   CreateCategoryBody,
@@ -38,6 +39,9 @@ export type RemoveEnvelope = Static<typeof RemoveResponse>;
 export type BulkAssignEnvelope = Static<typeof BulkAssignResponse>;
 export type BulkRemoveEnvelope = Static<typeof BulkRemoveResponse>;
 export type CategoryEnvelope = Static<typeof CategoryResponse>;
+export type CategoryDetailEnvelope = Static<typeof CategoryDetailResponse>;
+/** A read of one resource with its ETag, which a write on it sends back as If-Match. */
+export type Tagged<Envelope> = Envelope & { etag: string | null };
 export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
 export type StatsEnvelope = Static<typeof StatsResponse>;
 export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
@@ -148,6 +152,8 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** Let the request outlive the page (sent while the tab closes). */
   keepalive?: boolean;
+  /** The ETag of the read a write is based on: stale → 412 PRECONDITION_FAILED. */
+  ifMatch?: string | null;
 }
 
 export type Fetch = typeof fetch;
@@ -197,6 +203,7 @@ export function createApiClient(
         headers['content-type'] = 'application/json';
         body = JSON.stringify(options.json);
       }
+      if (options.ifMatch) headers['if-match'] = options.ifMatch;
       const token = auth.getToken();
       if (token) headers.authorization = `Bearer ${token}`;
       let response: Response;
@@ -227,9 +234,28 @@ export function createApiClient(
     path: string,
     options: RequestOptions = {},
   ): Promise<T> {
+    return (await requestWithHeaders<T>(method, path, options)).payload;
+  }
+
+  /** A read whose ETag matters (the base of a conditional write). */
+  async function tagged<T extends object>(
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<Tagged<T>> {
+    const { payload, headers } = await requestWithHeaders<T>('GET', path, options);
+    return { ...payload, etag: headers.get('etag') };
+  }
+
+  async function requestWithHeaders<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ payload: T; headers: Headers }> {
     const response = await send(method, path, options);
+    const headers = response.headers;
+    const done = (payload: T) => ({ payload, headers });
     const requestId = response.headers.get('x-request-id');
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return done(undefined as T);
     if (!response.ok) throw await errorOf(response);
     let payload: unknown;
     try {
@@ -245,7 +271,7 @@ export function createApiClient(
         requestId,
       });
     }
-    return payload as T;
+    return done(payload as T);
   }
 
   const productPath = (productId: string) => `/api/products/${encodeURIComponent(productId)}`;
@@ -253,14 +279,18 @@ export function createApiClient(
   return {
     listProducts: (query: ProductListParams, signal?: AbortSignal) =>
       request<ProductListEnvelope>('GET', '/api/products', { query, signal }),
+    /** One product with its ETag (the If-Match of the panel's writes). */
     getProduct: (productId: string, signal?: AbortSignal) =>
-      request<ProductEnvelope>('GET', productPath(productId), { signal }),
-    assignCategories: (productId: string, categoryIds: number[]) =>
+      tagged<ProductEnvelope>(productPath(productId), { signal }),
+    assignCategories: (productId: string, categoryIds: number[], ifMatch?: string | null) =>
       request<AssignEnvelope>('POST', `${productPath(productId)}/categories`, {
         json: { category_ids: categoryIds },
+        ifMatch,
       }),
-    removeCategory: (productId: string, categoryId: number) =>
-      request<RemoveEnvelope>('DELETE', `${productPath(productId)}/categories/${categoryId}`),
+    removeCategory: (productId: string, categoryId: number, ifMatch?: string | null) =>
+      request<RemoveEnvelope>('DELETE', `${productPath(productId)}/categories/${categoryId}`, {
+        ifMatch,
+      }),
     bulkAssign: (productIds: string[], categoryIds: number[]) =>
       request<BulkAssignEnvelope>('POST', '/api/bulk/assign', {
         json: { product_ids: productIds, category_ids: categoryIds },
@@ -273,9 +303,13 @@ export function createApiClient(
       request<CategoryTreeEnvelope>('GET', '/api/categories/tree', { signal }),
     createCategory: (body: CreateCategoryBody) =>
       request<CategoryEnvelope>('POST', '/api/categories', { json: body }),
-    renameCategory: (id: number, name: string) =>
-      request<CategoryEnvelope>('PATCH', `/api/categories/${id}`, { json: { name } }),
-    deleteCategory: (id: number) => request<void>('DELETE', `/api/categories/${id}`),
+    /** One category with its ETag (the If-Match of rename and delete). */
+    getCategory: (id: number, signal?: AbortSignal) =>
+      tagged<CategoryDetailEnvelope>(`/api/categories/${id}`, { signal }),
+    renameCategory: (id: number, name: string, ifMatch?: string | null) =>
+      request<CategoryEnvelope>('PATCH', `/api/categories/${id}`, { json: { name }, ifMatch }),
+    deleteCategory: (id: number, ifMatch?: string | null) =>
+      request<void>('DELETE', `/api/categories/${id}`, { ifMatch }),
     getStats: (signal?: AbortSignal) => request<StatsEnvelope>('GET', '/api/stats', { signal }),
     /** Distinct vendors or product types with their product counts, the most used first. */
     listCatalogValues: (
