@@ -148,6 +148,8 @@ export const BulkRemoveItem = Type.Object(
     product_id: Type.String(),
     removed: Type.Array(Id),
     descendants_removed: Type.Array(Id),
+    /** remove_unneeded_parents only: the ancestors removed because nothing left needs them. */
+    parents_removed: Type.Optional(Type.Array(Id)),
     skipped: Type.Array(Id),
     errors: Type.Array(BulkItemError),
   },
@@ -181,6 +183,8 @@ export const BulkRemoveResult = Type.Object(
         products_processed: Type.Integer({ minimum: 0 }),
         total_removed: Type.Integer({ minimum: 0 }),
         total_descendants_removed: Type.Integer({ minimum: 0 }),
+        /** remove_unneeded_parents only. */
+        total_parents_removed: Type.Optional(Type.Integer({ minimum: 0 })),
         total_skipped: Type.Integer({ minimum: 0 }),
         total_errors: Type.Integer({ minimum: 0 }),
       },

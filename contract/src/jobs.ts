@@ -83,4 +83,7 @@ export const JobListResponse = PagedEnvelope(
   Type.Object({ total_jobs: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
 );
 
-export const JobIdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const JobIdParams = Type.Object(
+  { id: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'The job id' }) },
+  { additionalProperties: false },
+);

@@ -21,6 +21,8 @@ import categoryRoutes from './features/categories/categories.routes.js';
 import changeRoutes from './features/changes/changes.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
 import healthRoutes from './features/health/health.routes.js';
+import jobRoutes from './features/jobs/jobs.routes.js';
+import { JobRunner } from './features/jobs/job-runner.js';
 import importRoutes from './features/imports/imports.routes.js';
 import monitoringRoutes from './features/monitoring/monitoring.routes.js';
 import productRoutes from './features/products/products.routes.js';
@@ -47,6 +49,8 @@ declare module 'fastify' {
     database: DatabaseHandle;
     cache: Cache;
     services: Services;
+    /** This instance's job runner; undefined with JOB_RUNNER=off. */
+    jobRunner: JobRunner | undefined;
   }
 }
 
@@ -146,8 +150,28 @@ export async function buildApp(
         warn: (error, message) => app.log.warn({ err: error }, message),
       },
       queueLeaseSeconds: config.queue.leaseSeconds,
+      bulkMaxProducts: config.bulkMaxProducts,
     }),
   );
+  // Jobs (docs/jobs.md): this instance's runner, stopped after its current batch on close.
+  const jobRunner = config.jobs.runner
+    ? new JobRunner(
+        options.database.db,
+        cache,
+        { services: app.services },
+        {
+          pollMs: config.jobs.pollMs,
+          staleSeconds: config.jobs.staleSeconds,
+          batchSize: config.jobs.batchSize,
+          log: app.log,
+        },
+      )
+    : undefined;
+  app.decorate('jobRunner', jobRunner);
+  if (jobRunner) {
+    app.services.jobs.onCreated(() => jobRunner.wake());
+    app.addHook('onClose', () => jobRunner.stop());
+  }
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -193,8 +217,10 @@ export async function buildApp(
 
   await app.register(sampleDataRoutes);
   await app.register(queueRoutes);
+  await app.register(jobRoutes);
   await app.register(webRoutes);
 
   await app.ready();
+  jobRunner?.start();
   return app;
 }

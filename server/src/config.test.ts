@@ -63,6 +63,7 @@ describe('loadConfig', () => {
         categoryMetafield: { namespace: 'custom', key: 'categories', label: 'Categories' },
       },
       queue: { leaseSeconds: 120 },
+      jobs: { runner: true, batchSize: 10_000, pollMs: 1000, staleSeconds: 60 },
     });
   });
 
@@ -249,6 +250,7 @@ describe('loadConfig', () => {
         categoryMetafield: { namespace: 'shop_data', key: 'tm-categories', label: 'Categories' },
       },
       queue: { leaseSeconds: 45 },
+      jobs: { runner: true, batchSize: 10_000, pollMs: 1000, staleSeconds: 60 },
     });
   });
 

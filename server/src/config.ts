@@ -93,6 +93,18 @@ export interface Config {
     /** How long a claimed product stays reserved for its operator (QUEUE_LEASE_SECONDS, 120). */
     leaseSeconds: number;
   };
+
+  /** Jobs (issue 13; docs/jobs.md, README "Jobs"). */
+  jobs: {
+    /** Whether this instance runs jobs (JOB_RUNNER, on); off: it only creates and reads them. */
+    runner: boolean;
+    /** Products (units) per batch, one transaction each (JOB_BATCH_SIZE, 10,000). */
+    batchSize: number;
+    /** How often an idle runner looks for a job (JOB_POLL_MS, 1000). */
+    pollMs: number;
+    /** A running job whose owner has not heartbeated this long is taken over (JOB_STALE_SECONDS, 60). */
+    staleSeconds: number;
+  };
 }
 
 export interface RateLimitConfig {
@@ -352,6 +364,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
 
     queue: { leaseSeconds: integer('QUEUE_LEASE_SECONDS', 120, 5, 3600) },
+
+    jobs: {
+      runner: flag('JOB_RUNNER', true),
+      batchSize: integer('JOB_BATCH_SIZE', 10_000, 1, 100_000),
+      pollMs: integer('JOB_POLL_MS', 1000, 10, 60_000),
+      staleSeconds: integer('JOB_STALE_SECONDS', 60, 1, 3600),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

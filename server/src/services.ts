@@ -7,6 +7,8 @@ import { CatalogValuesService } from './features/catalog-values/catalog-values.s
 import { CategoryService } from './features/categories/categories.service.js';
 import { ChangeService } from './features/changes/changes.service.js';
 import { ExportService } from './features/exports/exports.service.js';
+import { JobService } from './features/jobs/jobs.service.js';
+import { BulkService } from './features/assignments/bulk.service.js';
 import { ImportService } from './features/imports/imports.service.js';
 import { ProductService } from './features/products/products.service.js';
 import { QueueService } from './features/queue/queue.service.js';
@@ -19,6 +21,8 @@ export interface ServiceOptions {
   tokens?: TokenServiceOptions;
   /** The work queue's lease length (QUEUE_LEASE_SECONDS). */
   queueLeaseSeconds?: number;
+  /** Above this many products a bulk write by filter becomes a job (BULK_MAX_PRODUCTS). */
+  bulkMaxProducts?: number;
 }
 
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
@@ -30,6 +34,7 @@ export function createServices(
   const categories = new CategoryService(db, notifier);
   const products = new ProductService(db, categories);
   const assignments = new AssignmentService(db, categories, notifier);
+  const jobs = new JobService(db);
   return {
     categories,
     products,
@@ -43,6 +48,8 @@ export function createServices(
     sampleData: new SampleDataService(db, notifier),
     suggestions: new SuggestionService(db, categories, assignments),
     queue: new QueueService(db, products, options.queueLeaseSeconds ?? 120),
+    jobs,
+    bulk: new BulkService(db, categories, assignments, jobs, options.bulkMaxProducts ?? 10_000),
   };
 }
 

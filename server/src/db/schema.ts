@@ -213,6 +213,87 @@ export const productCategories = pgTable(
   ],
 );
 
+/**
+ * Jobs (issue 13, server/src/features/jobs): long writes run in batches by the job runner of
+ * one app instance. A runner claims a `queued` job, or a `running` one whose owner stopped
+ * heartbeating, with `FOR UPDATE SKIP LOCKED` (jobs_claim_idx), so each job has one owner at a
+ * time. Each batch commits its data, its change set (change_sets.job_id) and the job's progress
+ * and `cursor` in one transaction, so the job row always says exactly which batches are done.
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: text('kind').notNull(),
+    state: text('state').notNull().default('queued'),
+    /** The request, normalised (filter, category ids, options). */
+    params: jsonb('params')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    /** Units in committed batches only. */
+    done: integer('done').notNull().default(0),
+    /** Units in all; null until the job's start has counted them. */
+    total: integer('total'),
+    unit: text('unit').notNull().default('products'),
+    /** Kind-specific counters (e.g. rows read, products written). */
+    counters: jsonb('counters')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    actor: text('actor').notNull(),
+    source: text('source').notNull(),
+    requestId: text('request_id'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'string' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'string' }),
+    /** Set by the owner between batches; a running job whose heartbeat is stale is re-claimed. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true, mode: 'string' }),
+    /** The instance id of the runner that owns it (null while queued). */
+    owner: text('owner'),
+    /** How many times a runner has claimed it (1 = never resumed). */
+    attempts: integer('attempts').notNull().default(0),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    result: jsonb('result'),
+    error: jsonb('error'),
+    /** Where the next batch starts (kind-specific; null before the first batch). */
+    cursor: jsonb('cursor'),
+  },
+  (table) => [
+    check(
+      'jobs_state_valid',
+      sql`${table.state} in ('queued', 'running', 'succeeded', 'failed', 'cancelled')`,
+    ),
+    check('jobs_source_valid', sql`${table.source} in ('api', 'import', 'cli', 'seed', 'system')`),
+    check(
+      'jobs_progress_valid',
+      sql`${table.done} >= 0 and (${table.total} is null or ${table.total} >= 0)`,
+    ),
+    // The runner's claim reads only unfinished jobs, oldest first.
+    index('jobs_claim_idx')
+      .on(table.id)
+      .where(sql`${table.state} in ('queued', 'running')`),
+    index('jobs_state_idx').on(table.state, table.id),
+    index('jobs_kind_idx').on(table.kind, table.id),
+  ],
+);
+
+/**
+ * The products a job works on, fixed when it starts (its filter's match at that moment), walked
+ * in product id order by keyset (`cursor` holds the last id done). No FK to products: a product
+ * deleted meanwhile is simply not found by its batch. Deleted with the job's success.
+ */
+export const jobItems = pgTable(
+  'job_items',
+  {
+    jobId: bigint('job_id', { mode: 'number' })
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    productId: integer('product_id').notNull(),
+  },
+  (table) => [primaryKey({ name: 'job_items_pkey', columns: [table.jobId, table.productId] })],
+);
+
 export const changeSets = pgTable(
   'change_sets',
   {
@@ -234,8 +315,15 @@ export const changeSets = pgTable(
       .default(sql`'{}'::integer[]`),
     before: jsonb('before'),
     after: jsonb('after'),
+    /** The job whose batch recorded it (issue 13); null for a write answered at once. */
+    jobId: bigint('job_id', { mode: 'number' }).references(() => jobs.id, {
+      onDelete: 'set null',
+    }),
   },
   (table) => [
+    index('change_sets_job_idx')
+      .on(table.jobId)
+      .where(sql`${table.jobId} is not null`),
     check(
       'change_sets_source_valid',
       sql`${table.source} in ('api', 'import', 'cli', 'seed', 'system')`,

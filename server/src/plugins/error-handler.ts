@@ -20,10 +20,13 @@ import { AppError, validationError } from '../errors.js';
 /** @fastify/swagger takes a response's description from this key and drops it from the schema. */
 const RESPONSE_DESCRIPTION = 'x-response-description';
 
-/** The reads served through the cache (http/cached.ts), which answer If-None-Match with 304. */
+/**
+ * The reads that answer If-None-Match with 304: those served through the cache (http/cached.ts),
+ * and one job (polled for its progress; jobs.routes.ts).
+ */
 // Suggestions are computed per request, never cached: no ETag, no 304.
 const CACHED_READ =
-  /^\/api\/(products|categories|stats|vendors|product-types|sample-data)(\/|$)(?!.*\/suggestions$)/;
+  /^\/api\/(products|categories|stats|vendors|product-types|sample-data)(\/|$)(?!.*\/suggestions$)|^\/api\/jobs\/:id$/;
 
 /** What each error status means, as the OpenAPI document describes it. */
 export const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {

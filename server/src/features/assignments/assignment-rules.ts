@@ -47,12 +47,25 @@ export interface RemovalPlan {
   descendantsRemoved: number[];
   /** Requested categories the product did not have. */
   notAssigned: number[];
+  /**
+   * With `removeUnneededParents`: ancestors of the removed categories that nothing left on the
+   * product still needs (no remaining child), removed too, deepest first.
+   */
+  parentsRemoved: number[];
+  /** Ancestors of the removed categories that stay assigned. */
+  parentsKept: number[];
 }
 
+/**
+ * What removing `requested` from a product with `current` does. The descendants always go
+ * (closure); the ancestors stay unless `removeUnneededParents`, which also removes each
+ * ancestor of a removed category that has no remaining child (level 2 first, then level 1).
+ */
 export function planRemoval(
   index: CategoryIndex,
   current: ReadonlySet<number>,
   requested: readonly number[],
+  removeUnneededParents = false,
 ): RemovalPlan {
   const requestedSet = new Set(requested);
   const toRemove = new Set<number>();
@@ -67,11 +80,30 @@ export function planRemoval(
       if (current.has(descendant)) toRemove.add(descendant);
     }
   }
+  const remaining = new Set([...current].filter((id) => !toRemove.has(id)));
+  const ancestors = new Set<number>();
+  for (const categoryId of requested) {
+    if (!toRemove.has(categoryId)) continue;
+    for (const ancestor of index.ancestors(categoryId)) {
+      if (remaining.has(ancestor.id)) ancestors.add(ancestor.id);
+    }
+  }
+  const parentsRemoved: number[] = [];
+  if (removeUnneededParents) {
+    const deepestFirst = [...ancestors].sort((a, b) => index.get(b)!.level - index.get(a)!.level);
+    for (const ancestor of deepestFirst) {
+      if (index.children(ancestor).some((child) => remaining.has(child.id))) continue;
+      remaining.delete(ancestor);
+      parentsRemoved.push(ancestor);
+    }
+  }
   const ordered = index.sortForDisplay(toRemove);
   return {
     removed: ordered.filter((id) => requestedSet.has(id)),
     descendantsRemoved: ordered.filter((id) => !requestedSet.has(id)),
     notAssigned,
+    parentsRemoved: index.sortForDisplay(parentsRemoved),
+    parentsKept: index.sortForDisplay([...ancestors].filter((id) => remaining.has(id))),
   };
 }
 

@@ -2,32 +2,51 @@ import {
   AssignCategoriesBody,
   AssignResponse,
   BulkAssignResponse,
+  BulkJobAcceptedResponse,
+  BulkPreviewResponse,
   BulkRemoveResponse,
+  bulkRemoveRequestSchema,
   bulkRequestSchema,
   ProductCategoryParams,
   ProductParams,
   RemoveResponse,
 } from '@tag-manager/contract';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { writeContext } from '../../http/context.js';
 import { envelope } from '../../http/envelope.js';
 import { IfMatchHeaders, preconditionOf } from '../../http/preconditions.js';
-import { invalidField } from '../../errors.js';
+import type { BulkOutcome } from './bulk.service.js';
 
-/** Until bulk by filter lands (issue 13): the products must be named. */
-function namedProducts(ids: string[] | undefined): string[] {
-  if (!ids) throw invalidField('product_ids', 'is required');
-  return ids;
+/** A bulk answer: the preview or the result (200), or the job that runs it (202, Location). */
+function bulkReply<Result>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  outcome: BulkOutcome<Result>,
+) {
+  switch (outcome.kind) {
+    case 'preview':
+      return reply.send(envelope(request, outcome.preview));
+    case 'done':
+      return reply.send(envelope(request, outcome.result));
+    case 'job':
+      return reply
+        .status(202)
+        .header('Location', `/api/jobs/${outcome.job.id}`)
+        .send(envelope(request, { job: outcome.job }));
+  }
 }
 
 const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const assignments = app.services.assignments;
+  const bulk = app.services.bulk;
   const products = app.services.products;
   /** If-Match on a product's assignments compares with GET /api/products/{product_id}. */
   const productPrecondition = (request: FastifyRequest, handle: string) =>
     preconditionOf(request, 'product', handle, (transaction) => products.get(handle, transaction));
   const BulkRequest = bulkRequestSchema(app.config.bulkMaxProducts);
+  const BulkRemoveRequest = bulkRemoveRequestSchema(app.config.bulkMaxProducts);
   // 10,000 handles of up to 255 characters do not fit the default body limit.
   const bulkBodyLimit = Math.max(
     app.config.bodyLimitBytes,
@@ -90,20 +109,17 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId: 'bulkAssignCategories',
         tags: ['bulk'],
-        summary: 'Assign categories to many products in one transaction, with per-product results',
+        summary:
+          'Assign categories to products named by product_ids or a filter: a preview (dry_run), the result (up to BULK_MAX_PRODUCTS, one transaction), or a job (202)',
         body: BulkRequest,
-        response: { 200: BulkAssignResponse },
+        response: {
+          200: Type.Union([BulkAssignResponse, BulkPreviewResponse]),
+          202: BulkJobAcceptedResponse,
+        },
       },
     },
-    async (request) =>
-      envelope(
-        request,
-        await assignments.bulkAssign(
-          namedProducts(request.body.product_ids),
-          request.body.category_ids,
-          writeContext(request),
-        ),
-      ),
+    async (request, reply) =>
+      bulkReply(request, reply, await bulk.assign(request.body, writeContext(request))),
   );
 
   app.post(
@@ -114,20 +130,16 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'bulkRemoveCategories',
         tags: ['bulk'],
         summary:
-          'Remove categories from many products in one transaction, with per-product results',
-        body: BulkRequest,
-        response: { 200: BulkRemoveResponse },
+          'Remove categories from products named by product_ids or a filter: a preview (dry_run), the result (up to BULK_MAX_PRODUCTS, one transaction), or a job (202)',
+        body: BulkRemoveRequest,
+        response: {
+          200: Type.Union([BulkRemoveResponse, BulkPreviewResponse]),
+          202: BulkJobAcceptedResponse,
+        },
       },
     },
-    async (request) =>
-      envelope(
-        request,
-        await assignments.bulkRemove(
-          namedProducts(request.body.product_ids),
-          request.body.category_ids,
-          writeContext(request),
-        ),
-      ),
+    async (request, reply) =>
+      bulkReply(request, reply, await bulk.remove(request.body, writeContext(request))),
   );
 };
 

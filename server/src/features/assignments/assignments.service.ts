@@ -24,7 +24,6 @@ import {
   deleteAssignments,
   insertAssignments,
   lockProducts,
-  type AssignmentRow,
   type NewAssignment,
 } from './assignments.repository.js';
 import { assignmentRows, planAssignment, planRemoval } from './assignment-rules.js';
@@ -200,65 +199,73 @@ export class AssignmentService {
         total_skipped: sum(results, (item) => item.skipped.length),
         total_errors: sum(results, (item) => item.errors.length),
       };
-      const change =
-        inserts.length === 0
-          ? null
-          : {
-              productIds: [...new Set(inserts.map((row) => row.productId))],
-              categoryIds: [...new Set(inserts.map((row) => row.categoryId))],
-              before: null,
-              after: { summary, changed },
-            };
+      const change = bulkChangeSet(inserts, summary, changed);
       return { result: { results, summary } satisfies BulkAssignResult, change };
     });
   }
 
+  /**
+   * Removes categories from many products; their assigned descendants go with them, and with
+   * `removeUnneededParents` also their ancestors that nothing left on the product needs.
+   */
   async bulkRemove(
     handles: string[],
     categoryIds: number[],
     context: WriteContext,
+    removeUnneededParents = false,
   ): Promise<BulkRemoveResult> {
     return applyChange(this.target, 'bulk.remove', context, async (transaction) => {
       const batch = await this.loadBatch(transaction, handles, categoryIds);
-      const deletes: AssignmentRow[] = [];
+      const deletes: { productId: number; categoryId: number }[] = [];
       const changed: BulkRemovedItem[] = [];
       const results = await mapInSlices(handles, (handle): BulkRemoveItem => {
         const productId = batch.idByHandle.get(handle);
         if (productId === undefined)
-          return { ...emptyRemoveItem(handle), errors: [productMissing] };
-        const plan = planRemoval(batch.index, batch.currentOf(productId), batch.knownCategories);
-        const removed = [...plan.removed, ...plan.descendantsRemoved];
-        deletes.push(...removed.map((id) => ({ product_id: productId, category_id: id })));
+          return { ...emptyRemoveItem(handle, removeUnneededParents), errors: [productMissing] };
+        const plan = planRemoval(
+          batch.index,
+          batch.currentOf(productId),
+          batch.knownCategories,
+          removeUnneededParents,
+        );
+        const removed = [...plan.removed, ...plan.descendantsRemoved, ...plan.parentsRemoved];
+        deletes.push(...removed.map((categoryId) => ({ productId, categoryId })));
         if (removed.length > 0) changed.push({ product_id: handle, removed });
         return {
           product_id: handle,
           removed: plan.removed,
           descendants_removed: plan.descendantsRemoved,
+          ...(removeUnneededParents ? { parents_removed: plan.parentsRemoved } : {}),
           skipped: plan.notAssigned,
           errors: batch.categoryErrors,
         };
       });
       await lockCategoryCounters(
         transaction,
-        deletes.map((row) => row.category_id),
+        deletes.map((row) => row.categoryId),
       );
-      await inSlices(deletes, WRITE_SLICE, (slice) => deleteAssignments(transaction, slice));
+      await inSlices(deletes, WRITE_SLICE, (slice) =>
+        deleteAssignments(
+          transaction,
+          slice.map((row) => ({ product_id: row.productId, category_id: row.categoryId })),
+        ),
+      );
       const summary = {
         products_processed: results.length,
         total_removed: sum(results, (item) => item.removed.length),
         total_descendants_removed: sum(results, (item) => item.descendants_removed.length),
+        ...(removeUnneededParents
+          ? { total_parents_removed: sum(results, (item) => item.parents_removed?.length ?? 0) }
+          : {}),
         total_skipped: sum(results, (item) => item.skipped.length),
         total_errors: sum(results, (item) => item.errors.length),
       };
-      const change =
-        deletes.length === 0
-          ? null
-          : {
-              productIds: [...new Set(deletes.map((row) => row.product_id))],
-              categoryIds: [...new Set(deletes.map((row) => row.category_id))],
-              before: null,
-              after: { summary, changed },
-            };
+      const change = bulkChangeSet(
+        deletes,
+        summary,
+        changed,
+        removeUnneededParents ? { remove_unneeded_parents: true } : {},
+      );
       return { result: { results, summary } satisfies BulkRemoveResult, change };
     });
   }
@@ -311,15 +318,7 @@ export class AssignmentService {
         total_skipped: skipped.length,
         total_errors: 0,
       };
-      const change =
-        inserts.length === 0
-          ? null
-          : {
-              productIds: [...new Set(inserts.map((row) => row.productId))],
-              categoryIds: [...new Set(inserts.map((row) => row.categoryId))],
-              before: null,
-              after: { summary, changed },
-            };
+      const change = bulkChangeSet(inserts, summary, changed);
       return { result: { assigned, skipped }, change };
     });
   }
@@ -378,6 +377,25 @@ export class AssignmentService {
   }
 }
 
+/**
+ * The change set of a bulk write (`bulk.assign`, `bulk.remove`): the products and categories
+ * of the rows it wrote, and what each product gained or lost; null when it wrote nothing.
+ */
+export function bulkChangeSet<Item, Extra extends object = object>(
+  rows: readonly { productId: number; categoryId: number }[],
+  summary: Record<string, number>,
+  changed: Item[],
+  extra?: Extra,
+) {
+  if (rows.length === 0) return null;
+  return {
+    productIds: [...new Set(rows.map((row) => row.productId))],
+    categoryIds: [...new Set(rows.map((row) => row.categoryId))],
+    before: null,
+    after: { summary, changed, ...extra },
+  };
+}
+
 const productMissing: BulkItemError = { category_id: null, reason: 'product not found' };
 
 const emptyAssignItem = (handle: string): BulkAssignItem => ({
@@ -388,10 +406,11 @@ const emptyAssignItem = (handle: string): BulkAssignItem => ({
   errors: [],
 });
 
-const emptyRemoveItem = (handle: string): BulkRemoveItem => ({
+const emptyRemoveItem = (handle: string, parents: boolean): BulkRemoveItem => ({
   product_id: handle,
   removed: [],
   descendants_removed: [],
+  ...(parents ? { parents_removed: [] } : {}),
   skipped: [],
   errors: [],
 });

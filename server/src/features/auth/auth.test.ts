@@ -307,6 +307,9 @@ describe('the operations under test', () => {
         'GET /api/tokens',
         'POST /api/tokens',
         'DELETE /api/tokens/{id}',
+        'GET /api/jobs',
+        'GET /api/jobs/{id}',
+        'POST /api/jobs/{id}/cancel',
       ]),
     );
     expect(writes.length).toBeGreaterThanOrEqual(10);

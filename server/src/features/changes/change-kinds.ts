@@ -36,7 +36,7 @@ export interface BulkAssignedItem {
 }
 export interface BulkRemovedItem {
   product_id: string;
-  /** Every category deleted for this product, descendants included. */
+  /** Every category deleted for this product, descendants (and unneeded parents) included. */
   removed: number[];
 }
 
@@ -76,7 +76,15 @@ export interface ChangePayloads {
     ProductCategories & { removed: number[]; descendants_removed: number[] }
   >;
   'bulk.assign': ChangeSet<null, { summary: Record<string, number>; changed: BulkAssignedItem[] }>;
-  'bulk.remove': ChangeSet<null, { summary: Record<string, number>; changed: BulkRemovedItem[] }>;
+  /** `removed` includes the parents removed with `remove_unneeded_parents` (recorded as asked). */
+  'bulk.remove': ChangeSet<
+    null,
+    {
+      summary: Record<string, number>;
+      changed: BulkRemovedItem[];
+      remove_unneeded_parents?: boolean;
+    }
+  >;
   'category.create': ChangeSet<null, CategoryFields>;
   /** The id is `categoryIds[0]`. */
   'category.rename': ChangeSet<{ name: string }, { name: string }>;
@@ -172,6 +180,16 @@ export interface ChangeKindDefinition<Payload extends ChangeSet<unknown, unknown
 }
 
 const single = (handle: string) => ({ handles: [handle], productCount: 1 });
+
+/**
+ * Above this many products, a bulk write (a job's batch) bumps every product's detail at once
+ * instead of one namespace per product.
+ */
+const PER_PRODUCT_BUMPS = 1000;
+const bulkBumps = (handles: readonly string[]) =>
+  handles.length > PER_PRODUCT_BUMPS
+    ? [...WriteEffects.assignments([]), Namespaces.products]
+    : WriteEffects.assignments(handles);
 const none = { handles: [] as string[], productCount: 0 };
 
 export const ChangeKinds = {
@@ -202,8 +220,7 @@ export const ChangeKinds = {
   'bulk.assign': {
     description: 'categories assigned to many products',
     reversible: 'exact',
-    bumps: (payload) =>
-      WriteEffects.assignments(payload.after.changed.map((item) => item.product_id)),
+    bumps: (payload) => bulkBumps(payload.after.changed.map((item) => item.product_id)),
     event: (payload) => ({
       counts: payload.after.summary,
       handles: payload.after.changed.map((item) => item.product_id),
@@ -213,8 +230,7 @@ export const ChangeKinds = {
   'bulk.remove': {
     description: 'categories removed from many products',
     reversible: 'exact',
-    bumps: (payload) =>
-      WriteEffects.assignments(payload.after.changed.map((item) => item.product_id)),
+    bumps: (payload) => bulkBumps(payload.after.changed.map((item) => item.product_id)),
     event: (payload) => ({
       counts: payload.after.summary,
       handles: payload.after.changed.map((item) => item.product_id),

@@ -11,6 +11,8 @@ export interface WriteContext {
   actor: string;
   source: ChangeSource;
   requestId?: string | undefined;
+  /** The job whose batch writes (issue 13): recorded as the change set's job_id. */
+  jobId?: number | undefined;
 }
 
 /**
@@ -23,8 +25,9 @@ export async function recordChange<Kind extends ChangeKind>(
   change: ChangePayloads[Kind] & { kind: Kind },
 ): Promise<void> {
   await executor.execute(sql`
-    insert into change_sets (actor, source, kind, request_id, product_ids, category_ids, before, after)
+    insert into change_sets (actor, source, kind, request_id, job_id, product_ids, category_ids, before, after)
     values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
+            ${context.jobId ?? null},
             ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
             ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb)`);
 }
