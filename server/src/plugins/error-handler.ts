@@ -91,6 +91,9 @@ export function errorStatusesFor(route: DocumentedRoute): number[] {
     }
     if (api) statuses.add(409);
   }
+  // Imports and exports that name a reserved job (job_id): unknown → 404, not reserved → 409.
+  const query = route.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+  if (query?.properties?.job_id) statuses.add(404).add(409);
   // Routes that document If-Match (http/preconditions.ts): stale → 412, malformed → 400.
   const headers = route.schema?.headers as { properties?: Record<string, unknown> } | undefined;
   if (headers?.properties?.['if-match']) statuses.add(400).add(412);

@@ -44,6 +44,7 @@ async function security(app: FastifyInstance) {
       ],
       exposedHeaders: [
         'ETag',
+        'X-Job-Id',
         'X-Request-Id',
         'Retry-After',
         'RateLimit-Limit',

@@ -1,4 +1,8 @@
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { writeContext } from '../../http/context.js';
+import type { TransferJob } from '../transfer/transfer-jobs.js';
 import { ShopifyExportQuery, SpreadsheetExportQuery } from '@tag-manager/contract';
 import type { Config } from '../../config.js';
 import type { ShopifyExportOptions } from './shopify-file.js';
@@ -14,6 +18,35 @@ export const datedFileName = (kind: string, now = new Date()) =>
   `tag-manager-${kind}-${now.toISOString().slice(0, 10)}.csv`;
 
 const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /**
+   * Every export records a job of kind `export.csv` (rows written after each batch): the
+   * reserved one named by `job_id`, or its own. It succeeds when the last byte was handed to
+   * the client, and fails when the download broke off (the client left, the database failed).
+   */
+  async function exportJob(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: string,
+    jobId: number | undefined,
+    filters: Record<string, unknown>,
+  ) {
+    const job = await app.services.transfers.begin(
+      'export.csv',
+      jobId,
+      { file, filters },
+      writeContext(request),
+    );
+    reply.header('X-Job-Id', String(job.id));
+    let rows = 0;
+    return {
+      onBatch: async (count: number) => {
+        rows += count;
+        await job.advance(count, { rows_written: count });
+      },
+      watch: (stream: Readable) => watchExport(job, stream, reply, () => rows),
+    };
+  }
+
   app.get(
     '/api/export/csv',
     {
@@ -33,11 +66,14 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { bom, ...query } = request.query;
+      const { bom, job_id: jobId, ...query } = request.query;
+      const job = await exportJob(request, reply, 'spreadsheet', jobId, query);
       const csv = app.services.exports.csv(query, {
         bom,
         onRows: (rows) => app.metrics.exportRows.inc(rows),
+        onBatch: job.onBatch,
       });
+      job.watch(csv);
       return (
         reply
           .header('Content-Type', 'text/csv; charset=utf-8')
@@ -67,11 +103,14 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { bom, ...query } = request.query;
+      const { bom, job_id: jobId, ...query } = request.query;
+      const job = await exportJob(request, reply, 'shopify', jobId, query);
       const csv = app.services.exports.shopifyCsv(query, shopifyOptions(app.config), {
         bom,
         onRows: (rows) => app.metrics.exportRows.inc(rows),
+        onBatch: job.onBatch,
       });
+      job.watch(csv);
       return reply
         .header('Content-Type', 'text/csv; charset=utf-8')
         .header('Content-Disposition', `attachment; filename="${datedFileName('shopify')}"`)
@@ -81,3 +120,24 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default exportRoutes;
+
+/** Ends an export's job with its stream: all sent → succeeded; an error or a cut → failed. */
+function watchExport(job: TransferJob, stream: Readable, reply: FastifyReply, rows: () => number) {
+  let failed: unknown;
+  stream.once('error', (error) => {
+    failed = error;
+  });
+  let finished = false;
+  reply.raw.once('finish', () => {
+    finished = true;
+  });
+  reply.raw.once('close', () => {
+    const result = { rows_written: rows() };
+    if (failed === undefined && (finished || reply.raw.writableFinished)) void job.succeed(result);
+    else
+      void job.fail(
+        failed ?? new Error('The download was cut off before the end (the client went away)'),
+        result,
+      );
+  });
+}

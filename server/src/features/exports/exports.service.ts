@@ -38,6 +38,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export interface ExportOptions {
   /** Hears how many rows each batch wrote (the metrics count them). */
   onRows?: (rows: number) => void;
+  /** Awaited after each batch (an export's job records its progress: rows written). */
+  onBatch?: (rows: number) => Promise<void>;
   /** Starts the file with a UTF-8 byte order mark (Excel needs it to read UTF-8). */
   bom?: boolean;
 }
@@ -145,6 +147,7 @@ export class ExportService {
       );
       header = '';
       options.onRows?.(batch.length);
+      await options.onBatch?.(batch.length);
       if (next) await nextTurn();
     }
   }
