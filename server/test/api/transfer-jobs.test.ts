@@ -189,10 +189,11 @@ describe('an export as a job', () => {
   it.each(['/api/export/csv', '/api/export/shopify.csv'])(
     '%s records rows written and succeeds',
     async (path) => {
-      const [{ n: total }] = await queryRows<{ n: number }>(
+      const counted = await queryRows<{ n: number }>(
         test.db,
         sql`select count(*)::int as n from products`,
       );
+      const total = counted[0]!.n;
       const job = await reserve('export.csv');
       const response = await test.request(`${path}?job_id=${job.id}`);
       expect(response.statusCode).toBe(200);
