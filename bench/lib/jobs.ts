@@ -447,3 +447,93 @@ export async function hostileJob(
   }
   return results;
 }
+
+/** Bulk by filter as a job (issue 13): seconds from the request to the job's end. */
+export interface BulkFilterFigures {
+  products: number;
+  categories: number;
+  batchSize: number | undefined;
+  previewSeconds: number;
+  assignSeconds: number;
+  assignProductsPerSecond: number;
+  rowsAssigned: number;
+  changeSets: number;
+  removeSeconds: number;
+  removeProductsPerSecond: number;
+  states: string[];
+}
+
+async function fetchJson(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+async function runJobToEnd(baseUrl: string, path: string, body: unknown) {
+  const started = performance.now();
+  const accepted = await fetchJson(`${baseUrl}${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+  });
+  if (accepted.status !== 202) {
+    throw new Error(`${path} answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+  }
+  const id = accepted.body.data.job.id as number;
+  let etag = '';
+  let job = accepted.body.data.job;
+  while (!['succeeded', 'failed', 'cancelled'].includes(job.state)) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const response = await fetch(`${baseUrl}/api/jobs/${id}`, {
+      headers: etag ? { 'if-none-match': etag } : {},
+    });
+    if (response.status === 304) continue;
+    etag = response.headers.get('etag') ?? '';
+    job = ((await response.json()) as { data: typeof job }).data;
+  }
+  return { job, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Assigns `categoryIds` to every product matching `filter` as a job, then removes them again
+ * by the same filter (another job), so the catalog ends as it began.
+ */
+export async function bulkFilterJob(
+  baseUrl: string,
+  filter: Record<string, unknown>,
+  categoryIds: number[],
+  batchSize?: number,
+): Promise<BulkFilterFigures> {
+  const previewStarted = performance.now();
+  const preview = await fetchJson(`${baseUrl}/api/bulk/assign`, {
+    method: 'POST',
+    body: JSON.stringify({ filter, category_ids: categoryIds, dry_run: true }),
+  });
+  const previewSeconds = (performance.now() - previewStarted) / 1000;
+  if (preview.status !== 200) throw new Error(`preview: ${JSON.stringify(preview.body)}`);
+  const assign = await runJobToEnd(baseUrl, '/api/bulk/assign', {
+    filter,
+    category_ids: categoryIds,
+  });
+  const remove = await runJobToEnd(baseUrl, '/api/bulk/remove', {
+    filter,
+    category_ids: categoryIds,
+  });
+  const products = assign.job.progress.total as number;
+  return {
+    products,
+    categories: categoryIds.length,
+    batchSize,
+    previewSeconds,
+    assignSeconds: assign.seconds,
+    assignProductsPerSecond: products / assign.seconds,
+    rowsAssigned:
+      (assign.job.progress.counters.total_assigned ?? 0) +
+      (assign.job.progress.counters.total_ancestors_added ?? 0),
+    changeSets: assign.job.change_set_ids.length,
+    removeSeconds: remove.seconds,
+    removeProductsPerSecond: products / remove.seconds,
+    states: [assign.job.state, remove.job.state],
+  };
+}

@@ -32,15 +32,18 @@ export interface BulkSpec {
   removeUnneededParents: boolean;
 }
 
-/** The products a request names, as SQL yielding one column `id` (products.id). */
+/**
+ * The products a request names, as a condition on `products p` (so that each query joins the
+ * products in the way its plan needs: driven by a category's rows, or scanning the products).
+ */
 export const productSet = {
-  filter: (filters: ProductFilters) =>
-    sql`select p.id from products p where ${filterCondition(filters)}`,
-  handles: (handles: readonly string[]) =>
-    sql`select p.id from products p where p.product_id = any(${arrayParam(handles)}::text[])`,
-  ids: (ids: readonly number[]) =>
-    sql`select p.id from products p where p.id = any(${arrayParam(ids)}::integer[])`,
+  filter: (filters: ProductFilters) => filterCondition(filters),
+  handles: (handles: readonly string[]) => sql`p.product_id = any(${arrayParam(handles)}::text[])`,
+  ids: (ids: readonly number[]) => sql`p.id = any(${arrayParam(ids)}::integer[])`,
 };
+
+/** The ids of the products a condition names. */
+const idsOf = (where: SQL) => sql`select p.id from products p where ${where}`;
 
 /** The category rows an operation touches, from the taxonomy. */
 function categorySets(index: CategoryIndex, spec: BulkSpec) {
@@ -64,9 +67,9 @@ function categorySets(index: CategoryIndex, spec: BulkSpec) {
 }
 
 /** The assignment rows an assign would insert for the products of `set`. */
-function missingRows(set: SQL, sets: ReturnType<typeof categorySets>) {
+function missingRows(where: SQL, sets: ReturnType<typeof categorySets>) {
   return sql`select s.id as product_id, r.category_id, r.category_level, r.parent_category_id, r.requested
-      from (${set}) s
+      from (${idsOf(where)}) s
       cross join unnest(${arrayParam(sets.closure.map((c) => c.id))}::integer[],
                         ${arrayParam(sets.closure.map((c) => c.level))}::smallint[],
                         ${arrayParam(sets.closure.map((c) => c.parentId))}::integer[],
@@ -77,11 +80,10 @@ function missingRows(set: SQL, sets: ReturnType<typeof categorySets>) {
 }
 
 /** The assignment rows a remove deletes first: the requested categories and their descendants. */
-function removedRows(set: SQL, sets: ReturnType<typeof categorySets>) {
+function removedRows(where: SQL, sets: ReturnType<typeof categorySets>) {
   return sql`select pc.product_id, pc.category_id
-      from product_categories pc
-     where pc.product_id in (${set})
-       and pc.category_id = any(${arrayParam(sets.removable)}::integer[])`;
+      from product_categories pc join products p on p.id = pc.product_id
+     where pc.category_id = any(${arrayParam(sets.removable)}::integer[]) and ${where}`;
 }
 
 /** (product, ancestor) pairs: assigned ancestors of a category removed from that product. */
@@ -116,47 +118,65 @@ export async function previewBulk(
 ): Promise<Omit<BulkPreview, 'runs_as_job'>> {
   const sets = categorySets(index, spec);
   if (spec.operation === 'assign') {
+    // Counted from the rows the products already have (read through the category index),
+    // not by probing every (product, category) pair: a product lacking a category on a
+    // requested path lacks the requested category below it, so it gains the whole path.
+    const closureIds = sets.closure.map((c) => c.id);
     const row = await queryOne<{
       matched: number;
-      will_change: number;
-      per_category: (Counted & { requested: boolean })[];
-      become_categorized: number;
+      complete: number;
+      existing: Counted[];
+      uncategorised: number;
       sample: number[];
     }>(
       executor,
-      sql`with s as materialized (${set}),
-               missing as materialized (${missingRows(sql`select id from s`, sets)})
-          select (select count(*)::int from s) as matched,
-                 (select count(distinct product_id)::int from missing) as will_change,
-                 (select coalesce(json_agg(json_build_object('category_id', category_id,
-                          'requested', requested, 'products', n)), '[]'::json)
-                    from (select category_id, requested, count(*)::int as n from missing group by 1, 2) g)
-                   as per_category,
-                 (select count(*)::int from products p
-                   where p.category_count = 0 and p.id in (select product_id from missing))
-                   as become_categorized,
-                 array(select distinct product_id from missing order by product_id limit 10) as sample`,
+      sql`with have as materialized (
+                 select pc.product_id, pc.category_id
+                   from product_categories pc join products p on p.id = pc.product_id
+                  where pc.category_id = any(${arrayParam(closureIds)}::integer[]) and ${set}),
+               complete as materialized (
+                 select product_id from have group by product_id
+                 having count(*) = ${closureIds.length})
+          select (select count(*)::int from products p where ${set}) as matched,
+                 (select count(*)::int from complete) as complete,
+                 (select coalesce(json_agg(json_build_object('category_id', category_id, 'products', n)), '[]'::json)
+                    from (select category_id, count(*)::int as n from have group by 1) g) as existing,
+                 (select count(*)::int from products p where p.category_count = 0 and ${set})
+                   as uncategorised,
+                 array(select p.id from products p
+                        where ${set} and not exists (select 1 from complete c where c.product_id = p.id)
+                        order by p.id limit 10) as sample`,
     );
     const counts = row!;
+    const changing = closureIds.length === 0 ? 0 : counts.matched - counts.complete;
+    const gained = sets.closure
+      .map((category) => ({
+        category_id: category.id,
+        requested: category.requested,
+        products:
+          counts.matched -
+          (counts.existing.find((entry) => entry.category_id === category.id)?.products ?? 0),
+      }))
+      .filter((entry) => entry.products > 0);
     return {
       dry_run: true,
       matched: counts.matched,
-      will_change: counts.will_change,
-      unchanged: counts.matched - counts.will_change,
+      will_change: changing,
+      unchanged: counts.matched - changing,
       categories: perCategory(
         index,
-        counts.per_category.filter((c) => c.requested),
+        gained.filter((c) => c.requested),
       ),
       ancestors_added: perCategory(
         index,
-        counts.per_category.filter((c) => !c.requested),
+        gained.filter((c) => !c.requested),
       ),
       descendants_removed: [],
       parents_removed: [],
       parents_kept: [],
-      become_categorized: counts.become_categorized,
+      become_categorized: changing === 0 ? 0 : counts.uncategorised,
       become_uncategorized: 0,
-      sample: await sampleOf(executor, index, counts.sample, spec),
+      sample: changing === 0 ? [] : await sampleOf(executor, index, counts.sample, spec),
     };
   }
   const unneeded = spec.removeUnneededParents;
@@ -170,8 +190,7 @@ export async function previewBulk(
     sample: number[];
   }>(
     executor,
-    sql`with s as materialized (${set}),
-             removed as materialized (${removedRows(sql`select id from s`, sets)}),
+    sql`with removed as materialized (${removedRows(set, sets)}),
              candidates as materialized (${ancestorCandidates(sql`select * from removed`, sets)}),
              unneeded2 as materialized (
                select c.product_id, c.category_id from candidates c
@@ -191,7 +210,7 @@ export async function previewBulk(
                select product_id, category_id from removed
                union all select product_id, category_id from unneeded2
                union all select product_id, category_id from unneeded1)
-        select (select count(*)::int from s) as matched,
+        select (select count(*)::int from products p where ${set}) as matched,
                (select count(distinct product_id)::int from removed) as will_change,
                (select coalesce(json_agg(json_build_object('category_id', category_id, 'products', n)), '[]'::json)
                   from (select category_id, count(*)::int as n from removed group by 1) g) as removed,
@@ -287,7 +306,7 @@ async function lockBatch(executor: Executor, set: SQL): Promise<number> {
   const row = await queryOne<{ found: number }>(
     executor,
     sql`select count(*)::int as found from (
-          select p.id from products p where p.id in (${set}) order by p.id for update) locked`,
+          select p.id from products p where ${set} order by p.id for update) locked`,
   );
   return row!.found;
 }
@@ -336,7 +355,7 @@ export async function removeSet(
   const removed = await queryRows<{ product_id: number; category_id: number }>(
     executor,
     sql`delete from product_categories pc
-         where pc.product_id in (${set})
+         where pc.product_id in (${idsOf(set)})
            and pc.category_id = any(${arrayParam(sets.removable)}::integer[])
         returning pc.product_id, pc.category_id`,
   );
@@ -485,7 +504,8 @@ export function bulkJobKind<Change extends 'bulk.assign' | 'bulk.remove'>(
           ? await assignSet(transaction, index, set, known)
           : await removeSet(transaction, index, set, known);
       const { summary, change } = batchChange(index, known, written);
-      const { products_processed: _processed, ...counters } = summary;
+      const counters: Record<string, number> = { ...summary };
+      delete counters.products_processed;
       return {
         done: ids.length,
         counters: { ...counters, products_changed: written.rows.length },
