@@ -17,6 +17,8 @@ import type {
   ErrorEnvelope,
   FieldError,
   ImportReportResponse,
+  JobResponse,
+  TransferJobBody,
   ProductFilterQuery,
   ProductListQuery,
   ProductListResponse,
@@ -45,6 +47,7 @@ export type Tagged<Envelope> = Envelope & { etag: string | null };
 export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
 export type StatsEnvelope = Static<typeof StatsResponse>;
 export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
+export type JobEnvelope = Static<typeof JobResponse>;
 export type CatalogValuesEnvelope = Static<typeof CatalogValuesResponse>;
 export type SampleDataEnvelope = Static<typeof SampleDataResponse>;
 export type SampleDataRemovalEnvelope = Static<typeof SampleDataRemovalResponse>;
@@ -317,11 +320,20 @@ export function createApiClient(
       query: Partial<CatalogValuesQuery>,
       signal?: AbortSignal,
     ) => request<CatalogValuesEnvelope>('GET', CATALOG_VALUE_PATHS[field], { query, signal }),
-    importProducts: (file: Blob, fileName = 'products.csv') => {
+    /** The product import; `jobId` (reserveTransferJob) lets the page poll its progress. */
+    importProducts: (file: Blob, fileName = 'products.csv', jobId?: number) => {
       const form = new FormData();
       form.append('file', file, fileName);
-      return request<ImportReportEnvelope>('POST', '/api/import/products', { body: form });
+      return request<ImportReportEnvelope>('POST', '/api/import/products', {
+        body: form,
+        query: { job_id: jobId },
+      });
     },
+    /** Reserves the job of an import or export about to be sent (poll it with getJob). */
+    reserveTransferJob: (kind: TransferJobBody['kind']) =>
+      request<JobEnvelope>('POST', '/api/transfer-jobs', { json: { kind } }),
+    getJob: (id: number, signal?: AbortSignal) =>
+      request<JobEnvelope>('GET', `/api/jobs/${id}`, { signal }),
     importCategories: (file: Blob, fileName = 'categories.json') => {
       const form = new FormData();
       form.append('file', file, fileName);
@@ -334,15 +346,19 @@ export function createApiClient(
       return request<ImportReportEnvelope>('POST', '/api/import/assignments', { body: form });
     },
     /** The export is a download the browser performs; the filters match the product list. */
-    exportCsvUrl: (filters: ProductFilterParams, file: ExportFile = 'spreadsheet') =>
-      `${baseUrl}${EXPORT_PATHS[file]}${toQueryString(filters)}`,
+    exportCsvUrl: (
+      filters: ProductFilterParams,
+      file: ExportFile = 'spreadsheet',
+      jobId?: number,
+    ) => `${baseUrl}${EXPORT_PATHS[file]}${toQueryString({ ...filters, job_id: jobId })}`,
     /** The export fetched with the API token, for when a plain link cannot send one. */
     downloadExport: async (
       filters: ProductFilterParams,
       file: ExportFile = 'spreadsheet',
+      jobId?: number,
     ): Promise<Blob> => {
       const response = await send('GET', EXPORT_PATHS[file], {
-        query: filters,
+        query: { ...filters, job_id: jobId },
         accept: 'text/csv',
       });
       if (!response.ok) throw await errorOf(response);
