@@ -113,7 +113,7 @@ describe('an import as a job', () => {
     expect(job.progress.counters).toEqual({ rows_read: 10, products_written: 0 });
   });
 
-  it('a refused file fails its job with the reason, and nothing is written', async () => {
+  it('a refused file changes nothing stored: its reserved job is left waiting, no job of its own stays', async () => {
     const job = await reserve('import.products');
     const before = await snapshot(test.db);
     const response = await test.request({
@@ -124,9 +124,27 @@ describe('an import as a job', () => {
     });
     expect(response.statusCode).toBe(422);
     expect(await snapshot(test.db)).toEqual(before);
-    const failed = await readJob(job.id);
-    expect(failed.state).toBe('failed');
-    expect(failed.error?.message).toMatch(/not a Shopify product export/);
+    // The reserved job is as it was (the runner ends it after JOB_STALE_SECONDS).
+    expect(await readJob(job.id)).toEqual(job);
+
+    // Without a reserved job a refused upload leaves nothing stored, not even a job.
+    const jobsBefore = await queryRows<{ n: number }>(
+      test.db,
+      sql`select count(*)::int as n from jobs`,
+    );
+    const unreserved = await test.request({
+      method: 'POST',
+      url: '/api/import/products',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'name,price\nwidget,3\n',
+    });
+    expect(unreserved.statusCode).toBe(422);
+    const jobsAfter = await queryRows<{ n: number }>(
+      test.db,
+      sql`select count(*)::int as n from jobs`,
+    );
+    expect(jobsAfter[0]!.n).toBe(jobsBefore[0]!.n);
+    expect(await snapshot(test.db)).toEqual(before);
   });
 
   it('a job_id that is not a reserved import: 404 or 409, and nothing is imported', async () => {

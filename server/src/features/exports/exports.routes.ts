@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { writeContext } from '../../http/context.js';
 import type { TransferJob } from '../transfer/transfer-jobs.js';
+import { productFilters } from '../products/filters.js';
+import type { ProductFilterQuery } from '@tag-manager/contract';
 import { ShopifyExportQuery, SpreadsheetExportQuery } from '@tag-manager/contract';
 import type { Config } from '../../config.js';
 import type { ShopifyExportOptions } from './shopify-file.js';
@@ -30,6 +32,12 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     jobId: number | undefined,
     filters: Record<string, unknown>,
   ) {
+    // A refused export (422 for a filter the list refuses) records no job: checked first.
+    productFilters(filters as ProductFilterQuery);
+    // HEAD sends no file: no job.
+    if (request.method === 'HEAD') {
+      return { onBatch: async () => {}, onEnd: async () => {}, watch: () => {} };
+    }
     const job = await app.services.transfers.begin(
       'export.csv',
       jobId,
@@ -43,6 +51,8 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         rows += count;
         await job.advance(count, { rows_written: count });
       },
+      // Before the stream ends: the answer is complete only once its job says so.
+      onEnd: () => job.succeed({ rows_written: rows }),
       watch: (stream: Readable) => watchExport(job, stream, reply, () => rows),
     };
   }
@@ -72,6 +82,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         bom,
         onRows: (rows) => app.metrics.exportRows.inc(rows),
         onBatch: job.onBatch,
+        onEnd: job.onEnd,
       });
       job.watch(csv);
       return (
@@ -109,6 +120,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         bom,
         onRows: (rows) => app.metrics.exportRows.inc(rows),
         onBatch: job.onBatch,
+        onEnd: job.onEnd,
       });
       job.watch(csv);
       return reply
@@ -121,23 +133,20 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 export default exportRoutes;
 
-/** Ends an export's job with its stream: all sent → succeeded; an error or a cut → failed. */
+/**
+ * A download that breaks off (the client left, the database failed) fails the export's job; one
+ * that reached its end has already succeeded (`onEnd`, before the stream ended).
+ */
 function watchExport(job: TransferJob, stream: Readable, reply: FastifyReply, rows: () => number) {
   let failed: unknown;
   stream.once('error', (error) => {
     failed = error;
   });
-  let finished = false;
-  reply.raw.once('finish', () => {
-    finished = true;
-  });
   reply.raw.once('close', () => {
-    const result = { rows_written: rows() };
-    if (failed === undefined && (finished || reply.raw.writableFinished)) void job.succeed(result);
-    else
-      void job.fail(
-        failed ?? new Error('The download was cut off before the end (the client went away)'),
-        result,
-      );
+    if (failed === undefined && stream.readableEnded) return;
+    void job.fail(
+      failed ?? new Error('The download was cut off before the end (the client went away)'),
+      { rows_written: rows() },
+    );
   });
 }

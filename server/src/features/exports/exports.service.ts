@@ -40,6 +40,8 @@ export interface ExportOptions {
   onRows?: (rows: number) => void;
   /** Awaited after each batch (an export's job records its progress: rows written). */
   onBatch?: (rows: number) => Promise<void>;
+  /** Awaited once the last row was produced, before the stream ends (the job succeeds). */
+  onEnd?: () => Promise<void>;
   /** Starts the file with a UTF-8 byte order mark (Excel needs it to read UTF-8). */
   bom?: boolean;
 }
@@ -131,6 +133,7 @@ export class ExportService {
       next?.catch(() => {});
       if (batch.length === 0) {
         yield header;
+        await options.onEnd?.();
         return;
       }
       const byProduct = new Map<number, number[]>();
@@ -150,6 +153,7 @@ export class ExportService {
       await options.onBatch?.(batch.length);
       if (next) await nextTurn();
     }
+    await options.onEnd?.();
   }
 }
 

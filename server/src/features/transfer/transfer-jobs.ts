@@ -66,42 +66,48 @@ export class TransferJobs {
     params: Record<string, unknown>,
     context: WriteContext,
   ): Promise<TransferJob> {
-    let id: number;
-    if (jobId === undefined) {
-      id = (await this.reserve(kind, context)).id;
-    } else {
-      id = jobId;
-    }
-    const taken = await queryOne<{ id: number }>(
-      this.db,
-      sql`update jobs set owner = ${this.owner}, heartbeat_at = now(),
-                          params = ${JSON.stringify(params)}::jsonb
-           where id = ${id} and kind = ${kind} and state = 'running' and owner = ${RESERVED}
-           returning id`,
-    );
-    if (!taken) {
-      const existing = await getJob(this.db, id);
+    if (jobId !== undefined) {
+      // Checked without writing: a refused request leaves the reserved job as it was. The job is
+      // taken over by the first committed batch (or the end), in that write's transaction.
+      const existing = await getJob(this.db, jobId);
       if (!existing || !TRANSFER_KINDS.includes(existing.kind as TransferKind))
-        throw notFound('job', id, `No reserved transfer job ${id}`);
-      throw conflict(
-        `Job ${id} is not a reserved ${kind} job waiting for its request (it is a ${existing.kind} job, ${existing.state}${existing.owner && existing.owner !== RESERVED ? ', already taken by a request' : ''})`,
-        { job_id: id, kind: existing.kind, state: existing.state },
-      );
+        throw notFound('job', jobId, `No reserved transfer job ${jobId}`);
+      if (existing.kind !== kind || existing.state !== 'running' || existing.owner !== RESERVED)
+        throw notReserved(jobId, kind, existing);
+      return new TransferJob(this.db, jobId, this.owner, this.heartbeatMs, false, params);
     }
-    return new TransferJob(this.db, id, this.owner, this.heartbeatMs);
+    const own = await this.reserve(kind, context);
+    const job = new TransferJob(this.db, own.id, this.owner, this.heartbeatMs, true, params);
+    await job.take(this.db);
+    return job;
   }
+}
+
+function notReserved(
+  id: number,
+  kind: TransferKind,
+  existing: { kind: string; state: string; owner: string | null },
+): AppError {
+  return conflict(
+    `Job ${id} is not a reserved ${kind} job waiting for its request (it is a ${existing.kind} job, ${existing.state}${existing.owner && existing.owner !== RESERVED ? ', already taken by a request' : ''})`,
+    { job_id: id, kind: existing.kind, state: existing.state },
+  );
 }
 
 /** One transfer's job, owned by the request that runs it. */
 export class TransferJob {
   private readonly timer: NodeJS.Timeout;
   private ended = false;
+  private taken = false;
 
   constructor(
     private readonly db: Executor,
     readonly id: number,
     private readonly owner: string,
     heartbeatMs: number,
+    /** Created by the request itself (no `job_id`), not reserved by a client that follows it. */
+    private readonly own: boolean,
+    private readonly params: Record<string, unknown>,
   ) {
     // Between batches a slow upload can take long: the heartbeat says the request still lives.
     this.timer = setInterval(() => {
@@ -115,20 +121,68 @@ export class TransferJob {
     this.timer.unref();
   }
 
+  /** Makes the job this request's (a reserved one: once, in the first write's transaction). */
+  async take(executor: Executor): Promise<void> {
+    if (this.taken) return;
+    const taken = await queryOne<{ id: number }>(
+      executor,
+      sql`update jobs set owner = ${this.owner}, heartbeat_at = now(),
+                          params = ${JSON.stringify(this.params)}::jsonb
+           where id = ${this.id} and state = 'running' and owner in (${RESERVED}, ${this.owner})
+           returning id`,
+    );
+    if (!taken) {
+      const existing = await getJob(executor, this.id);
+      throw notReserved(
+        this.id,
+        'import.products',
+        existing ?? { kind: '?', state: 'gone', owner: null },
+      );
+    }
+    this.taken = true;
+  }
+
   /** One batch's progress; `executor` is the batch's transaction when it writes data. */
   async advance(
     done: number,
     counters: Record<string, number>,
     executor: Executor = this.db,
   ): Promise<void> {
+    await this.take(executor);
     await advanceJob(executor, this.id, { done, counters, cursor: null });
   }
 
   async succeed(result: Record<string, unknown>): Promise<void> {
+    await this.take(this.db);
     await this.end('succeeded', result, null);
   }
 
+  /**
+   * A refused request changes nothing stored: the request's own job goes when none of its
+   * batches wrote catalog data (no change set names it). A reserved job (a client follows it)
+   * and one whose batches wrote data stay, failed, with their progress.
+   */
   async fail(error: unknown, result: Record<string, unknown> = {}): Promise<void> {
+    // A reserved job that no batch took over stays as it was (the request's answer says why; the
+    // runner ends it as failed after JOB_STALE_SECONDS).
+    if (!this.own && !this.taken) {
+      this.ended = true;
+      clearInterval(this.timer);
+      return;
+    }
+    if (this.own && !this.ended) {
+      const deleted = await queryOne<{ id: number }>(
+        this.db,
+        sql`delete from jobs j where j.id = ${this.id} and j.owner = ${this.owner}
+               and not exists (select 1 from change_sets cs where cs.job_id = j.id)
+             returning j.id`,
+      ).catch(() => undefined);
+      if (deleted) {
+        this.ended = true;
+        clearInterval(this.timer);
+        return;
+      }
+    }
     const code = error instanceof AppError ? error.code : 'JOB_FAILED';
     const message = error instanceof Error ? error.message : String(error);
     await this.end('failed', result, { code, message }).catch(() => {});
