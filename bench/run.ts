@@ -23,6 +23,7 @@ import {
 } from './lib/database.js';
 import { databaseCeiling } from './lib/db-ceiling.js';
 import {
+  bulkFilterJob,
   bulkJob,
   bulkRemove,
   exportJob,
@@ -49,6 +50,29 @@ const BULK_PRODUCTS = 10_000;
 
 const log = (line: string) =>
   console.info(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/** Runs `work` with three new level-1 categories, deleted afterwards (whatever happens). */
+async function withNewCategories<Result>(
+  baseUrl: string,
+  work: (ids: number[]) => Promise<Result>,
+): Promise<Result> {
+  const ids: number[] = [];
+  try {
+    for (const name of ['A', 'B', 'C']) {
+      const response = await fetch(`${baseUrl}/api/categories`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `Bench bulk ${name} ${Date.now()}` }),
+      });
+      const body = (await response.json()) as { data?: { id: number } };
+      if (!body.data) throw new Error(`creating a category: ${JSON.stringify(body)}`);
+      ids.push(body.data.id);
+    }
+    return await work(ids);
+  } finally {
+    for (const id of ids) await fetch(`${baseUrl}/api/categories/${id}`, { method: 'DELETE' });
+  }
+}
 
 function options() {
   const { values } = parseArgs({
@@ -306,6 +330,10 @@ async function main() {
       .slice(0, 3)
       .map((root) => sample.leaves.find((leaf) => leaf.root === root)!);
     jobs.bulk = await bulkJob(app.url, bulkHandles, bulkCategories);
+
+    log('Bulk assign by filter: 3 new categories to every product, as a job (then removed)…');
+    const appUrl = app.url;
+    jobs.bulkFilter = await withNewCategories(appUrl, (ids) => bulkFilterJob(appUrl, {}, ids));
 
     log('Export of the whole catalog…');
     jobs.export = await exportJob(app.url, app.pid);

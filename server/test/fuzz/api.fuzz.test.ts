@@ -53,6 +53,9 @@ beforeAll(async () => {
     BODY_LIMIT_BYTES: String(LIMITS.bodyLimitBytes),
     IMPORT_MAX_BYTES: String(LIMITS.importMaxBytes),
     BULK_MAX_PRODUCTS: '500',
+    // Jobs stay queued: a job running in the background would change the stored state while
+    // the fuzzer checks that a rejected request changed nothing.
+    JOB_RUNNER: 'false',
   });
   // The document as the contract check reads it (not an API operation, so no check on it).
   const document = (await test.app.inject({ method: 'GET', url: '/openapi.json' })).json();
@@ -89,6 +92,13 @@ beforeAll(async () => {
     });
     expect(bulk.statusCode, bulk.body).toBe(200);
   }
+  // Queued jobs (the runner is off) for the job routes to read and cancel: as a bulk write by
+  // filter over BULK_MAX_PRODUCTS would queue them.
+  await test.db.execute(sql`
+    insert into jobs (kind, params, actor, source, unit)
+    select 'bulk.assign', jsonb_build_object('filter', '{}'::jsonb, 'category_ids', jsonb_build_array(${leaves[0]!.id}::int)),
+           'fuzz', 'api', 'products'
+      from generate_series(1, 20)`);
   expect(await invariantViolations(test.db)).toEqual([]);
 });
 
@@ -114,6 +124,7 @@ async function readWorld(): Promise<Omit<World, 'etags' | 'cursors' | 'replays'>
         from product_categories pc join products p on p.id = pc.product_id
         order by pc.product_id, pc.category_id`,
   );
+  const jobs = await queryRows<{ id: number }>(test.db, sql`select id::int from jobs order by id`);
   const names = (level: number) =>
     categories.filter((category) => category.level === level).map((category) => category.name);
   return {
@@ -126,6 +137,7 @@ async function readWorld(): Promise<Omit<World, 'etags' | 'cursors' | 'replays'>
     level1Names: names(1),
     level2Names: names(2),
     assignments,
+    jobIds: jobs.map((job) => job.id),
   };
 }
 

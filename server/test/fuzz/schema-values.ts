@@ -23,7 +23,7 @@ const HINTS: Record<string, PoolName[]> = {
   product_id: ['handle'],
   product_ids: ['handle'],
   handle: ['handle'],
-  id: ['categoryId', 'unusedCategoryId'],
+  id: ['categoryId', 'unusedCategoryId', 'jobId'],
   category_id: ['categoryId'],
   category_ids: ['categoryId'],
   parent_id: ['categoryId'],

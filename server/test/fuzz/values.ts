@@ -19,6 +19,8 @@ export interface World {
   productNames: string[];
   /** Product/category pairs that are assigned. */
   assignments: { handle: string; categoryId: number }[];
+  /** Jobs (a bulk write by filter over BULK_MAX_PRODUCTS creates one). */
+  jobIds: number[];
   /** ETags seen in answers (for If-None-Match). */
   etags: string[];
   /** `pagination.next_cursor` values seen in answers. */
@@ -44,6 +46,7 @@ export const emptyWorld = (): World => ({
   vendors: [],
   productNames: [],
   assignments: [],
+  jobIds: [],
   etags: [],
   cursors: [],
   replays: [],
@@ -61,7 +64,8 @@ export type PoolName =
   | 'etag'
   | 'cursor'
   | 'assignedHandle'
-  | 'assignedCategoryId';
+  | 'assignedCategoryId'
+  | 'jobId';
 
 /** Used when a pool is empty, so that the request is still well formed. */
 const FALLBACK: Record<PoolName, string | number> = {
@@ -77,6 +81,7 @@ const FALLBACK: Record<PoolName, string | number> = {
   cursor: 'bm8tY3Vyc29y',
   assignedHandle: 'no-such-product',
   assignedCategoryId: 999_997,
+  jobId: 999_996,
 };
 
 /** "The n-th entry of a pool", taken modulo its size when the request is sent. */
@@ -208,6 +213,7 @@ export function poolEntries(world: World, pool: PoolName): unknown[] {
     cursor: world.cursors,
     assignedHandle: world.assignments,
     assignedCategoryId: world.assignments,
+    jobId: world.jobIds,
   };
   return pools[pool];
 }

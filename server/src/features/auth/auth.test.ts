@@ -16,6 +16,8 @@ import {
   type TestApp,
 } from '../../../test/helpers/test-app.js';
 import { generateToken } from './access.js';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../db/client.js';
 
 const SYSTEM = { actor: 'test', source: 'system' as const };
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -137,6 +139,8 @@ interface WriteFixture {
   assignedCategoryId: number;
   /** A token that may be revoked (`{id}` of token routes). */
   tokenId: number;
+  /** A queued job that may be cancelled (`{id}` of job routes). */
+  jobId: number;
 }
 
 async function writeFixture(): Promise<WriteFixture> {
@@ -152,7 +156,12 @@ async function writeFixture(): Promise<WriteFixture> {
     url: '/api/tokens',
     payload: { name: `victim ${++uniqueName}`, role: 'viewer' },
   });
-  return { categoryId, assignedCategoryId, tokenId: token.data.id };
+  const [job] = await queryRows<{ id: number }>(
+    test.db,
+    sql`insert into jobs (kind, params, actor, source) values ('bulk.assign', '{}'::jsonb, 'auth', 'api')
+        returning id::int`,
+  );
+  return { categoryId, assignedCategoryId, tokenId: token.data.id, jobId: job!.id };
 }
 
 function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
@@ -160,6 +169,7 @@ function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
     if (name === 'product_id') return PRODUCT;
     if (name === 'category_id') return String(fixture.assignedCategoryId);
     if (name === 'id' && endpoint.path.startsWith('/api/tokens')) return String(fixture.tokenId);
+    if (name === 'id' && endpoint.path.startsWith('/api/jobs')) return String(fixture.jobId);
     if (name === 'id') return String(fixture.categoryId);
     return '1';
   });
@@ -182,11 +192,12 @@ function exampleOf(schema: JsonSchema | undefined, fixture: WriteFixture, field?
   if (schema.enum) return schema.enum[0];
   switch (schema.type) {
     case 'object':
+      // Bulk requests name their products with one of two optional fields: product_ids here.
       return Object.fromEntries(
-        (schema.required ?? []).map((key) => [
-          key,
-          exampleOf(schema.properties?.[key], fixture, key),
-        ]),
+        [
+          ...(schema.required ?? []),
+          ...(schema.properties?.product_ids ? ['product_ids'] : []),
+        ].map((key) => [key, exampleOf(schema.properties?.[key], fixture, key)]),
       );
     case 'array':
       return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () =>
@@ -360,7 +371,7 @@ describe.each(writes.map((endpoint) => [endpoint.method, endpoint.path, endpoint
 describe.each(reads.map((endpoint) => [endpoint.path, endpoint] as const))(
   'read GET %s',
   (_path, endpoint) => {
-    const fixture: WriteFixture = { categoryId: 1, assignedCategoryId: 1, tokenId: 1 };
+    const fixture: WriteFixture = { categoryId: 1, assignedCategoryId: 1, tokenId: 1, jobId: 1 };
 
     it.each(['no token', 'unknown token', 'viewer', 'admin'] as const)(
       'with %s',

@@ -111,7 +111,7 @@ export class JobRunner {
       resumed ? 'job: taken over from a stopped runner' : 'job: started',
     );
     if (resumed && !definition.resumable) {
-      await finishJob(this.db, job.id, this.owner, {
+      await this.end(job.id, {
         state: 'failed',
         result: definition.result(job),
         error: {
@@ -129,7 +129,7 @@ export class JobRunner {
       if (error instanceof JobLost) return true;
       this.options.log.error({ err: error, job_id: job.id }, 'job failed');
       const latest = (await getJob(this.db, job.id)) ?? job;
-      await finishJob(this.db, job.id, this.owner, {
+      await this.end(job.id, {
         state: 'failed',
         result: definition.result(latest),
         error: {
@@ -137,7 +137,6 @@ export class JobRunner {
           message: error instanceof Error ? error.message : String(error),
         },
       });
-      await deleteJobItems(this.db, job.id);
     }
     return true;
   }
@@ -207,9 +206,16 @@ export class JobRunner {
 
   private async finish(job: JobRow, state: 'succeeded' | 'cancelled'): Promise<void> {
     const definition = jobKind(job.kind);
-    if (await finishJob(this.db, job.id, this.owner, { state, result: definition.result(job) })) {
-      await deleteJobItems(this.db, job.id);
-      this.options.log.info({ job_id: job.id, state, done: job.done }, 'job: finished');
-    }
+    const finished = await this.end(job.id, { state, result: definition.result(job) });
+    if (finished) this.options.log.info({ job_id: job.id, state, done: job.done }, 'job: finished');
+  }
+
+  /** Ends a job and drops its snapshot in one transaction (a reader never sees one without the other). */
+  private end(id: number, outcome: Parameters<typeof finishJob>[3]): Promise<boolean> {
+    return inTransaction(this.db, async (transaction) => {
+      const ended = await finishJob(transaction, id, this.owner, outcome);
+      if (ended) await deleteJobItems(transaction, id);
+      return ended;
+    });
   }
 }
