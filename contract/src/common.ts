@@ -72,7 +72,7 @@ export const ErrorEnvelope = Type.Object(
     code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
     details: Type.Record(Type.String(), Type.Unknown(), {
       description:
-        'Per code; VALIDATION_ERROR: field_errors and validation_errors (the same list, at most 50 entries), error_count (all distinct errors) and truncated',
+        'Per code; VALIDATION_ERROR: field_errors and validation_errors (the same list, at most 50 entries), error_count (all distinct errors) and truncated; PRECONDITION_FAILED: resource, identifier, etag (the current ETag) and current (the resource as it is now, as its GET returns it)',
     }),
     timestamp: Type.String({ format: 'date-time' }),
     request_id: Type.String(),

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ProductFilterFields, ProductSortField } from './product-filters.js';
+import { TransferJobQuery } from './jobs.js';
 
 const bom = (fallback: boolean, why: string) =>
   Type.Boolean({
@@ -13,6 +14,7 @@ export const SpreadsheetExportQuery = Type.Object(
     ...ProductFilterFields,
     sort: ProductSortField,
     bom: bom(true, 'On by default: Excel reads a CSV without it in the local code page.'),
+    ...TransferJobQuery,
   },
   { additionalProperties: false },
 );
@@ -27,6 +29,7 @@ export const ShopifyExportQuery = Type.Object(
       false,
       "Off by default: Shopify's importer reads UTF-8 and its own export has no mark (docs/shopify-csv.md).",
     ),
+    ...TransferJobQuery,
   },
   { additionalProperties: false },
 );

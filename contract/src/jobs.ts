@@ -87,3 +87,31 @@ export const JobIdParams = Type.Object(
   { id: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'The job id' }) },
   { additionalProperties: false },
 );
+
+/**
+ * Imports and exports as jobs (issue 13): the client reserves the job first
+ * (POST /api/transfer-jobs), then names it in the upload or the export (`job_id`) and polls
+ * GET /api/jobs/{id} while the request runs. Counters: an import's `rows_read` and
+ * `products_written`, an export's `rows_written`.
+ */
+export const TRANSFER_JOB_KINDS = ['import.products', 'export.csv'] as const;
+export const TransferJobBody = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('import.products'), Type.Literal('export.csv')], {
+      description: 'What the next request will do: a product import or a CSV export',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type TransferJobBody = Static<typeof TransferJobBody>;
+
+/** `job_id` of an import or export request: the job reserved for it. */
+export const TransferJobQuery = {
+  job_id: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'A job reserved with POST /api/transfer-jobs for this request: its progress is written there (poll GET /api/jobs/{id}). Without it the request records a job of its own.',
+    }),
+  ),
+};

@@ -22,6 +22,7 @@ import changeRoutes from './features/changes/changes.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
 import healthRoutes from './features/health/health.routes.js';
 import jobRoutes from './features/jobs/jobs.routes.js';
+import transferRoutes from './features/transfer/transfer.routes.js';
 import { JobRunner } from './features/jobs/job-runner.js';
 import importRoutes from './features/imports/imports.routes.js';
 import monitoringRoutes from './features/monitoring/monitoring.routes.js';
@@ -151,6 +152,7 @@ export async function buildApp(
       },
       queueLeaseSeconds: config.queue.leaseSeconds,
       bulkMaxProducts: config.bulkMaxProducts,
+      transferHeartbeatMs: Math.max(1000, (config.jobs.staleSeconds * 1000) / 3),
     }),
   );
   // Jobs (docs/jobs.md): this instance's runner, stopped after its current batch on close.
@@ -210,6 +212,7 @@ export async function buildApp(
   await app.register(statsRoutes);
   await app.register(importRoutes);
   await app.register(exportRoutes);
+  await app.register(transferRoutes);
   await app.register(changeRoutes);
   await app.register(tokenRoutes);
   await app.register(monitoringRoutes);

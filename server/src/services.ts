@@ -16,6 +16,7 @@ import { QueueService } from './features/queue/queue.service.js';
 import { SampleDataService } from './features/sample-data/sample-data.service.js';
 import { StatsService } from './features/stats/stats.service.js';
 import { SuggestionService } from './features/suggestions/suggestions.service.js';
+import { TransferJobs } from './features/transfer/transfer-jobs.js';
 
 export interface ServiceOptions {
   /** The token cache (AUTH_CACHE_SECONDS) and where its warnings go. */
@@ -24,6 +25,8 @@ export interface ServiceOptions {
   queueLeaseSeconds?: number;
   /** Above this many products a bulk write by filter, or an undo, becomes a job (BULK_MAX_PRODUCTS). */
   bulkMaxProducts?: number;
+  /** A running import or export heartbeats this often (a third of JOB_STALE_SECONDS). */
+  transferHeartbeatMs?: number;
 }
 
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
@@ -60,6 +63,7 @@ export function createServices(
     queue: new QueueService(db, products, options.queueLeaseSeconds ?? 120),
     jobs,
     bulk: new BulkService(db, categories, assignments, jobs, options.bulkMaxProducts ?? 10_000),
+    transfers: new TransferJobs(db, options.transferHeartbeatMs ?? 20_000),
   };
 }
 

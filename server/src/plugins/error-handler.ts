@@ -35,6 +35,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   403: "FORBIDDEN: the token's role is too low (details.required_role), the Host is not in ALLOWED_HOSTS, or a write came from another site",
   404: 'NOT_FOUND: the resource named in the path does not exist (details.resource, details.identifier)',
   409: 'CONFLICT: the change conflicts with stored data (a duplicate name, a category in use, a concurrent change)',
+  412: 'PRECONDITION_FAILED: `If-Match` names an ETag the resource no longer has; nothing was changed (details.etag is the current ETag, details.current the resource as it is now)',
   413: 'PAYLOAD_TOO_LARGE: the body is larger than this route accepts',
   414: 'URI_TOO_LONG: a path parameter is longer than the server accepts',
   415: 'UNSUPPORTED_MEDIA_TYPE: the Content-Type is not one this route reads',
@@ -52,7 +53,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 interface DocumentedRoute {
   method: string | string[];
   url: string;
-  schema?: { params?: unknown; querystring?: unknown; body?: unknown };
+  schema?: { params?: unknown; querystring?: unknown; body?: unknown; headers?: unknown };
   config?: unknown;
 }
 
@@ -65,7 +66,8 @@ interface DocumentedRoute {
  * path parameters can be badly encoded (400), name nothing (404) or be too long (414); a query
  * string or a body is validated (422); a body can be malformed (400), too large (413) or of
  * another type (415);
- * writes are refused from other sites (403) and can conflict with stored data (409).
+ * writes are refused from other sites (403) and can conflict with stored data (409); writes
+ * that take If-Match can find it stale (412).
  */
 export function errorStatusesFor(route: DocumentedRoute): number[] {
   const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((method) =>
@@ -89,6 +91,12 @@ export function errorStatusesFor(route: DocumentedRoute): number[] {
     }
     if (api) statuses.add(409);
   }
+  // Imports and exports that name a reserved job (job_id): unknown → 404, not reserved → 409.
+  const query = route.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+  if (query?.properties?.job_id) statuses.add(404).add(409);
+  // Routes that document If-Match (http/preconditions.ts): stale → 412, malformed → 400.
+  const headers = route.schema?.headers as { properties?: Record<string, unknown> } | undefined;
+  if (headers?.properties?.['if-match']) statuses.add(400).add(412);
   return [...statuses].sort((a, b) => a - b);
 }
 

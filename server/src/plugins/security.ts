@@ -35,9 +35,16 @@ async function security(app: FastifyInstance) {
     await app.register(cors, {
       origin: origins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Content-Type', 'Authorization', 'If-None-Match', 'X-Request-Id'],
+      allowedHeaders: [
+        'Content-Type',
+        'Authorization',
+        'If-None-Match',
+        'If-Match',
+        'X-Request-Id',
+      ],
       exposedHeaders: [
         'ETag',
+        'X-Job-Id',
         'X-Request-Id',
         'Retry-After',
         'RateLimit-Limit',

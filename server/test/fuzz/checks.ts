@@ -86,6 +86,9 @@ export function checkResponse(request: InjectOptions, response: ResponseLike): v
       `${status} error answer of ${Buffer.byteLength(response.body)} bytes (at most ${MAX_ERROR_BODY_BYTES})`,
     );
   }
+  if (status === 412 && sentHeaders['if-match'] === undefined) {
+    throw new Error('412 Precondition Failed without an If-Match');
+  }
   const code = CODE_FOR_STATUS[status];
   if (!code) throw new Error(`unexpected status ${status}: ${response.body.slice(0, 300)}`);
   // The shared helper asserts the envelope, the code and the request id (vitest's expect).

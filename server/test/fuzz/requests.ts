@@ -59,6 +59,8 @@ export type BodyPlan =
 export interface HeaderPlan {
   requestId?: string;
   ifNoneMatch?: PoolRef | string;
+  /** Writes on one product or category honour it (412 stale, 400 malformed). */
+  ifMatch?: PoolRef | string;
   accept?: string;
 }
 
@@ -263,6 +265,22 @@ const headerPlan: fc.Arbitrary<HeaderPlan> = fc.record(
     ifNoneMatch: fc.oneof(
       { weight: 4, arbitrary: poolRef('etag') },
       { weight: 1, arbitrary: fc.constantFrom('*', 'W/"x"', '"abc"', 'garbage', '', ',,,') },
+    ),
+    ifMatch: fc.oneof(
+      { weight: 4, arbitrary: poolRef('etag') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '*',
+          'W/"x"',
+          '"abc"',
+          'garbage',
+          '',
+          ',,,',
+          '"a" "b"',
+          '*, "a"',
+        ),
+      },
     ),
     accept: fc.constantFrom(
       'application/json',
@@ -915,6 +933,9 @@ export function toInject(plan: RequestPlan, world: World): InjectOptions {
   if (plan.headers.requestId !== undefined) headers['x-request-id'] = plan.headers.requestId;
   if (plan.headers.ifNoneMatch !== undefined) {
     headers['if-none-match'] = String(resolve(plan.headers.ifNoneMatch, world));
+  }
+  if (plan.headers.ifMatch !== undefined) {
+    headers['if-match'] = String(resolve(plan.headers.ifMatch, world));
   }
   if (plan.headers.accept !== undefined) headers.accept = plan.headers.accept;
   let payload: string | Buffer | undefined;

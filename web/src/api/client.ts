@@ -22,6 +22,7 @@ import type {
   UndoResponse,
   CatalogValuesQuery,
   CatalogValuesResponse,
+  CategoryDetailResponse,
   CategoryResponse,
   CategoryTreeResponse,
   CreateCategoryBody,
@@ -29,6 +30,7 @@ import type {
   ErrorEnvelope,
   FieldError,
   ImportReportResponse,
+  TransferJobBody,
   ProductFilterQuery,
   ProductListQuery,
   ProductListResponse,
@@ -68,6 +70,9 @@ export interface JobRead {
   etag: string | null;
 }
 export type CategoryEnvelope = Static<typeof CategoryResponse>;
+export type CategoryDetailEnvelope = Static<typeof CategoryDetailResponse>;
+/** A read of one resource with its ETag, which a write on it sends back as If-Match. */
+export type Tagged<Envelope> = Envelope & { etag: string | null };
 export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
 export type StatsEnvelope = Static<typeof StatsResponse>;
 export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
@@ -180,6 +185,8 @@ interface RequestOptions {
   keepalive?: boolean;
   /** Extra request headers (e.g. `if-none-match`). */
   headers?: Record<string, string>;
+  /** The ETag of the read a write is based on: stale → 412 PRECONDITION_FAILED. */
+  ifMatch?: string | null;
 }
 
 /** A 200 answers the result; a 202 carries the job that runs the write. */
@@ -240,6 +247,7 @@ export function createApiClient(
         headers['content-type'] = 'application/json';
         body = JSON.stringify(options.json);
       }
+      if (options.ifMatch) headers['if-match'] = options.ifMatch;
       const token = auth.getToken();
       if (token) headers.authorization = `Bearer ${token}`;
       let response: Response;
@@ -270,9 +278,28 @@ export function createApiClient(
     path: string,
     options: RequestOptions = {},
   ): Promise<T> {
+    return (await requestWithHeaders<T>(method, path, options)).payload;
+  }
+
+  /** A read whose ETag matters (the base of a conditional write). */
+  async function tagged<T extends object>(
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<Tagged<T>> {
+    const { payload, headers } = await requestWithHeaders<T>('GET', path, options);
+    return { ...payload, etag: headers.get('etag') };
+  }
+
+  async function requestWithHeaders<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ payload: T; headers: Headers }> {
     const response = await send(method, path, options);
+    const headers = response.headers;
+    const done = (payload: T) => ({ payload, headers });
     const requestId = response.headers.get('x-request-id');
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return done(undefined as T);
     if (!response.ok) throw await errorOf(response);
     let payload: unknown;
     try {
@@ -288,7 +315,7 @@ export function createApiClient(
         requestId,
       });
     }
-    return payload as T;
+    return done(payload as T);
   }
 
   const productPath = (productId: string) => `/api/products/${encodeURIComponent(productId)}`;
@@ -296,14 +323,18 @@ export function createApiClient(
   return {
     listProducts: (query: ProductListParams, signal?: AbortSignal) =>
       request<ProductListEnvelope>('GET', '/api/products', { query, signal }),
+    /** One product with its ETag (the If-Match of the panel's writes). */
     getProduct: (productId: string, signal?: AbortSignal) =>
-      request<ProductEnvelope>('GET', productPath(productId), { signal }),
-    assignCategories: (productId: string, categoryIds: number[]) =>
+      tagged<ProductEnvelope>(productPath(productId), { signal }),
+    assignCategories: (productId: string, categoryIds: number[], ifMatch?: string | null) =>
       request<AssignEnvelope>('POST', `${productPath(productId)}/categories`, {
         json: { category_ids: categoryIds },
+        ifMatch,
       }),
-    removeCategory: (productId: string, categoryId: number) =>
-      request<RemoveEnvelope>('DELETE', `${productPath(productId)}/categories/${categoryId}`),
+    removeCategory: (productId: string, categoryId: number, ifMatch?: string | null) =>
+      request<RemoveEnvelope>('DELETE', `${productPath(productId)}/categories/${categoryId}`, {
+        ifMatch,
+      }),
     /** What a bulk write would do (`dry_run: true`): nothing is written. */
     bulkPreview: (
       action: 'assign' | 'remove',
@@ -372,9 +403,13 @@ export function createApiClient(
       request<CategoryTreeEnvelope>('GET', '/api/categories/tree', { signal }),
     createCategory: (body: CreateCategoryBody) =>
       request<CategoryEnvelope>('POST', '/api/categories', { json: body }),
-    renameCategory: (id: number, name: string) =>
-      request<CategoryEnvelope>('PATCH', `/api/categories/${id}`, { json: { name } }),
-    deleteCategory: (id: number) => request<void>('DELETE', `/api/categories/${id}`),
+    /** One category with its ETag (the If-Match of rename and delete). */
+    getCategory: (id: number, signal?: AbortSignal) =>
+      tagged<CategoryDetailEnvelope>(`/api/categories/${id}`, { signal }),
+    renameCategory: (id: number, name: string, ifMatch?: string | null) =>
+      request<CategoryEnvelope>('PATCH', `/api/categories/${id}`, { json: { name }, ifMatch }),
+    deleteCategory: (id: number, ifMatch?: string | null) =>
+      request<void>('DELETE', `/api/categories/${id}`, { ifMatch }),
     getStats: (signal?: AbortSignal) => request<StatsEnvelope>('GET', '/api/stats', { signal }),
     /** Distinct vendors or product types with their product counts, the most used first. */
     listCatalogValues: (
@@ -382,11 +417,18 @@ export function createApiClient(
       query: Partial<CatalogValuesQuery>,
       signal?: AbortSignal,
     ) => request<CatalogValuesEnvelope>('GET', CATALOG_VALUE_PATHS[field], { query, signal }),
-    importProducts: (file: Blob, fileName = 'products.csv') => {
+    /** The product import; `jobId` (reserveTransferJob) lets the page poll its progress. */
+    importProducts: (file: Blob, fileName = 'products.csv', jobId?: number) => {
       const form = new FormData();
       form.append('file', file, fileName);
-      return request<ImportReportEnvelope>('POST', '/api/import/products', { body: form });
+      return request<ImportReportEnvelope>('POST', '/api/import/products', {
+        body: form,
+        query: { job_id: jobId },
+      });
     },
+    /** Reserves the job of an import or export about to be sent (poll it with getJob). */
+    reserveTransferJob: (kind: TransferJobBody['kind']) =>
+      request<JobEnvelope>('POST', '/api/transfer-jobs', { json: { kind } }),
     importCategories: (file: Blob, fileName = 'categories.json') => {
       const form = new FormData();
       form.append('file', file, fileName);
@@ -399,15 +441,19 @@ export function createApiClient(
       return request<ImportReportEnvelope>('POST', '/api/import/assignments', { body: form });
     },
     /** The export is a download the browser performs; the filters match the product list. */
-    exportCsvUrl: (filters: ProductFilterParams, file: ExportFile = 'spreadsheet') =>
-      `${baseUrl}${EXPORT_PATHS[file]}${toQueryString(filters)}`,
+    exportCsvUrl: (
+      filters: ProductFilterParams,
+      file: ExportFile = 'spreadsheet',
+      jobId?: number,
+    ) => `${baseUrl}${EXPORT_PATHS[file]}${toQueryString({ ...filters, job_id: jobId })}`,
     /** The export fetched with the API token, for when a plain link cannot send one. */
     downloadExport: async (
       filters: ProductFilterParams,
       file: ExportFile = 'spreadsheet',
+      jobId?: number,
     ): Promise<Blob> => {
       const response = await send('GET', EXPORT_PATHS[file], {
-        query: filters,
+        query: { ...filters, job_id: jobId },
         accept: 'text/csv',
       });
       if (!response.ok) throw await errorOf(response);

@@ -123,6 +123,11 @@ export function useStats() {
 /** A product as the detail panel shows it: from a loaded page when possible, else fetched. */
 export interface PanelProduct extends Omit<Product, 'categories'> {
   categories: CategoryRef[];
+  /**
+   * The ETag of the GET this came from: the panel's writes send it as If-Match. Absent when the
+   * data came from a list page or was edited after a write (then it is fetched again).
+   */
+  etag?: string | null;
 }
 
 export function findProductInLists(
@@ -144,9 +149,12 @@ export function useProduct(productId: string | null) {
     queryKey: queryKeys.product(productId ?? ''),
     enabled: productId !== null,
     queryFn: async ({ signal }): Promise<PanelProduct> => {
-      const { data } = await api.getProduct(productId!, signal);
-      return fromDetail(data);
+      const { data, etag } = await api.getProduct(productId!, signal);
+      return fromDetail(data, etag);
     },
+    // Without the ETag of its own read (list data, or edited after a write) the detail is
+    // fetched at once, so that the panel's next write can be conditional on what it shows.
+    staleTime: (query) => ((query.state.data as PanelProduct | undefined)?.etag ? 30_000 : 0),
     initialData: () => (productId ? findProductInLists(queryClient, productId) : undefined),
     initialDataUpdatedAt: () => {
       const states = queryClient.getQueryCache().findAll({ queryKey: queryKeys.products });
@@ -155,10 +163,11 @@ export function useProduct(productId: string | null) {
   });
 }
 
-function fromDetail(detail: ProductDetail): PanelProduct {
+export function fromDetail(detail: ProductDetail, etag: string | null): PanelProduct {
   const product: PanelProduct & { created_at?: string } = {
     ...detail,
     categories: detail.categories.map(toRef),
+    etag,
   };
   delete product.created_at;
   return product;
@@ -198,8 +207,47 @@ export function setProductCategories(
         }
       : old,
   );
+  // The edited detail no longer matches any ETag: it is read again for the next write.
   queryClient.setQueryData<PanelProduct>(queryKeys.product(productId), (old) =>
-    old ? apply(old) : old,
+    old ? { ...apply(old), etag: undefined } : old,
+  );
+  void queryClient.invalidateQueries({ queryKey: queryKeys.product(productId), exact: true });
+}
+
+/** The product as the server has it now (a 412's details.current), with its ETag. */
+export function setProductDetail(
+  queryClient: QueryClient,
+  detail: ProductDetail,
+  etag: string | null,
+) {
+  queryClient.setQueryData<PanelProduct>(
+    queryKeys.product(detail.product_id),
+    fromDetail(detail, etag),
+  );
+  setProductCategoriesInLists(queryClient, detail.product_id, detail.categories.map(toRef));
+}
+
+function setProductCategoriesInLists(
+  queryClient: QueryClient,
+  productId: string,
+  refs: CategoryRef[],
+) {
+  queryClient.setQueriesData<ProductListEnvelope>({ queryKey: queryKeys.products }, (old) =>
+    old && old.data.some((product) => product.product_id === productId)
+      ? {
+          ...old,
+          data: old.data.map((product) =>
+            product.product_id === productId
+              ? {
+                  ...product,
+                  categories: refs,
+                  category_count: refs.length,
+                  has_allocations: refs.length > 0,
+                }
+              : product,
+          ),
+        }
+      : old,
   );
 }
 

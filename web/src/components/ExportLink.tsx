@@ -28,6 +28,7 @@ export function ExportLink({
   children,
   testId,
   file = 'spreadsheet',
+  onJob,
 }: {
   filters: ProductFilterParams;
   /** Which export: the spreadsheet CSV (default) or the Shopify file. */
@@ -35,6 +36,11 @@ export function ExportLink({
   className: string;
   children: ReactNode;
   testId?: string;
+  /**
+   * Run the export as a job whose progress the page shows: the job is reserved first, then the
+   * download names it (`job_id`); told the job's id, and false when the download is over.
+   */
+  onJob?: (jobId: number, running: boolean) => void;
 }) {
   const { token } = useAuthState();
   const handleError = useErrorHandler();
@@ -47,16 +53,32 @@ export function ExportLink({
       data-testid={testId}
       aria-busy={busy || undefined}
       onClick={async (event) => {
-        if (!token) return;
+        if (!token && !onJob) return;
         event.preventDefault();
         if (busy) return;
         setBusy(true);
+        // Without a job (a viewer token cannot reserve one) the export runs all the same.
+        const jobId = onJob
+          ? ((await api.reserveTransferJob('export.csv').catch(() => null))?.data.id ?? undefined)
+          : undefined;
+        if (jobId !== undefined) onJob?.(jobId, true);
         try {
-          saveFile(await api.downloadExport(filters, file), exportFileName(file));
+          if (token) {
+            saveFile(await api.downloadExport(filters, file, jobId), exportFileName(file));
+          } else {
+            // The browser downloads it (streamed to disk); the page follows the job's progress.
+            const link = document.createElement('a');
+            link.href = api.exportCsvUrl(filters, file, jobId);
+            link.download = '';
+            document.body.append(link);
+            link.click();
+            link.remove();
+          }
         } catch (error) {
           handleError(error, { action: 'Could not export the products' });
         } finally {
           setBusy(false);
+          if (jobId !== undefined && token) onJob?.(jobId, false);
         }
       }}
     >

@@ -16,6 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { writeContext } from '../../http/context.js';
 import { envelope } from '../../http/envelope.js';
+import { IfMatchHeaders, preconditionOf } from '../../http/preconditions.js';
 import type { BulkOutcome } from './bulk.service.js';
 
 /** A bulk answer: the preview or the result (200), or the job that runs it (202, Location). */
@@ -40,6 +41,10 @@ function bulkReply<Result>(
 const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const assignments = app.services.assignments;
   const bulk = app.services.bulk;
+  const products = app.services.products;
+  /** If-Match on a product's assignments compares with GET /api/products/{product_id}. */
+  const productPrecondition = (request: FastifyRequest, handle: string) =>
+    preconditionOf(request, 'product', handle, (transaction) => products.get(handle, transaction));
   const BulkRequest = bulkRequestSchema(app.config.bulkMaxProducts);
   const BulkRemoveRequest = bulkRemoveRequestSchema(app.config.bulkMaxProducts);
   // 10,000 handles of up to 255 characters do not fit the default body limit.
@@ -56,15 +61,18 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assignments'],
         summary: 'Assign categories to a product (their missing ancestors come with them)',
         params: ProductParams,
+        headers: IfMatchHeaders,
         body: AssignCategoriesBody,
         response: { 201: AssignResponse },
       },
     },
     async (request, reply) => {
+      const handle = request.params.product_id;
       const result = await assignments.assign(
-        request.params.product_id,
+        handle,
         request.body.category_ids,
         writeContext(request),
+        productPrecondition(request, handle),
       );
       return reply.status(201).send(envelope(request, result));
     },
@@ -78,6 +86,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assignments'],
         summary: 'Remove a category from a product (its assigned descendants go with it)',
         params: ProductCategoryParams,
+        headers: IfMatchHeaders,
         response: { 200: RemoveResponse },
       },
     },
@@ -88,6 +97,7 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           request.params.product_id,
           request.params.category_id,
           writeContext(request),
+          productPrecondition(request, request.params.product_id),
         ),
       ),
   );

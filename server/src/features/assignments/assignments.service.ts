@@ -11,6 +11,7 @@ import type {
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
+import { noPrecondition, type Precondition } from '../../http/preconditions.js';
 import { notFound } from '../../errors.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import { lockCategoryCounters } from '../categories/categories.repository.js';
@@ -73,9 +74,15 @@ export class AssignmentService {
     handle: string,
     categoryIds: number[],
     context: WriteContext,
+    precondition: Precondition = noPrecondition,
   ): Promise<AssignResult> {
     return applyChange(this.target, 'product.assign', context, async (transaction) => {
-      const { product, index, current } = await this.loadProduct(transaction, handle, categoryIds);
+      const { product, index, current } = await this.loadProduct(
+        transaction,
+        handle,
+        categoryIds,
+        precondition,
+      );
       const plan = planAssignment(index, current, categoryIds);
       const inserted = [...plan.added, ...plan.ancestorsAdded];
       await lockCategoryCounters(transaction, inserted);
@@ -106,9 +113,19 @@ export class AssignmentService {
     });
   }
 
-  async remove(handle: string, categoryId: number, context: WriteContext): Promise<RemoveResult> {
+  async remove(
+    handle: string,
+    categoryId: number,
+    context: WriteContext,
+    precondition: Precondition = noPrecondition,
+  ): Promise<RemoveResult> {
     return applyChange(this.target, 'product.remove', context, async (transaction) => {
-      const { product, index, current } = await this.loadProduct(transaction, handle, [categoryId]);
+      const { product, index, current } = await this.loadProduct(
+        transaction,
+        handle,
+        [categoryId],
+        precondition,
+      );
       const plan = planRemoval(index, current, [categoryId]);
       if (plan.notAssigned.length > 0) {
         throw notFound(
@@ -312,10 +329,19 @@ export class AssignmentService {
     });
   }
 
-  /** One product, locked, with the taxonomy and its current categories; unknown ids → 404. */
-  private async loadProduct(transaction: Executor, handle: string, categoryIds: number[]) {
+  /**
+   * One product, locked, with the taxonomy and its current categories; unknown ids → 404. The
+   * If-Match precondition is checked once the row is locked: nothing can change it until commit.
+   */
+  private async loadProduct(
+    transaction: Executor,
+    handle: string,
+    categoryIds: number[],
+    precondition: Precondition,
+  ) {
     const [product] = await lockProducts(transaction, [handle]);
     if (!product) throw notFound('product', handle);
+    await precondition(transaction);
     const index = await this.categories.index(transaction);
     const unknown = categoryIds.filter((id) => !index.has(id));
     if (unknown.length > 0) {

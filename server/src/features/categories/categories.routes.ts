@@ -9,11 +9,13 @@ import {
   RenameCategoryBody,
 } from '@tag-manager/contract';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { writeContext } from '../../http/context.js';
 import { ReadDependencies } from '../../cache/namespaces.js';
 import { cachedReply } from '../../http/cached.js';
 import { envelope, listEnvelope } from '../../http/envelope.js';
+import { IfMatchHeaders, preconditionOf, strongEtag } from '../../http/preconditions.js';
 
 const tags = ['categories'];
 
@@ -25,6 +27,9 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     dependsOn: ReadDependencies.categories,
     params,
   });
+  /** If-Match on one category compares with GET /api/categories/{id}. */
+  const categoryPrecondition = (request: FastifyRequest, id: number) =>
+    preconditionOf(request, 'category', id, (transaction) => categories.get(id, transaction));
 
   app.get(
     '/api/categories',
@@ -119,8 +124,12 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const id = request.params.id;
-      return cachedReply(request, reply, categoryRead('category', id), async (stamp) =>
-        envelope(stamp, await categories.get(id)),
+      return cachedReply(
+        request,
+        reply,
+        categoryRead('category', id),
+        async (stamp) => envelope(stamp, await categories.get(id)),
+        { strongEtag },
       );
     },
   );
@@ -150,6 +159,7 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Rename a category (its id and assignments stay)',
         params: CategoryIdParams,
+        headers: IfMatchHeaders,
         body: RenameCategoryBody,
         response: { 200: CategoryResponse },
       },
@@ -157,7 +167,12 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) =>
       envelope(
         request,
-        await categories.rename(request.params.id, request.body.name, writeContext(request)),
+        await categories.rename(
+          request.params.id,
+          request.body.name,
+          writeContext(request),
+          categoryPrecondition(request, request.params.id),
+        ),
       ),
   );
 
@@ -169,11 +184,16 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Delete a category that has no children and no products',
         params: CategoryIdParams,
+        headers: IfMatchHeaders,
         response: { 204: Type.Null({ description: 'Deleted' }) },
       },
     },
     async (request, reply) => {
-      await categories.delete(request.params.id, writeContext(request));
+      await categories.delete(
+        request.params.id,
+        writeContext(request),
+        categoryPrecondition(request, request.params.id),
+      );
       return reply.status(204).send(null);
     },
   );

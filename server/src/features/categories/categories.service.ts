@@ -8,6 +8,7 @@ import type {
   TreeNode,
 } from '@tag-manager/contract';
 import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
+import { noPrecondition, type Precondition } from '../../http/preconditions.js';
 import type { Executor } from '../../db/client.js';
 import { conflict, invalidField, notFound, validationError } from '../../errors.js';
 import { assignmentsOfCategory } from '../assignments/assignments.repository.js';
@@ -73,8 +74,9 @@ export class CategoryService {
     };
   }
 
-  async get(id: number): Promise<CategoryDetail> {
-    const index = await this.index();
+  /** One category; `executor` is a write's transaction when a precondition reads it. */
+  async get(id: number, executor: Executor = this.db): Promise<CategoryDetail> {
+    const index = await this.index(executor);
     const row = index.get(id);
     if (!row) throw notFound('category', id);
     return {
@@ -126,11 +128,19 @@ export class CategoryService {
     });
   }
 
-  async rename(id: number, rawName: string, context: WriteContext): Promise<Category> {
+  async rename(
+    id: number,
+    rawName: string,
+    context: WriteContext,
+    precondition: Precondition = noPrecondition,
+  ): Promise<Category> {
     const cleaned = cleanCategoryName(rawName);
     if ('problem' in cleaned) throw invalidField('name', cleaned.problem);
 
     return applyChange(this.target, 'category.rename', context, async (transaction) => {
+      // The row lock first: the If-Match check and the rename see the same category.
+      if (!(await lockCategoryUsage(transaction, id))) throw notFound('category', id);
+      await precondition(transaction);
       const index = await this.index(transaction);
       const current = index.get(id);
       if (!current) throw notFound('category', id);
@@ -154,10 +164,15 @@ export class CategoryService {
     });
   }
 
-  async delete(id: number, context: WriteContext): Promise<void> {
+  async delete(
+    id: number,
+    context: WriteContext,
+    precondition: Precondition = noPrecondition,
+  ): Promise<void> {
     await applyChange(this.target, 'category.delete', context, async (transaction) => {
       const usage = await lockCategoryUsage(transaction, id);
       if (!usage) throw notFound('category', id);
+      await precondition(transaction);
       if (usage.child_count > 0 || usage.product_count > 0) {
         const reasons = [
           usage.child_count > 0 ? `${usage.child_count} child categories` : '',

@@ -1,4 +1,10 @@
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { writeContext } from '../../http/context.js';
+import type { TransferJob } from '../transfer/transfer-jobs.js';
+import { productFilters } from '../products/filters.js';
+import type { ProductFilterQuery } from '@tag-manager/contract';
 import { ShopifyExportQuery, SpreadsheetExportQuery } from '@tag-manager/contract';
 import type { Config } from '../../config.js';
 import type { ShopifyExportOptions } from './shopify-file.js';
@@ -14,6 +20,43 @@ export const datedFileName = (kind: string, now = new Date()) =>
   `tag-manager-${kind}-${now.toISOString().slice(0, 10)}.csv`;
 
 const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /**
+   * Every export records a job of kind `export.csv` (rows written after each batch): the
+   * reserved one named by `job_id`, or its own. It succeeds when the last byte was handed to
+   * the client, and fails when the download broke off (the client left, the database failed).
+   */
+  async function exportJob(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: string,
+    jobId: number | undefined,
+    filters: Record<string, unknown>,
+  ) {
+    // A refused export (422 for a filter the list refuses) records no job: checked first.
+    productFilters(filters as ProductFilterQuery);
+    // HEAD sends no file: no job.
+    if (request.method === 'HEAD') {
+      return { onBatch: async () => {}, onEnd: async () => {}, watch: () => {} };
+    }
+    const job = await app.services.transfers.begin(
+      'export.csv',
+      jobId,
+      { file, filters },
+      writeContext(request),
+    );
+    reply.header('X-Job-Id', String(job.id));
+    let rows = 0;
+    return {
+      onBatch: async (count: number) => {
+        rows += count;
+        await job.advance(count, { rows_written: count });
+      },
+      // Before the stream ends: the answer is complete only once its job says so.
+      onEnd: () => job.succeed({ rows_written: rows }),
+      watch: (stream: Readable) => watchExport(job, stream, reply, () => rows),
+    };
+  }
+
   app.get(
     '/api/export/csv',
     {
@@ -33,11 +76,15 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { bom, ...query } = request.query;
+      const { bom, job_id: jobId, ...query } = request.query;
+      const job = await exportJob(request, reply, 'spreadsheet', jobId, query);
       const csv = app.services.exports.csv(query, {
         bom,
         onRows: (rows) => app.metrics.exportRows.inc(rows),
+        onBatch: job.onBatch,
+        onEnd: job.onEnd,
       });
+      job.watch(csv);
       return (
         reply
           .header('Content-Type', 'text/csv; charset=utf-8')
@@ -67,11 +114,15 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { bom, ...query } = request.query;
+      const { bom, job_id: jobId, ...query } = request.query;
+      const job = await exportJob(request, reply, 'shopify', jobId, query);
       const csv = app.services.exports.shopifyCsv(query, shopifyOptions(app.config), {
         bom,
         onRows: (rows) => app.metrics.exportRows.inc(rows),
+        onBatch: job.onBatch,
+        onEnd: job.onEnd,
       });
+      job.watch(csv);
       return reply
         .header('Content-Type', 'text/csv; charset=utf-8')
         .header('Content-Disposition', `attachment; filename="${datedFileName('shopify')}"`)
@@ -81,3 +132,21 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default exportRoutes;
+
+/**
+ * A download that breaks off (the client left, the database failed) fails the export's job; one
+ * that reached its end has already succeeded (`onEnd`, before the stream ended).
+ */
+function watchExport(job: TransferJob, stream: Readable, reply: FastifyReply, rows: () => number) {
+  let failed: unknown;
+  stream.once('error', (error) => {
+    failed = error;
+  });
+  reply.raw.once('close', () => {
+    if (failed === undefined && stream.readableEnded) return;
+    void job.fail(
+      failed ?? new Error('The download was cut off before the end (the client went away)'),
+      { rows_written: rows() },
+    );
+  });
+}

@@ -38,6 +38,10 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export interface ExportOptions {
   /** Hears how many rows each batch wrote (the metrics count them). */
   onRows?: (rows: number) => void;
+  /** Awaited after each batch (an export's job records its progress: rows written). */
+  onBatch?: (rows: number) => Promise<void>;
+  /** Awaited once the last row was produced, before the stream ends (the job succeeds). */
+  onEnd?: () => Promise<void>;
   /** Starts the file with a UTF-8 byte order mark (Excel needs it to read UTF-8). */
   bom?: boolean;
 }
@@ -129,6 +133,7 @@ export class ExportService {
       next?.catch(() => {});
       if (batch.length === 0) {
         yield header;
+        await options.onEnd?.();
         return;
       }
       const byProduct = new Map<number, number[]>();
@@ -145,8 +150,10 @@ export class ExportService {
       );
       header = '';
       options.onRows?.(batch.length);
+      await options.onBatch?.(batch.length);
       if (next) await nextTurn();
     }
+    await options.onEnd?.();
   }
 }
 

@@ -5,7 +5,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ImportReportResponse, type ImportReport } from '@tag-manager/contract';
+import { ImportReportResponse, TransferJobQuery, type ImportReport } from '@tag-manager/contract';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, badRequest, invalidField, payloadTooLarge } from '../../errors.js';
@@ -80,18 +80,38 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'importProducts',
         tags: ['import'],
         summary: 'Import a Shopify product export (CSV body or multipart "file")',
+        description:
+          'Runs as a job of kind `import.products` (rows read, products written), committed in batches of 2,000 rows: reserve it first with POST /api/transfer-jobs and pass `job_id` to poll GET /api/jobs/{id} while the upload runs; without `job_id` the import records a job of its own (`X-Job-Id` in the answer). A failed import keeps the batches committed before it; importing the file again is idempotent.',
+        querystring: Type.Object(TransferJobQuery, { additionalProperties: false }),
         response: { 200: ImportReportResponse },
       },
     },
-    async (request) =>
-      envelope(
-        request,
-        counted(
-          await withUpload(request, (input) =>
-            imports.importProducts(input, writeContext(request)),
-          ),
-        ),
-      ),
+    async (request, reply) => {
+      const context = writeContext(request);
+      const job = await app.services.transfers.begin(
+        'import.products',
+        request.query.job_id,
+        { source: request.isMultipart() ? 'multipart' : 'csv body' },
+        context,
+      );
+      reply.header('X-Job-Id', String(job.id));
+      try {
+        const report = await withUpload(request, (input) =>
+          imports.importProducts(input, { ...context, jobId: job.id }, job),
+        );
+        await job.succeed({
+          records: report.records,
+          created: report.created,
+          updated: report.updated,
+          unchanged: report.unchanged,
+          rejected: report.rejected_total,
+        });
+        return envelope(request, counted(report));
+      } catch (error) {
+        await job.fail(error);
+        throw error;
+      }
+    },
   );
 
   app.post(

@@ -1,4 +1,7 @@
-/** Product and category imports: idempotent, one transaction each, with a report. */
+/**
+ * Product and category imports: idempotent, with a report. A product import commits in batches
+ * (its progress visible as a job); the category and assignment imports are one transaction each.
+ */
 import type { Readable } from 'node:stream';
 import { CATEGORY_IMPORT_MAX_ENTRIES, type ImportReport } from '@tag-manager/contract';
 import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
@@ -20,6 +23,11 @@ import { importAssignmentsFile } from './assignments-import.js';
 import type { ShopifyExportOptions } from '../exports/shopify-file.js';
 
 const PRODUCT_BATCH_SIZE = 2000;
+
+/** Where an import that runs as a job writes its progress (transfer/transfer-jobs.ts). */
+export interface ImportProgress {
+  advance(done: number, counters: Record<string, number>, transaction: Executor): Promise<void>;
+}
 /** Categories one category import may create, rename or confirm (entries × matching parents). */
 const MAX_PLACEMENTS = 2 * CATEGORY_IMPORT_MAX_ENTRIES;
 
@@ -38,54 +46,80 @@ export class ImportService {
    * Reads a Shopify export as it streams in. A file that is not an export (or not CSV) throws
    * before or during the transaction, which then rolls back: nothing is stored.
    */
-  async importProducts(input: Readable, context: WriteContext): Promise<ImportReport> {
-    return applyChange(this.target, 'import.products', context, async (transaction) => {
-      const rejections = new RejectionList();
-      const report: ImportReport = {
-        kind: 'products',
-        records: 0,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: rejections.listed,
-        rejected_total: 0,
-      };
-      const changedIds: number[] = [];
-      let batch: ProductDraft[] = [];
-      // One batch is written while the next is parsed: at most one write in flight, so the
-      // transaction's statements stay in order and memory stays at two batches.
-      let writing: Promise<void> = Promise.resolve();
-      const flush = async () => {
-        const drafts = batch;
-        batch = [];
-        await writing;
-        writing = upsertProducts(transaction, drafts).then((outcome) => {
-          report.created += outcome.created;
-          report.updated += outcome.updated;
-          changedIds.push(...outcome.changedIds);
-        });
-        // A failed write is raised by the next flush's `await writing`, not left unhandled.
-        writing.catch(() => {});
-      };
-      for await (const record of readShopifyProducts(input)) {
-        if (record.kind === 'rejected') {
-          rejections.add(record.rejection);
-          continue;
-        }
-        report.records += 1;
-        batch.push(record.draft);
-        if (batch.length >= PRODUCT_BATCH_SIZE) await flush();
-      }
-      await flush();
+  /**
+   * A Shopify product import, in batches of PRODUCT_BATCH_SIZE rows, each its own transaction
+   * with its change set and, when the import runs as a job, the job's progress (rows read,
+   * products written): a poller sees it grow, and a failure keeps the batches already committed.
+   * One batch is written while the next is parsed: at most one write in flight.
+   */
+  async importProducts(
+    input: Readable,
+    context: WriteContext,
+    progress?: ImportProgress,
+  ): Promise<ImportReport> {
+    const rejections = new RejectionList();
+    const report: ImportReport = {
+      kind: 'products',
+      records: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      rejected: rejections.listed,
+      rejected_total: 0,
+    };
+    let batch: ProductDraft[] = [];
+    let rowsRead = 0;
+    let rowsReported = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      const drafts = batch;
+      batch = [];
       await writing;
-      report.unchanged = report.records - report.created - report.updated;
-      report.rejected_total = rejections.total;
-      const change =
-        changedIds.length === 0
-          ? null
-          : { productIds: changedIds, categoryIds: [], before: null, after: summary(report) };
-      return { result: report, change };
-    });
+      const rows = rowsRead - rowsReported;
+      rowsReported = rowsRead;
+      if (drafts.length === 0 && rows === 0) return;
+      writing = applyChange(this.target, 'import.products', context, async (transaction) => {
+        const outcome = await upsertProducts(transaction, drafts);
+        report.created += outcome.created;
+        report.updated += outcome.updated;
+        const written = outcome.created + outcome.updated;
+        await progress?.advance(rows, { rows_read: rows, products_written: written }, transaction);
+        const change =
+          outcome.changedIds.length === 0
+            ? null
+            : {
+                productIds: outcome.changedIds,
+                categoryIds: [],
+                before: null,
+                // This batch's rows (an import of more than one batch records one change set each).
+                after: {
+                  records: drafts.length,
+                  created: outcome.created,
+                  updated: outcome.updated,
+                  unchanged: drafts.length - written,
+                  rejected: rows - drafts.length,
+                },
+              };
+        return { result: undefined, change };
+      });
+      // A failed write is raised by the next flush's `await writing`, not left unhandled.
+      writing.catch(() => {});
+    };
+    for await (const record of readShopifyProducts(input)) {
+      rowsRead += 1;
+      if (record.kind === 'rejected') {
+        rejections.add(record.rejection);
+        continue;
+      }
+      report.records += 1;
+      batch.push(record.draft);
+      if (batch.length >= PRODUCT_BATCH_SIZE) await flush();
+    }
+    await flush();
+    await writing;
+    report.unchanged = report.records - report.created - report.updated;
+    report.rejected_total = rejections.total;
+    return report;
   }
 
   /**

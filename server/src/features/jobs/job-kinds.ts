@@ -65,6 +65,8 @@ export interface JobKindDefinition<Change extends ChangeKind = ChangeKind> {
    * cursor; false marks it failed, its committed batches kept.
    */
   resumable: boolean;
+  /** The failure message when its runner died mid-job and it cannot resume. */
+  interrupted?: (job: JobRow) => string;
   /** Not implemented yet: a job of this kind is never created. */
   placeholder?: true;
   /** Runs once, in a transaction, before the first batch. */
@@ -82,18 +84,29 @@ function define<Change extends ChangeKind>(
   return definition as unknown as JobKindDefinition;
 }
 
-/** A kind another part of issue 13 implements; until then it is refused (see `placeholder`). */
-function placeholder(description: string, unit: string, changeKind: ChangeKind | null) {
-  const missing = () => Promise.reject(new Error(`job kind not implemented: ${description}`));
+/**
+ * A kind whose work runs in an HTTP request (an import's upload, an export's download), which
+ * owns the job and writes its progress. The runner only meets it when that request's process
+ * died (a stale heartbeat): the upload or the download is gone, so it cannot resume and is
+ * marked failed with `interrupted` as its message.
+ */
+function transferJobKind(
+  description: string,
+  changeKind: ChangeKind | null,
+  interrupted: string,
+  result: JobKindDefinition['result'],
+) {
+  const notQueued = () =>
+    Promise.reject(new Error(`${description} runs in its request, not in the job runner`));
   return define({
     description,
-    unit,
+    unit: 'rows',
     changeKind,
     resumable: false,
-    placeholder: true,
-    start: missing,
-    runBatch: missing,
-    result: () => ({}),
+    interrupted: () => interrupted,
+    start: notQueued,
+    runBatch: notQueued,
+    result,
   });
 }
 
@@ -101,10 +114,22 @@ export const JobKinds = {
   'bulk.assign': define(bulkJobKind('assign', 'bulk.assign')),
   'bulk.remove': define(bulkJobKind('remove', 'bulk.remove')),
   undo: define(undoJobKind()),
-  // TODO(i13-ifmatch): a Shopify product import, rows read and products written as it goes.
-  'import.products': placeholder('a Shopify product import', 'rows', 'import.products'),
-  // TODO(i13-ifmatch): a full CSV export written in batches.
-  'export.csv': placeholder('a full CSV export', 'products', null),
+  // Run by the request that carries the file (transfer/transfer-jobs.ts), never queued.
+  'import.products': transferJobKind(
+    'a Shopify product import',
+    'import.products',
+    'The app stopped during this import and the upload went with it: the batches committed before (see the counters) stay applied; upload the file again to import the rest (an import is idempotent)',
+    (job) => ({
+      rows_read: job.counters.rows_read ?? 0,
+      products_written: job.counters.products_written ?? 0,
+    }),
+  ),
+  'export.csv': transferJobKind(
+    'a CSV export',
+    null,
+    'The app stopped during this export: the download was cut off; export again',
+    (job) => ({ rows_written: job.counters.rows_written ?? 0 }),
+  ),
 } satisfies Record<JobKind, JobKindDefinition>;
 
 export function jobKind(kind: JobKind): JobKindDefinition {

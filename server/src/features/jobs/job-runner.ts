@@ -116,7 +116,9 @@ export class JobRunner {
         result: definition.result(job),
         error: {
           code: 'INTERRUPTED',
-          message: `The app stopped during this job; its ${job.done} finished ${job.unit} stay applied`,
+          message:
+            definition.interrupted?.(job) ??
+            `The app stopped during this job; its ${job.done} finished ${job.unit} stay applied`,
         },
       });
       return true;

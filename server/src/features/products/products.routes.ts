@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ReadDependencies } from '../../cache/namespaces.js';
 import { cachedReply } from '../../http/cached.js';
 import { envelope } from '../../http/envelope.js';
+import { strongEtag } from '../../http/preconditions.js';
 import { cachedProductPage } from './cached-page.js';
 
 const tags = ['products'];
@@ -50,6 +51,7 @@ const productRoutes: FastifyPluginAsyncTypebox = async (app) => {
         reply,
         { cache: 'product', dependsOn: ReadDependencies.productDetail(handle), params: handle },
         async (stamp) => envelope(stamp, await products.get(handle)),
+        { strongEtag },
       );
     },
   );

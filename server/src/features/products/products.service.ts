@@ -121,10 +121,11 @@ export class ProductService {
     return handles.flatMap((handle) => byHandle.get(handle) ?? []);
   }
 
-  async get(handle: string): Promise<ProductDetail> {
-    const row = await findProduct(this.db, handle);
+  /** One product; `executor` is a write's transaction when a precondition reads it. */
+  async get(handle: string, executor: Executor = this.db): Promise<ProductDetail> {
+    const row = await findProduct(executor, handle);
     if (!row) throw notFound('product', handle);
-    const categories = await this.categoriesWithPaths(row.id);
+    const categories = await this.categoriesWithPaths(row.id, executor);
     return {
       ...toProduct(
         row,
@@ -142,10 +143,13 @@ export class ProductService {
     return this.categoriesWithPaths(row.id);
   }
 
-  private async categoriesWithPaths(productId: number): Promise<CategoryWithPath[]> {
+  private async categoriesWithPaths(
+    productId: number,
+    executor: Executor = this.db,
+  ): Promise<CategoryWithPath[]> {
     const [index, assignments] = await Promise.all([
-      this.categories.index(),
-      assignmentsOf(this.db, [productId]),
+      this.categories.index(executor),
+      assignmentsOf(executor, [productId]),
     ]);
     return index
       .sortForDisplay(assignments.map((row) => row.category_id))

@@ -12,7 +12,13 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { CATEGORY_NAME_MAX_LENGTH } from '@tag-manager/contract';
 import { api } from '../../api/client';
-import { renameTreeCategory } from '../../api/queries';
+import { queryKeys, renameTreeCategory } from '../../api/queries';
+import {
+  CategoryConflictNotice,
+  staleCategory,
+  useCategoryEtag,
+  type CategoryConflict,
+} from './category-conflict';
 import type { CategoryIndex, CategoryNode } from '../../lib/category-index';
 import { useErrorHandler } from '../../lib/error-handler';
 import { pasteWhole, tooLongMessage } from '../../lib/length-limit';
@@ -353,19 +359,29 @@ function RenameField({
 }) {
   const [name, setName] = useState(node.name);
   const [error, setError] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<(CategoryConflict & { value: string }) | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const queryClient = useQueryClient();
   const handleError = useErrorHandler();
   const { show } = useToasts();
   const errorId = useId();
+  // The read the rename is based on (If-Match); read as the field opens.
+  const etag = useCategoryEtag(node.id);
   const rename = useMutation({
-    mutationFn: (value: string) => api.renameCategory(node.id, value),
+    mutationFn: ({ value, ifMatch }: { value: string; ifMatch: string | null }) =>
+      api.renameCategory(node.id, value, ifMatch),
     onSuccess: ({ data }) => {
+      setConflict(null);
       renameTreeCategory(queryClient, data.id, data.name);
       show({ kind: 'success', title: `Renamed to “${data.name}”`, topic: 'category.rename' });
       onDone(true);
     },
-    onError: (failure) => {
+    onError: (failure, { value }) => {
+      const stale = staleCategory(failure);
+      if (stale) {
+        setConflict({ ...stale, value });
+        return;
+      }
       handleError(failure, {
         action: 'Could not rename the category',
         topic: 'category.rename',
@@ -386,7 +402,7 @@ function RenameField({
     if (!value) return setError('Enter a name');
     const tooLong = tooLongMessage('A name', value, CATEGORY_NAME_MAX_LENGTH);
     if (tooLong) return setError(tooLong);
-    rename.mutate(value);
+    rename.mutate({ value, ifMatch: etag });
   };
   return (
     <span className="rename-field" onClick={(event) => event.stopPropagation()}>
@@ -408,7 +424,7 @@ function RenameField({
             onDone(true);
           }
         }}
-        onBlur={() => !rename.isPending && !error && onDone(false)}
+        onBlur={() => !rename.isPending && !error && !conflict && onDone(false)}
         readOnly={rename.isPending}
         aria-busy={rename.isPending || undefined}
       />
@@ -416,6 +432,24 @@ function RenameField({
         <span id={errorId} className="field-error" role="alert">
           {error}
         </span>
+      )}
+      {conflict && (
+        <CategoryConflictNotice
+          seen={{
+            name: node.name,
+            path: node.path,
+            childCount: node.children.length,
+            productCount: node.product_count,
+          }}
+          conflict={conflict}
+          mine={`rename to “${conflict.value}”`}
+          onReapply={() => rename.mutate({ value: conflict.value, ifMatch: conflict.etag })}
+          onKeepTheirs={() => {
+            renameTreeCategory(queryClient, conflict.current.id, conflict.current.name);
+            void queryClient.invalidateQueries({ queryKey: queryKeys.tree });
+            onDone(true);
+          }}
+        />
       )}
     </span>
   );

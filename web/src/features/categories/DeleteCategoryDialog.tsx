@@ -10,6 +10,12 @@ import { Dialog } from '../../components/Dialog';
 import { useToasts } from '../../components/Toasts';
 import type { CategoryNode } from '../../lib/category-index';
 import { useErrorHandler } from '../../lib/error-handler';
+import {
+  CategoryConflictNotice,
+  staleCategory,
+  useCategoryEtag,
+  type CategoryConflict,
+} from './category-conflict';
 
 interface Blocking {
   childCount: number;
@@ -35,8 +41,11 @@ export function DeleteCategoryDialog({
       ? { childCount: node.children.length, productCount: node.product_count }
       : null,
   );
+  // The read the delete is based on (If-Match); read as the dialog opens.
+  const etag = useCategoryEtag(node.id);
+  const [conflict, setConflict] = useState<CategoryConflict | null>(null);
   const remove = useMutation({
-    mutationFn: () => api.deleteCategory(node.id),
+    mutationFn: (ifMatch: string | null) => api.deleteCategory(node.id, ifMatch),
     onSuccess: () => {
       removeTreeCategory(queryClient, node.id, node.level);
       markAssignmentsStale(queryClient);
@@ -45,6 +54,11 @@ export function DeleteCategoryDialog({
       onClose();
     },
     onError: (error) => {
+      const stale = staleCategory(error);
+      if (stale) {
+        setConflict(stale);
+        return;
+      }
       if (
         error instanceof ApiError &&
         error.code === 'CONFLICT' &&
@@ -73,11 +87,11 @@ export function DeleteCategoryDialog({
           <button type="button" className="button" onClick={onClose}>
             {blocking ? 'Close' : 'Cancel'}
           </button>
-          {!blocking && (
+          {!blocking && !conflict && (
             <button
               type="button"
               className="button button-danger"
-              onClick={() => remove.mutate()}
+              onClick={() => remove.mutate(etag)}
               disabled={remove.isPending}
             >
               Delete category
@@ -87,6 +101,26 @@ export function DeleteCategoryDialog({
       }
     >
       <p className="path-line">{node.path}</p>
+      {conflict && (
+        <CategoryConflictNotice
+          seen={{
+            name: node.name,
+            path: node.path,
+            childCount: node.children.length,
+            productCount: node.product_count,
+          }}
+          conflict={conflict}
+          mine="delete it"
+          onReapply={() => {
+            setConflict(null);
+            remove.mutate(conflict.etag);
+          }}
+          onKeepTheirs={() => {
+            void queryClient.invalidateQueries({ queryKey: queryKeys.tree });
+            onClose();
+          }}
+        />
+      )}
       {blocking ? (
         <div className="callout callout-warning" role="alert">
           <p>

@@ -4,17 +4,25 @@
  * caches; removing a chip is optimistic and rolled back if the server refuses. Removing a chip
  * that has assigned subcategories takes them too, so it asks first and names them; a chip
  * without any goes in one click.
+ *
+ * Every write is conditional on the read the panel shows (If-Match with the GET's ETag). When
+ * someone else changed the product meanwhile the server answers 412 with the product as it is
+ * now: the panel shows before → now and offers to re-apply the change on top of it (sent with
+ * the ETag of that state) or to keep theirs.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { CategoryRef } from '@tag-manager/contract';
-import { api } from '../../api/client';
+import type { CategoryRef, ProductDetail } from '@tag-manager/contract';
+import { api, ApiError } from '../../api/client';
 import {
   adjustTreeCounts,
   getProductCategories,
   markAssignmentsStale,
+  queryKeys,
   setProductCategories,
+  setProductDetail,
   useProduct,
+  type PanelProduct,
 } from '../../api/queries';
 import { descendantsOf, sortByTree, type CategoryIndex } from '../../lib/category-index';
 import { useErrorHandler } from '../../lib/error-handler';
@@ -32,6 +40,24 @@ type Outcome =
   | { kind: 'assigned'; added: CategoryRef[]; ancestors: CategoryRef[]; already: CategoryRef[] }
   | { kind: 'removed'; removed: CategoryRef[]; descendants: CategoryRef[] };
 
+/** The write the operator asked for, kept to be sent again after a 412. */
+type Change = { kind: 'assign'; categoryIds: number[] } | { kind: 'remove'; categoryId: number };
+
+/** A write refused because the product changed since it was read (412 PRECONDITION_FAILED). */
+export interface EditConflict {
+  change: Change;
+  before: CategoryRef[];
+  current: ProductDetail;
+  etag: string | null;
+}
+
+/** The 412 of a stale If-Match, as the server describes the product now; else undefined. */
+export function staleProduct(error: unknown): { current: ProductDetail; etag: string } | undefined {
+  if (!(error instanceof ApiError) || error.code !== 'PRECONDITION_FAILED') return undefined;
+  const { current, etag } = error.details as { current?: ProductDetail; etag?: string };
+  return current && typeof etag === 'string' ? { current, etag } : undefined;
+}
+
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
 export function ProductPanel({ productId, index, selectedCategories, onClose }: ProductPanelProps) {
@@ -40,18 +66,44 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
   const product = useProduct(productId);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [confirming, setConfirming] = useState<number | null>(null);
+  const [conflict, setConflict] = useState<EditConflict | null>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     setOutcome(null);
+    setConflict(null);
     headingRef.current?.focus();
   }, [productId]);
+
+  /**
+   * The ETag of the read the panel shows. After the panel's own write the detail is being read
+   * again; a write before that read arrives waits for it.
+   */
+  const currentEtag = async (): Promise<string | null> => {
+    const key = queryKeys.product(productId);
+    const known = queryClient.getQueryData<PanelProduct>(key)?.etag;
+    if (known) return known;
+    await queryClient.refetchQueries({ queryKey: key, exact: true });
+    return queryClient.getQueryData<PanelProduct>(key)?.etag ?? null;
+  };
+
+  /** A 412: the product as it is now replaces what the panel showed; the change waits. */
+  const onStale = (error: unknown, change: Change, before: CategoryRef[] | undefined) => {
+    const stale = staleProduct(error);
+    if (!stale) return false;
+    setOutcome(null);
+    setConflict({ change, before: before ?? [], current: stale.current, etag: stale.etag });
+    setProductDetail(queryClient, stale.current, stale.etag);
+    return true;
+  };
 
   const countDeltas = (refs: CategoryRef[], delta: number) =>
     new Map(refs.map((ref) => [ref.id, delta]));
 
   const assign = useMutation({
-    mutationFn: (categoryIds: number[]) => api.assignCategories(productId, categoryIds),
+    mutationFn: async ({ categoryIds, etag }: { categoryIds: number[]; etag?: string | null }) =>
+      api.assignCategories(productId, categoryIds, etag ?? (await currentEtag())),
+    onMutate: () => ({ before: getProductCategories(queryClient, productId) }),
     onSuccess: ({ data }) => {
       setProductCategories(queryClient, productId, data.categories);
       adjustTreeCounts(queryClient, countDeltas([...data.added, ...data.ancestors_added], 1));
@@ -63,13 +115,16 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
         already: data.already_assigned,
       });
     },
-    onError: (error) =>
-      handleError(error, { action: 'Could not assign the categories', topic: 'product.assign' }),
+    onError: (error, { categoryIds }, context) => {
+      if (onStale(error, { kind: 'assign', categoryIds }, context?.before)) return;
+      handleError(error, { action: 'Could not assign the categories', topic: 'product.assign' });
+    },
   });
 
   const remove = useMutation({
-    mutationFn: (categoryId: number) => api.removeCategory(productId, categoryId),
-    onMutate: async (categoryId) => {
+    mutationFn: async ({ categoryId, etag }: { categoryId: number; etag?: string | null }) =>
+      api.removeCategory(productId, categoryId, etag ?? (await currentEtag())),
+    onMutate: async ({ categoryId }) => {
       const previous = getProductCategories(queryClient, productId);
       if (previous && index) {
         const gone = new Set(descendantsOf(index, categoryId));
@@ -90,7 +145,8 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
       markAssignmentsStale(queryClient);
       setOutcome({ kind: 'removed', removed: data.removed, descendants: data.descendants_removed });
     },
-    onError: (error, _categoryId, context) => {
+    onError: (error, { categoryId }, context) => {
+      if (onStale(error, { kind: 'remove', categoryId }, context?.previous)) return;
       if (context?.previous) setProductCategories(queryClient, productId, context.previous);
       handleError(error, { action: 'Could not remove the category', topic: 'product.remove' });
     },
@@ -112,13 +168,13 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
   const askedBelow = askedFor ? assignedBelow(askedFor.id) : [];
   const removeChip = (category: CategoryRef) => {
     if (assignedBelow(category.id).length > 0) setConfirming(category.id);
-    else remove.mutate(category.id);
+    else remove.mutate({ categoryId: category.id });
   };
   const closeConfirmation = (removeIt: boolean) => {
     const id = confirming;
     setConfirming(null);
     if (id === null) return;
-    if (removeIt) remove.mutate(id);
+    if (removeIt) remove.mutate({ categoryId: id });
     else document.querySelector<HTMLElement>(`[data-remove-id="${id}"]`)?.focus();
   };
 
@@ -258,7 +314,10 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
               type="button"
               className="button button-primary"
               disabled={newOnes.length === 0 || assign.isPending}
-              onClick={() => assign.mutate(newOnes)}
+              onClick={() => {
+                setConflict(null);
+                assign.mutate({ categoryIds: newOnes });
+              }}
               data-testid="assign-selected"
             >
               {assign.isPending
@@ -275,6 +334,22 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
             )}
           </div>
 
+          {conflict && (
+            <ConflictNotice
+              conflict={conflict}
+              index={index}
+              onReapply={() => {
+                const { change, etag } = conflict;
+                setConflict(null);
+                // Sent with the ETag of the state the notice showed: if that changed too, the
+                // server says so again.
+                if (change.kind === 'assign')
+                  assign.mutate({ categoryIds: change.categoryIds, etag });
+                else remove.mutate({ categoryId: change.categoryId, etag });
+              }}
+              onKeepTheirs={() => setConflict(null)}
+            />
+          )}
           {outcome && <OutcomeNote outcome={outcome} index={index} />}
           <ProductHistory productId={productId} />
         </>
@@ -319,6 +394,73 @@ function OutcomeNote({ outcome, index }: { outcome: Outcome; index: CategoryInde
           )}
         </>
       )}
+    </div>
+  );
+}
+
+/** What someone else changed (before → now), and the two ways on. */
+function ConflictNotice({
+  conflict,
+  index,
+  onReapply,
+  onKeepTheirs,
+}: {
+  conflict: EditConflict;
+  index: CategoryIndex | undefined;
+  onReapply: () => void;
+  onKeepTheirs: () => void;
+}) {
+  const beforeIds = new Set(conflict.before.map((category) => category.id));
+  const now = conflict.current.categories;
+  const nowIds = new Set(now.map((category) => category.id));
+  const pathOf = (ref: CategoryRef & { path?: string }) =>
+    index?.byId.get(ref.id)?.path ?? ref.path ?? ref.name;
+  const mine =
+    conflict.change.kind === 'assign'
+      ? `assign ${names(
+          index,
+          conflict.change.categoryIds.map((id) => ({ id, name: String(id), level: 1 })),
+        )}`
+      : `remove ${names(index, [{ id: conflict.change.categoryId, name: String(conflict.change.categoryId), level: 1 }])}`;
+  const chips = (refs: (CategoryRef & { path?: string })[], mark: (id: number) => string) =>
+    refs.length === 0 ? (
+      <span className="muted">no categories</span>
+    ) : (
+      <ul className="path-chips">
+        {refs.map((ref) => (
+          <li key={ref.id} className={`path-chip level-${ref.level} ${mark(ref.id)}`}>
+            <span className="path-text">{pathOf(ref)}</span>
+          </li>
+        ))}
+      </ul>
+    );
+  return (
+    <div
+      className="callout callout-warning"
+      role="alert"
+      aria-labelledby="conflict-title"
+      data-testid="conflict-notice"
+    >
+      <p id="conflict-title">
+        <strong>Someone else changed this product after you opened it.</strong> Your change ({mine})
+        was not applied.
+      </p>
+      <div data-testid="conflict-before">
+        <p className="field-hint">Before (what you saw):</p>
+        {chips(conflict.before, (id) => (nowIds.has(id) ? '' : 'chip-removed'))}
+      </div>
+      <div data-testid="conflict-now">
+        <p className="field-hint">Now:</p>
+        {chips(now, (id) => (beforeIds.has(id) ? '' : 'chip-added'))}
+      </div>
+      <div className="button-row">
+        <button type="button" className="button button-primary" onClick={onReapply}>
+          Re-apply my change
+        </button>{' '}
+        <button type="button" className="button" onClick={onKeepTheirs}>
+          Keep theirs
+        </button>
+      </div>
     </div>
   );
 }

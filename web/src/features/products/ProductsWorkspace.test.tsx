@@ -279,7 +279,7 @@ describe('ProductsWorkspace: the list and the panel', () => {
     expect(screen.getByTestId('page-indicator')).toHaveTextContent('Page 1 of 1');
   });
 
-  it('opens the selected product in the panel from the page, without a request', async () => {
+  it('opens the selected product in the panel from the page at once, then reads it once for its ETag', async () => {
     const api = fakeApi(catalog());
     await renderWorkspace();
     expect(screen.queryByTestId('product-panel')).toBeNull();
@@ -289,7 +289,13 @@ describe('ProductsWorkspace: the list and the panel', () => {
     expect(within(panel).getByRole('heading', { level: 2 })).toHaveTextContent('Leaf rake');
     expect(within(panel).getByTestId('assigned-categories')).toHaveTextContent('Garden');
     expect(rowOf('rake')).toHaveClass('open');
-    expect(api.requests.length).toBe(before);
+    // Shown from the page without waiting; the one request is the product's read, whose ETag
+    // the panel's writes send as If-Match.
+    await waitFor(() =>
+      expect(
+        api.requests.slice(before).map((request) => `${request.method} ${request.path}`),
+      ).toEqual(['GET /api/products/rake']),
+    );
 
     fireEvent.click(within(panel).getByRole('button', { name: 'Close product details' }));
     expect(screen.queryByTestId('product-panel')).toBeNull();
@@ -347,9 +353,21 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
     ).toEqual([TOOLS, HAND_TOOLS, HAMMERS]);
     expect(listedCategories(queryClient, 'rake')).toEqual([GARDEN.id]);
     expect(treeCounts(queryClient)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
-    // Other pages and the statistics are stale but not refetched while nothing shows them.
+    // Other pages and the statistics are stale but not refetched while nothing shows them; the
+    // product itself is read once more, for the ETag of its new state (the next If-Match).
     expect(listIsInvalidated(queryClient)).toBe(true);
-    expect(api.requests.filter((request) => request.method === 'GET').length).toBe(reads);
+    await waitFor(() => {
+      const after = api.requests.slice(api.requests.indexOf(api.writes()[0]!) + 1);
+      expect(after.map((request) => `${request.method} ${request.path}`)).toEqual([
+        'GET /api/products/claw-hammer',
+      ]);
+    });
+    expect(
+      api.requests
+        .filter((request) => request.method === 'GET')
+        .slice(reads)
+        .every((request) => request.path === '/api/products/claw-hammer'),
+    ).toBe(true);
   });
 
   it('a refused assignment changes no cache and says why', async () => {

@@ -14,6 +14,7 @@ import { useErrorHandler } from '../../lib/error-handler';
 import { formatLocation, toFilterParams, type WorkspaceState } from '../../lib/url-state';
 import { sampleDataKey } from '../sample-data/sample-data';
 import { useSampleImportPrompt } from '../sample-data/SampleImportPrompt';
+import { estimateRows, JobProgress, useJobProgress } from './JobProgress';
 
 export type ImportKind = 'products' | 'categories' | 'assignments';
 
@@ -57,6 +58,15 @@ const IMPORTS: Record<
 
 export function TransferView({ state }: { state: WorkspaceState }) {
   const filters = toFilterParams(state);
+  // The export's job: polled until it finishes (a browser download cannot be watched otherwise).
+  const [exportJob, setExportJob] = useState<number | null>(null);
+  const exportProgress = useJobProgress(exportJob, exportJob !== null);
+  const exportRunning =
+    exportJob !== null &&
+    (exportProgress.data === undefined ||
+      exportProgress.data.state === 'running' ||
+      exportProgress.data.state === 'queued');
+  const followExport = (jobId: number) => setExportJob(jobId);
   const hasFilters = Object.entries(filters).some(
     ([key, value]) => key !== 'sort' && value !== undefined,
   );
@@ -78,7 +88,12 @@ export function TransferView({ state }: { state: WorkspaceState }) {
           restore the categories.
         </p>
         <div className="button-row">
-          <ExportLink className="button button-primary" filters={{}} testId="export-all">
+          <ExportLink
+            className="button button-primary"
+            filters={{}}
+            testId="export-all"
+            onJob={followExport}
+          >
             Export all products
           </ExportLink>
           {hasFilters && (
@@ -104,6 +119,7 @@ export function TransferView({ state }: { state: WorkspaceState }) {
             filters={{}}
             file="shopify"
             testId="export-shopify"
+            onJob={followExport}
           >
             Shopify CSV: all products
           </ExportLink>
@@ -113,6 +129,13 @@ export function TransferView({ state }: { state: WorkspaceState }) {
             </ExportLink>
           )}
         </div>
+        {exportJob !== null && (
+          <JobProgress
+            job={exportProgress.data}
+            label="Export progress"
+            finished={!exportRunning}
+          />
+        )}
         {hasFilters && (
           <p className="field-hint">
             Current filter:{' '}
@@ -157,12 +180,31 @@ function ImportCard({ kind }: { kind: ImportKind }) {
   const fileRef = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  // A product import runs as a job: reserved first, so its progress can be polled while the
+  // upload runs (the upload's answer only comes at the end).
+  const [jobId, setJobId] = useState<number | null>(null);
+  const [estimate, setEstimate] = useState<number | null>(null);
   const queryClient = useQueryClient();
   const handleError = useErrorHandler();
   const config = IMPORTS[kind];
   const upload = useMutation({
-    mutationFn: (chosen: File) => config.upload(chosen),
-    onMutate: () => setOutcome(null),
+    mutationFn: async (chosen: File) => {
+      if (kind !== 'products') return config.upload(chosen);
+      // No job (an older server, a viewer token): the import still runs, without a bar.
+      const job = await api.reserveTransferJob('import.products').catch(() => null);
+      setJobId(job?.data.id ?? null);
+      void estimateRows(chosen).then(setEstimate);
+      return api.importProducts(chosen, chosen.name, job?.data.id);
+    },
+    onMutate: () => {
+      setOutcome(null);
+      setJobId(null);
+      setEstimate(null);
+    },
+    onSettled: () => {
+      // The job's final counters and state.
+      void queryClient.invalidateQueries({ queryKey: ['job'] });
+    },
     onSuccess: ({ data }) => {
       setOutcome({ kind: 'report', report: data });
       // An import can touch anything: every cached read is out of date.
@@ -178,6 +220,7 @@ function ImportCard({ kind }: { kind: ImportKind }) {
       if (!explainedInCard(error)) handleError(error, { action: 'The import failed' });
     },
   });
+  const progress = useJobProgress(jobId, upload.isPending);
   // The first real product import over sample data asks whether to remove it first.
   const samplePrompt = useSampleImportPrompt();
   const submit = (event: FormEvent) => {
@@ -214,6 +257,14 @@ function ImportCard({ kind }: { kind: ImportKind }) {
           {upload.isPending ? 'Importing…' : 'Import'}
         </button>
       </form>
+      {jobId !== null && (
+        <JobProgress
+          job={progress.data}
+          label="Import progress"
+          estimatedTotal={estimate}
+          finished={outcome?.kind === 'report'}
+        />
+      )}
       {outcome?.kind === 'report' && <ImportReportView report={outcome.report} file={file} />}
       {outcome?.kind === 'refused' && (
         <div className="import-report" role="alert" data-testid={`import-refused-${kind}`}>
