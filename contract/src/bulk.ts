@@ -36,8 +36,8 @@ export function bulkRequestSchema(maxProducts: number = DEFAULT_BULK_MAX_PRODUCT
       category_ids: CategoryIdList,
       dry_run: Type.Optional(
         Type.Boolean({
-          default: false,
-          description: 'true: answer the preview (what would change) and write nothing',
+          description:
+            'true: answer the preview (what would change) and write nothing; default false',
         }),
       ),
     },
@@ -55,9 +55,8 @@ export function bulkRemoveRequestSchema(maxProducts: number = DEFAULT_BULK_MAX_P
       ...base.properties,
       remove_unneeded_parents: Type.Optional(
         Type.Boolean({
-          default: false,
           description:
-            'true: also remove the ancestors of the removed categories that no other category of the product still needs (a product whose only categories were those becomes uncategorised again)',
+            'Default false. true: also remove the ancestors of the removed categories that no other category of the product still needs (a product whose only categories were those becomes uncategorised again)',
         }),
       ),
     },

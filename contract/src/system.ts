@@ -110,13 +110,12 @@ export const UndoRequest = Type.Object(
   {
     mode: Type.Optional(
       Type.Enum(['strict', 'skip_conflicts'] as const, {
-        default: 'strict',
         description:
-          'strict: 409 with the conflicts when a later change touched the same products and categories; skip_conflicts: undo the products without a conflict and list the rest',
+          'Default strict. strict: 409 with the conflicts when a later change touched the same products and categories; skip_conflicts: undo the products without a conflict and list the rest',
       }),
     ),
     dry_run: Type.Optional(
-      Type.Boolean({ default: false, description: 'true: report what the undo would do' }),
+      Type.Boolean({ description: 'true: report what the undo would do; default false' }),
     ),
   },
   { additionalProperties: false },

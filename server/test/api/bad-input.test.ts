@@ -865,11 +865,20 @@ describe.each(['assign', 'remove'] as const)('POST /api/bulk/%s', (operation) =>
   const products = ['p-001', 'p-002'];
   const cases: BadCase[] = [
     {
-      name: 'missing product_ids',
+      // Since bulk by filter (issue 13) the products are named by product_ids or a filter.
+      name: 'neither product_ids nor a filter',
       request: () => json('POST', url, { category_ids: categories() }),
       status: 422,
       code: 'VALIDATION_ERROR',
-      field: 'product_ids',
+      field: 'filter',
+    },
+    {
+      name: 'both product_ids and a filter',
+      request: () =>
+        json('POST', url, { product_ids: products, filter: {}, category_ids: categories() }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'filter',
     },
     {
       name: 'missing category_ids',
@@ -883,7 +892,7 @@ describe.each(['assign', 'remove'] as const)('POST /api/bulk/%s', (operation) =>
       request: () => json('POST', url, {}),
       status: 422,
       code: 'VALIDATION_ERROR',
-      field: 'product_ids',
+      field: 'category_ids',
     },
     {
       name: 'empty product_ids',
@@ -989,10 +998,10 @@ describe.each(['assign', 'remove'] as const)('POST /api/bulk/%s', (operation) =>
     {
       name: 'an unknown extra field',
       request: () =>
-        json('POST', url, { product_ids: products, category_ids: categories(), dry_run: true }),
+        json('POST', url, { product_ids: products, category_ids: categories(), dryrun: true }),
       status: 422,
       code: 'VALIDATION_ERROR',
-      field: 'dry_run',
+      field: 'dryrun',
     },
     {
       name: 'an array body',

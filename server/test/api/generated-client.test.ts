@@ -68,6 +68,9 @@ export async function session(baseUrl: string, fetchImpl: typeof fetch, csv: str
     body: { product_ids: handles.slice(0, 3), category_ids: [boots.id] },
   });
   if (!bulk.data) throw new Error('bulk assign failed: ' + JSON.stringify(bulk.error));
+  // One 200 schema answers the write and, with dry_run, its preview: the client narrows it.
+  const bulkResult = bulk.data.data;
+  if (!('summary' in bulkResult)) throw new Error('bulk assign answered a preview');
 
   const missing = await client.GET('/api/products/{product_id}', {
     params: { path: { product_id: 'no-such-product' } },
@@ -88,7 +91,7 @@ export async function session(baseUrl: string, fetchImpl: typeof fetch, csv: str
     total: page.data.metadata.total_products,
     assignStatus: assigned.response.status,
     added: assigned.data.data.added.map((category) => category.name),
-    bulkSummary: bulk.data.data.summary,
+    bulkSummary: bulkResult.summary,
     missingStatus: missing.response.status,
     missingCode,
     csv: exported.data as string,

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
 import { inTransaction } from '../../db/sql.js';
-import { applyChange } from '../changes/apply-change.js';
+import { applyDecidedChange } from '../changes/apply-change.js';
 import type { WriteContext } from '../changes/changes.repository.js';
 import { jobKind, type JobDeps } from './job-kinds.js';
 import {
@@ -175,15 +175,21 @@ export class JobRunner {
         return;
       }
       let finished = false;
+      const fallbackKind = definition.changeKind;
       const step = async (transaction: Executor) => {
         const job = await this.own(transaction, claimed.id);
         const batch = await definition.runBatch(transaction, job, deps);
         await advanceJob(transaction, job.id, batch);
         finished = batch.finished;
-        return { result: undefined, change: batch.change as never };
+        // A batch may name its own change kind and the change set it reverts (an undo job).
+        return {
+          result: undefined,
+          kind: batch.changeKind ?? fallbackKind!,
+          change: batch.change as never,
+          reverts: batch.reverts,
+        };
       };
-      if (definition.changeKind)
-        await applyChange(this.target(), definition.changeKind, context, step);
+      if (fallbackKind) await applyDecidedChange(this.target(), context, step);
       else await inTransaction(this.db, step);
       if (finished) {
         const done = (await getJob(this.db, claimed.id))!;
