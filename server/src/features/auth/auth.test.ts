@@ -55,6 +55,10 @@ const test: TestApp = await createTestApp({
   AUTH_MODE: 'token',
   AUTH_CACHE_SECONDS: '0',
   METRICS_TOKEN,
+  // The fixture's queued job must stay queued until the cancel under test reaches it: a runner
+  // would claim it within JOB_POLL_MS and fail it (its params are empty), making the allowed
+  // cancels 409 by timing. Roles are what is tested here; the runner has its own tests.
+  JOB_RUNNER: 'false',
 });
 const document = (await test.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
   paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
