@@ -129,6 +129,10 @@ export const AssignResult = Type.Object(
     ancestors_added: Type.Array(CategoryRef),
     already_assigned: Type.Array(CategoryRef),
     categories: Type.Array(CategoryWithPath),
+    product_etag: Type.String({
+      description:
+        'The strong ETag GET /api/products/{product_id} answers right after this write: send it as If-Match with the next write based on this result, without reading the product again',
+    }),
   },
   { additionalProperties: false },
 );
@@ -140,6 +144,10 @@ export const RemoveResult = Type.Object(
     removed: Type.Array(CategoryRef),
     descendants_removed: Type.Array(CategoryRef),
     categories: Type.Array(CategoryWithPath),
+    product_etag: Type.String({
+      description:
+        'The strong ETag GET /api/products/{product_id} answers right after this write: send it as If-Match with the next write based on this result, without reading the product again',
+    }),
   },
   { additionalProperties: false },
 );

@@ -37,7 +37,12 @@ export function createServices(
 ) {
   const categories = new CategoryService(db, notifier);
   const products = new ProductService(db, categories);
-  const assignments = new AssignmentService(db, categories, notifier);
+  const assignments = new AssignmentService(
+    db,
+    categories,
+    (handle, transaction) => products.get(handle, transaction),
+    notifier,
+  );
   const tokens = new TokenService(db, options.tokens);
   const jobs = new JobService(db);
   return {

@@ -157,6 +157,32 @@ describe('a product: GET gives a strong ETag, assignment writes honour If-Match'
     expect((await assign('p-003', [tree.trowels.id], '*')).statusCode).toBe(201);
   });
 
+  it('a write returns the ETag its GET then answers, and the next write can be based on it', async () => {
+    const read = await readProduct('p-008');
+    const assigned = await assign('p-008', [tree.trowels.id], read.etag);
+    expect(assigned.statusCode).toBe(201);
+    const assignedEtag = (JSON.parse(assigned.body) as { data: { product_etag: string } }).data
+      .product_etag;
+    expect(assignedEtag).not.toBe(read.etag);
+    expect((await readProduct('p-008')).etag).toBe(assignedEtag);
+
+    const removed = await remove('p-008', tree.trowels.id, assignedEtag);
+    expect(removed.statusCode).toBe(200);
+    const removedEtag = (JSON.parse(removed.body) as { data: { product_etag: string } }).data
+      .product_etag;
+    expect((await readProduct('p-008')).etag).toBe(removedEtag);
+    // Assigning what is already there changes nothing: the ETag stays as it was.
+    const again = await assign('p-008', [tree.neutralCure.id], removedEtag);
+    const againEtag = (JSON.parse(again.body) as { data: { product_etag: string } }).data
+      .product_etag;
+    const repeat = await assign('p-008', [tree.neutralCure.id], againEtag);
+    expect(repeat.statusCode).toBe(201);
+    expect((JSON.parse(repeat.body) as { data: { product_etag: string } }).data.product_etag).toBe(
+      againEtag,
+    );
+    expect((await readProduct('p-008')).etag).toBe(againEtag);
+  });
+
   it('a weak form of the current tag does not match (strong comparison)', async () => {
     const read = await readProduct('p-004');
     const before = await snapshot(test.db);

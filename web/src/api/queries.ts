@@ -181,11 +181,19 @@ const toRef = (category: { id: number; name: string; level: number }): CategoryR
 
 // ---- cache edits ---------------------------------------------------------------------------
 
+/**
+ * What a product's ETag is after an edit of its categories in the cache: the one its write
+ * returned (`product_etag`), the one it had (an optimistic edit, or its rollback, while the
+ * server has not changed it), or unknown (a bulk write: the detail is read again).
+ */
+export type EtagAfterEdit = { etag: string } | 'kept' | 'unknown';
+
 /** Put a product's resulting categories into every cached page and its detail. */
 export function setProductCategories(
   queryClient: QueryClient,
   productId: string,
   categories: CategoryRef[] | CategoryWithPath[],
+  etagAfter: EtagAfterEdit = 'unknown',
 ) {
   const refs = categories.map(toRef);
   const apply = <T extends Omit<Product, 'categories'> & { categories: CategoryRef[] }>(
@@ -207,11 +215,18 @@ export function setProductCategories(
         }
       : old,
   );
-  // The edited detail no longer matches any ETag: it is read again for the next write.
   queryClient.setQueryData<PanelProduct>(queryKeys.product(productId), (old) =>
-    old ? { ...apply(old), etag: undefined } : old,
+    old
+      ? {
+          ...apply(old),
+          etag:
+            etagAfter === 'kept' ? old.etag : etagAfter === 'unknown' ? undefined : etagAfter.etag,
+        }
+      : old,
   );
-  void queryClient.invalidateQueries({ queryKey: queryKeys.product(productId), exact: true });
+  // Without a known ETag the edited detail is read again, for the next write's If-Match.
+  if (etagAfter === 'unknown')
+    void queryClient.invalidateQueries({ queryKey: queryKeys.product(productId), exact: true });
 }
 
 /** The product as the server has it now (a 412's details.current), with its ETag. */

@@ -11,7 +11,7 @@ import type {
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
 import type { Executor } from '../../db/client.js';
-import { noPrecondition, type Precondition } from '../../http/preconditions.js';
+import { noPrecondition, strongEtag, type Precondition } from '../../http/preconditions.js';
 import { notFound } from '../../errors.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import { lockCategoryCounters } from '../categories/categories.repository.js';
@@ -59,15 +59,25 @@ async function inSlices<Row>(
   }
 }
 
+/** A product as GET /api/products/{product_id} answers it, read inside a write's transaction. */
+export type ProductReader = (handle: string, transaction: Executor) => Promise<unknown>;
+
 export class AssignmentService {
   private readonly target: ChangeTarget;
 
   constructor(
     db: Executor,
     private readonly categories: CategoryService,
+    /** For the ETag a one-product write returns (the product as the write leaves it). */
+    private readonly readProduct: ProductReader,
     notifier: ChangeNotifier = noChangeNotifier,
   ) {
     this.target = { db, notifier };
+  }
+
+  /** The strong ETag of the product as this transaction leaves it (what its GET will answer). */
+  private async etagAfter(handle: string, transaction: Executor): Promise<string> {
+    return strongEtag(await this.readProduct(handle, transaction));
   }
 
   async assign(
@@ -94,6 +104,7 @@ export class AssignmentService {
         ancestors_added: plan.ancestorsAdded.map((id) => index.ref(id)),
         already_assigned: plan.alreadyAssigned.map((id) => index.ref(id)),
         categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
+        product_etag: await this.etagAfter(handle, transaction),
       };
       const change =
         inserted.length === 0
@@ -146,6 +157,7 @@ export class AssignmentService {
         removed: plan.removed.map((id) => index.ref(id)),
         descendants_removed: plan.descendantsRemoved.map((id) => index.ref(id)),
         categories: index.sortForDisplay(after).map((id) => index.withPath(id)),
+        product_etag: await this.etagAfter(handle, transaction),
       };
       const change = {
         productIds: [product.id],

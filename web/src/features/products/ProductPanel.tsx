@@ -76,7 +76,8 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
   }, [productId]);
 
   /**
-   * The ETag of the read the panel shows. After the panel's own write the detail is being read
+   * The ETag of what the panel shows: from the product's read, or from the panel's own last
+   * write (its `product_etag`). After someone else's bulk write in this tab the detail is read
    * again; a write before that read arrives waits for it.
    */
   const currentEtag = async (): Promise<string | null> => {
@@ -105,7 +106,7 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
       api.assignCategories(productId, categoryIds, etag ?? (await currentEtag())),
     onMutate: () => ({ before: getProductCategories(queryClient, productId) }),
     onSuccess: ({ data }) => {
-      setProductCategories(queryClient, productId, data.categories);
+      setProductCategories(queryClient, productId, data.categories, { etag: data.product_etag });
       adjustTreeCounts(queryClient, countDeltas([...data.added, ...data.ancestors_added], 1));
       markAssignmentsStale(queryClient);
       setOutcome({
@@ -128,16 +129,18 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
       const previous = getProductCategories(queryClient, productId);
       if (previous && index) {
         const gone = new Set(descendantsOf(index, categoryId));
+        // Shown at once; the write is still based on the read the panel showed (its ETag).
         setProductCategories(
           queryClient,
           productId,
           previous.filter((category) => !gone.has(category.id)),
+          'kept',
         );
       }
       return { previous };
     },
     onSuccess: ({ data }) => {
-      setProductCategories(queryClient, productId, data.categories);
+      setProductCategories(queryClient, productId, data.categories, { etag: data.product_etag });
       adjustTreeCounts(
         queryClient,
         countDeltas([...data.removed, ...data.descendants_removed], -1),
@@ -147,7 +150,7 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
     },
     onError: (error, { categoryId }, context) => {
       if (onStale(error, { kind: 'remove', categoryId }, context?.previous)) return;
-      if (context?.previous) setProductCategories(queryClient, productId, context.previous);
+      if (context?.previous) setProductCategories(queryClient, productId, context.previous, 'kept');
       handleError(error, { action: 'Could not remove the category', topic: 'product.remove' });
     },
   });

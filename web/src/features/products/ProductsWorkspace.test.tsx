@@ -11,6 +11,7 @@ import type {
   CategoryRef,
   CategoryWithPath,
   Product,
+  ProductDetail,
   TreeNode,
   TreeNodeLevel2,
 } from '@tag-manager/contract';
@@ -27,6 +28,14 @@ const TOOLS: CategoryRef = { id: 1, name: 'Tools', level: 1 };
 const HAND_TOOLS: CategoryRef = { id: 2, name: 'Hand tools', level: 2 };
 const HAMMERS: CategoryRef = { id: 3, name: 'Hammers', level: 3 };
 const GARDEN: CategoryRef = { id: 4, name: 'Garden', level: 1 };
+
+/** A product as its GET answers it (paths of its categories from the fixture tree). */
+const detailOf = (listed: Product): ProductDetail => ({
+  ...listed,
+  categories: listed.categories.map((ref) => withPath(ref, [])), // level-1 categories here
+  created_at: '2026-01-01T00:00:00.000Z',
+  description: null,
+});
 
 const withPath = (ref: CategoryRef, parents: CategoryRef[]): CategoryWithPath => ({
   ...ref,
@@ -69,8 +78,9 @@ interface FakeRequest {
   path: string;
   url: URL;
   body: unknown;
+  ifMatch: string | null;
 }
-type Reply = { status: number; body: unknown };
+type Reply = { status: number; body: unknown; headers?: Record<string, string> };
 type Handler = (request: FakeRequest) => Reply | Promise<Reply>;
 
 /** Answers like the server for the routes a test installs; the list and the tree by default. */
@@ -118,7 +128,8 @@ function fakeApi(products: Product[]) {
     const url = new URL(String(input), 'http://localhost');
     const method = init?.method ?? 'GET';
     const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
-    const request = { method, path: url.pathname, url, body };
+    const ifMatch = new Headers(init?.headers).get('if-match');
+    const request = { method, path: url.pathname, url, body, ifMatch };
     requests.push(request);
     const handler = handlers.get(`${method} ${url.pathname}`);
     const reply = handler
@@ -126,7 +137,7 @@ function fakeApi(products: Product[]) {
       : { status: 404, body: errorEnvelope('NOT_FOUND', `${method} ${url.pathname} not faked`) };
     return new Response(JSON.stringify(reply.body), {
       status: reply.status,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...reply.headers },
     });
   };
   vi.stubGlobal('fetch', fetchMock);
@@ -318,10 +329,21 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
           withPath(HAND_TOOLS, [TOOLS]),
           withPath(HAMMERS, [TOOLS, HAND_TOOLS]),
         ],
+        product_etag: '"claw-hammer-2"',
       }),
+    }));
+    api.on('GET /api/products/claw-hammer', () => ({
+      status: 200,
+      body: envelope(detailOf(product('claw-hammer', 'Claw hammer'))),
+      headers: { etag: '"claw-hammer-1"' },
     }));
     openProduct('Claw hammer');
     const panel = await screen.findByTestId('product-panel');
+    await waitFor(() =>
+      expect(queryClient.getQueryData<PanelProduct>(queryKeys.product('claw-hammer'))?.etag).toBe(
+        '"claw-hammer-1"',
+      ),
+    );
     tick(HAMMERS.id);
     const reads = api.requests.filter((request) => request.method === 'GET').length;
     fireEvent.click(within(panel).getByRole('button', { name: 'Assign 1 ticked category' }));
@@ -353,21 +375,17 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
     ).toEqual([TOOLS, HAND_TOOLS, HAMMERS]);
     expect(listedCategories(queryClient, 'rake')).toEqual([GARDEN.id]);
     expect(treeCounts(queryClient)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
-    // Other pages and the statistics are stale but not refetched while nothing shows them; the
-    // product itself is read once more, for the ETag of its new state (the next If-Match).
+    // The write was conditional on the read the panel showed; the ETag of the new state came
+    // with the answer, so the product is not read again for the next write's If-Match.
+    expect(api.writes()[0]!.ifMatch).toBe('"claw-hammer-1"');
+    expect(queryClient.getQueryData<PanelProduct>(queryKeys.product('claw-hammer'))?.etag).toBe(
+      '"claw-hammer-2"',
+    );
+    // Other pages and the statistics are stale but not refetched while nothing shows them.
     expect(listIsInvalidated(queryClient)).toBe(true);
-    await waitFor(() => {
-      const after = api.requests.slice(api.requests.indexOf(api.writes()[0]!) + 1);
-      expect(after.map((request) => `${request.method} ${request.path}`)).toEqual([
-        'GET /api/products/claw-hammer',
-      ]);
-    });
-    expect(
-      api.requests
-        .filter((request) => request.method === 'GET')
-        .slice(reads)
-        .every((request) => request.path === '/api/products/claw-hammer'),
-    ).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(api.requests.slice(api.requests.indexOf(api.writes()[0]!) + 1)).toEqual([]);
+    expect(api.requests.filter((request) => request.method === 'GET').length).toBe(reads);
   });
 
   it('a refused assignment changes no cache and says why', async () => {
@@ -399,8 +417,18 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
     const queryClient = await renderWorkspace();
     const answer = deferred();
     api.on('DELETE /api/products/rake/categories/4', answer.handler);
+    api.on('GET /api/products/rake', () => ({
+      status: 200,
+      body: envelope(detailOf(product('rake', 'Leaf rake', [GARDEN]))),
+      headers: { etag: '"rake-1"' },
+    }));
     openProduct('Leaf rake');
     const panel = await screen.findByTestId('product-panel');
+    await waitFor(() =>
+      expect(queryClient.getQueryData<PanelProduct>(queryKeys.product('rake'))?.etag).toBe(
+        '"rake-1"',
+      ),
+    );
     fireEvent.click(within(panel).getByRole('button', { name: 'Remove Garden' }));
 
     // Before the server answers: gone from the caches and the row already.
@@ -418,6 +446,7 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
         removed: [GARDEN],
         descendants_removed: [],
         categories: [],
+        product_etag: '"rake-2"',
       }),
     });
     await within(panel).findByTestId('assign-outcome');
@@ -432,6 +461,13 @@ describe('ProductsWorkspace: the cache after each assignment write', () => {
     expect(api.writes().map((request) => `${request.method} ${request.path}`)).toEqual([
       'DELETE /api/products/rake/categories/4',
     ]);
+    // The optimistic edit kept the ETag of what the panel showed: the removal was conditional
+    // on it (not on a read made after the click), and its answer gave the next one.
+    expect(api.writes()[0]!.ifMatch).toBe('"rake-1"');
+    expect(api.requests.filter((request) => request.path === '/api/products/rake')).toHaveLength(1);
+    expect(queryClient.getQueryData<PanelProduct>(queryKeys.product('rake'))?.etag).toBe(
+      '"rake-2"',
+    );
   });
 
   it('a refused removal rolls the optimistic edit back', async () => {
