@@ -140,6 +140,7 @@ export const EXAMPLES: Record<string, Examples> = {
           withPath(boots, [footwear]),
           withPath(ankleBoots, [footwear, boots]),
         ],
+        product_etag: '"x3Jc5Tq1b0m6W2s9vPzYQh8dLkA"',
       }),
     },
   },
