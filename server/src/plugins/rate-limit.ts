@@ -30,7 +30,7 @@ export function rateLimitGroup(routeUrl: string | undefined): RateLimitGroup | u
   if (routeUrl === undefined || !routeUrl.startsWith('/api/')) return undefined;
   if (/^\/api\/(bulk|import|export)\//.test(routeUrl)) return 'bulk';
   // An undo writes as much as the change it reverses (up to a bulk write's size, or a job).
-  if (/^\/api\/changes\/[^/]+\/undo$/.test(routeUrl)) return 'bulk';
+  if (/^\/api\/(changes|jobs)\/[^/]+\/undo$/.test(routeUrl)) return 'bulk';
   if (routeUrl === '/api/products' || routeUrl.startsWith('/api/products/')) return 'products';
   return 'api';
 }

@@ -3,6 +3,7 @@
  * migrated template, or an in-memory PGlite when the file runs in the `pglite` project. Every
  * request made through `request()` is checked against the OpenAPI document.
  */
+import type { Job } from '@tag-manager/contract';
 import type { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'drizzle-orm';
@@ -164,4 +165,14 @@ export async function invariantViolations(db: Executor): Promise<string[]> {
     if (row!.n > 0) violations.push(`${name}: ${row!.n}`);
   }
   return violations;
+}
+
+/** Polls GET /api/jobs/{id} until the job has ended (the app's runner runs it). */
+export async function waitForJob(app: TestApp, id: number): Promise<Job> {
+  for (;;) {
+    const response = await app.request(`/api/jobs/${id}`);
+    const job = response.json().data as Job;
+    if (['succeeded', 'failed', 'cancelled'].includes(job.state)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

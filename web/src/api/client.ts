@@ -290,6 +290,14 @@ export function createApiClient(
     return { ...payload, etag: headers.get('etag') };
   }
 
+  /** An undo: the result (200), or the job that runs it (202). */
+  async function undoAt(path: string, body: UndoRequest): Promise<UndoAnswer> {
+    const payload = await request<UndoEnvelope | BulkJobEnvelope>('POST', path, { json: body });
+    return 'job' in payload.data
+      ? { kind: 'job', job: payload.data.job }
+      : { kind: 'done', result: payload.data };
+  }
+
   async function requestWithHeaders<T>(
     method: string,
     path: string,
@@ -389,16 +397,11 @@ export function createApiClient(
     listChanges: (query: Partial<ChangeListQuery>, signal?: AbortSignal) =>
       request<ChangeListEnvelope>('GET', '/api/changes', { query, signal }),
     /** Reverses one change set (a dry run reports what it would do); a large one is a job. */
-    undoChange: async (id: number, body: UndoRequest): Promise<UndoAnswer> => {
-      const payload = await request<UndoEnvelope | BulkJobEnvelope>(
-        'POST',
-        `/api/changes/${id}/undo`,
-        { json: body },
-      );
-      return 'job' in payload.data
-        ? { kind: 'job', job: payload.data.job }
-        : { kind: 'done', result: payload.data };
-    },
+    undoChange: (id: number, body: UndoRequest): Promise<UndoAnswer> =>
+      undoAt(`/api/changes/${id}/undo`, body),
+    /** Every change set a job recorded: a dry run, or one undo job. */
+    undoJob: (id: number, body: UndoRequest): Promise<UndoAnswer> =>
+      undoAt(`/api/jobs/${id}/undo`, body),
     getCategoryTree: (signal?: AbortSignal) =>
       request<CategoryTreeEnvelope>('GET', '/api/categories/tree', { signal }),
     createCategory: (body: CreateCategoryBody) =>

@@ -15,6 +15,7 @@ import {
   createTestApp,
   invariantViolations,
   snapshot,
+  waitForJob,
   type TestApp,
 } from '../../../test/helpers/test-app.js';
 
@@ -79,15 +80,6 @@ async function lastChangeId(): Promise<number> {
     sql`select max(id)::int as id from change_sets`,
   );
   return row!.id ?? 0;
-}
-
-export async function waitForJob(app: TestApp, id: number): Promise<Job> {
-  for (;;) {
-    const response = await app.request(`/api/jobs/${id}`);
-    const job = response.json().data as Job;
-    if (['succeeded', 'failed', 'cancelled'].includes(job.state)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** What the change sets after `since` did: products changed and rows per category. */

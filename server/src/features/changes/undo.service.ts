@@ -242,6 +242,103 @@ export class UndoService {
     return { job };
   }
 
+  /**
+   * The undo of every change set a job recorded (POST /api/jobs/{id}/undo): one request, where
+   * undoing a large job change set by change set would take one request per batch. The job must
+   * have ended. Its change sets not undone yet are checked first (a dry run of each, in
+   * BULK_MAX_PRODUCTS slices, so `strict` answers 409 before anything is written and a dry run
+   * answers at once); then one `undo` job undoes them newest first, each batch within one change
+   * set (so each recorded change set reverts exactly one of the job's).
+   */
+  async undoJob(jobId: number, options: UndoOptions, context: WriteContext): Promise<UndoOutcome> {
+    const job = await this.jobs.get(jobId);
+    if (job.state === 'queued' || job.state === 'running') {
+      throw conflict(
+        `Job ${jobId} is ${job.state}: undo it once it has ended (cancel it to stop it first)`,
+        { reason: 'job_not_finished', job_id: jobId, state: job.state },
+      );
+    }
+    const left = await queryRows<{ id: number }>(
+      this.db,
+      sql`select cs.id::int as id from change_sets cs
+           where cs.job_id = ${jobId}
+             and not exists (select 1 from change_sets u where u.reverts = cs.id)
+           order by cs.id desc`,
+    );
+    if (left.length === 0) {
+      throw conflict(`Job ${jobId} has no change set left to undo`, {
+        reason: 'nothing_to_undo',
+        job_id: jobId,
+      });
+    }
+    const changes: ChangeRow[] = [];
+    for (const { id } of left) {
+      const { change, definition } = await this.undoable(id);
+      if (definition.effect !== 'assignments') {
+        throw notReversible(change, 'only a job of product assignments can be undone as a whole');
+      }
+      changes.push(change);
+    }
+    const skipped: UndoConflict[] = [];
+    let undone = 0;
+    for (const change of changes) {
+      const deltas = this.deltasOf(change) ?? [];
+      for (let start = 0; start < deltas.length; start += this.maxProducts) {
+        const batch = await inTransaction(this.db, (transaction) =>
+          this.batchIn(transaction, change, deltas.slice(start, start + this.maxProducts), {
+            mode: 'skip_conflicts',
+            dryRun: true,
+          }),
+        );
+        undone += batch.result.undone_products;
+        skipped.push(...batch.result.skipped);
+      }
+    }
+    if (skipped.length > 0 && options.mode === 'strict') {
+      const error = conflictsError(changes[0]!.id, skipped);
+      throw conflict(
+        error.message.replace(`Undo of change set ${changes[0]!.id}`, `Undo of job ${jobId}`),
+        { ...(error.details as object), job_id: jobId },
+      );
+    }
+    if (options.dryRun) {
+      return {
+        result: {
+          dry_run: true,
+          change_set_id: null,
+          undone_products: undone,
+          undone_categories: 0,
+          skipped,
+        },
+      };
+    }
+    const created = await inTransaction(this.db, async (transaction) => {
+      for (const change of changes) await lockUndoable(transaction, change.id);
+      const running = await queryRows<{ id: number }>(
+        transaction,
+        sql`select id::int as id from jobs
+             where kind = 'undo' and state in ('queued', 'running')
+               and ((params->>'job_id')::bigint = ${jobId}
+                    or (params->>'change_set_id')::bigint = any(${arrayParam(changes.map((c) => c.id))}::bigint[]))`,
+      );
+      if (running.length > 0) {
+        throw conflict(`Job ${jobId} is being undone by job ${running[0]!.id}`, {
+          reason: 'undo_running',
+          job_id: jobId,
+          undo_job_id: running[0]!.id,
+        });
+      }
+      return this.jobs.create(
+        'undo',
+        { job_id: jobId, change_set_ids: changes.map((change) => change.id), mode: options.mode },
+        context,
+        transaction,
+      );
+    });
+    this.jobs.created();
+    return { job: created };
+  }
+
   /** The product deltas of an assignments change (a job walks them in batches). */
   deltasOf(change: ChangeRow): ProductDelta[] | null {
     const definition = undoDefinitionOf(change.kind);

@@ -1,11 +1,21 @@
 /**
  * Jobs over HTTP: the list, one job (polled for progress: its ETag changes only when the job
- * does, so a poll of an unchanged job is an empty 304), and the cancel request.
+ * does, so a poll of an unchanged job is an empty 304), the cancel request, and the undo of
+ * everything a job wrote.
  */
 import { createHash } from 'node:crypto';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { JobIdParams, JobListQuery, JobListResponse, JobResponse } from '@tag-manager/contract';
+import {
+  JobIdParams,
+  JobListQuery,
+  JobListResponse,
+  JobResponse,
+  UndoJobAcceptedResponse,
+  UndoRequest,
+  UndoResponse,
+} from '@tag-manager/contract';
+import { writeContext } from '../../http/context.js';
 import { etagMatches } from '../../http/cached.js';
 import { envelope, pagedEnvelope } from '../../http/envelope.js';
 
@@ -65,6 +75,41 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => envelope(request, await jobs.cancel(request.params.id)),
+  );
+
+  app.post(
+    '/api/jobs/:id/undo',
+    {
+      schema: {
+        operationId: 'undoJob',
+        tags: ['jobs'],
+        summary:
+          'Undo every change set a job recorded (an ended job of product assignments), as one undo job',
+        description:
+          'Checks every change set of the job not undone yet (a dry run), then answers 202 with an `undo` job that undoes them newest first, each batch recorded as a change set reverting one of them. `strict` (default) answers 409 with `details.conflicts` when a later change touched the same products and categories; `skip_conflicts` undoes the rest. `dry_run: true` answers 200 with the counts and conflicts without writing. A job still queued or running, a job with nothing left to undo, or one whose changes cannot be undone answers 409 with `details.reason`.',
+        params: JobIdParams,
+        body: UndoRequest,
+        response: { 200: UndoResponse, 202: UndoJobAcceptedResponse },
+      },
+      // Every field is optional: a POST without a body is `{}` (strict, not a dry run).
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+    },
+    async (request, reply) => {
+      const outcome = await app.services.undo.undoJob(
+        request.params.id,
+        { mode: request.body?.mode ?? 'strict', dryRun: request.body?.dry_run ?? false },
+        writeContext(request),
+      );
+      if (outcome.job) {
+        return reply
+          .status(202)
+          .header('location', `/api/jobs/${outcome.job.id}`)
+          .send(envelope(request, { job: outcome.job }));
+      }
+      return envelope(request, outcome.result);
+    },
   );
 };
 

@@ -113,7 +113,7 @@ beforeEach(() => {
         },
       });
     }
-    const undo = /^\/api\/changes\/(\d+)\/undo$/.exec(url.pathname);
+    const undo = /^\/api\/(changes|jobs)\/(\d+)\/undo$/.exec(url.pathname);
     if (undo && method === 'POST') {
       const reply = undoReply(body);
       return json(reply.status, reply.body);
@@ -269,7 +269,7 @@ describe('History', () => {
     expect(within(dialog).getByRole('button', { name: 'Cancel job' })).toBeEnabled();
   });
 
-  it('filtered by a job, undoes the whole job', async () => {
+  it('filtered by a job, undoes the whole job in one request (a dry run, then the undo)', async () => {
     window.history.replaceState(null, '', '/history?job=7');
     undoReply = (body) => ({
       status: 200,
@@ -292,7 +292,8 @@ describe('History', () => {
     await within(dialog).findByTestId('undo-done');
     expect(
       requests.filter((r) => r.url.pathname.endsWith('/undo')).map((r) => r.url.pathname),
-    ).toEqual(['/api/changes/12/undo', '/api/changes/12/undo']);
+    ).toEqual(['/api/jobs/7/undo', '/api/jobs/7/undo']);
+    expect(undoBodies()).toEqual([{ dry_run: true, mode: 'strict' }, { mode: 'strict' }]);
   });
 });
 

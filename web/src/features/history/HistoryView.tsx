@@ -7,11 +7,10 @@
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
-import type { ChangeSet } from '@tag-manager/contract';
 import { api } from '../../api/client';
 import { queryKeys, useCategoryTree } from '../../api/queries';
 import { useDebouncedCallback } from '../../lib/debounce';
-import { describeLoadError, useErrorHandler } from '../../lib/error-handler';
+import { describeLoadError } from '../../lib/error-handler';
 import {
   CLEARED_HISTORY_FILTERS,
   type UpdateState,
@@ -19,12 +18,10 @@ import {
 } from '../../lib/url-state';
 import { ChangeRow } from './ChangeRow';
 import { CHANGE_KIND_LABELS } from './describe';
-import { UndoDialog } from './UndoDialog';
+import { UndoDialog, type UndoTarget } from './UndoDialog';
 import './history.css';
 
 const PAGE_SIZE = 50;
-/** Change sets read per request when undoing a whole job. */
-const JOB_PAGE = 500;
 const numberFormat = new Intl.NumberFormat('en');
 
 export function changeQuery(state: WorkspaceState, page: number) {
@@ -49,7 +46,7 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
     placeholderData: keepPreviousData,
     staleTime: 0,
   });
-  const [undoing, setUndoing] = useState<{ title: string; changes: ChangeSet[] } | null>(null);
+  const [undoing, setUndoing] = useState<{ title: string; target: UndoTarget } | null>(null);
   const [product, setProduct] = useState(state.product ?? '');
   const [actor, setActor] = useState(state.actor ?? '');
   useEffect(() => setProduct(state.product ?? ''), [state.product]);
@@ -79,21 +76,6 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
     state.jobId !== null && changes.data && !changes.isPlaceholderData
       ? changes.data.metadata.total_changes
       : 0;
-  const handleError = useErrorHandler();
-  const undoJob = async (jobId: number) => {
-    try {
-      const all: ChangeSet[] = [];
-      for (let offset = 0; ; offset += JOB_PAGE) {
-        const page = await api.listChanges({ job_id: jobId, limit: JOB_PAGE, offset });
-        all.push(...page.data);
-        if (!page.pagination.has_next) break;
-      }
-      const reversible = all.filter((row) => row.reversible !== 'none');
-      setUndoing({ title: `Undo job #${jobId}?`, changes: reversible });
-    } catch (error) {
-      handleError(error, { action: 'Could not read the job’s changes' });
-    }
-  };
 
   return (
     <div className="page history-page">
@@ -197,7 +179,12 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
           <button
             type="button"
             className="button button-danger-outline"
-            onClick={() => void undoJob(state.jobId!)}
+            onClick={() =>
+              setUndoing({
+                title: `Undo job #${state.jobId}?`,
+                target: { jobId: state.jobId!, changeCount: jobTotal },
+              })
+            }
             data-testid="undo-job"
           >
             Undo the whole job
@@ -227,7 +214,7 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
               change={row}
               index={index}
               onUndo={(target) =>
-                setUndoing({ title: `Undo change #${target.id}?`, changes: [target] })
+                setUndoing({ title: `Undo change #${target.id}?`, target: { changes: [target] } })
               }
             />
           ))}
@@ -259,7 +246,7 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
       {undoing && (
         <UndoDialog
           title={undoing.title}
-          changes={undoing.changes}
+          target={undoing.target}
           onClose={() => setUndoing(null)}
         />
       )}

@@ -65,7 +65,7 @@ function ProductHistoryList({ productId }: { productId: string }) {
       {undoing && (
         <UndoDialog
           title={`Undo change #${undoing.id}?`}
-          changes={[undoing]}
+          target={{ changes: [undoing] }}
           onClose={() => setUndoing(null)}
         />
       )}

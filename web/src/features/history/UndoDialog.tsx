@@ -1,13 +1,13 @@
 /**
- * Undo of one change set, or of every change set of a job (newest first): a dry run first, then
- * the confirmation. When a later change touched the same products and categories the server
+ * Undo of one change set, or of every change set of a job (one request: POST /api/jobs/{id}/undo
+ * checks them all and answers one undo job): a dry run first, then the confirmation. When a later change touched the same products and categories the server
  * answers 409 with the conflicts; they are listed, and "Undo the rest" undoes the products
  * without one (`mode: "skip_conflicts"`). A large undo is a job: its progress bar is shown.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import type { ChangeSet, UndoConflict } from '@tag-manager/contract';
-import { api, ApiError } from '../../api/client';
+import type { ChangeSet, UndoConflict, UndoRequest } from '@tag-manager/contract';
+import { api, ApiError, type UndoAnswer } from '../../api/client';
 import { useCategoryTree } from '../../api/queries';
 import { Dialog } from '../../components/Dialog';
 import { useToasts } from '../../components/Toasts';
@@ -32,17 +32,27 @@ export function conflictsOf(error: unknown): UndoConflict[] | null {
 /** How long to wait after a 429 before the next undo request (undos share the bulk limit). */
 const RATE_LIMIT_WAIT_MS = 3000;
 
+/** What the dialog undoes: change sets (one request each), or everything a job recorded. */
+export type UndoTarget = { changes: ChangeSet[] } | { jobId: number; changeCount: number };
+
+/** One request per unit of the target. */
+function requestsOf(target: UndoTarget): ((body: UndoRequest) => Promise<UndoAnswer>)[] {
+  if ('jobId' in target) return [(body) => api.undoJob(target.jobId, body)];
+  return target.changes.map((change) => (body) => api.undoChange(change.id, body));
+}
+
 /**
- * One undo request; a 429 (undos count in the bulk rate-limit group, and a whole job is one
- * request per change set) waits and asks again while the dialog is open.
+ * One undo request; a 429 (undos count in the bulk rate-limit group) waits and asks again while
+ * the dialog is open.
  */
 async function undoWithRetry(
   alive: { current: boolean },
-  ...args: Parameters<typeof api.undoChange>
-): ReturnType<typeof api.undoChange> {
+  send: (body: UndoRequest) => Promise<UndoAnswer>,
+  body: UndoRequest,
+): Promise<UndoAnswer> {
   for (;;) {
     try {
-      return await api.undoChange(...args);
+      return await send(body);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 429 || !alive.current) throw error;
       await new Promise((resolve) => setTimeout(resolve, RATE_LIMIT_WAIT_MS));
@@ -54,22 +64,24 @@ const plural = (count: number, one: string, many: string) =>
   `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
 
 export function UndoDialog({
-  changes,
+  target,
   title,
   onClose,
 }: {
-  /** The change sets to undo, newest first. */
-  changes: ChangeSet[];
+  /** The change sets to undo, newest first, or a job. */
+  target: UndoTarget;
   title: string;
   onClose: () => void;
 }) {
+  const requests = requestsOf(target);
   const queryClient = useQueryClient();
   const { show } = useToasts();
   const [phase, setPhase] = useState<Phase>({ step: 'checking' });
   // What is counted: products, or categories for a change to the taxonomy.
-  const [one, many] = changes.every((change) => change.product_ids.length === 0)
-    ? ['category', 'categories']
-    : ['product', 'products'];
+  const [one, many] =
+    'changes' in target && target.changes.every((change) => change.product_ids.length === 0)
+      ? ['category', 'categories']
+      : ['product', 'products'];
   const alive = useRef(true);
   useEffect(() => {
     alive.current = true; // again after StrictMode's unmount and remount in development
@@ -87,9 +99,9 @@ export function UndoDialog({
       let rest = 0;
       const conflicts: UndoConflict[] = [];
       try {
-        for (const change of changes) {
+        for (const send of requests) {
           try {
-            const answer = await undoWithRetry(alive, change.id, { dry_run: true, mode: 'strict' });
+            const answer = await undoWithRetry(alive, send, { dry_run: true, mode: 'strict' });
             const count =
               answer.kind === 'done'
                 ? answer.result.undone_products + answer.result.undone_categories
@@ -100,7 +112,7 @@ export function UndoDialog({
             const listed = conflictsOf(error);
             if (!listed) throw error;
             conflicts.push(...listed);
-            const answer = await undoWithRetry(alive, change.id, {
+            const answer = await undoWithRetry(alive, send, {
               dry_run: true,
               mode: 'skip_conflicts',
             });
@@ -128,9 +140,9 @@ export function UndoDialog({
     let undone = 0;
     const skipped: UndoConflict[] = [];
     try {
-      for (const [position, change] of changes.entries()) {
+      for (const [position, send] of requests.entries()) {
         set({ step: 'running', position, jobId: null });
-        const answer = await undoWithRetry(alive, change.id, { mode });
+        const answer = await undoWithRetry(alive, send, { mode });
         if (answer.kind === 'job') {
           trackJob(queryClient, answer.job);
           set({ step: 'running', position, jobId: answer.job.id });
@@ -210,7 +222,11 @@ export function UndoDialog({
           <>
             <p role="status">
               Undoing
-              {changes.length > 1 ? ` change ${phase.position + 1} of ${changes.length}` : ''}…
+              {requests.length > 1 ? ` change ${phase.position + 1} of ${requests.length}` : ''}
+              {'jobId' in target
+                ? ` the ${target.changeCount.toLocaleString('en')} changes of job #${target.jobId}`
+                : ''}
+              …
             </p>
             {phase.jobId !== null && <JobProgress jobId={phase.jobId} />}
           </>
