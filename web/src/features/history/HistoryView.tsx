@@ -20,6 +20,7 @@ import { ChangeRow } from './ChangeRow';
 import { CHANGE_KIND_LABELS } from './describe';
 import { UndoDialog, type UndoTarget } from './UndoDialog';
 import './history.css';
+import { CategorySelect } from '../../components/CategorySelect';
 
 const PAGE_SIZE = 50;
 const numberFormat = new Intl.NumberFormat('en');
@@ -105,20 +106,12 @@ export function HistoryView({ state, update }: { state: WorkspaceState; update: 
         </div>
         <div className="filter filter-category">
           <label htmlFor={`${id}-category`}>Category</label>
-          <select
+          <CategorySelect
             id={`${id}-category`}
-            value={state.category_id ?? ''}
-            onChange={(event) =>
-              change({ category_id: event.target.value ? Number(event.target.value) : undefined })
-            }
-          >
-            <option value="">Any category</option>
-            {index?.ordered.map((node) => (
-              <option key={node.id} value={node.id}>
-                {node.path}
-              </option>
-            ))}
-          </select>
+            value={state.category_id}
+            index={index}
+            onChange={(categoryId) => change({ category_id: categoryId })}
+          />
         </div>
         <div className="filter">
           <label htmlFor={`${id}-kind`}>Kind</label>

@@ -46,6 +46,7 @@ import { DeleteCategoryDialog } from '../categories/DeleteCategoryDialog';
 import { BulkActions } from './BulkActions';
 import { ProductPanel } from './ProductPanel';
 import { ProductTable, TableSkeleton } from './ProductTable';
+import { CategorySelect } from '../../components/CategorySelect';
 
 /** The search's limit, from the contract (the server refuses a longer one). */
 const SEARCH_MAX_LENGTH = (ProductFilterFields.search as { maxLength?: number }).maxLength ?? 200;
@@ -666,23 +667,12 @@ function Filters({ state, onChange, index, searchRef }: FiltersProps) {
       </div>
       <div className="filter filter-category">
         <label htmlFor={`${id}-category`}>Category</label>
-        <select
+        <CategorySelect
           id={`${id}-category`}
-          value={state.category_id ?? ''}
-          onChange={(event) =>
-            onChange({ category_id: event.target.value ? Number(event.target.value) : undefined })
-          }
-        >
-          <option value="">Any category</option>
-          {index?.ordered.map((node) => (
-            <option key={node.id} value={node.id}>
-              {node.path}
-            </option>
-          ))}
-          {state.category_id !== undefined && index && !index.byId.has(state.category_id) && (
-            <option value={state.category_id}>Category #{state.category_id}</option>
-          )}
-        </select>
+          value={state.category_id}
+          index={index}
+          onChange={(categoryId) => onChange({ category_id: categoryId })}
+        />
       </div>
       {state.category_id !== undefined && (
         <label className="filter-check">
