@@ -22,13 +22,16 @@ export interface RunningServer {
   output: () => string;
 }
 
-/** Start `server/src/main.ts` on a free port with its own data folder; resolves once it listens. */
+/**
+ * Start the server as `npm start` runs it (scripts/start.mjs: the compiled bundle in server/dist,
+ * built by `npm run e2e` beforehand) on a free port with its own data folder; resolves once it
+ * listens.
+ */
 export async function startServer(
   options: { seedProducts?: number; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tag-manager-e2e-'));
-  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-  const child: ChildProcess = spawn(tsx, ['server/src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -4,7 +4,6 @@
  * Both are exposed as the same Drizzle database type, so repositories never know which one
  * they run on.
  */
-import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -18,6 +17,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { PGliteThread } from './pglite-thread.js';
 import * as schema from './schema.js';
+import { MIGRATIONS_DIR } from '../paths.js';
 
 /** A database or an open transaction: repositories take one of these as their first argument. */
 export type Executor = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -47,7 +47,7 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+export const migrationsFolder = MIGRATIONS_DIR;
 
 // PostgreSQL returns bigint (count, sum) as text by default; every count here fits a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

@@ -15,6 +15,8 @@
  * there the statement runs on to its end in the worker and later statements wait for it.
  */
 import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { PGLITE_WORKER } from '../paths.js';
 
 export interface WorkerQueryOptions {
   rowMode?: 'array' | 'object';
@@ -52,7 +54,7 @@ interface Pending {
 
 type WorkerError = Record<string, unknown> & { message: string };
 
-const workerUrl = new URL('./pglite-worker.mjs', import.meta.url);
+const workerUrl = pathToFileURL(PGLITE_WORKER);
 
 /** A PostgreSQL-shaped error: the error handler maps the SQLSTATE in `code`. */
 export class EmbeddedDatabaseError extends Error {

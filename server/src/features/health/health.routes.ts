@@ -4,12 +4,13 @@ import { HealthResponse, LivenessResponse, ReadinessResponse } from '@tag-manage
 import { RedisBackend } from '../../cache/redis-backend.js';
 import { AppError } from '../../errors.js';
 import { envelope } from '../../http/envelope.js';
+import { PACKAGE_JSON } from '../../paths.js';
 
 /** How long readiness waits for the database, and for Redis, before calling it down. */
 const READY_TIMEOUT_MS = 2000;
 const REDIS_READY_TIMEOUT_MS = 1000;
 const VERSION = (
-  JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as {
     version: string;
   }
 ).version;

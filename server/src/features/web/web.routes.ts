@@ -11,11 +11,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { WEB_DIST_DIR } from '../../paths.js';
 
-export const WEB_DIST_DIR = fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
+export { WEB_DIST_DIR };
 
 /** Paths the single-page app never answers: they belong to the API and the server itself. */
 const SERVER_PREFIXES = ['/api', '/docs', '/health', '/metrics', '/openapi.json'];
