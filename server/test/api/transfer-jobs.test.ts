@@ -221,7 +221,23 @@ describe('an export as a job', () => {
       while (done.state === 'running');
       expect(done.state).toBe('succeeded');
       expect(done.progress.counters).toEqual({ rows_written: total });
+      // The progress had its total from the start: one row per product.
+      expect(done.progress).toMatchObject({ done: total, total });
       expect(done.result).toEqual({ rows_written: total });
     },
   );
+
+  it('a filtered export has the filtered count as its total', async () => {
+    const counted = await queryRows<{ n: number }>(
+      test.db,
+      sql`select count(*)::int as n from products where category_count = 0`,
+    );
+    const job = await reserve('export.csv');
+    const response = await test.request(`/api/export/csv?hide_allocated=true&job_id=${job.id}`);
+    expect(response.statusCode).toBe(200);
+    let done: Job;
+    do done = await readJob(job.id);
+    while (done.state === 'running');
+    expect(done.progress).toMatchObject({ done: counted[0]!.n, total: counted[0]!.n });
+  });
 });

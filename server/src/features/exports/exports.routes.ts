@@ -45,6 +45,9 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       writeContext(request),
     );
     reply.header('X-Job-Id', String(job.id));
+    // One row per product: the progress has a total when the list's count of them is exact.
+    const count = await app.services.products.countMatching(filters as ProductFilterQuery);
+    if (!count.estimated) await job.setTotal(count.total);
     let rows = 0;
     return {
       onBatch: async (count: number) => {

@@ -1,5 +1,6 @@
 /** Product reads: the filtered, sorted, paginated list, one product, its categories. */
 import type {
+  ProductFilterQuery,
   CategoryRef,
   CategoryWithPath,
   Pagination,
@@ -43,6 +44,15 @@ export class ProductService {
     private readonly db: Executor,
     private readonly categories: CategoryService,
   ) {}
+
+  /** How many products match `query`'s filters, as the list counts them (estimated above a size). */
+  async countMatching(query: ProductFilterQuery): Promise<{ total: number; estimated: boolean }> {
+    const filters = productFilters(query);
+    const catalogSize = await countProducts(this.db);
+    if (activeFilters(filters).length === 0) return { total: catalogSize, estimated: false };
+    const matches = await countMatches(this.db, filters, catalogSize);
+    return { total: matches.total, estimated: matches.estimated };
+  }
 
   async list(query: ProductListQuery): Promise<ProductPage> {
     const filters = productFilters(query);

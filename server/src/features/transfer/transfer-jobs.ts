@@ -152,6 +152,15 @@ export class TransferJob {
     await advanceJob(executor, this.id, { done, counters, cursor: null });
   }
 
+  /** The amount of work, when it is known exactly (an export: the products it will write). */
+  async setTotal(total: number): Promise<void> {
+    await this.take(this.db);
+    await this.db.execute(
+      sql`update jobs set total = ${total}
+           where id = ${this.id} and owner = ${this.owner} and state = 'running'`,
+    );
+  }
+
   async succeed(result: Record<string, unknown>): Promise<void> {
     await this.take(this.db);
     await this.end('succeeded', result, null);
