@@ -63,7 +63,7 @@ export const PRODUCT_FILTERS = {
           maxLength: 200,
           pattern: NO_NUL_PATTERN,
           description:
-            'Case-insensitive match on name, handle and SKU (surrounding spaces ignored; % _ \\ are literal). With three letters or digits in a row: contains the term. With fewer: the whole name, handle or SKU equals the term. Without any letter or digit: 422 (no index can serve it).',
+            'Case-insensitive match on name, handle and SKU (surrounding spaces ignored; % _ \\ are literal). Several words, one of them with three letters or digits in a row: each word is contained in the name, handle or SKU, in any order ("grey levelling" finds "Levelling Compound Grey"). One word with three letters or digits in a row: contains it. Fewer: the whole name, handle or SKU equals the term. Without any letter or digit: 422 (no index can serve it).',
         }),
       ),
     },

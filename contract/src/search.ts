@@ -24,3 +24,31 @@ export function searchKind(term: string): SearchKind {
   if (LETTER_OR_DIGIT.test(term)) return 'exact';
   return 'unsearchable';
 }
+
+/**
+ * How a whole search term is matched. Several words of which one at least holds a trigram
+ * ("grey levelling", "compound 1L") match as `words`: every word (any order) is contained in the
+ * name, the handle or the SKU; words without a letter or digit ("-", "&") are left out. A
+ * single word, or words without any trigram ("ab cd"), match as the term does (`searchKind`):
+ * the indexes can only serve a search through a word with a trigram.
+ */
+export type SearchPlan =
+  | { mode: 'words'; words: string[] }
+  | { mode: 'contains' | 'exact'; term: string }
+  | { mode: 'unsearchable' };
+
+/** At most this many words are matched (the rest of a long paste is ignored). */
+export const MAX_SEARCH_WORDS = 8;
+
+export function searchPlan(term: string): SearchPlan {
+  const trimmed = term.trim();
+  const words = trimmed
+    .split(/\s+/u)
+    .filter((word) => LETTER_OR_DIGIT.test(word))
+    .slice(0, MAX_SEARCH_WORDS);
+  if (words.length > 1 && words.some((word) => TRIGRAM.test(word))) {
+    return { mode: 'words', words };
+  }
+  const kind = searchKind(trimmed);
+  return kind === 'unsearchable' ? { mode: 'unsearchable' } : { mode: kind, term: trimmed };
+}

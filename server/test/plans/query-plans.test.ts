@@ -112,6 +112,12 @@ const cases: {
     filters: { ...noFilters, search: 'a-b_c' },
     reads: TRIGRAM_INDEXES,
   },
+  // Several words, any order: each word's trigram scans, combined.
+  {
+    name: 'two-word search',
+    filters: { ...noFilters, search: 'grey levelling' },
+    reads: TRIGRAM_INDEXES,
+  },
   { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
   { name: 'status', filters: { ...noFilters, status: 'draft' } },
   { name: 'product type', filters: { ...noFilters, product_type: 'Sealant' } },
@@ -170,6 +176,11 @@ describe('query plans on 60,000 products', () => {
     {
       name: 'two-character search',
       filters: { ...noFilters, search: 'x1' },
+      reads: TRIGRAM_INDEXES,
+    },
+    {
+      name: 'three-word search',
+      filters: { ...noFilters, search: 'compound grey 1L' },
       reads: TRIGRAM_INDEXES,
     },
     { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },

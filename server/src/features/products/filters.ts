@@ -8,6 +8,7 @@
 import {
   PRODUCT_FILTER_FIELDS,
   searchKind,
+  searchPlan,
   type AppliedFilters,
   type ProductFilterName,
   type ProductFilterQuery,
@@ -77,10 +78,17 @@ export const PRODUCT_FILTER_TABLE = {
       return { ...f, search: search ? search : undefined };
     },
     condition: (f) => {
-      // A term without a trigram matches whole values: see contract/src/search.ts.
-      const pattern =
-        searchKind(f.search!) === 'contains' ? likeContains(f.search!) : likeLiteral(f.search!);
-      return sql`(p.product_name ilike ${pattern} or p.product_id ilike ${pattern} or p.sku ilike ${pattern})`;
+      // Words in any order, or the term as a substring or a whole value: contract/src/search.ts.
+      const plan = searchPlan(f.search!);
+      const matches = (pattern: string) =>
+        sql`(p.product_name ilike ${pattern} or p.product_id ilike ${pattern} or p.sku ilike ${pattern})`;
+      if (plan.mode === 'words') {
+        return sql.join(
+          plan.words.map((word) => matches(likeContains(word))),
+          sql` and `,
+        );
+      }
+      return matches(plan.mode === 'contains' ? likeContains(f.search!) : likeLiteral(f.search!));
     },
     pageDependsOn: [],
   },

@@ -468,6 +468,27 @@ describe('filters', () => {
     expect(body.metadata.filtered_products).toBe(1);
   });
 
+  it('several words match in any order, each in the name, the handle or the SKU', async () => {
+    expect((await allHandles('search=pure%20cleaner')).sort()).toEqual([
+      'cleaner-100%',
+      'cleaner-1000',
+    ]);
+    expect(await allHandles('search=pure%201000')).toEqual(['cleaner-1000']);
+    // A word from the SKU and one from the name.
+    expect(await allHandles('search=cln-1000%20pure')).toEqual(['cleaner-1000']);
+    // A short word narrows as a substring once another word has a trigram ("1L" style).
+    expect(await allHandles(`search=${encodeURIComponent('cleaner 0 pure')}`)).toEqual([
+      'cleaner-100%',
+      'cleaner-1000',
+    ]);
+    expect(await allHandles('search=pure%20ultraset')).toEqual([]);
+    // Words without a trigram keep the whole-value match: "st a" is not two substrings.
+    expect(await allHandles('search=st%20a')).toEqual([]);
+    const body = await list('search=%20pure%20%20cleaner%20');
+    expect(body.metadata.filters.search).toBe('pure  cleaner');
+    expect(body.metadata.filtered_products).toBe(2);
+  });
+
   it('an empty or blank search is no filter', async () => {
     expect((await list('search=')).metadata.filtered_products).toBe(TOTAL);
     expect((await list('search=%20%20')).metadata.filtered_products).toBe(TOTAL);
