@@ -63,6 +63,8 @@ const test: TestApp = await createTestApp({
   // no worker runs here).
   WEBHOOK_ALLOW_PRIVATE: 'true',
   WEBHOOK_WORKER: 'false',
+  // Each write operation's fixture registers one.
+  WEBHOOK_MAX: '1000',
 });
 const document = (await test.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
   paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
