@@ -191,18 +191,27 @@ export interface AttemptRecord {
   retryInMs: number | null;
 }
 
-function logAttempt(executor: Executor, event: ClaimedEvent, attempt: AttemptRecord) {
+/** Delivery-log entries kept per webhook (older ones are deleted as new ones are written). */
+export const DELIVERY_LOG_KEEP = 1000;
+
+async function logAttempt(executor: Executor, event: ClaimedEvent, attempt: AttemptRecord) {
   const next =
     attempt.retryInMs === null
       ? sql`null`
       : sql`now() + ${attempt.retryInMs} * interval '1 millisecond'`;
-  return executor.execute(sql`
+  await executor.execute(sql`
     insert into webhook_deliveries (webhook_id, event_id, change_set_id, kind, attempt, outcome,
                                     status_code, duration_ms, error, next_attempt_at)
     select ${event.webhook_id}, ${event.event_id}::uuid, ${event.change_set_id}, ${event.kind},
            ${event.attempts}, ${attempt.outcome}, ${attempt.statusCode}, ${attempt.durationMs},
            ${attempt.error}, ${next}
      where exists (select 1 from webhooks where id = ${event.webhook_id})`);
+  // The log stays bounded: the newest DELIVERY_LOG_KEEP attempts of each webhook.
+  await executor.execute(sql`
+    delete from webhook_deliveries
+     where webhook_id = ${event.webhook_id}
+       and id < (select id from webhook_deliveries where webhook_id = ${event.webhook_id}
+                  order by id desc offset ${DELIVERY_LOG_KEEP - 1} limit 1)`);
 }
 
 /** A delivered event: logged, out of the outbox, the webhook's failure streak reset. */

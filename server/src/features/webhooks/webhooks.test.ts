@@ -24,6 +24,7 @@ import {
 } from '../../../test/helpers/postgres.js';
 import { createTestApp, snapshot, type TestApp } from '../../../test/helpers/test-app.js';
 import { privateAddressReason } from './address-guard.js';
+import { claimDueEvents } from './webhooks.repository.js';
 import { retryDelayMs } from './webhook-worker.js';
 import { verifySignature } from './signature.js';
 
@@ -635,6 +636,55 @@ describe('retry delays', () => {
     expect(retryDelayMs(20, 1000, 60_000, () => 1)).toBe(60_000);
     expect(retryDelayMs(100, 1000, 60_000, () => 0.5)).toBe(45_000);
   });
+});
+
+describe.runIf(postgres)('two app instances on one database', () => {
+  let first: TestApp;
+  let second: TestApp;
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it(
+    'never claim one outbox row twice, and deliver every event once',
+    { timeout: 600_000 },
+    async () => {
+      first = await createTestApp({ ...FAST, WEBHOOK_WORKER: 'false' });
+      second = await first.peer({ ...FAST, WEBHOOK_WORKER: 'false' });
+      await register(first, 'https://hooks.example.com/claims');
+      for (let n = 0; n < 60; n++) await createCategory(n % 2 ? first : second, `Claimed ${n}`);
+      expect(await outboxCount(first.db)).toBe(60);
+      const claims = async (db: Executor, owner: string) => {
+        const ids: number[] = [];
+        for (;;) {
+          const claimed = await claimDueEvents(db, owner, 3_600_000, 3);
+          if (claimed.length === 0) return ids;
+          ids.push(...claimed.map((event) => event.id));
+        }
+      };
+      const [a, b] = await Promise.all([claims(first.db, 'first'), claims(second.db, 'second')]);
+      expect(a.length + b.length).toBe(60);
+      expect(new Set([...a, ...b]).size).toBe(60);
+      await first.db.execute(sql`delete from webhooks`);
+      await second.close();
+      await first.close();
+
+      // Both workers on, one receiver: each event arrives exactly once (nothing failed here).
+      const receiver = await startReceiver();
+      first = await createTestApp(FAST);
+      second = await first.peer(FAST);
+      await register(first, `${receiver.url}/both`);
+      for (let n = 0; n < 30; n++) await createCategory(n % 2 ? first : second, `Delivered ${n}`);
+      await waitFor(
+        () => outboxCount(first.db),
+        (count) => count === 0,
+      );
+      const ids = receiver.received.map((entry) => entry.headers['tag-manager-event-id']);
+      expect(ids.length).toBe(30);
+      expect(new Set(ids).size).toBe(30);
+    },
+  );
 });
 
 describe.runIf(postgres)('the app killed with SIGKILL between the commit and the delivery', () => {
