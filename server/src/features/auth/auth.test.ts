@@ -363,6 +363,7 @@ describe('the operations under test', () => {
         'POST /api/webhooks',
         'DELETE /api/webhooks/{id}',
         'GET /api/webhooks/{id}/deliveries',
+        'POST /api/webhooks/{id}/enable',
       ]),
     );
     expect(writes.length).toBeGreaterThanOrEqual(10);

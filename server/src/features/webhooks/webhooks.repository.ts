@@ -92,6 +92,17 @@ export async function deleteWebhook(
   return row;
 }
 
+/** Enables a webhook again (after an auto-disable): its failure streak starts over. */
+export async function enableWebhook(
+  executor: Executor,
+  id: number,
+): Promise<WebhookRow | undefined> {
+  await executor.execute(sql`
+    update webhooks set disabled_at = null, disabled_reason = null, consecutive_failures = 0
+     where id = ${id} and disabled_at is not null`);
+  return findWebhook(executor, id);
+}
+
 export interface DeliveryRow {
   id: number;
   event_id: string;

@@ -87,6 +87,23 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => envelope(request, await app.services.webhooks.delete(request.params.id)),
   );
 
+  app.post(
+    '/api/webhooks/:id/enable',
+    {
+      config,
+      schema: {
+        operationId: 'enableWebhook',
+        tags,
+        summary: 'Enable a webhook again after it was disabled for failing deliveries',
+        description:
+          'Clears `disabled_at`, `disabled_reason` and the failure streak; change sets committed from now on are delivered to it again (those made while it was disabled are not: read them from GET /api/changes). An enabled webhook is answered unchanged.',
+        params: WebhookIdParams,
+        response: { 200: WebhookResponse },
+      },
+    },
+    async (request) => envelope(request, await app.services.webhooks.enable(request.params.id)),
+  );
+
   app.get(
     '/api/webhooks/:id/deliveries',
     {

@@ -22,6 +22,7 @@ import { generateWebhookSecret, SECRET_PREFIX_LENGTH } from './signature.js';
 import {
   countWebhooks,
   deleteWebhook,
+  enableWebhook,
   findWebhook,
   insertWebhook,
   listDeliveries,
@@ -136,6 +137,16 @@ export class WebhookService {
 
   async delete(id: number): Promise<Webhook> {
     const row = await inTransaction(this.db, (transaction) => deleteWebhook(transaction, id));
+    if (!row) throw notFound('webhook', id);
+    return toWebhook(row);
+  }
+
+  /**
+   * Enables a disabled webhook: later change sets are queued for it again (the ones made while
+   * it was disabled are not: GET /api/changes has them). An enabled one is answered as it is.
+   */
+  async enable(id: number): Promise<Webhook> {
+    const row = await enableWebhook(this.db, id);
     if (!row) throw notFound('webhook', id);
     return toWebhook(row);
   }

@@ -330,6 +330,21 @@ describe('a receiver that keeps failing', () => {
     // A disabled webhook queues nothing more.
     await createCategory(test, 'After the disable');
     expect(await outboxCount(test.db)).toBe(0);
+    // Enabled again: the streak starts over, and later change sets are queued for it.
+    const enabled = await test.request({
+      method: 'POST',
+      url: `/api/webhooks/${webhook.id}/enable`,
+    });
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    expect(enabled.json().data).toMatchObject({
+      enabled: true,
+      disabled_at: null,
+      disabled_reason: null,
+      consecutive_failures: 0,
+    });
+    const again = await test.request({ method: 'POST', url: `/api/webhooks/${webhook.id}/enable` });
+    expect(again.json().data).toEqual(enabled.json().data);
+    await test.request({ method: 'DELETE', url: `/api/webhooks/${webhook.id}` });
     const metrics = (await test.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/webhook_deliveries_total\{outcome="failed"\} 3/);
     expect(metrics).toMatch(/webhooks_disabled_total 1/);
@@ -537,6 +552,12 @@ describe('bad input', () => {
       code: 'NOT_FOUND',
     },
     {
+      name: 'an unknown id (enable)',
+      request: { method: 'POST', url: '/api/webhooks/999999/enable' },
+      status: 404,
+      code: 'NOT_FOUND',
+    },
+    {
       name: 'a non-numeric id',
       request: { method: 'DELETE', url: '/api/webhooks/abc' },
       status: 422,
@@ -615,6 +636,7 @@ describe('with access control (AUTH_MODE=token)', () => {
       { method: 'GET', url: `/api/webhooks/${id}` },
       { method: 'DELETE', url: `/api/webhooks/${id}` },
       { method: 'GET', url: `/api/webhooks/${id}/deliveries` },
+      { method: 'POST', url: `/api/webhooks/${id}/enable` },
     ] as InjectOptions[]) {
       const before = await snapshot(test.db);
       const response = await test.request({
