@@ -32,6 +32,8 @@ import sampleDataRoutes from './features/sample-data/sample-data.routes.js';
 import statsRoutes from './features/stats/stats.routes.js';
 import suggestionRoutes from './features/suggestions/suggestions.routes.js';
 import webRoutes from './features/web/web.routes.js';
+import { WebhookWorker } from './features/webhooks/webhook-worker.js';
+import webhookRoutes from './features/webhooks/webhooks.routes.js';
 import connections, { fastifyTimeouts, serverOptions } from './plugins/connections.js';
 import crossSite from './plugins/cross-site.js';
 import errorHandler, { answerClientError, sendError, toAppError } from './plugins/error-handler.js';
@@ -52,6 +54,8 @@ declare module 'fastify' {
     services: Services;
     /** This instance's job runner; undefined with JOB_RUNNER=off. */
     jobRunner: JobRunner | undefined;
+    /** This instance's webhook delivery worker; undefined with WEBHOOK_WORKER=off. */
+    webhookWorker: WebhookWorker | undefined;
   }
 }
 
@@ -153,6 +157,10 @@ export async function buildApp(
       queueLeaseSeconds: config.queue.leaseSeconds,
       bulkMaxProducts: config.bulkMaxProducts,
       transferHeartbeatMs: Math.max(1000, (config.jobs.staleSeconds * 1000) / 3),
+      webhooks: {
+        allowPrivate: config.webhooks.allowPrivate,
+        maxWebhooks: config.webhooks.maxWebhooks,
+      },
     }),
   );
   // Jobs (docs/jobs.md): this instance's runner, stopped after its current batch on close.
@@ -174,6 +182,18 @@ export async function buildApp(
     app.services.jobs.onCreated(() => jobRunner.wake());
     app.addHook('onClose', () => jobRunner.stop());
   }
+  // Webhooks (docs/webhooks.md): this instance's delivery worker, stopped on close (deliveries
+  // in flight are aborted and their events given back to the outbox).
+  const webhookWorker = config.webhooks.worker
+    ? new WebhookWorker(options.database.db, {
+        ...config.webhooks,
+        log: app.log,
+        onOutcome: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+        onDisabled: () => metrics.webhooksDisabled.inc(),
+      })
+    : undefined;
+  app.decorate('webhookWorker', webhookWorker);
+  if (webhookWorker) app.addHook('onClose', () => webhookWorker.stop());
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -221,9 +241,11 @@ export async function buildApp(
   await app.register(sampleDataRoutes);
   await app.register(queueRoutes);
   await app.register(jobRoutes);
+  await app.register(webhookRoutes);
   await app.register(webRoutes);
 
   await app.ready();
   jobRunner?.start();
+  webhookWorker?.start();
   return app;
 }

@@ -64,6 +64,18 @@ describe('loadConfig', () => {
       },
       queue: { leaseSeconds: 120 },
       jobs: { runner: true, batchSize: 10_000, pollMs: 1000, staleSeconds: 60 },
+      webhooks: {
+        worker: true,
+        allowPrivate: false,
+        pollMs: 1000,
+        timeoutMs: 10_000,
+        retryBaseMs: 10_000,
+        retryMaxMs: 3_600_000,
+        maxAttempts: 12,
+        disableAfterFailures: 10,
+        maxWebhooks: 20,
+        concurrency: 4,
+      },
     });
   });
 
@@ -251,6 +263,18 @@ describe('loadConfig', () => {
       },
       queue: { leaseSeconds: 45 },
       jobs: { runner: true, batchSize: 10_000, pollMs: 1000, staleSeconds: 60 },
+      webhooks: {
+        worker: true,
+        allowPrivate: false,
+        pollMs: 1000,
+        timeoutMs: 10_000,
+        retryBaseMs: 10_000,
+        retryMaxMs: 3_600_000,
+        maxAttempts: 12,
+        disableAfterFailures: 10,
+        maxWebhooks: 20,
+        concurrency: 4,
+      },
     });
   });
 

@@ -105,6 +105,33 @@ export interface Config {
     /** A running job whose owner has not heartbeated this long is taken over (JOB_STALE_SECONDS, 60). */
     staleSeconds: number;
   };
+
+  /** Webhooks (issue 14; docs/webhooks.md). */
+  webhooks: {
+    /** Whether this instance delivers webhook events (WEBHOOK_WORKER, on). */
+    worker: boolean;
+    /**
+     * Deliver to private, loopback and link-local addresses, and over http (WEBHOOK_ALLOW_PRIVATE,
+     * off): for tests and local receivers only; on, a webhook can reach the internal network.
+     */
+    allowPrivate: boolean;
+    /** How often an idle worker looks for due events (WEBHOOK_POLL_MS, 1000). */
+    pollMs: number;
+    /** One delivery's time limit, connection to last byte (WEBHOOK_TIMEOUT_MS, 10,000). */
+    timeoutMs: number;
+    /** The first retry's delay; each next one doubles, with jitter (WEBHOOK_RETRY_BASE_MS, 10,000). */
+    retryBaseMs: number;
+    /** The longest delay between two attempts (WEBHOOK_RETRY_MAX_MS, 1 h). */
+    retryMaxMs: number;
+    /** Attempts per event before it is given up (WEBHOOK_MAX_ATTEMPTS, 12). */
+    maxAttempts: number;
+    /** Consecutive failed deliveries that disable a webhook (WEBHOOK_DISABLE_AFTER_FAILURES, 10). */
+    disableAfterFailures: number;
+    /** Webhooks at most (WEBHOOK_MAX, 20). */
+    maxWebhooks: number;
+    /** Deliveries in flight at once per instance (WEBHOOK_CONCURRENCY, 4). */
+    concurrency: number;
+  };
 }
 
 export interface RateLimitConfig {
@@ -370,6 +397,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       batchSize: integer('JOB_BATCH_SIZE', 10_000, 1, 100_000),
       pollMs: integer('JOB_POLL_MS', 1000, 10, 60_000),
       staleSeconds: integer('JOB_STALE_SECONDS', 60, 1, 3600),
+    },
+
+    webhooks: {
+      worker: flag('WEBHOOK_WORKER', true),
+      allowPrivate: flag('WEBHOOK_ALLOW_PRIVATE', false),
+      pollMs: integer('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+      timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+      retryBaseMs: integer('WEBHOOK_RETRY_BASE_MS', 10_000, 1, 3_600_000),
+      retryMaxMs: integer('WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+      maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
+      disableAfterFailures: integer('WEBHOOK_DISABLE_AFTER_FAILURES', 10, 1, 1000),
+      maxWebhooks: integer('WEBHOOK_MAX', 20, 1, 1000),
+      concurrency: integer('WEBHOOK_CONCURRENCY', 4, 1, 64),
     },
   };
 

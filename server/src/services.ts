@@ -17,6 +17,10 @@ import { SampleDataService } from './features/sample-data/sample-data.service.js
 import { StatsService } from './features/stats/stats.service.js';
 import { SuggestionService } from './features/suggestions/suggestions.service.js';
 import { TransferJobs } from './features/transfer/transfer-jobs.js';
+import {
+  WebhookService,
+  type WebhookServiceOptions,
+} from './features/webhooks/webhooks.service.js';
 
 export interface ServiceOptions {
   /** The token cache (AUTH_CACHE_SECONDS) and where its warnings go. */
@@ -27,6 +31,8 @@ export interface ServiceOptions {
   bulkMaxProducts?: number;
   /** A running import or export heartbeats this often (a third of JOB_STALE_SECONDS). */
   transferHeartbeatMs?: number;
+  /** Webhook registration: WEBHOOK_ALLOW_PRIVATE and WEBHOOK_MAX. */
+  webhooks?: WebhookServiceOptions;
 }
 
 /** `notifier` hears, after each write commits, what it changed (the cache invalidates by it). */
@@ -69,6 +75,7 @@ export function createServices(
     jobs,
     bulk: new BulkService(db, categories, assignments, jobs, options.bulkMaxProducts ?? 10_000),
     transfers: new TransferJobs(db, options.transferHeartbeatMs ?? 20_000),
+    webhooks: new WebhookService(db, options.webhooks ?? { allowPrivate: false, maxWebhooks: 20 }),
   };
 }
 

@@ -31,6 +31,7 @@ import {
   text,
   timestamp,
   unique,
+  uuid,
 } from 'drizzle-orm/pg-core';
 
 /** A limit written into a constraint as a literal (a template value would become a parameter). */
@@ -429,6 +430,109 @@ export const queueLeases = pgTable(
     check(
       'queue_leases_operator_name_length',
       sql`char_length(${table.operatorName}) between 1 and 200`,
+    ),
+  ],
+);
+
+/**
+ * Webhooks (issue 14; docs/webhooks.md): integrations' URLs and the change kinds they take.
+ * The signing secret is stored as it is: an HMAC needs the secret itself to sign (unlike an API
+ * token, which is only compared, so only its hash is kept). `secret_prefix` recognises it in
+ * lists. A webhook is disabled (`disabled_at`, `disabled_reason`) after
+ * WEBHOOK_DISABLE_AFTER_FAILURES consecutive failed deliveries.
+ */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    url: text('url').notNull(),
+    /** Change kinds (change-kinds.ts), or `{*}` for every kind. */
+    kinds: text('kinds').array().notNull(),
+    secret: text('secret').notNull(),
+    secretPrefix: text('secret_prefix').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    lastSuccessAt: timestamp('last_success_at', { withTimezone: true, mode: 'string' }),
+    lastFailureAt: timestamp('last_failure_at', { withTimezone: true, mode: 'string' }),
+    disabledAt: timestamp('disabled_at', { withTimezone: true, mode: 'string' }),
+    disabledReason: text('disabled_reason'),
+  },
+  (table) => [
+    check('webhooks_url_length', sql`char_length(${table.url}) between 1 and 2048`),
+    check('webhooks_kinds_count', sql`cardinality(${table.kinds}) between 1 and 64`),
+    check('webhooks_secret_length', sql`char_length(${table.secret}) between 32 and 200`),
+  ],
+);
+
+/**
+ * The outbox: one row per event still to deliver to one webhook, written in the transaction of
+ * the change set it reports (changes.repository.ts recordChange), so both commit or neither.
+ * The delivery worker claims due rows with FOR UPDATE SKIP LOCKED and leases them by pushing
+ * `next_attempt_at` past the delivery's timeout (a worker killed mid-delivery leaves the row
+ * due again when its lease ends). A delivered row is deleted; `event_id` is the idempotency key,
+ * the same on every attempt. No foreign key to change_sets: the seeder truncates the log.
+ */
+export const webhookOutbox = pgTable(
+  'webhook_outbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: integer('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .default(sql`gen_random_uuid()`),
+    changeSetId: bigint('change_set_id', { mode: 'number' }).notNull(),
+    kind: text('kind').notNull(),
+    /** The body's fields but `id` (docs/webhooks.md). */
+    payload: jsonb('payload').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    /** Attempts started (a claim counts one). */
+    attempts: integer('attempts').notNull().default(0),
+    /** The worker that holds the lease (null before the first claim). */
+    claimedBy: text('claimed_by'),
+  },
+  (table) => [
+    index('webhook_outbox_due_idx').on(table.nextAttemptAt, table.id),
+    index('webhook_outbox_webhook_idx').on(table.webhookId),
+  ],
+);
+
+/** The delivery log (GET /api/webhooks/{id}/deliveries): one row per attempt. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: integer('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id').notNull(),
+    changeSetId: bigint('change_set_id', { mode: 'number' }).notNull(),
+    kind: text('kind').notNull(),
+    attempt: integer('attempt').notNull(),
+    attemptedAt: timestamp('attempted_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    outcome: text('outcome').notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+    /** When the next attempt is due (null: none, the event was delivered or given up). */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'string' }),
+  },
+  (table) => [
+    index('webhook_deliveries_webhook_idx').on(table.webhookId, table.id),
+    check(
+      'webhook_deliveries_outcome_valid',
+      sql`${table.outcome} in ('delivered', 'failed', 'refused')`,
     ),
   ],
 );

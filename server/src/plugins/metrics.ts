@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics at GET /metrics (prom-client): requests by route, method and status;
  * requests in flight; errors by envelope code; the connection pool; cache hits and misses per
- * cache; rate-limit rejections; import and export rows; catalog gauges; dependency health; and
+ * cache; rate-limit rejections; import and export rows; webhook deliveries and the outbox backlog;
+ * catalog gauges; dependency health; and
  * the process itself (event-loop lag, heap, GC). The names are the contract with the alert
  * rules in ops/prometheus and the web app's Monitoring page.
  *
@@ -56,6 +57,16 @@ export function createMetrics() {
     ]),
     importRows: counter('import_rows_total', 'Rows imported, per kind of file', ['kind']),
     exportRows: counter('export_rows_total', 'Product rows exported as CSV', []),
+    webhookDeliveries: counter(
+      'webhook_deliveries_total',
+      'Webhook delivery attempts by outcome: delivered, failed (retried), refused (private address), abandoned (no attempt left)',
+      ['outcome'],
+    ),
+    webhooksDisabled: counter(
+      'webhooks_disabled_total',
+      'Webhooks disabled after too many consecutive failed deliveries',
+      [],
+    ),
     poolAcquire: new client.Histogram({
       name: 'db_pool_acquire_seconds',
       help: 'Time waited for a database client from the pool',
@@ -122,6 +133,18 @@ async function metricsPlugin(app: FastifyInstance) {
     registers: [registry],
     collect() {
       this.set({ driver: app.database.driver }, 1);
+    },
+  });
+  // The webhook outbox (docs/webhooks.md): events committed and not yet delivered, all instances.
+  new client.Gauge({
+    name: 'webhook_outbox_backlog',
+    help: 'Webhook events waiting in the outbox (committed, not yet delivered)',
+    registers: [registry],
+    async collect() {
+      const backlog = await within(app.services.webhooks.backlog(), PROBE_TIMEOUT_MS).catch(
+        () => undefined,
+      );
+      if (backlog !== undefined) this.set(backlog);
     },
   });
   const dependencyUp = new client.Gauge({

@@ -93,6 +93,23 @@ interface Examples {
   responseMedia?: Record<string, Record<string, unknown>>;
 }
 
+/** A webhook as GET /api/webhooks/{id} answers it. */
+const webhook = {
+  id: 3,
+  url: 'https://hooks.example.com/tag-manager',
+  kinds: ['bulk.assign', 'product.assign'],
+  secret_prefix: 'whsec_Zm9vYm',
+  created_at: TIMESTAMP,
+  created_by: 'token:1:ops admin',
+  enabled: true,
+  disabled_at: null,
+  disabled_reason: null,
+  consecutive_failures: 0,
+  last_success_at: null,
+  last_failure_at: null,
+  pending_deliveries: 0,
+};
+
 /** operationId → the example request body and response bodies (JSON only). */
 export const EXAMPLES: Record<string, Examples> = {
   listProducts: {
@@ -221,6 +238,64 @@ export const EXAMPLES: Record<string, Examples> = {
     responses: { 200: ok(importReport('categories')) },
   },
   createToken: { request: { name: 'shop sync', role: 'editor' } },
+  createWebhook: {
+    request: {
+      url: 'https://hooks.example.com/tag-manager',
+      kinds: ['bulk.assign', 'product.assign'],
+    },
+    responses: {
+      201: ok({
+        ...webhook,
+        secret: 'whsec_Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXU',
+      }),
+    },
+  },
+  listWebhookDeliveries: {
+    responses: {
+      200: ok(
+        [
+          {
+            id: 311,
+            event_id: '0b8f3a52-6f0e-4a49-9d0c-1f3c7e2a9b44',
+            change_set_id: 4182,
+            kind: 'bulk.assign',
+            attempt: 2,
+            attempted_at: TIMESTAMP,
+            outcome: 'delivered',
+            status_code: 200,
+            duration_ms: 84,
+            error: null,
+            next_attempt_at: null,
+          },
+          {
+            id: 310,
+            event_id: '0b8f3a52-6f0e-4a49-9d0c-1f3c7e2a9b44',
+            change_set_id: 4182,
+            kind: 'bulk.assign',
+            attempt: 1,
+            attempted_at: '2026-01-15T10:29:49.000Z',
+            outcome: 'failed',
+            status_code: 503,
+            duration_ms: 12,
+            error: 'HTTP 503: upstream unavailable',
+            next_attempt_at: '2026-01-15T10:29:59.000Z',
+          },
+        ],
+        {
+          metadata: { total_deliveries: 2 },
+          pagination: {
+            page: 1,
+            page_size: 50,
+            total_items: 2,
+            total_pages: 1,
+            has_next: false,
+            has_previous: false,
+            next_cursor: null,
+          },
+        },
+      ),
+    },
+  },
   getLiveness: { responses: { 200: ok({ status: 'ok' }) } },
 };
 
@@ -243,6 +318,10 @@ const validationError = (field: string, message: string) => ({
 const VALIDATION_EXAMPLES: Record<string, unknown> = {
   listProducts: validationError('limit', 'must be <= 500'),
   listChanges: validationError('limit', 'must be <= 500'),
+  createWebhook: validationError(
+    'url',
+    'must not point at a loopback address (127.0.0.1); WEBHOOK_ALLOW_PRIVATE=true allows it',
+  ),
   assignCategories: validationError('category_ids', 'must NOT have fewer than 1 items'),
   bulkAssignCategories: validationError('category_ids', 'must NOT have fewer than 1 items'),
   bulkRemoveCategories: validationError('category_ids', 'must NOT have fewer than 1 items'),

@@ -112,6 +112,11 @@ const TAGS = [
     description: 'API tokens for AUTH_MODE=token (admin role). A secret is shown once.',
   },
   {
+    name: 'webhooks',
+    description:
+      'Signed deliveries of committed change sets to integrations (admin role), from a durable outbox, retried with backoff, logged per attempt (docs/webhooks.md). A secret is shown once.',
+  },
+  {
     name: 'monitoring',
     description:
       "The Monitoring page's short history of this instance's own metrics (the live figures are at /metrics).",

@@ -1400,6 +1400,77 @@ describe('POST /api/import/categories', () => {
   });
 });
 
+describe('POST /api/webhooks, DELETE /api/webhooks/:id', () => {
+  const url = '/api/webhooks';
+  const cases: BadCase[] = [
+    {
+      name: 'an unknown change kind',
+      request: json('POST', url, { url: 'https://hooks.example.com/x', kinds: ['no.such'] }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'kinds',
+    },
+    {
+      name: 'kinds not a list',
+      request: json('POST', url, { url: 'https://hooks.example.com/x', kinds: '*' }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'kinds',
+    },
+    {
+      name: 'an SQL-looking URL',
+      request: json('POST', url, { url: SQL, kinds: ['*'] }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'url',
+    },
+    {
+      name: 'a URL of 10 KB',
+      request: json('POST', url, { url: `https://hooks.example.com/${TEN_KB}`, kinds: ['*'] }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'url',
+    },
+    {
+      name: 'a loopback URL (WEBHOOK_ALLOW_PRIVATE is off)',
+      request: json('POST', url, { url: 'https://127.0.0.1/hook', kinds: ['*'] }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'url',
+    },
+    {
+      name: 'the cloud metadata address',
+      request: json('POST', url, { url: 'https://169.254.169.254/latest', kinds: ['*'] }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'url',
+    },
+    {
+      name: 'a file: URL',
+      request: json('POST', url, { url: 'file:///etc/passwd', kinds: ['*'] }),
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field: 'url',
+    },
+    ...BAD_PATH_IDS.map(([label, id]): BadCase => ({
+      name: `DELETE with ${label} as id`,
+      request: { method: 'DELETE', url: `/api/webhooks/${id}` },
+      status: 422,
+      code: 'VALIDATION_ERROR',
+    })),
+    {
+      name: 'DELETE of an unknown webhook',
+      request: { method: 'DELETE', url: '/api/webhooks/424242' },
+      status: 404,
+      code: 'NOT_FOUND',
+    },
+  ];
+
+  it.each(cases)('refuses $name', async ({ name: _name, ...badCase }) => {
+    await expectRejected(test, badCase);
+  });
+});
+
 describe('body limits', () => {
   let limited: TestApp;
   let category: { id: number };

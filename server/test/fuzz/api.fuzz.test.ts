@@ -56,6 +56,10 @@ beforeAll(async () => {
     // Jobs stay queued: a job running in the background would change the stored state while
     // the fuzzer checks that a rejected request changed nothing.
     JOB_RUNNER: 'false',
+    // Likewise webhook deliveries (they empty the outbox); registrations name no real host.
+    WEBHOOK_WORKER: 'false',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_MAX: '1000',
   });
   // The document as the contract check reads it (not an API operation, so no check on it).
   const document = (await test.app.inject({ method: 'GET', url: '/openapi.json' })).json();
@@ -99,6 +103,15 @@ beforeAll(async () => {
     select 'bulk.assign', jsonb_build_object('filter', '{}'::jsonb, 'category_ids', jsonb_build_array(${leaves[0]!.id}::int)),
            'fuzz', 'api', 'products'
       from generate_series(1, 20)`);
+  // Webhooks for the webhook routes to read and delete.
+  for (let index = 0; index < 5; index += 1) {
+    const webhook = await test.request({
+      method: 'POST',
+      url: '/api/webhooks',
+      payload: { url: `https://hooks.example.com/fuzz/${index}`, kinds: ['*'] },
+    });
+    expect(webhook.statusCode, webhook.body).toBe(201);
+  }
   expect(await invariantViolations(test.db)).toEqual([]);
 });
 
@@ -129,6 +142,10 @@ async function readWorld(): Promise<Omit<World, 'etags' | 'cursors' | 'replays'>
     sql`select id::int as id from change_sets order by id desc limit 50`,
   );
   const jobs = await queryRows<{ id: number }>(test.db, sql`select id::int from jobs order by id`);
+  const webhooks = await queryRows<{ id: number }>(
+    test.db,
+    sql`select id from webhooks order by id`,
+  );
   const names = (level: number) =>
     categories.filter((category) => category.level === level).map((category) => category.name);
   return {
@@ -143,6 +160,7 @@ async function readWorld(): Promise<Omit<World, 'etags' | 'cursors' | 'replays'>
     assignments,
     changeSetIds: changeSets.map((row) => row.id),
     jobIds: jobs.map((job) => job.id),
+    webhookIds: webhooks.map((webhook) => webhook.id),
   };
 }
 

@@ -23,8 +23,10 @@ const HINTS: Record<string, PoolName[]> = {
   product_id: ['handle'],
   product_ids: ['handle'],
   handle: ['handle'],
-  // Categories' ids, change sets' (POST /api/changes/{id}/undo) and jobs'.
-  id: ['categoryId', 'unusedCategoryId', 'changeSetId', 'jobId'],
+  // Categories' ids, change sets' (POST /api/changes/{id}/undo), jobs' and webhooks'.
+  id: ['categoryId', 'unusedCategoryId', 'changeSetId', 'jobId', 'webhookId'],
+  url: ['webhookUrl'],
+  kinds: ['changeKind'],
   category_id: ['categoryId'],
   category_ids: ['categoryId'],
   parent_id: ['categoryId'],

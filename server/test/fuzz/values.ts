@@ -23,6 +23,8 @@ export interface World {
   changeSetIds: number[];
   /** Jobs (a bulk write by filter over BULK_MAX_PRODUCTS creates one). */
   jobIds: number[];
+  /** Webhooks (GET/DELETE /api/webhooks/{id}). */
+  webhookIds: number[];
   /** ETags seen in answers (for If-None-Match). */
   etags: string[];
   /** `pagination.next_cursor` values seen in answers. */
@@ -50,6 +52,7 @@ export const emptyWorld = (): World => ({
   assignments: [],
   changeSetIds: [],
   jobIds: [],
+  webhookIds: [],
   etags: [],
   cursors: [],
   replays: [],
@@ -69,7 +72,10 @@ export type PoolName =
   | 'assignedHandle'
   | 'assignedCategoryId'
   | 'changeSetId'
-  | 'jobId';
+  | 'jobId'
+  | 'webhookId'
+  | 'webhookUrl'
+  | 'changeKind';
 
 /** Used when a pool is empty, so that the request is still well formed. */
 const FALLBACK: Record<PoolName, string | number> = {
@@ -87,7 +93,15 @@ const FALLBACK: Record<PoolName, string | number> = {
   assignedHandle: 'no-such-product',
   assignedCategoryId: 999_997,
   jobId: 999_996,
+  webhookId: 999_995,
+  webhookUrl: 'https://hooks.example.com/fuzz',
+  changeKind: '*',
 };
+
+/** URLs a webhook may be registered with (the fuzzed app allows private addresses). */
+const WEBHOOK_URLS = ['https://hooks.example.com/fuzz', 'http://127.0.0.1:9/fuzz'];
+/** Kinds a webhook may take: `*` and some of the change-kind table. */
+const CHANGE_KINDS = ['*', 'product.assign', 'bulk.assign', 'category.create'];
 
 /** "The n-th entry of a pool", taken modulo its size when the request is sent. */
 export class PoolRef {
@@ -220,6 +234,9 @@ export function poolEntries(world: World, pool: PoolName): unknown[] {
     assignedCategoryId: world.assignments,
     changeSetId: world.changeSetIds,
     jobId: world.jobIds,
+    webhookId: world.webhookIds,
+    webhookUrl: WEBHOOK_URLS,
+    changeKind: CHANGE_KINDS,
   };
   return pools[pool];
 }

@@ -115,6 +115,8 @@ export async function snapshot(db: Executor): Promise<Record<string, string>> {
     change_sets: sql`select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) as hash from change_sets t`,
     // last_used_at is left out: using a token is not a change to what is stored.
     api_tokens: sql`select md5(coalesce(string_agg((t.id, t.name, t.role, t.token_hash, t.token_prefix, t.created_at, t.revoked_at)::text, '|' order by t.id), '')) as hash from api_tokens t`,
+    webhooks: sql`select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) as hash from webhooks t`,
+    webhook_outbox: sql`select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) as hash from webhook_outbox t`,
   };
   const result: Record<string, string> = {};
   for (const [table, query] of Object.entries(tables)) {

@@ -59,6 +59,12 @@ const test: TestApp = await createTestApp({
   // would claim it within JOB_POLL_MS and fail it (its params are empty), making the allowed
   // cancels 409 by timing. Roles are what is tested here; the runner has its own tests.
   JOB_RUNNER: 'false',
+  // Webhook registration resolves no host name with it (the fixture's URL is never called:
+  // no worker runs here).
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_WORKER: 'false',
+  // Each write operation's fixture registers one.
+  WEBHOOK_MAX: '1000',
 });
 const document = (await test.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
   paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
@@ -73,6 +79,8 @@ const endpoints: Endpoint[] = Object.entries(document.paths)
       operation: item[method]!,
       required: (path === '/api/tokens' ||
       path.startsWith('/api/tokens/') ||
+      path === '/api/webhooks' ||
+      path.startsWith('/api/webhooks/') ||
       (path === '/api/sample-data' && method === 'delete')
         ? 'admin'
         : method === 'get' || (path === '/api/suggestions' && method === 'post')
@@ -147,6 +155,8 @@ interface WriteFixture {
   changeSetId: number;
   /** A queued job that may be cancelled (`{id}` of job routes). */
   jobId: number;
+  /** A webhook that may be deleted (`{id}` of webhook routes). */
+  webhookId: number;
 }
 
 async function writeFixture(): Promise<WriteFixture> {
@@ -170,12 +180,18 @@ async function writeFixture(): Promise<WriteFixture> {
     sql`insert into jobs (kind, params, actor, source) values ('bulk.assign', '{}'::jsonb, 'auth', 'api')
         returning id::int`,
   );
+  const webhook = await asAdmin({
+    method: 'POST',
+    url: '/api/webhooks',
+    payload: { url: `https://hooks.example.com/auth/${++uniqueName}`, kinds: ['*'] },
+  });
   return {
     categoryId,
     assignedCategoryId,
     tokenId: token.data.id,
     changeSetId: changes.data[0]!.id,
     jobId: job!.id,
+    webhookId: webhook.data.id,
   };
 }
 
@@ -185,6 +201,8 @@ function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
     if (name === 'category_id') return String(fixture.assignedCategoryId);
     if (name === 'id' && endpoint.path.startsWith('/api/tokens')) return String(fixture.tokenId);
     if (name === 'id' && endpoint.path.startsWith('/api/jobs')) return String(fixture.jobId);
+    if (name === 'id' && endpoint.path.startsWith('/api/webhooks'))
+      return String(fixture.webhookId);
     if (name === 'id' && endpoint.path.startsWith('/api/changes'))
       return String(fixture.changeSetId);
     if (name === 'id') return String(fixture.categoryId);
@@ -197,6 +215,8 @@ function exampleOf(schema: JsonSchema | undefined, fixture: WriteFixture, field?
   if (field === 'product_ids') return [PRODUCT];
   if (field === 'category_ids') return [fixture.categoryId];
   if (field === 'name') return `Auth body ${++uniqueName}`;
+  if (field === 'url') return `https://hooks.example.com/auth/${++uniqueName}`;
+  if (field === 'kinds') return ['*'];
   if (!schema) return {};
   // Shared schemas are components (issue 10): follow the reference.
   if (schema.$ref) {
@@ -339,6 +359,11 @@ describe('the operations under test', () => {
         'GET /api/jobs/{id}',
         'POST /api/jobs/{id}/cancel',
         'POST /api/changes/{id}/undo',
+        'GET /api/webhooks',
+        'POST /api/webhooks',
+        'DELETE /api/webhooks/{id}',
+        'GET /api/webhooks/{id}/deliveries',
+        'POST /api/webhooks/{id}/enable',
       ]),
     );
     expect(writes.length).toBeGreaterThanOrEqual(10);
@@ -395,6 +420,7 @@ describe.each(reads.map((endpoint) => [endpoint.path, endpoint] as const))(
       tokenId: 1,
       changeSetId: 1,
       jobId: 1,
+      webhookId: 1,
     };
 
     it.each(['no token', 'unknown token', 'viewer', 'admin'] as const)(

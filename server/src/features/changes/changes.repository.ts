@@ -2,6 +2,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
 import { arrayParam, isoTime } from '../../db/sql.js';
+import { outboxInsertOf } from '../webhooks/webhooks.repository.js';
+import { webhookPayload } from '../webhooks/webhook-event.js';
 import type { ChangeKind, ChangePayloads } from './change-kinds.js';
 
 export type ChangeSource = 'api' | 'import' | 'cli' | 'seed' | 'system';
@@ -18,8 +20,11 @@ export interface WriteContext {
 }
 
 /**
- * Stores one change set. Writes call it through applyChange (apply-change.ts); only the seeder,
- * which loads outside one transaction and outside the app's cache, calls it directly.
+ * Stores one change set, and in the same statement its webhook outbox rows (one per webhook
+ * subscribed to its kind; none when there is no webhook): a change set and its deliveries
+ * commit together (docs/webhooks.md). Writes call it through applyChange (apply-change.ts);
+ * only the seeder, which loads outside one transaction and outside the app's cache, calls it
+ * directly.
  */
 export async function recordChange<Kind extends ChangeKind>(
   executor: Executor,
@@ -27,12 +32,15 @@ export async function recordChange<Kind extends ChangeKind>(
   change: ChangePayloads[Kind] & { kind: Kind },
 ): Promise<void> {
   await executor.execute(sql`
-    insert into change_sets (actor, source, kind, request_id, job_id, product_ids, category_ids, before, after, reverts)
-    values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
-            ${context.jobId ?? null},
-            ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
-            ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb,
-            ${context.reverts ?? null})`);
+    with change as (
+      insert into change_sets (actor, source, kind, request_id, job_id, product_ids, category_ids, before, after, reverts)
+      values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
+              ${context.jobId ?? null},
+              ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
+              ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb,
+              ${context.reverts ?? null})
+      returning id, created_at)
+    ${outboxInsertOf(change.kind, webhookPayload(change.kind, context, change))}`);
 }
 
 export interface ChangeRow {

@@ -444,6 +444,15 @@ describe('an undo larger than BULK_MAX_PRODUCTS', () => {
   });
 
   it('the undo job: batches undo exactly, each recorded with the job and the change set it reverts', async () => {
+    // The job the test above queued runs in the background: its end is the state to start from.
+    for (;;) {
+      const [open] = await queryRows<{ n: number }>(
+        small.db,
+        sql`select count(*)::int as n from jobs where state in ('queued', 'running')`,
+      );
+      if (open!.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const before = await tableContent(small);
     const imported = await small.request({
       method: 'POST',
