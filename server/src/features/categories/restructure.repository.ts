@@ -12,11 +12,14 @@
  * 4. old ancestors no other assigned category needs are deleted bottom-up (no row points at them
  *    any more, so the closure FK's cascade has nothing to take).
  *
- * Each is one statement over all affected products, so the counter triggers run once per
- * statement, not per product.
+ * Each is one statement over all affected products. The counter triggers stand aside meanwhile
+ * (`tag_manager.restructure = on`, migration 0020): each statement would otherwise rewrite every
+ * affected product's counters, four or five times per restructure. recountAfterRestructure then
+ * sets the counters of the products and categories touched, once.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
+import { arrayParam } from '../../db/sql.js';
 
 /** Notes the products assigned `categoryId` (the moved or merged one); answers how many. */
 export async function noteAffectedProducts(
@@ -152,6 +155,56 @@ export async function deleteAllAssignments(
         select count(*)::int as n from removed`,
   );
   return row?.n ?? 0;
+}
+
+/**
+ * Turns the counter triggers off for the rest of this transaction (or savepoint): the
+ * restructure recounts what it touched with recountAfterRestructure, which turns them on again.
+ */
+export async function suspendCounterTriggers(transaction: Executor): Promise<void> {
+  await transaction.execute(sql`select set_config('tag_manager.restructure', 'on', true)`);
+}
+
+/**
+ * What the counter triggers would have done, once: `product_count` of the categories whose
+ * assignments changed; each affected product's `category_count`, open branches and
+ * `last_modified`; and the open branches of the other products assigned a category whose
+ * children changed (`parents`: an old or new parent), written only where they differ. The
+ * catalog counters follow through the products trigger. Then the triggers are on again.
+ */
+export async function recountAfterRestructure(
+  transaction: Executor,
+  categoryIds: readonly number[],
+  parents: readonly number[],
+): Promise<void> {
+  await transaction.execute(sql`
+    update categories c set product_count = n.count
+      from (select id, (select count(*)::int from product_categories pc where pc.category_id = k.id) as count
+              from categories k where k.id = any(${arrayParam([...new Set(categoryIds)])}::integer[])) n
+     where c.id = n.id and c.product_count <> n.count`);
+  await transaction.execute(sql`
+    with with_children as (
+           select array(select distinct parent_id from categories where parent_id is not null) as ids),
+         targets as (
+           select product_id, bool_or(affected) as affected from (
+             select product_id, true as affected from restructure_products
+             union all
+             select pc.product_id, false from product_categories pc
+              where pc.category_id = any(${arrayParam([...new Set(parents)])}::integer[])) t
+            group by product_id)
+    update products p
+       set category_count = o.count, incomplete_branches = o.open,
+           last_modified = case when t.affected then now() else p.last_modified end
+      from targets t
+      cross join with_children w
+      cross join lateral (
+            select count(*)::int as count,
+                   (count(*) filter (where pc.category_id = any(w.ids))
+                    - count(distinct pc.parent_category_id))::smallint as open
+              from product_categories pc where pc.product_id = t.product_id) o
+     where p.id = t.product_id
+       and (t.affected or p.incomplete_branches <> o.open or p.category_count <> o.count)`);
+  await transaction.execute(sql`select set_config('tag_manager.restructure', 'off', true)`);
 }
 
 /** Takes the taxonomy for the restructure: other category and assignment writes wait for it. */

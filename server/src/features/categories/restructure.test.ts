@@ -4,8 +4,10 @@
  * clash, stale If-Match, bad ids) changes nothing.
  */
 import type { RestructureResult } from '@tag-manager/contract';
+import { sql } from 'drizzle-orm';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client.js';
 import { createCategory, createProducts } from '../../../test/helpers/fixtures.js';
 import { expectErrorEnvelope } from '../../../test/helpers/envelope.js';
 import {
@@ -198,6 +200,30 @@ describe('POST /api/categories/{id}/move', () => {
     expect(again.statusCode).toBe(200);
     expect(again.json().data).toMatchObject({ products_affected: 0, change_set_id: null });
     expect(await snapshot(test.db)).toEqual(before);
+  });
+
+  it('recounts the open branches of products that only hold a parent that lost its last child', async () => {
+    const tree = await freshTree();
+    const [parentOnly, other] = handles.slice(18, 20) as [string, string];
+    await assign(parentOnly, [tree.guns.id]); // Guns has children, none assigned: one open branch
+    await assign(other, [tree.manual.id]);
+    const openBranches = async () =>
+      (
+        await queryRows<{ open: number }>(
+          test.db,
+          sql`select incomplete_branches::int as open from products where product_id = ${parentOnly}`,
+        )
+      )[0]!.open;
+    expect(await openBranches()).toBe(1);
+    await previewThenWrite(`/api/categories/${tree.manual.id}/move`, {
+      parent_id: tree.silicone.id,
+    });
+    await previewThenWrite(`/api/categories/${tree.battery.id}/move`, {
+      parent_id: tree.silicone.id,
+    });
+    // Guns has no child now: its product has no open branch (invariantViolations recounts it).
+    expect(await invariantViolations(test.db)).toEqual([]);
+    expect(await openBranches()).toBe(0);
   });
 
   it('refuses a name clash with 409 naming it (the dry run lists it), and changes nothing', async () => {

@@ -25,9 +25,11 @@ import {
   affectedProductIds,
   deleteAllAssignments,
   noteAffectedProducts,
+  recountAfterRestructure,
   removeUnneededFromAffected,
   reparentCategory,
   sampleAffectedProducts,
+  suspendCounterTriggers,
 } from './restructure.repository.js';
 
 const SAMPLE_PRODUCTS = 10;
@@ -189,6 +191,7 @@ export async function moveCategory(
     };
   }
 
+  await suspendCounterTriggers(transaction);
   const affected = await noteAffectedProducts(transaction, id);
   const oldPath = index.pathIds(row.parent_id!);
   const newPath = index.pathIds(parent.id);
@@ -210,6 +213,11 @@ export async function moveCategory(
       products: affected > 0 ? await removeUnneededFromAffected(transaction, ancestorId) : 0,
     });
   }
+  await recountAfterRestructure(
+    transaction,
+    [...added, ...removed].map((item) => item.id),
+    [row.parent_id!, parentId],
+  );
   const { sample, productIds } = await productsPart(transaction, affected);
   const result = {
     ...base,
@@ -282,6 +290,7 @@ export async function mergeCategory(
 ): Promise<RestructureOutcome<'category.merge'>> {
   const target = checkMerge(index, id, intoId);
   const source = index.get(id)!;
+  await suspendCounterTriggers(transaction);
   const affected = await noteAffectedProducts(transaction, id);
   const sourceAncestors = index.pathIds(id).slice(0, -1);
   const targetPath = index.pathIds(intoId);
@@ -332,6 +341,11 @@ export async function mergeCategory(
       products: affected > 0 ? await removeUnneededFromAffected(transaction, ancestorId) : 0,
     });
   }
+  await recountAfterRestructure(
+    transaction,
+    [...added.keys(), ...removed.map((item) => item.id)],
+    [...(source.parent_id === null ? [] : [source.parent_id]), intoId, ...mergedInto.values()],
+  );
 
   const gone = new Set(deleted.map((row) => row.id));
   const afterIndex = new CategoryIndex(
