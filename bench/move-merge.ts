@@ -88,21 +88,36 @@ async function main() {
 
     const setupStarted = performance.now();
     const pool = database.pool!;
-    await pool.query(
-      `insert into product_categories (product_id, category_id, category_level, parent_category_id)
-       select id, $1::int, 1, null from products`,
-      [a],
-    );
-    await pool.query(
-      `insert into product_categories (product_id, category_id, category_level, parent_category_id)
-       select id, $1::int, 2, $2::int from products`,
-      [source, a],
-    );
-    await pool.query(
-      `insert into product_categories (product_id, category_id, category_level, parent_category_id)
-       select id, $1::int, 3, $2::int from products`,
-      [leaf, source],
-    );
+    // Set-based, with the counter triggers aside and the counters set once (as a restructure does).
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('tag_manager.restructure', 'on', true)`);
+      for (const [category, level, parent] of [
+        [a, 1, null],
+        [source, 2, a],
+        [leaf, 3, source],
+      ] as const) {
+        await client.query(
+          `insert into product_categories (product_id, category_id, category_level, parent_category_id)
+           select id, $1::int, $2::smallint, $3::int from products`,
+          [category, level, parent],
+        );
+      }
+      await client.query(
+        `update categories set product_count = (select count(*) from products) where id = any($1::int[])`,
+        [[a, source, leaf]],
+      );
+      await client.query(
+        `update products set category_count = category_count + 3, last_modified = now()`,
+      );
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
     await pool.query('analyze product_categories');
     log(
       `setup: Leaf (and A, Source) assigned to every product in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`,
@@ -137,20 +152,41 @@ async function main() {
       `merge Destination into Source, ${merged.answer.data!.products_affected.toLocaleString('en')} products: preview ${mergePreview.seconds.toFixed(2)} s, merge ${merged.seconds.toFixed(2)} s (${figures.mergeRowsAdded.toLocaleString('en')} rows added, ${figures.mergeRowsRemoved.toLocaleString('en')} ancestor rows removed, Destination's ${figures.products.toLocaleString('en')} rows deleted)`,
     );
   } finally {
-    // Leaves first (the closure FK), then the categories, children before parents.
-    const pool = database.pool!;
+    // Leaves first (the closure FK), then the categories, children before parents; the
+    // counters are set once at the end, as in the setup.
     const ids = created.filter((id) => id > 0);
-    for (const level of [3, 2, 1]) {
-      await pool.query(
-        'delete from product_categories where category_id = any($1::int[]) and category_level = $2',
-        [ids, level],
+    const client = await database.pool!.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('tag_manager.restructure', 'on', true)`);
+      const touched = await client.query<{ product_id: number }>(
+        'select distinct product_id from product_categories where category_id = any($1::int[])',
+        [ids],
       );
-    }
-    for (const level of [3, 2, 1]) {
-      await pool.query('delete from categories where id = any($1::int[]) and level = $2', [
-        ids,
-        level,
-      ]);
+      for (const level of [3, 2, 1]) {
+        await client.query(
+          'delete from product_categories where category_id = any($1::int[]) and category_level = $2',
+          [ids, level],
+        );
+      }
+      for (const level of [3, 2, 1]) {
+        await client.query('delete from categories where id = any($1::int[]) and level = $2', [
+          ids,
+          level,
+        ]);
+      }
+      await client.query(
+        `update products p set category_count = (select count(*) from product_categories pc where pc.product_id = p.id),
+                incomplete_branches = product_open_branches(p.id), last_modified = now()
+          where p.id = any($1::int[])`,
+        [touched.rows.map((row) => row.product_id)],
+      );
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
     }
     await database.close();
     await app.stop();
