@@ -16,6 +16,7 @@
  * began. Writes bench/results/<date>-move-merge-<products>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -198,7 +199,10 @@ async function main() {
     `${new Date().toISOString().slice(0, 10)}-move-merge-${products}.json`,
   );
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify({ reused: prepared.reused, ...figures }, null, 2)}\n`);
+  await writeFile(
+    file,
+    `${JSON.stringify({ reused: prepared.reused, loadAverage: loadavg(), ...figures }, null, 2)}\n`,
+  );
   log(`Wrote ${file}`);
 }
 
