@@ -185,7 +185,8 @@ async function main() {
       await client.query('commit');
     } catch (error) {
       await client.query('rollback');
-      throw error;
+      console.error('[bench:move-merge] clean-up failed; the bench categories are left:', error);
+      process.exitCode = 1;
     } finally {
       client.release();
     }
