@@ -166,6 +166,7 @@ export function RestructureDialog({
         ref={inputRef}
         type="text"
         role="combobox"
+        className="restructure-input"
         aria-expanded={options.length > 0 && (targetId === null || text !== target?.path)}
         aria-controls={listId}
         aria-autocomplete="list"
