@@ -288,7 +288,7 @@ export async function mergeCategory(
   id: number,
   intoId: number,
 ): Promise<RestructureOutcome<'category.merge'>> {
-  const target = checkMerge(index, id, intoId);
+  checkMerge(index, id, intoId);
   const source = index.get(id)!;
   await suspendCounterTriggers(transaction);
   const affected = await noteAffectedProducts(transaction, id);
@@ -402,7 +402,7 @@ export async function mergeCategory(
       before: { path: result.from_path },
       after: {
         into_id: intoId,
-        into_path: target && result.to_path,
+        into_path: result.to_path,
         deleted: records,
         ...summaryOf(result, addedList, removed),
       },
