@@ -384,6 +384,22 @@ describe('POST /api/categories/{id}/merge', () => {
     expect(await categoriesOf(handles[16]!)).toEqual(sorted([tree.sealants.id, tree.trowels.id]));
   });
 
+  it('merges two siblings: the shared parent stays on every product', async () => {
+    const tree = await freshTree();
+    const [a, b] = handles.slice(20, 22) as [string, string];
+    await assign(a, [tree.trowels.id]);
+    await assign(b, [tree.trowels.id, tree.manual.id]);
+    const result = await previewThenWrite(`/api/categories/${tree.trowels.id}/merge`, {
+      into_id: tree.guns.id,
+    });
+    expect(result.ancestors_added).toEqual([
+      expect.objectContaining({ id: tree.guns.id, products: 1 }),
+    ]);
+    expect(result.ancestors_removed).toEqual([]);
+    expect(await categoriesOf(a)).toEqual(sorted([tree.tools.id, tree.guns.id]));
+    expect(await categoriesOf(b)).toEqual(sorted([tree.tools.id, tree.guns.id, tree.manual.id]));
+  });
+
   it('refuses a merge into itself, into another level and bad ids, changing nothing', async () => {
     const tree = await freshTree();
     await assign(handles[17]!, [tree.battery.id]);
