@@ -143,3 +143,130 @@ export const CategoryResponse = Envelope(Category);
 export const CategoryDetailResponse = Envelope(CategoryDetail);
 export const CategoryListResponse = ListEnvelope(Category, CategoryListMetadata);
 export const CategoryTreeResponse = ListEnvelope(TreeNode, CategoryListMetadata);
+
+const DryRun = Type.Optional(
+  Type.Boolean({
+    description:
+      'true: answer the preview (exactly what the write would do, computed by doing it and rolling it back) and write nothing; default false',
+  }),
+);
+
+/** POST /api/categories/{id}/move: a new parent one level up; the category keeps its level. */
+export const MoveCategoryBody = Type.Object(
+  {
+    parent_id: Type.Integer({
+      ...Id,
+      description:
+        'The new parent: a level 1 category for a level 2, a level 2 category for a level 3 (levels never change)',
+    }),
+    dry_run: DryRun,
+  },
+  { additionalProperties: false },
+);
+export type MoveCategoryBody = Static<typeof MoveCategoryBody>;
+
+/** POST /api/categories/{id}/merge: the source becomes the target, then is deleted. */
+export const MergeCategoryBody = Type.Object(
+  {
+    into_id: Type.Integer({
+      ...Id,
+      description: 'The category that absorbs this one: another category of the same level',
+    }),
+    dry_run: DryRun,
+  },
+  { additionalProperties: false },
+);
+export type MergeCategoryBody = Static<typeof MergeCategoryBody>;
+
+/** A category and how many products gained or lost it. */
+export const RestructuredAncestor = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    level: CategoryLevel,
+    path: Type.String(),
+    products: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type RestructuredAncestor = Static<typeof RestructuredAncestor>;
+
+/** A category that changed place (moved with its parent, or merged into a same-named one). */
+export const RestructuredCategory = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    level: CategoryLevel,
+    from_path: Type.String(),
+    to_path: Type.String({
+      description: 'Its path afterwards; for a merged category, the path of the one it merged into',
+    }),
+    merged_into_id: Nullable(Id),
+  },
+  { additionalProperties: false },
+);
+export type RestructuredCategory = Static<typeof RestructuredCategory>;
+
+/** A sibling name that blocks a move: the category already there under the new parent. */
+export const SiblingClash = Type.Object(
+  {
+    category_id: Id,
+    name: Type.String(),
+    parent_id: Id,
+    existing_id: Id,
+    existing_name: Type.String(),
+    existing_path: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type SiblingClash = Static<typeof SiblingClash>;
+
+export const RestructureResult = Type.Object(
+  {
+    operation: Type.Union([Type.Literal('move'), Type.Literal('merge')]),
+    dry_run: Type.Boolean(),
+    change_set_id: Nullable(
+      Type.Integer({
+        minimum: 1,
+        description: 'The change set recorded (null for a dry run or when nothing changed)',
+      }),
+    ),
+    category_id: Id,
+    target_id: Id,
+    from_path: Type.String({ description: "The category's path before" }),
+    to_path: Type.String({
+      description: "Its path after a move; the target's path for a merge",
+    }),
+    products_affected: Type.Integer({
+      minimum: 0,
+      description: 'Products assigned the category (or anything below it)',
+    }),
+    ancestors_added: Type.Array(RestructuredAncestor, {
+      description: 'Categories added to products (a merge counts the target here too)',
+    }),
+    ancestors_removed: Type.Array(RestructuredAncestor, {
+      description: 'Old ancestors removed from products that no other assigned category needs',
+    }),
+    sample_products: Type.Array(
+      Type.Object(
+        { product_id: Type.String(), product_name: Type.String() },
+        { additionalProperties: false },
+      ),
+      { maxItems: 10, description: 'Up to 10 affected products' },
+    ),
+    categories: Type.Array(RestructuredCategory, {
+      description:
+        'Every category whose path changes (the moved one and its children; a merge: children moved or merged)',
+    }),
+    categories_deleted: Type.Array(Id, {
+      description: 'Merge: the source and every child merged into a same-named one',
+    }),
+    clashes: Type.Array(SiblingClash, {
+      description:
+        'Move: sibling names that block it (a dry run lists them; the move itself answers 409)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type RestructureResult = Static<typeof RestructureResult>;
+export const RestructureResponse = Envelope(RestructureResult);

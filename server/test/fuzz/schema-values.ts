@@ -30,6 +30,7 @@ const HINTS: Record<string, PoolName[]> = {
   category_id: ['categoryId'],
   category_ids: ['categoryId'],
   parent_id: ['categoryId'],
+  into_id: ['categoryId'],
   name: ['categoryName'],
   search: ['productName', 'handle', 'categoryName', 'vendor'],
   vendor: ['vendor'],

@@ -39,6 +39,7 @@ import type {
   QueueNextResponse,
   QueueReleaseResponse,
   RemoveResponse,
+  RestructureResponse,
   SampleDataRemovalResponse,
   SampleDataResponse,
   StatsResponse,
@@ -74,6 +75,7 @@ export type CategoryDetailEnvelope = Static<typeof CategoryDetailResponse>;
 /** A read of one resource with its ETag, which a write on it sends back as If-Match. */
 export type Tagged<Envelope> = Envelope & { etag: string | null };
 export type CategoryTreeEnvelope = Static<typeof CategoryTreeResponse>;
+export type RestructureEnvelope = Static<typeof RestructureResponse>;
 export type StatsEnvelope = Static<typeof StatsResponse>;
 export type ImportReportEnvelope = Static<typeof ImportReportResponse>;
 export type CatalogValuesEnvelope = Static<typeof CatalogValuesResponse>;
@@ -413,6 +415,18 @@ export function createApiClient(
       request<CategoryEnvelope>('PATCH', `/api/categories/${id}`, { json: { name }, ifMatch }),
     deleteCategory: (id: number, ifMatch?: string | null) =>
       request<void>('DELETE', `/api/categories/${id}`, { ifMatch }),
+    /** Moves a category under another parent (`dry_run`: the preview, nothing written). */
+    moveCategory: (id: number, parentId: number, dryRun: boolean, ifMatch?: string | null) =>
+      request<RestructureEnvelope>('POST', `/api/categories/${id}/move`, {
+        json: { parent_id: parentId, dry_run: dryRun },
+        ifMatch,
+      }),
+    /** Merges a category into another of its level (`dry_run`: the preview). */
+    mergeCategory: (id: number, intoId: number, dryRun: boolean, ifMatch?: string | null) =>
+      request<RestructureEnvelope>('POST', `/api/categories/${id}/merge`, {
+        json: { into_id: intoId, dry_run: dryRun },
+        ifMatch,
+      }),
     getStats: (signal?: AbortSignal) => request<StatsEnvelope>('GET', '/api/stats', { signal }),
     /** Distinct vendors or product types with their product counts, the most used first. */
     listCatalogValues: (

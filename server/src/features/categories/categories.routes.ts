@@ -6,7 +6,10 @@ import {
   CategoryResponse,
   CategoryTreeResponse,
   CreateCategoryBody,
+  MergeCategoryBody,
+  MoveCategoryBody,
   RenameCategoryBody,
+  RestructureResponse,
 } from '@tag-manager/contract';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
@@ -196,6 +199,61 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       return reply.status(204).send(null);
     },
+  );
+
+  app.post(
+    '/api/categories/:id/move',
+    {
+      schema: {
+        operationId: 'moveCategory',
+        tags,
+        summary:
+          'Move a category (with its children) under another parent of the level above; dry_run previews it',
+        description:
+          'Levels never change (a fourth level, or moving a level 1, is refused with 422); a sibling name clash answers 409 (a dry run lists it in `clashes`). Every product assigned the moved subtree gets the new ancestors and loses the old ones no other of its categories needs. If-Match compares with GET /api/categories/{id}.',
+        params: CategoryIdParams,
+        headers: IfMatchHeaders,
+        body: MoveCategoryBody,
+        response: { 200: RestructureResponse },
+      },
+    },
+    async (request) =>
+      envelope(
+        request,
+        await categories.move(
+          request.params.id,
+          request.body,
+          writeContext(request),
+          categoryPrecondition(request, request.params.id),
+        ),
+      ),
+  );
+
+  app.post(
+    '/api/categories/:id/merge',
+    {
+      schema: {
+        operationId: 'mergeCategory',
+        tags,
+        summary: 'Merge a category into another of its level, then delete it; dry_run previews it',
+        description:
+          "The source's products get the target (its ancestors included); its children move under the target, and a child whose name the target already has is merged into that child, recursively. One change set. If-Match compares with GET /api/categories/{id} of the source.",
+        params: CategoryIdParams,
+        headers: IfMatchHeaders,
+        body: MergeCategoryBody,
+        response: { 200: RestructureResponse },
+      },
+    },
+    async (request) =>
+      envelope(
+        request,
+        await categories.merge(
+          request.params.id,
+          request.body,
+          writeContext(request),
+          categoryPrecondition(request, request.params.id),
+        ),
+      ),
   );
 };
 

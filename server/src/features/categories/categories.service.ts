@@ -5,11 +5,15 @@ import type {
   CategoryListQuery,
   CreateCategoryBody,
   LevelCounts,
+  MergeCategoryBody,
+  MoveCategoryBody,
+  RestructureResult,
   TreeNode,
 } from '@tag-manager/contract';
+import { sql } from 'drizzle-orm';
 import { noChangeNotifier, type ChangeNotifier } from '../../cache/namespaces.js';
 import { noPrecondition, type Precondition } from '../../http/preconditions.js';
-import type { Executor } from '../../db/client.js';
+import { queryOne, type Executor } from '../../db/client.js';
 import { conflict, invalidField, notFound, validationError } from '../../errors.js';
 import { assignmentsOfCategory } from '../assignments/assignments.repository.js';
 import { applyChange, type ChangeTarget } from '../changes/apply-change.js';
@@ -24,6 +28,36 @@ import {
 } from './categories.repository.js';
 import { CategoryIndex } from './category-index.js';
 import { cleanCategoryName, normalizeCategoryName } from './category-name.js';
+import { mergeCategory, moveCategory, type RestructureOutcome } from './restructure.js';
+import { lockTaxonomy } from './restructure.repository.js';
+
+/** Thrown inside a dry run's savepoint to roll its writes back, carrying what they did. */
+class DryRunDone<Value> extends Error {
+  constructor(readonly value: Value) {
+    super('dry run rolled back');
+  }
+}
+
+/**
+ * Runs `work` in a savepoint and, for a dry run, rolls it back: the preview is what the write
+ * does, computed by doing it, so a dry run and the write cannot disagree.
+ */
+async function rolledBackWhen<Value>(
+  transaction: Executor,
+  dryRun: boolean,
+  work: (executor: Executor) => Promise<Value>,
+): Promise<Value> {
+  if (!dryRun) return work(transaction);
+  try {
+    await transaction.transaction(async (savepoint) => {
+      throw new DryRunDone(await work(savepoint as unknown as Executor));
+    });
+  } catch (error) {
+    if (error instanceof DryRunDone) return error.value as Value;
+    throw error;
+  }
+  throw new Error('unreachable: a dry run always rolls back');
+}
 
 export interface CategoryListing {
   categories: Category[];
@@ -203,6 +237,80 @@ export class CategoryService {
         },
       };
     });
+  }
+
+  /** POST /api/categories/{id}/move (restructure.ts). */
+  move(
+    id: number,
+    body: MoveCategoryBody,
+    context: WriteContext,
+    precondition: Precondition = noPrecondition,
+  ): Promise<RestructureResult> {
+    return this.restructure(
+      'category.move',
+      id,
+      body.dry_run ?? false,
+      context,
+      precondition,
+      (transaction, index, dryRun) => moveCategory(transaction, index, id, body.parent_id, dryRun),
+    );
+  }
+
+  /** POST /api/categories/{id}/merge (restructure.ts). */
+  merge(
+    id: number,
+    body: MergeCategoryBody,
+    context: WriteContext,
+    precondition: Precondition = noPrecondition,
+  ): Promise<RestructureResult> {
+    return this.restructure(
+      'category.merge',
+      id,
+      body.dry_run ?? false,
+      context,
+      precondition,
+      (transaction, index) => mergeCategory(transaction, index, id, body.into_id),
+    );
+  }
+
+  private async restructure<Kind extends 'category.move' | 'category.merge'>(
+    kind: Kind,
+    id: number,
+    dryRun: boolean,
+    context: WriteContext,
+    precondition: Precondition,
+    work: (
+      transaction: Executor,
+      index: CategoryIndex,
+      dryRun: boolean,
+    ) => Promise<RestructureOutcome<Kind>>,
+  ): Promise<RestructureResult> {
+    let recorded = false;
+    const result = await applyChange(this.target, kind, context, async (transaction) => {
+      // Restructures are rare and touch many rows: the taxonomy is theirs until they commit
+      // (assignment writes, which update category counters, wait), so what they read stays true.
+      await lockTaxonomy(transaction);
+      if (!(await lockCategoryUsage(transaction, id))) throw notFound('category', id);
+      await precondition(transaction);
+      const index = await this.index(transaction);
+      const outcome = await rolledBackWhen(transaction, dryRun, (executor) =>
+        work(executor, index, dryRun),
+      );
+      recorded = !dryRun && outcome.change !== null;
+      return {
+        result: { ...outcome.result, dry_run: dryRun, change_set_id: null as number | null },
+        change: dryRun ? null : outcome.change,
+      };
+    });
+    if (!recorded) return result;
+    // The change set just recorded for this category (the taxonomy lock made it the newest).
+    const row = await queryOne<{ id: number }>(
+      this.db,
+      sql`select id::int as id from change_sets
+           where kind = ${kind} and category_ids @> array[${id}]::integer[]
+           order by id desc limit 1`,
+    );
+    return { ...result, change_set_id: row?.id ?? null };
   }
 }
 

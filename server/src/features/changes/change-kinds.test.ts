@@ -41,6 +41,8 @@ const REDIS = {
 let writer: TestApp;
 let reader: TestApp;
 let tree: Awaited<ReturnType<typeof createSampleTree>>;
+/** Categories the move and merge scenarios restructure (made in beforeAll). */
+const restructured = { moved: 0, moveTarget: 0, mergeFrom: 0, mergeInto: 0 };
 const handles = Array.from({ length: 12 }, (_, at) => `p-${String(at + 1).padStart(3, '0')}`);
 
 beforeAll(async () => {
@@ -55,6 +57,30 @@ beforeAll(async () => {
       method: 'POST',
       url: `/api/products/${handle}/categories`,
       payload: { category_ids: [tree.neutralCure.id] },
+    });
+    expect(response.statusCode).toBe(201);
+  }
+  const create = async (name: string, parentId: number) => {
+    const response = await writer.request({
+      method: 'POST',
+      url: '/api/categories',
+      payload: { name, parent_id: parentId },
+    });
+    expect(response.statusCode).toBe(201);
+    return response.json().data.id as number;
+  };
+  restructured.moveTarget = await create('Kinds Move Target', tree.tools.id);
+  restructured.moved = await create('Kinds Moved', tree.guns.id);
+  restructured.mergeFrom = await create('Kinds Merge From', tree.sealants.id);
+  restructured.mergeInto = await create('Kinds Merge Into', tree.sealants.id);
+  for (const [handle, id] of [
+    ['p-010', restructured.moved],
+    ['p-011', restructured.mergeFrom],
+  ] as const) {
+    const response = await writer.request({
+      method: 'POST',
+      url: `/api/products/${handle}/categories`,
+      payload: { category_ids: [id] },
     });
     expect(response.statusCode).toBe(201);
   }
@@ -174,6 +200,20 @@ const scenarios: Record<ChangeKind, Scenario> = {
     read: '/api/categories',
     write: (test) =>
       test.request({ method: 'DELETE', url: `/api/categories/${tree0('manualGuns')}` }),
+  },
+  'category.move': {
+    read: '/api/products/p-010',
+    write: (test) =>
+      post(`/api/categories/${restructured.moved}/move`, {
+        parent_id: restructured.moveTarget,
+      })(test),
+  },
+  'category.merge': {
+    read: '/api/products/p-011',
+    write: (test) =>
+      post(`/api/categories/${restructured.mergeFrom}/merge`, {
+        into_id: restructured.mergeInto,
+      })(test),
   },
   'import.products': {
     read: '/api/products?limit=100',

@@ -62,6 +62,17 @@ export interface ImportSummary {
   rejected: number;
 }
 
+/** What a move or merge did, in counts: per category, how many products gained or lost it. */
+export interface RestructureSummary {
+  products: number;
+  ancestors_added: { id: number; products: number }[];
+  ancestors_removed: { id: number; products: number }[];
+  /** Categories whose path changed (moved or merged), with their paths around the change. */
+  categories: { id: number; from_path: string; to_path: string; merged_into_id: number | null }[];
+  /** Up to 10 affected handles (events and the log show them). */
+  sample_products: string[];
+}
+
 export interface TokenFields {
   id: number;
   name: string;
@@ -108,6 +119,24 @@ export interface ChangePayloads {
       assignments: { product_id: number }[];
     },
     null
+  >;
+  /**
+   * A category (with its children) moved under another parent (POST /api/categories/{id}/move).
+   * `productIds` are every product assigned the moved subtree; the id is `categoryIds[0]`.
+   * Counts per ancestor, not per product: see the undo definition.
+   */
+  'category.move': ChangeSet<
+    { parent_id: number; path: string },
+    RestructureSummary & { parent_id: number; path: string }
+  >;
+  /**
+   * A category merged into another of its level (POST /api/categories/{id}/merge): its products
+   * got the target, its children moved under the target or merged into same-named ones, and it
+   * was deleted. `deleted` are the rows it and the merged children were.
+   */
+  'category.merge': ChangeSet<
+    { path: string },
+    RestructureSummary & { into_id: number; into_path: string; deleted: CategoryRecord[] }
   >;
   /**
    * Products created or updated. Not reversible from the log: before values are not kept (a
@@ -324,6 +353,19 @@ function bulkAssignOf(undone: ProductUndone[]): ChangePayloads['bulk.assign'] {
   };
 }
 
+/** A move or merge changes paths (taxonomy), counts, and which products have which categories. */
+const restructureBumps = [...WriteEffects.taxonomy(), Namespaces.assignments, Namespaces.counts];
+const restructureEvent = (after: RestructureSummary) => ({
+  counts: {
+    products: after.products,
+    ancestors_added: after.ancestors_added.reduce((sum, item) => sum + item.products, 0),
+    ancestors_removed: after.ancestors_removed.reduce((sum, item) => sum + item.products, 0),
+    categories: after.categories.length,
+  },
+  handles: after.sample_products,
+  productCount: after.products,
+});
+
 const categoryChangeOf = (ids: readonly number[]) => ({ productIds: [], categoryIds: [...ids] });
 const noCategoryChange: CategoryDelta = {
   created: [],
@@ -524,6 +566,27 @@ export const ChangeKinds = {
       counts: { deleted: 1, assignments_removed: payload.before.assignments.length },
       ...none,
     }),
+  },
+  'category.move': {
+    description:
+      'a category moved under another parent (products follow: new ancestors added, unneeded old ones removed)',
+    reversible: 'none',
+    undo: {
+      effect: 'none',
+      why: 'move it back with POST /api/categories/{id}/move (the log keeps counts per ancestor, not which products already had the new ancestors, so an undo from it would not be exact)',
+    },
+    bumps: () => restructureBumps,
+    event: (payload) => restructureEvent(payload.after),
+  },
+  'category.merge': {
+    description: 'a category merged into another of its level, then deleted',
+    reversible: 'none',
+    undo: {
+      effect: 'none',
+      why: "a merge cannot be told apart afterwards: the source's products now carry the target like every other product of it, and the log keeps counts, not which products had which",
+    },
+    bumps: () => restructureBumps,
+    event: (payload) => restructureEvent(payload.after),
   },
   'import.products': {
     description: 'a Shopify product export imported',

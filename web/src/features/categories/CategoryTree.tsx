@@ -5,8 +5,12 @@
  *
  * Keyboard (WAI-ARIA tree pattern): ↑/↓ move, → expands or enters, ← collapses or goes to the
  * parent, Home/End, Space ticks, Enter filters the products by the category, F2 renames.
- * The actions (new, rename, delete, filter) sit in a toolbar above the tree and act on the
- * focused category, so no control is nested inside a tree item.
+ * The actions (new, rename, move, merge, delete, filter) sit in a toolbar above the tree and act
+ * on the focused category, so no control is nested inside a tree item.
+ *
+ * Restructuring (issue 14): a level 2 or 3 row can be dragged onto a category one level up to
+ * move it there; "Move to…" and "Merge into…" in the toolbar are the keyboard way. Both open the
+ * dialog that previews the change before anything is written (RestructureDialog).
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -33,6 +37,8 @@ interface CategoryTreeProps {
   onFilter: (id: number | null) => void;
   onCreate: (parentId: number | null) => void;
   onDelete: (node: CategoryNode) => void;
+  /** Move (or merge) `node`: opens the preview dialog, with the target when it was dropped on one. */
+  onRestructure?: (node: CategoryNode, mode: 'move' | 'merge', targetId?: number) => void;
   /** A category to show (after it was created): its parents open, scrolled to, focused. */
   revealId?: number | null;
   /** Called once the revealed row has the focus (the caller can forget `revealId`). */
@@ -57,6 +63,7 @@ export function CategoryTree({
   onFilter,
   onCreate,
   onDelete,
+  onRestructure,
   revealId = null,
   onRevealed,
 }: CategoryTreeProps) {
@@ -70,6 +77,15 @@ export function CategoryTree({
   const revealed = useRef<number | null>(null);
   const pendingFocus = useRef<number | null>(null);
   const [revealing, setRevealing] = useState<number | null>(null);
+  const [dragging, setDragging] = useState<CategoryNode | null>(null);
+  const [dropTarget, setDropTarget] = useState<number | null>(null);
+  /** Where the dragged category may go: a category one level up that is not its parent now. */
+  const canDropOn = (node: CategoryNode) =>
+    dragging !== null && node.level === dragging.level - 1 && node.id !== dragging.parent_id;
+  const endDrag = () => {
+    setDragging(null);
+    setDropTarget(null);
+  };
 
   const rows = useMemo(() => visibleRows(index, expanded, query), [index, expanded, query]);
   const active =
@@ -229,6 +245,31 @@ export function CategoryTree({
         >
           Rename
         </button>
+        {onRestructure && (
+          <>
+            <button
+              type="button"
+              className="link-button"
+              disabled={!activeNode || activeNode.level === 1}
+              onClick={() => activeNode && onRestructure(activeNode, 'move')}
+              title={
+                activeNode?.level === 1
+                  ? 'A level 1 category cannot move; merge it instead'
+                  : 'Move under another parent (or drag it onto one)'
+              }
+            >
+              Move to…
+            </button>
+            <button
+              type="button"
+              className="link-button"
+              disabled={!activeNode}
+              onClick={() => activeNode && onRestructure(activeNode, 'merge')}
+            >
+              Merge into…
+            </button>
+          </>
+        )}
         <button
           type="button"
           className="link-button danger"
@@ -278,7 +319,27 @@ export function CategoryTree({
                 aria-expanded={node.children.length > 0 ? row.expanded : undefined}
                 aria-checked={isChecked}
                 tabIndex={isActive ? 0 : -1}
-                className={`tree-row level-${node.level}${isActive ? ' active' : ''}${isChecked ? ' checked' : ''}${filterCategoryId === node.id ? ' filtering' : ''}${revealing === node.id ? ' revealed' : ''}`}
+                className={`tree-row level-${node.level}${isActive ? ' active' : ''}${isChecked ? ' checked' : ''}${filterCategoryId === node.id ? ' filtering' : ''}${revealing === node.id ? ' revealed' : ''}${dropTarget === node.id ? ' drop-target' : ''}${dragging?.id === node.id ? ' dragging' : ''}`}
+                draggable={onRestructure !== undefined && node.level > 1 && renaming === null}
+                onDragStart={(event) => {
+                  event.dataTransfer.setData('text/plain', node.path);
+                  event.dataTransfer.effectAllowed = 'move';
+                  setDragging(node);
+                }}
+                onDragEnd={endDrag}
+                onDragOver={(event) => {
+                  if (!canDropOn(node)) return;
+                  event.preventDefault();
+                  event.dataTransfer.dropEffect = 'move';
+                  if (dropTarget !== node.id) setDropTarget(node.id);
+                }}
+                onDragLeave={() => dropTarget === node.id && setDropTarget(null)}
+                onDrop={(event) => {
+                  if (!dragging || !canDropOn(node)) return;
+                  event.preventDefault();
+                  onRestructure?.(dragging, 'move', node.id);
+                  endDrag();
+                }}
                 style={{ paddingLeft: `${(node.level - 1) * 1.1 + 0.25}rem` }}
                 onKeyDown={(event) => renaming === null && onKeyDown(event, row, position)}
                 onClick={() => {
@@ -340,7 +401,9 @@ export function CategoryTree({
           })}
         </ul>
       )}
-      <p className="hint">Space ticks · Enter filters products · F2 renames</p>
+      <p className="hint">
+        Space ticks · Enter filters products · F2 renames · drag a row onto a new parent to move it
+      </p>
     </section>
   );
 }

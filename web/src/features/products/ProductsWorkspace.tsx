@@ -43,6 +43,7 @@ import {
 import { CategoryTree } from '../categories/CategoryTree';
 import { CreateCategoryDialog } from '../categories/CreateCategoryDialog';
 import { DeleteCategoryDialog } from '../categories/DeleteCategoryDialog';
+import { RestructureDialog, type RestructureMode } from '../categories/RestructureDialog';
 import { BulkActions } from './BulkActions';
 import { ProductPanel } from './ProductPanel';
 import { ProductTable, TableSkeleton } from './ProductTable';
@@ -69,6 +70,11 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
   const [selectedCategories, setSelectedCategories] = useState<Set<number>>(() => new Set());
   const [creating, setCreating] = useState<{ parentId: number | null } | null>(null);
   const [deleting, setDeleting] = useState<CategoryNode | null>(null);
+  const [restructuring, setRestructuring] = useState<{
+    node: CategoryNode;
+    mode: RestructureMode;
+    targetId: number | null;
+  } | null>(null);
   const [revealId, setRevealId] = useState<number | null>(null);
   const forgetReveal = useCallback(() => setRevealId(null), []);
   const anchor = useRef<number | null>(null);
@@ -373,6 +379,9 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
             onFilter={(id) => changeFilters({ category_id: id ?? undefined })}
             onCreate={(parentId) => setCreating({ parentId })}
             onDelete={setDeleting}
+            onRestructure={(node, mode, targetId) =>
+              setRestructuring({ node, mode, targetId: targetId ?? null })
+            }
             revealId={revealId}
             onRevealed={forgetReveal}
           />
@@ -512,6 +521,23 @@ export function ProductsWorkspace({ state, update }: WorkspaceProps) {
           defaultParentId={creating.parentId}
           onClose={() => setCreating(null)}
           onCreated={onCreated}
+        />
+      )}
+      {restructuring && index && (
+        <RestructureDialog
+          index={index}
+          node={restructuring.node}
+          mode={restructuring.mode}
+          initialTargetId={restructuring.targetId}
+          onClose={() => setRestructuring(null)}
+          onDone={(result) => {
+            // A merged category is gone: its tick and filter follow to the target.
+            const gone = new Set(result.categories_deleted);
+            if (gone.size === 0) return;
+            setSelectedCategories((current) => new Set([...current].filter((id) => !gone.has(id))));
+            if (state.category_id !== undefined && gone.has(state.category_id))
+              changeFilters({ category_id: result.target_id });
+          }}
         />
       )}
       {deleting && (
