@@ -27,13 +27,15 @@ export function searchKind(term: string): SearchKind {
 
 /**
  * How a whole search term is matched. Several words of which one at least holds a trigram
- * ("grey levelling", "compound 1L") match as `words`: every word (any order) is contained in the
- * name, the handle or the SKU; words without a letter or digit ("-", "&") are left out. A
- * single word, or words without any trigram ("ab cd"), match as the term does (`searchKind`):
- * the indexes can only serve a search through a word with a trigram.
+ * ("grey levelling", "compound 1L") match as `words`, in any order: a word with a trigram is
+ * contained in the name, the handle or the SKU (the indexes serve it); a shorter word starts a
+ * word of one of them ("1L", "02" finds "Product 020", not "Product 002"), checked on the rows
+ * the longer words found. Words without a letter or digit ("-", "&") are left out. A single
+ * word, or words without any trigram ("ab cd"), match as the term does (`searchKind`).
  */
+export type SearchWord = { word: string; match: 'contains' | 'prefix' };
 export type SearchPlan =
-  | { mode: 'words'; words: string[] }
+  | { mode: 'words'; words: SearchWord[] }
   | { mode: 'contains' | 'exact'; term: string }
   | { mode: 'unsearchable' };
 
@@ -47,7 +49,10 @@ export function searchPlan(term: string): SearchPlan {
     .filter((word) => LETTER_OR_DIGIT.test(word))
     .slice(0, MAX_SEARCH_WORDS);
   if (words.length > 1 && words.some((word) => TRIGRAM.test(word))) {
-    return { mode: 'words', words };
+    return {
+      mode: 'words',
+      words: words.map((word) => ({ word, match: TRIGRAM.test(word) ? 'contains' : 'prefix' })),
+    };
   }
   const kind = searchKind(trimmed);
   return kind === 'unsearchable' ? { mode: 'unsearchable' } : { mode: kind, term: trimmed };

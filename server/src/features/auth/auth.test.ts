@@ -155,6 +155,10 @@ interface WriteFixture {
   changeSetId: number;
   /** A queued job that may be cancelled (`{id}` of job routes). */
   jobId: number;
+  /** An ended job whose change set (the assignment above) may be undone as a whole. */
+  endedJobId: number;
+  /** A level-2 category and a level-1 one it may move under (`{id}`, `parent_id` of a move). */
+  movable: { id: number; parentId: number };
   /** A webhook that may be deleted (`{id}` of webhook routes). */
   webhookId: number;
 }
@@ -185,12 +189,27 @@ async function writeFixture(): Promise<WriteFixture> {
     url: '/api/webhooks',
     payload: { url: `https://hooks.example.com/auth/${++uniqueName}`, kinds: ['*'] },
   });
+  const [ended] = await queryRows<{ id: number }>(
+    test.db,
+    sql`insert into jobs (kind, state, params, actor, source, finished_at)
+        values ('bulk.assign', 'succeeded', '{}'::jsonb, 'auth', 'api', now()) returning id::int`,
+  );
+  await test.db.execute(
+    sql`update change_sets set job_id = ${ended!.id} where id = ${changes.data[0]!.id}`,
+  );
+  const child = await asAdmin({
+    method: 'POST',
+    url: '/api/categories',
+    payload: { name: `Auth child ${++uniqueName}`, parent_id: await createCategory() },
+  });
   return {
     categoryId,
     assignedCategoryId,
     tokenId: token.data.id,
     changeSetId: changes.data[0]!.id,
     jobId: job!.id,
+    endedJobId: ended!.id,
+    movable: { id: child.data.id, parentId: await createCategory() },
     webhookId: webhook.data.id,
   };
 }
@@ -200,7 +219,10 @@ function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
     if (name === 'product_id') return PRODUCT;
     if (name === 'category_id') return String(fixture.assignedCategoryId);
     if (name === 'id' && endpoint.path.startsWith('/api/tokens')) return String(fixture.tokenId);
+    if (name === 'id' && endpoint.path === '/api/jobs/{id}/undo') return String(fixture.endedJobId);
     if (name === 'id' && endpoint.path.startsWith('/api/jobs')) return String(fixture.jobId);
+    if (name === 'id' && endpoint.path === '/api/categories/{id}/move')
+      return String(fixture.movable.id);
     if (name === 'id' && endpoint.path.startsWith('/api/webhooks'))
       return String(fixture.webhookId);
     if (name === 'id' && endpoint.path.startsWith('/api/changes'))
@@ -214,6 +236,7 @@ function pathFor(endpoint: Endpoint, fixture: WriteFixture): string {
 function exampleOf(schema: JsonSchema | undefined, fixture: WriteFixture, field?: string): unknown {
   if (field === 'product_ids') return [PRODUCT];
   if (field === 'category_ids') return [fixture.categoryId];
+  if (field === 'parent_id') return fixture.movable.parentId;
   if (field === 'name') return `Auth body ${++uniqueName}`;
   if (field === 'url') return `https://hooks.example.com/auth/${++uniqueName}`;
   if (field === 'kinds') return ['*'];
@@ -420,6 +443,8 @@ describe.each(reads.map((endpoint) => [endpoint.path, endpoint] as const))(
       tokenId: 1,
       changeSetId: 1,
       jobId: 1,
+      endedJobId: 1,
+      movable: { id: 1, parentId: 1 },
       webhookId: 1,
     };
 

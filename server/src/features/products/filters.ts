@@ -84,7 +84,12 @@ export const PRODUCT_FILTER_TABLE = {
         sql`(p.product_name ilike ${pattern} or p.product_id ilike ${pattern} or p.sku ilike ${pattern})`;
       if (plan.mode === 'words') {
         return sql.join(
-          plan.words.map((word) => matches(likeContains(word))),
+          plan.words.map(({ word, match }) => {
+            if (match === 'contains') return matches(likeContains(word));
+            // The start of a word (\m), the word's characters literal (regex-escaped).
+            const start = `\\m${word.replace(/[^\p{L}\p{Nd}]/gu, (char) => `\\${char}`)}`;
+            return sql`(p.product_name ~* ${start} or p.product_id ~* ${start} or p.sku ~* ${start})`;
+          }),
           sql` and `,
         );
       }

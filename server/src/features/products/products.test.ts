@@ -476,11 +476,13 @@ describe('filters', () => {
     expect(await allHandles('search=pure%201000')).toEqual(['cleaner-1000']);
     // A word from the SKU and one from the name.
     expect(await allHandles('search=cln-1000%20pure')).toEqual(['cleaner-1000']);
-    // A short word narrows as a substring once another word has a trigram ("1L" style).
-    expect(await allHandles(`search=${encodeURIComponent('cleaner 0 pure')}`)).toEqual([
+    // A short word ("1L" style) must start a word once another word has a trigram.
+    expect((await allHandles(`search=${encodeURIComponent('cleaner 10 pure')}`)).sort()).toEqual([
       'cleaner-100%',
       'cleaner-1000',
     ]);
+    expect(await allHandles(`search=${encodeURIComponent('cleaner 0 pure')}`)).toEqual([]);
+    expect(await allHandles(`search=${encodeURIComponent('pure cl')}`)).toHaveLength(2);
     expect(await allHandles('search=pure%20ultraset')).toEqual([]);
     // Words without a trigram keep the whole-value match: "st a" is not two substrings.
     expect(await allHandles('search=st%20a')).toEqual([]);

@@ -74,7 +74,9 @@ export async function heldBy(
 ): Promise<{ id: number; product_id: string; matches_filter: boolean } | undefined> {
   return queryOne(
     executor,
-    sql`select p.id, p.product_id, (${filterCondition(filters)}) as matches_filter
+    // A filter is a WHERE condition: on a product it does not match it may be NULL rather than
+    // false (`p.sku ilike …` of a product without a SKU), which the answer cannot carry.
+    sql`select p.id, p.product_id, coalesce((${filterCondition(filters)}), false) as matches_filter
           from queue_leases l join products p on p.id = l.product_id
          where l.operator = ${operator} and l.expires_at > now()
          order by l.expires_at desc limit 1`,

@@ -184,6 +184,23 @@ describe('leases', () => {
     ]);
   });
 
+  it('a held product without a SKU that a new search does not match is released as not matching (not a 500)', async () => {
+    await releaseAll();
+    const start = await next({ operator: A });
+    const held = start.body.product!.product_id;
+    // `sku ilike …` is NULL, not false, for a product without a SKU (found by the fuzzer).
+    const [{ sku }] = (await queryRows<{ sku: string }>(
+      test.db,
+      sql`select sku from products where product_id = ${held}`,
+    )) as [{ sku: string }];
+    await test.db.execute(sql`update products set sku = null where product_id = ${held}`);
+    const other = await next({ operator: A, search: 'nothing-is-named-so' });
+    expect(other.status, other.raw).toBe(200);
+    expect(other.body.released).toEqual({ product_id: held, matches_filter: false });
+    await test.db.execute(sql`update products set sku = ${sku} where product_id = ${held}`);
+    await releaseAll();
+  });
+
   it('skips a leased product categorised meanwhile, says so, and changes nothing', async () => {
     await releaseAll();
     const start = await next({ operator: A });
