@@ -18,3 +18,4 @@ export * from './exports.js';
 export * from './suggestions.js';
 export * from './queue.js';
 export * from './jobs.js';
+export * from './events.js';

@@ -19,6 +19,8 @@ import tokenRoutes from './features/auth/tokens.routes.js';
 import catalogValueRoutes from './features/catalog-values/catalog-values.routes.js';
 import categoryRoutes from './features/categories/categories.routes.js';
 import changeRoutes from './features/changes/changes.routes.js';
+import { ChangeFeed } from './features/events/change-feed.js';
+import eventRoutes from './features/events/events.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
 import healthRoutes from './features/health/health.routes.js';
 import jobRoutes from './features/jobs/jobs.routes.js';
@@ -43,6 +45,7 @@ import security from './plugins/security.js';
 import { serviceUnavailable } from './errors.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { createServices, type Services } from './services.js';
+import type { ChangeNotifier } from './cache/namespaces.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,6 +55,8 @@ declare module 'fastify' {
     services: Services;
     /** This instance's job runner; undefined with JOB_RUNNER=off. */
     jobRunner: JobRunner | undefined;
+    /** Committed change sets, as live events (GET /api/events; docs/live-updates.md). */
+    changeFeed: ChangeFeed;
   }
 }
 
@@ -142,9 +147,16 @@ export async function buildApp(
   });
   app.decorate('cache', cache);
   app.addHook('onClose', () => cache.backend.close());
+  // After each commit: the cache forgets what the write changed, and the live-update feed
+  // publishes its change set (built below: it reads through the services).
+  let changeFeed: ChangeFeed | undefined;
+  const notifier: ChangeNotifier = {
+    changed: (namespaces) => cache.changed(namespaces),
+    committed: (changeSetId) => changeFeed?.committed(changeSetId),
+  };
   app.decorate(
     'services',
-    createServices(options.database.db, cache, {
+    createServices(options.database.db, notifier, {
       tokens: {
         cacheSeconds: config.auth.cacheSeconds,
         now: options.now,
@@ -159,7 +171,7 @@ export async function buildApp(
   const jobRunner = config.jobs.runner
     ? new JobRunner(
         options.database.db,
-        cache,
+        notifier,
         { services: app.services },
         {
           pollMs: config.jobs.pollMs,
@@ -170,6 +182,16 @@ export async function buildApp(
       )
     : undefined;
   app.decorate('jobRunner', jobRunner);
+  changeFeed = new ChangeFeed({
+    sources: { db: options.database.db, products: app.services.products },
+    listenClient: options.database.listenClient,
+    log: app.log,
+    replayMax: config.events.replayMax,
+  });
+  app.decorate('changeFeed', changeFeed);
+  await changeFeed.start();
+  const feed = changeFeed;
+  app.addHook('onClose', () => feed.stop());
   if (jobRunner) {
     app.services.jobs.onCreated(() => jobRunner.wake());
     app.addHook('onClose', () => jobRunner.stop());
@@ -214,6 +236,7 @@ export async function buildApp(
   await app.register(exportRoutes);
   await app.register(transferRoutes);
   await app.register(changeRoutes);
+  await app.register(eventRoutes);
   await app.register(tokenRoutes);
   await app.register(monitoringRoutes);
   await app.register(suggestionRoutes);

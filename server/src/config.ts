@@ -105,6 +105,18 @@ export interface Config {
     /** A running job whose owner has not heartbeated this long is taken over (JOB_STALE_SECONDS, 60). */
     staleSeconds: number;
   };
+
+  /** Live updates (GET /api/events; docs/live-updates.md). */
+  events: {
+    /** A comment line goes to each open stream this often (EVENTS_HEARTBEAT_MS, 15,000). */
+    heartbeatMs: number;
+    /** Open streams per client: its token, else its address (EVENTS_MAX_STREAMS_PER_CLIENT, 10). */
+    maxStreamsPerClient: number;
+    /** Open streams on this instance (EVENTS_MAX_STREAMS, 1,000). */
+    maxStreams: number;
+    /** A client more change sets behind than this gets `reset` (EVENTS_REPLAY_MAX, 1,000). */
+    replayMax: number;
+  };
 }
 
 export interface RateLimitConfig {
@@ -370,6 +382,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       batchSize: integer('JOB_BATCH_SIZE', 10_000, 1, 100_000),
       pollMs: integer('JOB_POLL_MS', 1000, 10, 60_000),
       staleSeconds: integer('JOB_STALE_SECONDS', 60, 1, 3600),
+    },
+
+    events: {
+      heartbeatMs: integer('EVENTS_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+      maxStreamsPerClient: integer('EVENTS_MAX_STREAMS_PER_CLIENT', 10, 1, 100_000),
+      maxStreams: integer('EVENTS_MAX_STREAMS', 1000, 1, 1_000_000),
+      replayMax: integer('EVENTS_REPLAY_MAX', 1000, 1, 100_000),
     },
   };
 

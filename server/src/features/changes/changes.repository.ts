@@ -18,21 +18,39 @@ export interface WriteContext {
 }
 
 /**
- * Stores one change set. Writes call it through applyChange (apply-change.ts); only the seeder,
- * which loads outside one transaction and outside the app's cache, calls it directly.
+ * The PostgreSQL NOTIFY channel of committed change sets (live updates, docs/live-updates.md):
+ * the payload is the change set's id alone; listeners read the rest from the log.
+ */
+export const CHANGE_SETS_CHANNEL = 'tag_manager_change_sets';
+
+/**
+ * Stores one change set and answers its id. Writes call it through applyChange
+ * (apply-change.ts); only the seeder, which loads outside one transaction and outside the app's
+ * cache, calls it directly.
+ *
+ * The same statement notifies CHANGE_SETS_CHANNEL: PostgreSQL delivers a notification sent
+ * inside a transaction when, and only if, that transaction commits, so every instance hears
+ * each committed change set exactly once and never one that rolled back.
  */
 export async function recordChange<Kind extends ChangeKind>(
   executor: Executor,
   context: WriteContext,
   change: ChangePayloads[Kind] & { kind: Kind },
-): Promise<void> {
-  await executor.execute(sql`
-    insert into change_sets (actor, source, kind, request_id, job_id, product_ids, category_ids, before, after, reverts)
-    values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
-            ${context.jobId ?? null},
-            ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
-            ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb,
-            ${context.reverts ?? null})`);
+): Promise<number> {
+  const row = await queryOne<{ id: number }>(
+    executor,
+    sql`
+    with recorded as (
+      insert into change_sets (actor, source, kind, request_id, job_id, product_ids, category_ids, before, after, reverts)
+      values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
+              ${context.jobId ?? null},
+              ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
+              ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb,
+              ${context.reverts ?? null})
+      returning id)
+    select id::int as id, pg_notify(${CHANGE_SETS_CHANNEL}, id::text)::text as notified from recorded`,
+  );
+  return row!.id;
 }
 
 export interface ChangeRow {
@@ -176,4 +194,31 @@ export async function newestChangeAfter(executor: Executor, id: number): Promise
     sql`select coalesce(max(id), ${id})::int as id from change_sets where id > ${id}`,
   );
   return row?.id ?? id;
+}
+
+/** Change sets after `id`, oldest first, at most `limit` (live updates replay them). */
+export function changeSetsAfter(executor: Executor, id: number, limit: number) {
+  return queryRows<ChangeRow>(
+    executor,
+    sql`select ${changeColumns} from change_sets where id > ${id} order by id limit ${limit}`,
+  );
+}
+
+/** These change sets, oldest first (ids not in the log are left out). */
+export function changeSetsByIds(executor: Executor, ids: readonly number[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return queryRows<ChangeRow>(
+    executor,
+    sql`select ${changeColumns} from change_sets
+         where id = any(${arrayParam(ids)}::bigint[]) order by id`,
+  );
+}
+
+/** The newest change set's id (0 for an empty log). */
+export async function latestChangeId(executor: Executor): Promise<number> {
+  const row = await queryOne<{ id: number }>(
+    executor,
+    sql`select coalesce(max(id), 0)::int as id from change_sets`,
+  );
+  return row?.id ?? 0;
 }
