@@ -147,12 +147,22 @@ export async function buildApp(
   });
   app.decorate('cache', cache);
   app.addHook('onClose', () => cache.backend.close());
-  // After each commit: the cache forgets what the write changed, and the live-update feed
-  // publishes its change set (built below: it reads through the services).
-  let changeFeed: ChangeFeed | undefined;
+  // Live updates (docs/live-updates.md): committed change sets as events. It reads the
+  // products' rows through the services, built next.
+  const changeFeed = new ChangeFeed({
+    sources: {
+      db: options.database.db,
+      products: { rows: (handles) => app.services.products.rows(handles) },
+    },
+    listenClient: options.database.listenClient,
+    log: app.log,
+    replayMax: config.events.replayMax,
+  });
+  app.decorate('changeFeed', changeFeed);
+  // After each commit: the cache forgets what the write changed, and the feed publishes it.
   const notifier: ChangeNotifier = {
     changed: (namespaces) => cache.changed(namespaces),
-    committed: (changeSetId) => changeFeed?.committed(changeSetId),
+    committed: (changeSetId) => changeFeed.committed(changeSetId),
   };
   app.decorate(
     'services',
@@ -182,16 +192,8 @@ export async function buildApp(
       )
     : undefined;
   app.decorate('jobRunner', jobRunner);
-  changeFeed = new ChangeFeed({
-    sources: { db: options.database.db, products: app.services.products },
-    listenClient: options.database.listenClient,
-    log: app.log,
-    replayMax: config.events.replayMax,
-  });
-  app.decorate('changeFeed', changeFeed);
   await changeFeed.start();
-  const feed = changeFeed;
-  app.addHook('onClose', () => feed.stop());
+  app.addHook('onClose', () => changeFeed.stop());
   if (jobRunner) {
     app.services.jobs.onCreated(() => jobRunner.wake());
     app.addHook('onClose', () => jobRunner.stop());

@@ -68,8 +68,11 @@ export class ChangeFeed {
   private readonly subscribers = new Set<FeedSubscriber>();
   private readonly published = new RecentIds(10_000);
   private readonly pending = new Set<number>();
-  /** The highest id published (or known when the feed started). */
-  private lastId = 0;
+  /**
+   * The highest id published (or the newest when the feed started); undefined until the log
+   * could be read (a database not migrated yet, or down: the first catch-up sets it).
+   */
+  private lastId: number | undefined;
   /** Publishing is one chain, so events leave in the order they were heard. */
   private chain: Promise<void> = Promise.resolve();
   private listener: ChangeListener | undefined;
@@ -80,7 +83,7 @@ export class ChangeFeed {
   }
 
   async start(): Promise<void> {
-    this.lastId = await latestChangeId(this.options.sources.db);
+    this.lastId = await latestChangeId(this.options.sources.db).catch(() => undefined);
     if (this.options.listenClient) {
       this.listener = new ChangeListener(this.options.listenClient, this.options.log, {
         onNotify: (id) => this.committed(id),
@@ -137,6 +140,10 @@ export class ChangeFeed {
   /** After the LISTEN connection (re)connects: what committed while nobody listened. */
   private catchUp(): void {
     this.enqueue(async () => {
+      if (this.lastId === undefined) {
+        this.lastId = await this.latestId();
+        return;
+      }
       const rows = await changeSetsAfter(this.options.sources.db, this.lastId, this.replayMax + 1);
       if (rows.length > this.replayMax) {
         const latest = await this.latestId();
@@ -155,7 +162,7 @@ export class ChangeFeed {
   private async publish(row: ChangeRow): Promise<void> {
     if (this.published.has(row.id)) return;
     this.published.add(row.id);
-    this.lastId = Math.max(this.lastId, row.id);
+    this.lastId = Math.max(this.lastId ?? 0, row.id);
     if (this.subscribers.size === 0) return;
     this.emit({ type: 'change', event: await toLiveEvent(this.options.sources, row) });
   }
