@@ -64,6 +64,7 @@ describe('loadConfig', () => {
       },
       queue: { leaseSeconds: 120 },
       jobs: { runner: true, batchSize: 10_000, pollMs: 1000, staleSeconds: 60 },
+      events: { heartbeatMs: 15_000, maxStreamsPerClient: 10, maxStreams: 1000, replayMax: 1000 },
     });
   });
 
@@ -202,6 +203,10 @@ describe('loadConfig', () => {
       SHOPIFY_CATEGORY_TAG_PREFIX: ' tm: ',
       SHOPIFY_CATEGORY_METAFIELD: ' shop_data.tm-categories ',
       QUEUE_LEASE_SECONDS: ' 45 ',
+      EVENTS_HEARTBEAT_MS: ' 5000 ',
+      EVENTS_MAX_STREAMS_PER_CLIENT: '4',
+      EVENTS_MAX_STREAMS: '200',
+      EVENTS_REPLAY_MAX: '500',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -251,6 +256,7 @@ describe('loadConfig', () => {
       },
       queue: { leaseSeconds: 45 },
       jobs: { runner: true, batchSize: 10_000, pollMs: 1000, staleSeconds: 60 },
+      events: { heartbeatMs: 5000, maxStreamsPerClient: 4, maxStreams: 200, replayMax: 500 },
     });
   });
 

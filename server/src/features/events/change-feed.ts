@@ -112,6 +112,12 @@ export class ChangeFeed {
   /** A change set committed (this instance's write, or another's NOTIFY). */
   committed(id: number): void {
     if (this.published.has(id)) return;
+    if (this.subscribers.size === 0 && this.pending.size === 0) {
+      // Nobody listens: nothing to read. A stream opened later replays from the log.
+      this.published.add(id);
+      this.lastId = Math.max(this.lastId ?? 0, id);
+      return;
+    }
     this.pending.add(id);
     this.enqueue(async () => {
       const ids = [...this.pending].filter((pending) => !this.published.has(pending));
