@@ -15,6 +15,7 @@ import { envelope, productFixture } from '../test/fixtures';
 import type { CategoryTreeEnvelope, ProductListEnvelope } from './client';
 import {
   applyLiveEvent,
+  connectLiveUpdates,
   createEventParser,
   createLiveStore,
   nextRequestId,
@@ -237,5 +238,50 @@ describe('the SSE parser', () => {
       { id: '7', event: 'change', data: '{"id":7}' },
       { id: '7', event: 'ready', data: '{"last_event_id":7}' },
     ]);
+  });
+});
+
+describe('the connection', () => {
+  it('applies the stream to the cache, and resumes with Last-Event-ID after a drop', async () => {
+    const { queryClient, listKey } = cacheWithListAndTree();
+    const store = createLiveStore();
+    const sent: Record<string, string>[] = [];
+    const bodies = [
+      `retry: 3000\n\nid: 40\nevent: ready\ndata: {"last_event_id":40}\n\nid: 41\nevent: change\ndata: ${JSON.stringify(changeEvent())}\n\n`,
+      'id: 41\nevent: ready\ndata: {"last_event_id":41}\n\n',
+    ];
+    const fetchMock = async (_input: RequestInfo | URL, init?: RequestInit) => {
+      sent.push({ ...(init?.headers as Record<string, string>) });
+      const body = bodies.shift();
+      // The first stream ends (a dropped connection); the second stays open.
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (body) controller.enqueue(new TextEncoder().encode(body));
+          if (sent.length === 1) controller.close();
+        },
+      });
+      return new Response(stream, {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+      });
+    };
+    const stop = connectLiveUpdates({
+      queryClient,
+      store,
+      fetchImpl: fetchMock as typeof fetch,
+      getToken: () => 'secret',
+    });
+    await waitFor(() =>
+      expect(queryClient.getQueryData<ProductListEnvelope>(listKey)!.data[0]!.category_count).toBe(
+        2,
+      ),
+    );
+    await waitFor(() => expect(sent).toHaveLength(2), { timeout: 5000 });
+    expect(sent[0]).toMatchObject({ authorization: 'Bearer secret' });
+    expect(sent[0]!['last-event-id']).toBeUndefined();
+    expect(sent[1]).toMatchObject({ 'last-event-id': '41', authorization: 'Bearer secret' });
+    await waitFor(() => expect(store.get().status).toBe('live'));
+    stop();
+    expect(store.get().status).toBe('off');
   });
 });

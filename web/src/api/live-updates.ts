@@ -69,6 +69,8 @@ export function createLiveStore() {
   };
   return {
     get: () => state,
+    /** The id of the last event received: a new connection (a new token) resumes from it. */
+    lastEventId: undefined as string | undefined,
     subscribe(listener: () => void) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -257,14 +259,13 @@ export function connectLiveUpdates(options: LiveConnectionOptions): () => void {
   const store = options.store ?? liveStore;
   const fetchImpl = options.fetchImpl ?? ((...args) => fetch(...args));
   const getToken = options.getToken ?? (() => authStore.getToken());
-  let lastEventId: string | undefined;
   let stopped = false;
   let attempt = 0;
   let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const onMessage = (message: StreamMessage) => {
-    if (message.id !== undefined) lastEventId = message.id;
+    if (message.id !== undefined) store.lastEventId = message.id;
     if (message.event === 'ready') {
       attempt = 0;
       store.update({ status: 'live' });
@@ -287,7 +288,7 @@ export function connectLiveUpdates(options: LiveConnectionOptions): () => void {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     const token = getToken();
     if (token) headers.authorization = `Bearer ${token}`;
-    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    if (store.lastEventId !== undefined) headers['last-event-id'] = store.lastEventId;
     const backoff = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
     attempt += 1;
     try {
@@ -326,8 +327,10 @@ export function connectLiveUpdates(options: LiveConnectionOptions): () => void {
 
 /** Mounted once (App): the app's one stream. */
 export function useLiveUpdates(queryClient: QueryClient, enabled = true) {
+  // A new token (entered after a 401, or signed out) opens the stream again at once.
+  const token = useSyncExternalStore(authStore.subscribe, authStore.getToken, authStore.getToken);
   useEffect(() => {
     if (!enabled || typeof ReadableStream === 'undefined') return;
-    return connectLiveUpdates({ queryClient });
-  }, [queryClient, enabled]);
+    return connectLiveUpdates({ queryClient, getToken: () => token });
+  }, [queryClient, enabled, token]);
 }

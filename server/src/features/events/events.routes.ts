@@ -177,7 +177,10 @@ A reconnecting client sends \`Last-Event-ID\` (browsers do) and receives exactly
         metrics.liveStreams.dec();
         stream.end();
       }
+      // The client left (its connection closed) or Fastify stopped piping the stream.
       request.raw.once('close', finish);
+      reply.raw.once('close', finish);
+      stream.once('close', finish);
       stream.once('error', finish);
 
       write(`retry: ${RETRY_MS}\n\n`);
