@@ -171,9 +171,9 @@ describe('GET /api/events', () => {
   });
 });
 
-describe('GET /api/events: too far behind', () => {
-  it('sends reset instead of a replay of more than EVENTS_REPLAY_MAX change sets', async () => {
-    const test = await createTestApp({ EVENTS_REPLAY_MAX: '2' });
+describe('GET /api/events: too far behind, and a full instance', () => {
+  it('sends reset instead of a replay of more than EVENTS_REPLAY_MAX change sets, and 429 beyond EVENTS_MAX_STREAMS', async () => {
+    const test = await createTestApp({ EVENTS_REPLAY_MAX: '2', EVENTS_MAX_STREAMS: '1' });
     try {
       const baseUrl = await listen(test);
       const first = await createCategory(test, { name: 'R1' });
@@ -189,6 +189,14 @@ describe('GET /api/events: too far behind', () => {
       const reset = stream.events.find((event) => event.event === 'reset')!;
       expect(Number(reset.id)).toBe(await newestChangeId(test));
       expect(reset.json).toMatchObject({ last_event_id: await newestChangeId(test) });
+      // EVENTS_MAX_STREAMS=1: the instance is full, whoever asks.
+      const refused = await openEventStream(baseUrl);
+      await refused.ended;
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body)).toMatchObject({
+        code: 'RATE_LIMITED',
+        details: { scope: 'server', limit: 1 },
+      });
       stream.close();
     } finally {
       await test.close();
