@@ -8,7 +8,8 @@ import {
   UndoResponse,
 } from '@tag-manager/contract';
 import { writeContext } from '../../http/context.js';
-import { envelope, pagedEnvelope } from '../../http/envelope.js';
+import { emptyUndoBody, sendUndoOutcome, undoOptionsOf } from './undo-http.js';
+import { pagedEnvelope } from '../../http/envelope.js';
 import { reversibilityOf } from './change-kinds.js';
 
 const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -49,25 +50,18 @@ const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: UndoRequest,
         response: { 200: UndoResponse, 202: UndoJobAcceptedResponse },
       },
-      // Every field is optional: a POST without a body is `{}` (strict, not a dry run).
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
+      preValidation: emptyUndoBody,
     },
-    async (request, reply) => {
-      const outcome = await app.services.undo.undo(
-        request.params.id,
-        { mode: request.body?.mode ?? 'strict', dryRun: request.body?.dry_run ?? false },
-        writeContext(request),
-      );
-      if (outcome.job) {
-        return reply
-          .status(202)
-          .header('location', `/api/jobs/${outcome.job.id}`)
-          .send(envelope(request, { job: outcome.job }));
-      }
-      return envelope(request, outcome.result);
-    },
+    async (request, reply) =>
+      sendUndoOutcome(
+        request,
+        reply,
+        await app.services.undo.undo(
+          request.params.id,
+          undoOptionsOf(request.body),
+          writeContext(request),
+        ),
+      ),
   );
 };
 
