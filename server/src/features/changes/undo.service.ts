@@ -194,28 +194,11 @@ export class UndoService {
     options: UndoOptions,
     context: WriteContext,
   ): Promise<UndoOutcome> {
-    const skipped: UndoConflict[] = [];
-    let undone = 0;
-    for (let start = 0; start < deltas.length; start += this.maxProducts) {
-      const slice = deltas.slice(start, start + this.maxProducts);
-      const batch = await inTransaction(this.db, (transaction) =>
-        this.batchIn(transaction, change, slice, { mode: 'skip_conflicts', dryRun: true }),
-      );
-      undone += batch.result.undone_products;
-      skipped.push(...batch.result.skipped);
+    const checked = await this.dryRuns([{ change, deltas }]);
+    if (checked.skipped.length > 0 && options.mode === 'strict') {
+      throw conflictsError(change.id, checked.skipped);
     }
-    if (skipped.length > 0 && options.mode === 'strict') throw conflictsError(change.id, skipped);
-    if (options.dryRun) {
-      return {
-        result: {
-          dry_run: true,
-          change_set_id: null,
-          undone_products: undone,
-          undone_categories: 0,
-          skipped,
-        },
-      };
-    }
+    if (options.dryRun) return { result: checked };
     const job = await inTransaction(this.db, async (transaction) => {
       await lockUndoable(transaction, change.id);
       const running = await queryRows<{ id: number }>(
@@ -279,39 +262,17 @@ export class UndoService {
       }
       changes.push(change);
     }
-    const skipped: UndoConflict[] = [];
-    let undone = 0;
-    for (const change of changes) {
-      const deltas = this.deltasOf(change) ?? [];
-      for (let start = 0; start < deltas.length; start += this.maxProducts) {
-        const batch = await inTransaction(this.db, (transaction) =>
-          this.batchIn(transaction, change, deltas.slice(start, start + this.maxProducts), {
-            mode: 'skip_conflicts',
-            dryRun: true,
-          }),
-        );
-        undone += batch.result.undone_products;
-        skipped.push(...batch.result.skipped);
-      }
-    }
-    if (skipped.length > 0 && options.mode === 'strict') {
-      const error = conflictsError(changes[0]!.id, skipped);
+    const checked = await this.dryRuns(
+      changes.map((change) => ({ change, deltas: this.deltasOf(change) ?? [] })),
+    );
+    if (checked.skipped.length > 0 && options.mode === 'strict') {
+      const error = conflictsError(changes[0]!.id, checked.skipped);
       throw conflict(
         error.message.replace(`Undo of change set ${changes[0]!.id}`, `Undo of job ${jobId}`),
         { ...(error.details as object), job_id: jobId },
       );
     }
-    if (options.dryRun) {
-      return {
-        result: {
-          dry_run: true,
-          change_set_id: null,
-          undone_products: undone,
-          undone_categories: 0,
-          skipped,
-        },
-      };
-    }
+    if (options.dryRun) return { result: checked };
     const created = await inTransaction(this.db, async (transaction) => {
       for (const change of changes) await lockUndoable(transaction, change.id);
       const running = await queryRows<{ id: number }>(
@@ -337,6 +298,34 @@ export class UndoService {
     });
     this.jobs.created();
     return { job: created };
+  }
+
+  /**
+   * The dry run of a large undo, before its job is created: each change set's products in
+   * BULK_MAX_PRODUCTS slices, one transaction each; what would be undone, and the conflicts.
+   */
+  private async dryRuns(
+    work: { change: ChangeRow; deltas: readonly ProductDelta[] }[],
+  ): Promise<UndoResult> {
+    const skipped: UndoConflict[] = [];
+    let undone = 0;
+    for (const { change, deltas } of work) {
+      for (let start = 0; start < deltas.length; start += this.maxProducts) {
+        const slice = deltas.slice(start, start + this.maxProducts);
+        const batch = await inTransaction(this.db, (transaction) =>
+          this.batchIn(transaction, change, slice, { mode: 'skip_conflicts', dryRun: true }),
+        );
+        undone += batch.result.undone_products;
+        skipped.push(...batch.result.skipped);
+      }
+    }
+    return {
+      dry_run: true,
+      change_set_id: null,
+      undone_products: undone,
+      undone_categories: 0,
+      skipped,
+    };
   }
 
   /** The product deltas of an assignments change (a job walks them in batches). */
