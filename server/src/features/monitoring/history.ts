@@ -51,13 +51,16 @@ export class MetricsHistoryBuffer {
     this.capacity = Math.max(1, Math.ceil(windowMs / intervalMs));
   }
 
-  /** Sample now, then every interval, until stop(). A failed read skips that sample. */
-  start(onError: (error: unknown) => void) {
-    if (this.timer) return;
+  /**
+   * Sample now, then every interval, until stop(). A failed read skips that sample. Resolves
+   * once the first sample is taken (a read may query the database: the webhook backlog gauge).
+   */
+  start(onError: (error: unknown) => void): Promise<void> {
+    if (this.timer) return Promise.resolve();
     const tick = () => this.sampleOnce().catch(onError);
-    void tick();
     this.timer = setInterval(tick, this.intervalMs);
     this.timer.unref();
+    return tick();
   }
 
   stop() {

@@ -22,8 +22,9 @@ const monitoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.decorate('metricsHistory', history);
   let lastReported = 0;
+  // Ready once the first sample is in: the history is never empty while the app answers.
   app.addHook('onReady', async () => {
-    history.start((error) => {
+    await history.start((error) => {
       if (Date.now() - lastReported < 60_000) return;
       lastReported = Date.now();
       app.log.warn({ err: error }, 'metrics history: a sample could not be taken');
