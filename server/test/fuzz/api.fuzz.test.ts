@@ -103,6 +103,20 @@ beforeAll(async () => {
     select 'bulk.assign', jsonb_build_object('filter', '{}'::jsonb, 'category_ids', jsonb_build_array(${leaves[0]!.id}::int)),
            'fuzz', 'api', 'products'
       from generate_series(1, 20)`);
+  // Ended jobs, each owning one of the bulk writes' change sets, for POST /api/jobs/{id}/undo
+  // (a job that has not ended cannot be undone).
+  await test.db.execute(sql`
+    with ended as (
+      insert into jobs (kind, state, params, actor, source, unit, finished_at)
+      select 'bulk.assign', 'succeeded', '{}'::jsonb, 'fuzz', 'api', 'products', now()
+        from generate_series(1, 5)
+      returning id),
+    numbered as (select id as job_id, row_number() over (order by id) as n from ended),
+    owned as (select id as change_id, row_number() over (order by id desc) as n
+                from change_sets where kind = 'bulk.assign')
+    update change_sets cs set job_id = numbered.job_id
+      from numbered join owned using (n)
+     where cs.id = owned.change_id`);
   // Webhooks for the webhook routes to read and delete.
   for (let index = 0; index < 5; index += 1) {
     const webhook = await test.request({
