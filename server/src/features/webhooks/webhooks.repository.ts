@@ -162,7 +162,9 @@ export interface ClaimedEvent {
 }
 
 /**
- * Claims up to `limit` due events of enabled webhooks for `owner`: FOR UPDATE SKIP LOCKED, so
+ * Claims up to `limit` due events of enabled webhooks for `owner`, at most one per webhook (a
+ * webhook's deliveries go out one at a time, oldest first, so its failure streak counts
+ * attempts in order and an auto-disable stops it after exactly N). FOR UPDATE SKIP LOCKED, so
  * workers claiming at once take different rows, and the claim leases each row by moving its
  * `next_attempt_at` `leaseMs` ahead: no other worker takes it while its delivery runs, and a
  * worker that dies leaves it due again when the lease ends (at-least-once delivery).
@@ -176,16 +178,19 @@ export function claimDueEvents(
   return queryRows<ClaimedEvent>(
     executor,
     sql`with due as (
-          select o.id from webhook_outbox o
+          select o.id, o.webhook_id, o.next_attempt_at from webhook_outbox o
             join webhooks w on w.id = o.webhook_id
            where o.next_attempt_at <= now() and w.disabled_at is null
            order by o.next_attempt_at, o.id
            limit ${limit}
-             for update of o skip locked)
+             for update of o skip locked),
+        first_of_each as (
+          select distinct on (webhook_id) id from due
+           order by webhook_id, next_attempt_at, id)
         update webhook_outbox o
            set next_attempt_at = now() + ${leaseMs} * interval '1 millisecond',
                claimed_by = ${owner}, attempts = o.attempts + 1
-          from due, webhooks w
+          from first_of_each due, webhooks w
          where o.id = due.id and w.id = o.webhook_id
         returning o.id::int as id, o.webhook_id, o.event_id::text as event_id,
                   o.change_set_id::int as change_set_id, o.kind, o.payload, o.attempts,
@@ -241,7 +246,8 @@ export async function recordDelivered(
 /**
  * A failed attempt: logged; the event is retried after `retryInMs` (while this worker still
  * holds it) or, with no attempt left, dropped. The webhook's failure streak grows; at
- * `disableAfter` the webhook is disabled and its outbox emptied. Answers whether it was
+ * `disableAfter` the webhook is disabled and its outbox emptied. An attempt that was already
+ * on its way when another instance disabled the webhook does not count. Answers whether it was
  * disabled now.
  */
 export async function recordFailed(
@@ -267,12 +273,12 @@ export async function recordFailed(
     transaction,
     sql`update webhooks
            set consecutive_failures = consecutive_failures + 1, last_failure_at = now(),
-               disabled_at = case when disabled_at is null and consecutive_failures + 1 >= ${disableAfter}
-                                  then now() else disabled_at end,
-               disabled_reason = case when disabled_at is null and consecutive_failures + 1 >= ${disableAfter}
-                                      then ${reason.slice(0, 1000)} else disabled_reason end
-         where id = ${event.webhook_id}
-     returning (disabled_at is not null and consecutive_failures = ${disableAfter}) as disabled_now`,
+               disabled_at = case when consecutive_failures + 1 >= ${disableAfter}
+                                  then now() end,
+               disabled_reason = case when consecutive_failures + 1 >= ${disableAfter}
+                                      then ${reason.slice(0, 1000)} end
+         where id = ${event.webhook_id} and disabled_at is null
+     returning disabled_at is not null as disabled_now`,
   );
   const disabled = webhook?.disabled_now ?? false;
   if (disabled) {

@@ -297,6 +297,45 @@ describe('a webhook on a live receiver', () => {
   });
 });
 
+describe('a slow receiver', () => {
+  let test: TestApp;
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('gets one delivery at a time, oldest first, although the worker could send several', async () => {
+    test = await createTestApp({ ...FAST, WEBHOOK_CONCURRENCY: '4', WEBHOOK_MAX_ATTEMPTS: '2' });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const receiver = await startReceiver((_request, _index, response) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        response.statusCode = 500;
+        response.end();
+      }, 80);
+    });
+    await register(test, `${receiver.url}/slow`);
+    for (const name of ['Slow 1', 'Slow 2', 'Slow 3']) await createCategory(test, name);
+    // Three events, two attempts each: six requests in all.
+    await waitFor(
+      () => receiver.received.length,
+      (count) => count >= 6,
+    );
+    await waitFor(
+      () => inFlight,
+      (count) => count === 0,
+    );
+    expect(receiver.received.length).toBe(6);
+    expect(mostInFlight).toBe(1);
+    const ids = receiver.received.map((entry) => JSON.parse(entry.body).change_set_id as number);
+    // Each event's first attempt goes out before any later event's first attempt.
+    const firsts = ids.filter((id, index) => ids.indexOf(id) === index);
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+  });
+});
+
 describe('a receiver that keeps failing', () => {
   let test: TestApp;
   afterAll(async () => {
