@@ -63,7 +63,7 @@ export const PRODUCT_FILTERS = {
           maxLength: 200,
           pattern: NO_NUL_PATTERN,
           description:
-            'Case-insensitive match on name, handle and SKU (surrounding spaces ignored; % _ \\ are literal). Several words, one of them with three letters or digits in a row: each word is contained in the name, handle or SKU, in any order ("grey levelling" finds "Levelling Compound Grey"). One word with three letters or digits in a row: contains it. Fewer: the whole name, handle or SKU equals the term. Without any letter or digit: 422 (no index can serve it).',
+            'Case- and accent-insensitive match on name, handle, SKU, vendor and type (surrounding spaces ignored; % _ \\ are literal). Several words, one of them with three letters or digits in a row: each word is contained in one of them, in any order ("grey levelling" finds "Levelling Compound Grey"; a shorter word must start a word). One word with three letters or digits in a row: contains it. Fewer: the whole name, handle or SKU equals the term. Without any letter or digit: 422 (no index can serve it). Products whose SKU or handle equals the whole term are listed first, then the rest in the requested sort.',
         }),
       ),
     },

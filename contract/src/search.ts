@@ -1,14 +1,15 @@
 /**
- * How a product search term is matched (the server builds its query from this; the web app
- * uses it to decide when a term is worth sending). The search is a case-insensitive match on name, handle
- * and SKU served by trigram (pg_trgm GIN) indexes, and an index can serve `ILIKE '%term%'` only
- * when the term holds a trigram: three letters or digits in a row. Anything else would read
- * every product (199 underscores took 10 s on 300,000 products), so:
+ * How a product search term is matched (the server builds its query from this:
+ * server/src/features/products/search.ts; the web app uses it to decide when a term is worth
+ * sending). The search is a case- and accent-insensitive match on a product's search document
+ * (name, handle, SKU, vendor and type, folded), served by a trigram (pg_trgm GIN) index, and a
+ * trigram index can serve `LIKE '%term%'` only when the term holds a trigram: three letters or
+ * digits in a row. Anything else would read every product (199 underscores took 10 s on 300,000
+ * products), so:
  *
  * - `contains`: three letters or digits in a row → substring match, as documented;
  * - `exact`: a letter or digit, but never three in a row ("ab", "x1", "a-b") → the whole name,
- *   handle or SKU equals the term (case-insensitive). Anchored at both ends, pg_trgm pads the
- *   term's words with spaces, so even one letter gives the index trigrams to look up;
+ *   handle or SKU equals the term (folded; b-tree indexes on the folded values);
  * - `unsearchable`: no letter or digit at all ("%", "__", "--") → refused with 422, since
  *   pg_trgm ignores everything else and no index can find it.
  *
@@ -28,8 +29,7 @@ export function searchKind(term: string): SearchKind {
 /**
  * How a whole search term is matched. Several words of which one at least holds a trigram
  * ("grey levelling", "compound 1L") match as `words`, in any order: a word with a trigram is
- * contained in the name, the handle or the SKU (the indexes serve it); a shorter word starts a
- * word of one of them ("1L", "02" finds "Product 020", not "Product 002"), checked on the rows
+ * contained in the search document (the index serves it); a shorter word starts a word of it ("1L", "02" finds "Product 020", not "Product 002"), checked on the rows
  * the longer words found. Words without a letter or digit ("-", "&") are left out. A single
  * word, or words without any trigram ("ab cd"), match as the term does (`searchKind`).
  */

@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -193,7 +194,7 @@ async function openPgliteWorker(dataDir: string, statementTimeoutMs: number) {
 
 async function openPgliteInThread(dataDir: string) {
   // The extensions the migrations create must be loaded into PGlite explicitly.
-  const options = { extensions: { pg_trgm } };
+  const options = { extensions: { pg_trgm, unaccent } };
   let client: PGlite;
   if (dataDir === 'memory://') {
     client = await PGlite.create(options);

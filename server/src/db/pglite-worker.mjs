@@ -14,6 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.mjs runs as a worker thread only');
@@ -34,7 +35,7 @@ function serialiseError(error) {
 
 async function open(dataDir) {
   // The extensions the migrations create must be loaded into PGlite explicitly.
-  const options = { extensions: { pg_trgm } };
+  const options = { extensions: { pg_trgm, unaccent } };
   if (dataDir === 'memory://') return PGlite.create(options);
   await mkdir(dataDir, { recursive: true });
   return PGlite.create(dataDir, options);

@@ -54,6 +54,7 @@ export function shopifyCsv(
     status?: string;
     sku?: string;
     image?: string;
+    type?: string;
   }[],
 ): string {
   const quote = (value: string) => `"${value.replace(/"/g, '""')}"`;
@@ -64,7 +65,7 @@ export function shopifyCsv(
         row.handle,
         row.title,
         row.vendor ?? 'Acme',
-        'Sealant',
+        row.type ?? 'Sealant',
         'a,b',
         row.sku ?? '',
         row.image ?? '',

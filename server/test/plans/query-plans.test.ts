@@ -61,14 +61,16 @@ function indexesRead(node: PlanNode): string[] {
 }
 
 /**
- * A term without a trigram must be found through the trigram indexes (a whole-value match);
- * a walk of the name index that tests every product is a full scan by another name.
+ * A term without a trigram must be found through the folded-value indexes (a whole-value match);
+ * a walk of the name index that tests every product is a full scan by another name. Words with
+ * a trigram are found through the search document's trigram index (migration 0021).
  */
-const TRIGRAM_INDEXES = [
-  'products_handle_trgm_idx',
-  'products_name_trgm_idx',
-  'products_sku_trgm_idx',
+const WHOLE_VALUE_INDEXES = [
+  'products_handle_folded_idx',
+  'products_name_folded_idx',
+  'products_sku_folded_idx',
 ];
+const DOCUMENT_INDEX = ['products_search_document_idx'];
 
 beforeAll(async () => {
   test = await createTestApp();
@@ -96,27 +98,32 @@ const cases: {
   { name: 'first page by handle, descending', filters: noFilters, sort: '-product_id' },
   { name: 'uncategorised only', filters: { ...noFilters, hide_allocated: true } },
   { name: 'search', filters: { ...noFilters, search: 'membrane' } },
+  {
+    name: 'a rare word: the document index',
+    filters: { ...noFilters, search: 'zzqx' },
+    reads: DOCUMENT_INDEX,
+  },
   // Terms without a trigram match whole values (contract/src/search.ts); padded, they still have some.
   {
     name: 'one-letter search',
     filters: { ...noFilters, search: 'a' },
-    reads: TRIGRAM_INDEXES,
+    reads: WHOLE_VALUE_INDEXES,
   },
   {
     name: 'two-character search',
     filters: { ...noFilters, search: 'x1' },
-    reads: TRIGRAM_INDEXES,
+    reads: WHOLE_VALUE_INDEXES,
   },
   {
     name: 'short words with punctuation',
     filters: { ...noFilters, search: 'a-b_c' },
-    reads: TRIGRAM_INDEXES,
+    reads: WHOLE_VALUE_INDEXES,
   },
   // Several words, any order: each word's trigram scans, combined.
   {
     name: 'two-word search',
     filters: { ...noFilters, search: 'grey levelling' },
-    reads: TRIGRAM_INDEXES,
+    reads: DOCUMENT_INDEX,
   },
   { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
   { name: 'status', filters: { ...noFilters, status: 'draft' } },
@@ -160,6 +167,18 @@ describe('query plans on 60,000 products', () => {
       },
       membersFirst,
     });
+    if (filters.search) {
+      // Exact SKU or handle matches first: the ranked order, first page and after a cursor.
+      for (const after of [undefined, { value: 'M', id: 30_000, rank: 1 }]) {
+        await listProducts(explaining(test.db), filters, {
+          sort: sort ?? 'product_name',
+          limit: 51,
+          offset: 0,
+          after,
+          exactFirst: filters.search,
+        });
+      }
+    }
     for (const { plan } of plans) {
       expect(sequentialScans(plan)).toEqual([]);
       if (reads) expect(new Set(indexesRead(plan))).toEqual(new Set(reads));
@@ -171,17 +190,17 @@ describe('query plans on 60,000 products', () => {
     {
       name: 'one-letter search',
       filters: { ...noFilters, search: 'a' },
-      reads: TRIGRAM_INDEXES,
+      reads: WHOLE_VALUE_INDEXES,
     },
     {
       name: 'two-character search',
       filters: { ...noFilters, search: 'x1' },
-      reads: TRIGRAM_INDEXES,
+      reads: WHOLE_VALUE_INDEXES,
     },
     {
       name: 'three-word search',
       filters: { ...noFilters, search: 'compound grey 1L' },
-      reads: TRIGRAM_INDEXES,
+      reads: DOCUMENT_INDEX,
     },
     { name: 'vendor', filters: { ...noFilters, vendor: 'Ardex' } },
     { name: 'product type', filters: { ...noFilters, product_type: 'Sealant' } },
@@ -236,7 +255,8 @@ describe('search counts on a large catalog', () => {
     const result = (await test.db.execute(
       sql`select count(*)::int as n from products
            where product_name ilike ${`%${term}%`} or product_id ilike ${`%${term}%`}
-              or sku ilike ${`%${term}%`}`,
+              or sku ilike ${`%${term}%`} or vendor ilike ${`%${term}%`}
+              or product_type ilike ${`%${term}%`}`,
     )) as unknown as { rows: { n: number }[] };
     return result.rows[0]!.n;
   }

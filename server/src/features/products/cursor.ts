@@ -16,6 +16,8 @@ export interface CursorPosition {
   id: number;
   page: number;
   filters: string;
+  /** A search listing exact SKU/handle matches first: the row's rank (0 exact, 1 the rest). */
+  rank?: number | undefined;
 }
 
 export function filtersFingerprint(filters: object): string {
@@ -23,7 +25,14 @@ export function filtersFingerprint(filters: object): string {
 }
 
 export function encodeCursor(position: CursorPosition): string {
-  const payload = [position.sort, position.value, position.id, position.page, position.filters];
+  const payload: unknown[] = [
+    position.sort,
+    position.value,
+    position.id,
+    position.page,
+    position.filters,
+  ];
+  if (position.rank !== undefined) payload.push(position.rank);
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 }
 
@@ -36,22 +45,24 @@ export function decodeCursor(cursor: string, sort: ProductSort, filters: string)
   }
   if (
     !Array.isArray(payload) ||
-    payload.length !== 5 ||
+    (payload.length !== 5 && payload.length !== 6) ||
     typeof payload[0] !== 'string' ||
     typeof payload[1] !== 'string' ||
     !Number.isSafeInteger(payload[2]) ||
     !Number.isSafeInteger(payload[3]) ||
     (payload[3] as number) < 1 ||
-    typeof payload[4] !== 'string'
+    typeof payload[4] !== 'string' ||
+    (payload.length === 6 && payload[5] !== 0 && payload[5] !== 1)
   ) {
     throw invalidField('cursor', 'is not a cursor this API issued');
   }
-  const [cursorSort, value, id, page, cursorFilters] = payload as [
+  const [cursorSort, value, id, page, cursorFilters, rank] = payload as [
     string,
     string,
     number,
     number,
     string,
+    (0 | 1)?,
   ];
   if (id < 1 || id > 2_147_483_647 || page > 10_000_000) {
     throw invalidField('cursor', 'is not a cursor this API issued');
@@ -64,5 +75,5 @@ export function decodeCursor(cursor: string, sort: ProductSort, filters: string)
   if (cursorFilters !== filters) {
     throw invalidField('cursor', 'was issued for different filters; start again without a cursor');
   }
-  return { sort, value, id, page, filters };
+  return { sort, value, id, page, filters, rank };
 }

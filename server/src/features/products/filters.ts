@@ -8,7 +8,6 @@
 import {
   PRODUCT_FILTER_FIELDS,
   searchKind,
-  searchPlan,
   type AppliedFilters,
   type ProductFilterName,
   type ProductFilterQuery,
@@ -16,8 +15,8 @@ import {
 import { sql, type SQL } from 'drizzle-orm';
 import { Namespaces, ReadDependencies } from '../../cache/namespaces.js';
 import { queryOne, type Executor } from '../../db/client.js';
-import { likeContains, likeLiteral } from '../../db/sql.js';
 import { invalidField } from '../../errors.js';
+import { searchCondition } from './search.js';
 
 /** Every filter's query values (the list's and the export's query without sort or paging). */
 export type ProductFilters = Omit<ProductFilterQuery, 'sort'>;
@@ -77,24 +76,7 @@ export const PRODUCT_FILTER_TABLE = {
       }
       return { ...f, search: search ? search : undefined };
     },
-    condition: (f) => {
-      // Words in any order, or the term as a substring or a whole value: contract/src/search.ts.
-      const plan = searchPlan(f.search!);
-      const matches = (pattern: string) =>
-        sql`(p.product_name ilike ${pattern} or p.product_id ilike ${pattern} or p.sku ilike ${pattern})`;
-      if (plan.mode === 'words') {
-        return sql.join(
-          plan.words.map(({ word, match }) => {
-            if (match === 'contains') return matches(likeContains(word));
-            // The start of a word (\m), the word's characters literal (regex-escaped).
-            const start = `\\m${word.replace(/[^\p{L}\p{Nd}]/gu, (char) => `\\${char}`)}`;
-            return sql`(p.product_name ~* ${start} or p.product_id ~* ${start} or p.sku ~* ${start})`;
-          }),
-          sql` and `,
-        );
-      }
-      return matches(plan.mode === 'contains' ? likeContains(f.search!) : likeLiteral(f.search!));
-    },
+    condition: (f) => searchCondition(f.search!),
     pageDependsOn: [],
   },
   category: {

@@ -11,6 +11,7 @@ import {
   type FilterDefinition,
   type ProductFilters,
 } from './filters.js';
+import { exactMatch } from './search.js';
 
 export interface ProductRow {
   id: number;
@@ -27,6 +28,8 @@ export interface ProductRow {
   created_at: string;
   /** The sort column as text, exact to the microsecond: the keyset cursor's value. */
   sort_value: string;
+  /** With `exactFirst`: 0 for an exact SKU or handle match, 1 for the rest; else null. */
+  rank?: number | null;
 }
 
 const SORT_COLUMNS: Record<string, SQL> = {
@@ -52,8 +55,8 @@ export interface PageRequest {
   sort: ProductSort;
   limit: number;
   offset: number;
-  /** Keyset position: rows strictly after (value, id) in the sort order. */
-  after?: { value: string; id: number } | undefined;
+  /** Keyset position: rows strictly after (rank, value, id) in the sort order. */
+  after?: { value: string; id: number; rank?: number | undefined } | undefined;
   /**
    * Read the category's members first and sort them, rather than walk the sort index and test
    * each product for membership. Right for a small category (a walk would pass over most of the
@@ -61,6 +64,11 @@ export interface PageRequest {
    * the category's product count, which the planner cannot see per category.
    */
   membersFirst?: boolean;
+  /**
+   * A search term some product's SKU or handle equals: those products come first, then the rest
+   * in the sort order (`after.rank` is the cursor row's: 0 exact, 1 the rest).
+   */
+  exactFirst?: string | undefined;
 }
 
 export function listProducts(
@@ -70,6 +78,10 @@ export function listProducts(
 ): Promise<ProductRow[]> {
   const { column, descending, key } = sortSpec(page.sort);
   const direction = descending ? sql`desc` : sql`asc`;
+  const rank =
+    page.exactFirst === undefined
+      ? undefined
+      : sql`(case when ${exactMatch(page.exactFirst)} then 0 else 1 end)`;
   let keyset = sql`true`;
   if (page.after) {
     const value =
@@ -77,6 +89,10 @@ export function listProducts(
     keyset = descending
       ? sql`(${column}, p.id) < (${value}, ${page.after.id})`
       : sql`(${column}, p.id) > (${value}, ${page.after.id})`;
+    if (rank) {
+      const after = page.after.rank ?? 1;
+      keyset = sql`(${rank} > ${after} or (${rank} = ${after} and ${keyset}))`;
+    }
   }
   const membersFirst = page.membersFirst === true && filters.category_id !== undefined;
   const members = membersFirst
@@ -88,12 +104,24 @@ export function listProducts(
     : sql`products p`;
   return queryRows<ProductRow>(
     executor,
-    sql`${members} select ${productColumns}, ${column}::text as sort_value
+    sql`${members} select ${productColumns}, ${column}::text as sort_value,
+                          ${rank ?? sql`null`}::int as rank
           from ${source}
          where ${filterCondition(filters)} and ${keyset}
-         order by ${column} ${direction}, p.id ${direction}
+         order by ${rank ? sql`${rank}, ` : sql``}${column} ${direction}, p.id ${direction}
          limit ${page.limit} offset ${page.after ? 0 : page.offset}`,
   );
+}
+
+/** Whether some product matching `filters` has the search term as its whole SKU or handle. */
+export async function hasExactMatch(executor: Executor, filters: ProductFilters): Promise<boolean> {
+  if (!filters.search) return false;
+  const row = await queryOne<{ found: boolean }>(
+    executor,
+    sql`select exists (select 1 from products p
+                        where ${exactMatch(filters.search)} and ${filterCondition(filters)}) as found`,
+  );
+  return row?.found ?? false;
 }
 
 export type { CatalogCounts };

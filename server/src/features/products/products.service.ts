@@ -21,6 +21,7 @@ import {
   countProducts,
   findProduct,
   findProducts,
+  hasExactMatch,
   listProducts,
   type ProductRow,
 } from './products.repository.js';
@@ -64,12 +65,17 @@ export class ProductService {
     const index = await this.categories.index();
     const categorySize =
       filters.category_id === undefined ? undefined : index.get(filters.category_id)?.product_count;
+    // Exact SKU or handle matches first: decided on the first page, carried by the cursor.
+    const exactFirst = position
+      ? position.rank !== undefined
+      : await hasExactMatch(this.db, filters);
     const [rows, totalProducts] = await Promise.all([
       listProducts(this.db, filters, {
         sort: query.sort,
         limit: query.limit + 1,
         offset: query.offset,
-        after: position && { value: position.value, id: position.id },
+        after: position && { value: position.value, id: position.id, rank: position.rank },
+        exactFirst: exactFirst ? filters.search : undefined,
         membersFirst: categorySize !== undefined && categorySize <= MEMBERS_FIRST_MAX,
       }),
       countProducts(this.db),
@@ -111,6 +117,7 @@ export class ProductService {
                 id: last.id,
                 page: page + 1,
                 filters: fingerprint,
+                rank: last.rank ?? undefined,
               })
             : null,
       },

@@ -609,7 +609,7 @@ function Filters({ state, onChange, index, searchRef }: FiltersProps) {
           ref={searchRef}
           id={`${id}-search`}
           type="search"
-          placeholder="Name, handle or SKU  ( / )"
+          placeholder="Name, SKU, vendor, type…  ( / )"
           value={search}
           maxLength={SEARCH_MAX_LENGTH}
           aria-invalid={searchTooLong ? true : undefined}
