@@ -7,7 +7,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { launchBrowser, startServer, type RunningServer } from './harness';
 
 const BLANK = '<!doctype html><html><head><title>elsewhere</title></head><body></body></html>';
@@ -42,36 +42,69 @@ async function catalog() {
 
 /**
  * The status of every answer from the app to `page`, read from the browser's network events
- * (DevTools protocol): the page cannot read these answers (no-cors, and the app's
- * Cross-Origin-Resource-Policy blocks them), and Playwright reports blocked answers as failed
- * requests without a status, but the browser did receive them.
+ * (DevTools protocol): the page cannot read these answers (no-cors: it gets an opaque response,
+ * or none if an answer carries Cross-Origin-Resource-Policy), and Playwright reports an answer
+ * it did not hand to the page as a failed request without a status, but the browser did receive
+ * it. The raw status comes from the network stack (`Network.responseReceivedExtraInfo`).
+ *
+ * The request (`Network.requestWillBeSent`) and its raw status are reported on two channels with
+ * no order between them: the status of a request can come before the request itself (seen in
+ * CI, where one of the five then went unrecorded). So both are kept by request id and joined;
+ * `received(n)` resolves once at least n requests to the app were sent and every one of them
+ * has its status.
  */
 async function appAnswers(page: Page) {
-  const answers: { method: string; path: string; status: number }[] = [];
-  const requests = new Map<string, { method: string; url: string }>();
+  const sent = new Map<string, { method: string; url: string; timestamp: number }>();
+  const statuses = new Map<string, number>();
+  const waiters: (() => void)[] = [];
   const session = await page.context().newCDPSession(page);
+  const changed = () => {
+    for (const waiter of waiters.splice(0)) waiter();
+  };
   session.on('Network.requestWillBeSent', (event) => {
-    requests.set(event.requestId, { method: event.request.method, url: event.request.url });
+    if (!event.request.url.startsWith(`${server.url}/api/`)) return;
+    sent.set(event.requestId, {
+      method: event.request.method,
+      url: event.request.url,
+      timestamp: event.timestamp,
+    });
+    changed();
   });
   session.on('Network.responseReceivedExtraInfo', (event) => {
-    const request = requests.get(event.requestId);
-    if (!request?.url.startsWith(`${server.url}/api/`)) return;
-    answers.push({
-      method: request.method,
-      path: new URL(request.url).pathname,
-      status: event.statusCode,
-    });
+    statuses.set(event.requestId, event.statusCode);
+    changed();
   });
   await session.send('Network.enable');
-  return answers;
+
+  /** The requests to the app in the order they were sent, with their status if reported. */
+  const requests = () =>
+    [...sent]
+      .sort(([, a], [, b]) => a.timestamp - b.timestamp)
+      .map(([id, request]) => ({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status: statuses.get(id),
+      }));
+  const complete = (count: number) => {
+    const all = requests();
+    return all.length >= count && all.every((request) => request.status !== undefined);
+  };
+  return {
+    requests,
+    /** Waits (no timer: the suite's hang guard stops a browser that never reports). */
+    async received(count: number) {
+      while (!complete(count)) await new Promise<void>((resolve) => waiters.push(resolve));
+      return requests();
+    },
+  };
 }
 
 /** Runs, from `page`'s origin, the writes a browser sends without asking the server first. */
 async function attack(page: Page, target: string) {
   await page.evaluate(async (app) => {
-    // The app's answers carry Cross-Origin-Resource-Policy: same-origin, so the browser refuses
-    // to hand them to this page and fetch() rejects; the request has reached the server all the
-    // same, and what it did there is what the test checks.
+    // No-cors: the page gets an opaque answer, or fetch() rejects if the answer carries
+    // Cross-Origin-Resource-Policy: same-origin; the request has reached the server all the
+    // same, and what it did there (and the status the browser received) is what the test checks.
     const fetch = (url: string, init: RequestInit) =>
       window.fetch(url, init).catch((error: unknown) => error);
     const csv = "Handle,Title\ncsrf-text,=cmd|' /C calc'!A0\n";
@@ -146,13 +179,15 @@ describe('a page on another origin', () => {
     const origin = await attackerOrigin(host);
     const before = await catalog();
     const page = await browser.newPage();
-    const answers = await appAnswers(page);
+    const reports = await appAnswers(page);
+    // If the browser never reports one, the suite's hang guard fails the test: say what came.
+    onTestFailed(() => console.info('requests to the app and their status:', reports.requests()));
     await page.goto(`${origin}/`);
     await attack(page, server.url);
-    // The browser reports an answer's raw status (responseReceivedExtraInfo) on its own
-    // schedule, which on a loaded machine can come after the page's script has moved on: wait
-    // for all five before closing the page, so a late report is not read as a missing answer.
-    await expect.poll(() => answers.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    // The browser reports an answer's raw status on its own schedule, which can come after the
+    // page's script has moved on (and before or after the request itself): wait for all five
+    // before closing the page, so a late report is not read as a missing answer.
+    const answers = await reports.received(5);
     await page.close();
 
     expect(answers.map((answer) => `${answer.method} ${answer.path}`)).toEqual([
