@@ -7,6 +7,7 @@ import type { Pagination, Product, ProductListMetadata } from '@tag-manager/cont
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importProductsCsv, shopifyCsv } from '../../../test/helpers/fixtures.js';
 import { createTestApp, type TestApp } from '../../../test/helpers/test-app.js';
+import { listProducts, type ProductFilters } from './products.repository.js';
 
 interface ListBody {
   data: Product[];
@@ -176,5 +177,40 @@ describe('search', () => {
     const body = await list('limit=1&search=primer');
     expect(body.metadata.filtered_products).toBe(7);
     expect(body.metadata.count_estimated).toBe(false);
+  });
+
+  it('finds the same page whether the walk of the sort order fills it or the index reads every match', async () => {
+    const base: ProductFilters = {
+      hide_allocated: false,
+      incomplete: false,
+      include_descendants: true,
+    };
+    for (const search of ['primer', 'ardex', 'grey levelling', 'bostik coat']) {
+      for (const sort of [
+        'product_name',
+        '-product_name',
+        'last_modified',
+        '-product_id',
+      ] as const) {
+        const read = (walkRows: number, after?: { value: string; id: number }, offset = 0) =>
+          listProducts(test.db, { ...base, search }, { sort, limit: 3, offset, after, walkRows });
+        // A walk of 2 products never fills a page of 3: the second query answers.
+        const [walked, indexed] = [await read(10_000), await read(2)];
+        expect(
+          indexed.map((row) => row.product_id),
+          `${search} ${sort}`,
+        ).toEqual(walked.map((row) => row.product_id));
+        const last = walked.at(-1);
+        if (last) {
+          const after = { value: last.sort_value, id: last.id };
+          expect((await read(2, after)).map((row) => row.product_id)).toEqual(
+            (await read(10_000, after)).map((row) => row.product_id),
+          );
+        }
+        expect((await read(2, undefined, 2)).map((row) => row.product_id)).toEqual(
+          (await read(10_000, undefined, 2)).map((row) => row.product_id),
+        );
+      }
+    }
   });
 });

@@ -16,7 +16,8 @@
 import { searchPlan } from '@tag-manager/contract';
 import { sql, type SQL } from 'drizzle-orm';
 
-const DOCUMENT = sql`tm_search_document(p.product_name, p.product_id, p.sku, p.vendor, p.product_type)`;
+/** The stored, folded search document (a generated column, migration 0021). */
+const DOCUMENT = sql`p.search_document`;
 
 const fold = (value: string) => sql`tm_search_fold(${value})`;
 
