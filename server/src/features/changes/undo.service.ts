@@ -838,15 +838,15 @@ async function writeProducts(
   }
 }
 
-/** The 409 of a restructure's undo the tree refuses (whatever the mode: nothing was undone). */
+/**
+ * The 409 of a restructure's undo that the tree refuses, whatever the mode: each reason names
+ * its category; the message says the first.
+ */
 function treeConflictsError(id: number, conflicts: UndoConflict[]): AppError {
-  const first = conflicts[0]!;
   const error = conflictsError(id, conflicts);
+  const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : '';
   return conflict(
-    `Undo of change set ${id} is refused: category ${first.category_id ?? ''} ${first.reason}${conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : ''}; nothing was undone`.replace(
-      'category  ',
-      '',
-    ),
+    `Undo of change set ${id} is refused, nothing was undone: ${conflicts[0]!.reason}${more}`,
     { ...(error.details as object), scope: 'categories' },
   );
 }
@@ -904,8 +904,11 @@ async function treeConflicts(
     });
   };
   const created = new Set(delta.created.map((row) => row.id));
-  const name = (categoryId: number) =>
-    index.has(categoryId) ? `"${index.path(categoryId)}"` : `category ${categoryId}`;
+  const name = (categoryId: number, own?: string) =>
+    index.has(categoryId)
+      ? `"${index.path(categoryId)}"`
+      : `category ${categoryId}${own ? ` ("${own}")` : ''}`;
+  const deletedName = new Map(delta.deleted.map((row) => [row.id, row.name]));
   for (const required of delta.requires) {
     if (!index.has(required.id)) {
       await refuse(required.id, `${required.role} (category ${required.id}) no longer exists`);
@@ -925,7 +928,11 @@ async function treeConflicts(
   for (const categoryId of ids) {
     const hit = later.find((row) => row.category_ids.includes(categoryId));
     if (hit) {
-      await refuse(categoryId, `was changed since by change set ${hit.id} (${hit.kind})`, hit.id);
+      await refuse(
+        categoryId,
+        `${name(categoryId, deletedName.get(categoryId))} was changed since by change set ${hit.id} (${hit.kind})`,
+        hit.id,
+      );
     }
   }
   const clash = async (parentId: number | null, categoryId: number, ownName: string) => {
@@ -934,30 +941,39 @@ async function treeConflicts(
     if (sibling && sibling.id !== categoryId && !created.has(sibling.id)) {
       await refuse(
         categoryId,
-        `cannot go back: ${parentId === null ? 'a level 1 category' : `${name(parentId)} has a child`} named "${sibling.name}" now (category ${sibling.id})`,
+        `${name(categoryId, ownName)} cannot go back: ${parentId === null ? 'a level 1 category' : `${name(parentId)} has a child`} named "${sibling.name}" now (category ${sibling.id})`,
       );
     }
   };
   for (const row of delta.deleted) {
     if (index.has(row.id)) {
-      await refuse(row.id, `cannot be re-created: its id is in use again`);
+      await refuse(
+        row.id,
+        `category ${row.id} ("${row.name}") cannot be re-created: its id is in use again`,
+      );
     } else if (row.parent_id !== null && !after.has(row.parent_id)) {
-      await refuse(row.id, `cannot be re-created: its parent ${row.parent_id} no longer exists`);
+      await refuse(
+        row.id,
+        `category ${row.id} ("${row.name}") cannot be re-created: its parent ${row.parent_id} no longer exists`,
+      );
     } else {
       await clash(row.parent_id, row.id, row.name);
     }
   }
   for (const move of delta.reparented) {
     const row = index.get(move.id);
-    if (!row) await refuse(move.id, 'no longer exists');
-    else if (row.parent_id !== move.to)
-      await refuse(move.id, `was moved since: it is under ${name(row.parent_id!)} now`);
+    if (!row) await refuse(move.id, `category ${move.id} no longer exists`);
+    else if (row.parent_id !== move.to) await refuse(move.id, `${name(move.id)} was moved since`);
     else if (!after.has(move.from))
-      await refuse(move.id, `cannot move back: its old parent ${move.from} no longer exists`);
+      await refuse(
+        move.id,
+        `${name(move.id)} cannot move back: its old parent ${move.from} no longer exists`,
+      );
     else await clash(move.from, move.id, row.name);
   }
   for (const row of delta.created) {
-    if (!index.has(row.id)) await refuse(row.id, 'no longer exists');
+    if (!index.has(row.id))
+      await refuse(row.id, `category ${row.id} ("${row.name}") no longer exists`);
   }
   return [...conflicts.values()];
 }
@@ -1140,7 +1156,7 @@ async function blockedByProducts(
     if (lacking > 0) {
       await refuse(
         move.id,
-        `cannot move back under ${name(move.from)}: ${plural(lacking)} assigned it would lack that parent (assigned since, or left as conflicts)`,
+        `${name(move.id)} cannot move back under ${name(move.from)}: ${plural(lacking)} assigned it would lack that parent (assigned since, or left as conflicts)`,
       );
     }
   }
@@ -1159,7 +1175,10 @@ async function blockedByProducts(
       .children(row.id)
       .filter((child) => !deleting.has(child.id) && moving.get(child.id) !== row.id);
     if (staying.length > 0) {
-      await refuse(row.id, `cannot be deleted: its child "${staying[0]!.name}" stays`);
+      await refuse(
+        row.id,
+        `${name(row.id)} cannot be deleted: its child "${staying[0]!.name}" stays`,
+      );
       continue;
     }
     const holders = await queryRows<{ product_id: number }>(
@@ -1172,7 +1191,7 @@ async function blockedByProducts(
     if (keeping > 0) {
       await refuse(
         row.id,
-        `cannot be deleted: ${plural(keeping)} keep it (assigned since, or left as conflicts)`,
+        `${name(row.id)} cannot be deleted: ${plural(keeping)} keep it (assigned since, or left as conflicts)`,
       );
     }
   }
