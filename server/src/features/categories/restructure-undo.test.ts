@@ -219,6 +219,47 @@ describe('undo of a merge', () => {
     expect(await invariantViolations(test.db)).toEqual([]);
   });
 
+  it('undoes a level 1 merge whose same-named children merged recursively: grandchildren move back under the re-created children', async () => {
+    const tree = await freshTree();
+    const at = productsForTest();
+    // Sealants gets a "Guns" with a "Manual" too: Tools > Guns merges into it, Tools > Guns >
+    // Manual into its Manual, Battery (below a merged child) and Trowels move.
+    const twinGuns = await createCategory(test, {
+      name: `guns ${serial}`,
+      parent_id: tree.sealants.id,
+    });
+    const twinManual = await createCategory(test, {
+      name: `MANUAL ${serial}`,
+      parent_id: twinGuns.id,
+    });
+    await assign(at(0), [tree.manual.id, tree.trowels.id]);
+    await assign(at(1), [tree.battery.id]);
+    await assign(at(2), [tree.tools.id]);
+    await assign(at(3), [twinManual.id, tree.battery.id]);
+    await assign(at(4), [twinGuns.id]);
+    const before = await state(test.db);
+    const merge = await restructure(`/api/categories/${tree.tools.id}/merge`, {
+      into_id: tree.sealants.id,
+    });
+    const merged = await state(test.db);
+    const battery = await test.request(`/api/categories/${tree.battery.id}`);
+    expect(battery.json().data.parent_id).toBe(twinGuns.id);
+
+    const first = await undone(merge);
+    // Tools, Guns and Manual re-created; Battery and Trowels moved back.
+    expect(first.undone_categories).toBe(5);
+    expect(await state(test.db)).toEqual(before);
+    expect(await invariantViolations(test.db)).toEqual([]);
+    const back = await test.request(`/api/categories/${tree.battery.id}`);
+    expect(back.json().data.path).toBe(`Tools ${serial} > Guns ${serial} > Battery ${serial}`);
+
+    const redo = await undone(first.change_set_id);
+    expect(await state(test.db)).toEqual(merged);
+    expect(await invariantViolations(test.db)).toEqual([]);
+    await undone(redo.change_set_id);
+    expect(await state(test.db)).toEqual(before);
+  });
+
   it('answers 409 with the conflicts when a later change touched a merged product; skip_conflicts undoes the others', async () => {
     const tree = await freshTree();
     const at = productsForTest();
