@@ -151,7 +151,8 @@ export interface ChangePayloads {
   /**
    * A category (with its children) moved under another parent (POST /api/categories/{id}/move).
    * `productIds` are every product assigned the moved subtree; the id is `categoryIds[0]`.
-   * Counts per ancestor, not per product: see the undo definition.
+   * Counts per ancestor, and (RestructureWrites) the category moved and per group of products
+   * the rows inserted and deleted, which its undo reverses exactly.
    */
   'category.move': ChangeSet<
     { parent_id: number; path: string },
@@ -160,7 +161,8 @@ export interface ChangePayloads {
   /**
    * A category merged into another of its level (POST /api/categories/{id}/merge): its products
    * got the target, its children moved under the target or merged into same-named ones, and it
-   * was deleted. `deleted` are the rows it and the merged children were.
+   * was deleted. `deleted` are the rows it and the merged children were; `reparented` the
+   * children moved under the target (or a twin), `product_changes` each product group's rows.
    */
   'category.merge': ChangeSet<
     { path: string },
@@ -257,7 +259,7 @@ export type Reversibility = 'exact' | 'revoke' | 'none';
 
 /**
  * How a change is undone (POST /api/changes/{id}/undo), from its payload alone. The undo engine
- * (undo.service.ts) knows three effects; each kind says which it has and how to read its
+ * (undo.service.ts) knows four effects; each kind says which it has and how to read its
  * payload, and how to record the undo as a change set of `inverseKind` (so undoing the undo
  * redoes it through the same table):
  *
