@@ -12,7 +12,9 @@
  * the rest and lists them.
  *
  * An undo of product assignments is planned and written per batch of products (`undoBatch`): a
- * change of up to BULK_MAX_PRODUCTS products is one batch in one transaction.
+ * change of up to BULK_MAX_PRODUCTS products is one batch in one transaction. A move's or
+ * merge's undo (effect `restructure`, `undoRestructure`) is one transaction whatever its size,
+ * the tree checked before the products.
  */
 import type { Job, UndoConflict, UndoResult } from '@tag-manager/contract';
 import { sql } from 'drizzle-orm';
