@@ -10,7 +10,8 @@
  *
  * - move Leaf under Destination: every product gains B and Destination and loses Source and A;
  * - merge Destination into Source: every product gains A and Source again, Leaf moves back under
- *   Source, Destination is deleted and B removed from every product.
+ *   Source, Destination is deleted and B removed from every product;
+ * - undo that merge (POST /api/changes/{id}/undo), then undo the undo (the merge again).
  *
  * Afterwards the bench's categories and their assignments are deleted, so the catalog ends as it
  * began. Writes bench/results/<date>-move-merge-<products>.json.
@@ -29,6 +30,7 @@ const log = (line: string) => console.log(`[bench:move-merge] ${line}`);
 interface Answer {
   data?: {
     id: number;
+    change_set_id: number;
     products_affected: number;
     ancestors_added: { products: number }[];
     ancestors_removed: { products: number }[];
@@ -151,6 +153,18 @@ async function main() {
     figures.mergeRowsRemoved = rows(merged.answer.data!.ancestors_removed);
     log(
       `merge Destination into Source, ${merged.answer.data!.products_affected.toLocaleString('en')} products: preview ${mergePreview.seconds.toFixed(2)} s, merge ${merged.seconds.toFixed(2)} s (${figures.mergeRowsAdded.toLocaleString('en')} rows added, ${figures.mergeRowsRemoved.toLocaleString('en')} ancestor rows removed, Destination's ${figures.products.toLocaleString('en')} rows deleted)`,
+    );
+
+    // The merge's undo (one transaction: Destination re-created, Leaf moved back under it, every
+    // product's rows as before), then the undo of that undo (the merge again).
+    const mergeId = merged.answer.data!.change_set_id;
+    const undone = await post(`${app.url}/api/changes/${mergeId}/undo`, {});
+    const undoneId = undone.answer.data!.change_set_id;
+    const redone = await post(`${app.url}/api/changes/${undoneId}/undo`, {});
+    figures.mergeUndoSeconds = undone.seconds;
+    figures.mergeRedoSeconds = redone.seconds;
+    log(
+      `undo of the merge ${undone.seconds.toFixed(2)} s, its undo (the merge again) ${redone.seconds.toFixed(2)} s`,
     );
   } finally {
     // Leaves first (the closure FK), then the categories, children before parents; the

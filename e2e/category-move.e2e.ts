@@ -2,7 +2,8 @@
  * Restructuring the tree (issue 14) in a real Chromium: drag a level-3 category onto another
  * level 2; the preview shows (products affected, ancestors added and removed, the new path)
  * before anything changes; after confirming, the tree and the product (panel chips and list
- * row) show the new path. Then the keyboard way: "Merge into…" with type-ahead over paths.
+ * row) show the new path. Then the keyboard way: "Merge into…" with type-ahead over paths, and
+ * the merge undone from History.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,5 +139,29 @@ describe('moving a category in the tree', () => {
       [ids.rootB!, ids.twin!, ids.leaf!].sort((a, b) => a - b),
     );
     expect(await row(ids.destination!).count()).toBe(0);
+  });
+
+  it('undoes the merge from History: the merged category and the product’s path come back', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('heading', { name: 'History' }).waitFor();
+    const merge = page.getByTestId('change-row').filter({ hasText: 'Categories merged' }).first();
+    await merge.waitFor();
+    await merge.getByTestId('undo-change').click();
+    const dialog = page.getByRole('dialog', { name: /^Undo change #\d+\?$/ });
+    await dialog.getByTestId('undo-confirm').click();
+    await dialog.getByTestId('undo-done').waitFor();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    // The undo is in History as a change of its own, which can be undone in turn (a redo).
+    await expect
+      .poll(() => page.getByTestId('change-row').first().innerText())
+      .toContain('Merge undone');
+    expect(await categoryIdsOfProduct()).toEqual(
+      [ids.rootB!, ids.destination!, ids.leaf!].sort((a, b) => a - b),
+    );
+    const destination = await api<{ id: number; path: string }>(
+      'GET',
+      `/api/categories/${ids.destination}`,
+    );
+    expect(destination.path).toBe('Restructure Root B > Restructure Destination');
   });
 });

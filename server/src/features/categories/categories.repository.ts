@@ -1,6 +1,7 @@
 /** Every query on the categories table. */
 import { sql } from 'drizzle-orm';
-import { queryOne, type Executor } from '../../db/client.js';
+import { queryOne, queryRows, type Executor } from '../../db/client.js';
+import type { CategoryRecord } from '../changes/change-kinds.js';
 import { arrayParam, isoTime, preparedRows } from '../../db/sql.js';
 
 export interface CategoryRow {
@@ -93,4 +94,19 @@ export async function lockCategoryCounters(
   await executor.execute(sql`
     select id from categories where id = any(${arrayParam([...new Set(ids)])}::integer[])
      order by id for no key update`);
+}
+
+/** Category rows as an undo re-creates them (creation time to the microsecond, sample flag). */
+export function categoryRecords(
+  transaction: Executor,
+  ids: readonly number[],
+): Promise<CategoryRecord[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return queryRows<CategoryRecord>(
+    transaction,
+    sql`select id, name, level, parent_id,
+               to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
+               is_sample
+          from categories where id = any(${arrayParam(ids)}::integer[]) order by id`,
+  );
 }

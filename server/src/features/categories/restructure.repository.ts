@@ -12,6 +12,10 @@
  * 4. old ancestors no other assigned category needs are deleted bottom-up (no row points at them
  *    any more, so the closure FK's cascade has nothing to take).
  *
+ * Each statement also logs the rows it inserted or deleted (`restructure_writes`, a temporary
+ * table), so the change set records what each product gained and lost (productChanges) and the
+ * undo can reverse exactly that (docs/move-and-merge.md, "Undo").
+ *
  * Each is one statement over all affected products. The counter triggers stand aside meanwhile
  * (`tag_manager.restructure = on`, migration 0020): each statement would otherwise rewrite every
  * affected product's counters, four or five times per restructure. recountAfterRestructure then
@@ -30,6 +34,7 @@ export async function noteAffectedProducts(
     create temporary table if not exists restructure_products (product_id integer primary key)
       on commit drop`);
   await transaction.execute(sql`delete from restructure_products`);
+  await noteWrites(transaction);
   await transaction.execute(sql`
     insert into restructure_products (product_id)
     select product_id from product_categories where category_id = ${categoryId}`);
@@ -39,6 +44,53 @@ export async function noteAffectedProducts(
     sql`select count(*)::int as n from restructure_products`,
   );
   return row?.n ?? 0;
+}
+
+/**
+ * Starts the log of the assignment rows this restructure inserts and deletes (a temporary
+ * table dropped at commit): each statement below adds the rows it wrote, so that the change set
+ * can record exactly what each product gained and lost (productChanges), which its undo reverses.
+ */
+async function noteWrites(transaction: Executor): Promise<void> {
+  await transaction.execute(sql`
+    create temporary table if not exists restructure_writes
+      (product_id integer not null, category_id integer not null, added boolean not null)
+      on commit drop`);
+  await transaction.execute(sql`delete from restructure_writes`);
+}
+
+/** Notes `productIds` as the affected products (an undo of a restructure: those it undoes). */
+export async function noteProducts(
+  transaction: Executor,
+  productIds: readonly number[],
+): Promise<void> {
+  await transaction.execute(sql`
+    create temporary table if not exists restructure_products (product_id integer primary key)
+      on commit drop`);
+  await transaction.execute(sql`delete from restructure_products`);
+  await transaction.execute(sql`
+    insert into restructure_products (product_id)
+    select distinct unnest(${arrayParam(productIds)}::integer[])`);
+  await transaction.execute(sql`analyze restructure_products`);
+}
+
+/**
+ * What the restructure wrote per product, products with the same rows grouped: the categories
+ * inserted (`added`) and deleted (`removed`) for each, from the log noteWrites started.
+ */
+export function productChanges(
+  transaction: Executor,
+): Promise<{ added: number[]; removed: number[]; product_ids: number[] }[]> {
+  return queryRows(
+    transaction,
+    sql`select added, removed, array_agg(product_id order by product_id) as product_ids
+          from (select product_id,
+                       coalesce(array_agg(category_id order by category_id) filter (where added), '{}') as added,
+                       coalesce(array_agg(category_id order by category_id) filter (where not added), '{}') as removed
+                  from restructure_writes group by product_id) per_product
+         group by added, removed
+         order by min(product_id)`,
+  );
 }
 
 export function affectedProductIds(transaction: Executor): Promise<{ ids: number[] | null }[]> {
@@ -75,7 +127,10 @@ async function insertFor(transaction: Executor, holders: SQL, category: Placed):
             from (${holders}) h
            where not exists (select 1 from product_categories x
                               where x.product_id = h.product_id and x.category_id = ${category.id})
-          returning 1)
+          returning product_id),
+        logged as (
+          insert into restructure_writes (product_id, category_id, added)
+          select product_id, ${category.id}::integer, true from added)
         select count(*)::int as n from added`,
   );
   return row?.n ?? 0;
@@ -138,7 +193,10 @@ export async function removeUnneededFromAffected(
              and not exists (select 1 from product_categories below
                               where below.product_id = pc.product_id
                                 and below.parent_category_id = ${ancestorId})
-          returning 1)
+          returning pc.product_id),
+        logged as (
+          insert into restructure_writes (product_id, category_id, added)
+          select product_id, ${ancestorId}::integer, false from removed)
         select count(*)::int as n from removed`,
   );
   return row?.n ?? 0;
@@ -151,10 +209,41 @@ export async function deleteAllAssignments(
 ): Promise<number> {
   const row = await queryOne<{ n: number }>(
     transaction,
-    sql`with removed as (delete from product_categories where category_id = ${categoryId} returning 1)
+    sql`with removed as (delete from product_categories where category_id = ${categoryId} returning product_id),
+        logged as (
+          insert into restructure_writes (product_id, category_id, added)
+          select product_id, ${categoryId}::integer, false from removed)
         select count(*)::int as n from removed`,
   );
   return row?.n ?? 0;
+}
+
+/**
+ * Inserts `categoryId` (as placed in the tree now) for `productIds` (an undo of a restructure
+ * giving rows back; none of them has it: the undo checked).
+ */
+export async function insertForProducts(
+  transaction: Executor,
+  categoryId: number,
+  productIds: readonly number[],
+): Promise<void> {
+  await transaction.execute(sql`
+    insert into product_categories (product_id, category_id, category_level, parent_category_id)
+    select p.id, c.id, c.level, c.parent_id
+      from unnest(${arrayParam(productIds)}::integer[]) as p(id)
+      cross join categories c where c.id = ${categoryId}`);
+}
+
+/** Deletes the rows of `categoryId` for `productIds` (an undo of a restructure). */
+export async function deleteForProducts(
+  transaction: Executor,
+  categoryId: number,
+  productIds: readonly number[],
+): Promise<void> {
+  await transaction.execute(sql`
+    delete from product_categories pc
+     using unnest(${arrayParam(productIds)}::integer[]) as p(id)
+     where pc.category_id = ${categoryId} and pc.product_id = p.id`);
 }
 
 /**

@@ -143,15 +143,30 @@ describe('POST /api/categories/{id}/move', () => {
     expect(moved.json().data).toMatchObject({ parent_id: tree.silicone.id, level: 3 });
     expect(moved.json().data.path).toBe(result.to_path);
 
-    // One change set, of its kind; its undo is refused with the reason (move it back instead).
+    // One change set, of its kind, undoable exactly (restructure-undo.test.ts undoes them): it
+    // records the category moved and, per group of products, the rows added and removed.
     const changes = await test.request(`/api/changes?kind=category.move&limit=1`);
-    expect(changes.json().data[0]).toMatchObject({
+    const change = changes.json().data[0];
+    expect(change).toMatchObject({
       id: result.change_set_id,
       kind: 'category.move',
+      reversible: 'exact',
     });
-    const undo = await test.request(post(`/api/changes/${result.change_set_id}/undo`, {}));
-    expect(undo.statusCode).toBe(409);
-    expect(undo.json().details.reason).toBe('not_reversible');
+    expect(change.after.reparented).toEqual([
+      { id: tree.battery.id, from: tree.guns.id, to: tree.silicone.id },
+    ]);
+    const groups = change.after.product_changes as {
+      added: number[];
+      removed: number[];
+      product_ids: number[];
+    }[];
+    expect(groups.flatMap((group) => group.product_ids).length).toBe(result.products_affected);
+    for (const group of groups) {
+      expect([tree.sealants.id, tree.silicone.id]).toEqual(expect.arrayContaining(group.added));
+      expect([tree.tools.id, tree.guns.id]).toEqual(expect.arrayContaining(group.removed));
+    }
+    // The product that already had Sealants > Silicone gained nothing: an undo leaves them.
+    expect(groups.filter((group) => group.added.length === 0)).toHaveLength(1);
 
     // Moving it back restores every product's categories.
     await previewThenWrite(`/api/categories/${tree.battery.id}/move`, { parent_id: tree.guns.id });

@@ -15,8 +15,13 @@
 import type { RestructureResult, SiblingClash } from '@tag-manager/contract';
 import type { Executor } from '../../db/client.js';
 import { conflict, invalidField } from '../../errors.js';
-import type { ChangePayloads, CategoryRecord } from '../changes/change-kinds.js';
-import { deleteCategory, findSibling, type CategoryRow } from './categories.repository.js';
+import type { ChangePayloads, CategoryRecord, Reparented } from '../changes/change-kinds.js';
+import {
+  categoryRecords,
+  deleteCategory,
+  findSibling,
+  type CategoryRow,
+} from './categories.repository.js';
 import { CategoryIndex } from './category-index.js';
 import { normalizeCategoryName } from './category-name.js';
 import {
@@ -25,6 +30,7 @@ import {
   affectedProductIds,
   deleteAllAssignments,
   noteAffectedProducts,
+  productChanges,
   recountAfterRestructure,
   removeUnneededFromAffected,
   reparentCategory,
@@ -219,6 +225,7 @@ export async function moveCategory(
     [row.parent_id!, parentId],
   );
   const { sample, productIds } = await productsPart(transaction, affected);
+  const changes = affected > 0 ? await productChanges(transaction) : [];
   const result = {
     ...base,
     products_affected: affected,
@@ -238,6 +245,8 @@ export async function moveCategory(
         parent_id: parentId,
         path: result.to_path,
         ...summaryOf(result, added, removed),
+        reparented: [{ id, from: row.parent_id!, to: parentId }],
+        product_changes: changes,
       },
     },
   };
@@ -290,6 +299,13 @@ export async function mergeCategory(
 ): Promise<RestructureOutcome<'category.merge'>> {
   checkMerge(index, id, intoId);
   const source = index.get(id)!;
+  // The rows as they are, for the change set (its undo re-creates the deleted ones as they were).
+  const records = new Map(
+    (await categoryRecords(transaction, [id, ...index.descendants(id)])).map((row) => [
+      row.id,
+      row,
+    ]),
+  );
   await suspendCounterTriggers(transaction);
   const affected = await noteAffectedProducts(transaction, id);
   const sourceAncestors = index.pathIds(id).slice(0, -1);
@@ -307,6 +323,7 @@ export async function mergeCategory(
   }
 
   const reparented = new Map<number, number>();
+  const moves: Reparented[] = [];
   const mergedInto = new Map<number, number>();
   const deleted: CategoryRow[] = [];
   const absorb = async (fromId: number, toId: number): Promise<void> => {
@@ -324,6 +341,7 @@ export async function mergeCategory(
       } else {
         await reparentCategory(transaction, child.id, toId, into.level);
         reparented.set(child.id, toId);
+        moves.push({ id: child.id, from: fromId, to: toId });
       }
     }
   };
@@ -371,6 +389,7 @@ export async function mergeCategory(
   });
   const addedList = [...added].map(([categoryId, products]) => ({ id: categoryId, products }));
   const { sample, productIds } = await productsPart(transaction, affected);
+  const changes = affected > 0 ? await productChanges(transaction) : [];
   const result = {
     operation: 'merge' as const,
     category_id: id,
@@ -385,13 +404,7 @@ export async function mergeCategory(
     categories_deleted: deleted.map((row) => row.id),
     clashes: [],
   };
-  const records: CategoryRecord[] = deleted.map((row) => ({
-    id: row.id,
-    name: row.name,
-    level: row.level,
-    parent_id: row.parent_id,
-    created_at: row.created_at,
-  }));
+  const deletedRecords: CategoryRecord[] = deleted.map((row) => records.get(row.id)!);
   return {
     result,
     change: {
@@ -403,8 +416,10 @@ export async function mergeCategory(
       after: {
         into_id: intoId,
         into_path: result.to_path,
-        deleted: records,
+        deleted: deletedRecords,
         ...summaryOf(result, addedList, removed),
+        reparented: moves,
+        product_changes: changes,
       },
     },
   };

@@ -42,8 +42,8 @@ let writer: TestApp;
 let reader: TestApp;
 let tree: Awaited<ReturnType<typeof createSampleTree>>;
 /** Categories the move and merge scenarios restructure (made in beforeAll). */
-const restructured = { moved: 0, moveTarget: 0, mergeFrom: 0, mergeInto: 0 };
-const handles = Array.from({ length: 12 }, (_, at) => `p-${String(at + 1).padStart(3, '0')}`);
+const restructured = { moved: 0, moveTarget: 0, mergeFrom: 0, mergeInto: 0, merged: 0 };
+const handles = Array.from({ length: 13 }, (_, at) => `p-${String(at + 1).padStart(3, '0')}`);
 
 beforeAll(async () => {
   const postgres = process.env.TEST_DATABASE !== 'pglite';
@@ -73,9 +73,15 @@ beforeAll(async () => {
   restructured.moved = await create('Kinds Moved', tree.guns.id);
   restructured.mergeFrom = await create('Kinds Merge From', tree.sealants.id);
   restructured.mergeInto = await create('Kinds Merge Into', tree.sealants.id);
+  // A merge made here, whose undo is the `category.unmerge` scenario.
+  const unmergeFrom = await create('Kinds Unmerge From', tree.tools.id);
+  const unmergeChild = await create('Kinds Unmerge Child', unmergeFrom);
+  const unmergeInto = await create('Kinds Unmerge Into', tree.tools.id);
   for (const [handle, id] of [
     ['p-010', restructured.moved],
     ['p-011', restructured.mergeFrom],
+    ['p-012', unmergeChild],
+    ['p-013', unmergeInto],
   ] as const) {
     const response = await writer.request({
       method: 'POST',
@@ -84,6 +90,13 @@ beforeAll(async () => {
     });
     expect(response.statusCode).toBe(201);
   }
+  const merged = await writer.request({
+    method: 'POST',
+    url: `/api/categories/${unmergeFrom}/merge`,
+    payload: { into_id: unmergeInto },
+  });
+  expect(merged.statusCode, merged.body).toBe(200);
+  restructured.merged = merged.json().data.change_set_id as number;
 });
 afterAll(async () => {
   if (reader !== writer) await reader?.close();
@@ -214,6 +227,10 @@ const scenarios: Record<ChangeKind, Scenario> = {
       post(`/api/categories/${restructured.mergeFrom}/merge`, {
         into_id: restructured.mergeInto,
       })(test),
+  },
+  'category.unmerge': {
+    read: '/api/products/p-012',
+    write: (test) => post(`/api/changes/${restructured.merged}/undo`, {})(test),
   },
   'import.products': {
     read: '/api/products?limit=100',

@@ -73,6 +73,34 @@ export interface RestructureSummary {
   sample_products: string[];
 }
 
+/** Products (row ids) for which a move, merge or unmerge wrote the same assignment rows. */
+export interface ProductGroup {
+  /** The categories inserted for each of these products. */
+  added: number[];
+  /** The categories deleted from each of them. */
+  removed: number[];
+  product_ids: number[];
+}
+
+/** A category a restructure put under another parent (its assignment rows followed). */
+export interface Reparented {
+  id: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Exactly what a move, merge or unmerge wrote, beyond its counts: which categories changed
+ * parent, and per product the assignment rows inserted and deleted, products with the same rows
+ * grouped (a 100,000-product merge is a few groups: every product of a simple source gains and
+ * loses the same rows). Optional: change sets recorded before undo existed lack them (those
+ * cannot be undone).
+ */
+export interface RestructureWrites {
+  reparented?: Reparented[];
+  product_changes?: ProductGroup[];
+}
+
 export interface TokenFields {
   id: number;
   name: string;
@@ -123,20 +151,38 @@ export interface ChangePayloads {
   /**
    * A category (with its children) moved under another parent (POST /api/categories/{id}/move).
    * `productIds` are every product assigned the moved subtree; the id is `categoryIds[0]`.
-   * Counts per ancestor, not per product: see the undo definition.
+   * Counts per ancestor, and (RestructureWrites) the category moved and per group of products
+   * the rows inserted and deleted, which its undo reverses exactly.
    */
   'category.move': ChangeSet<
     { parent_id: number; path: string },
-    RestructureSummary & { parent_id: number; path: string }
+    RestructureSummary & RestructureWrites & { parent_id: number; path: string }
   >;
   /**
    * A category merged into another of its level (POST /api/categories/{id}/merge): its products
    * got the target, its children moved under the target or merged into same-named ones, and it
-   * was deleted. `deleted` are the rows it and the merged children were.
+   * was deleted. `deleted` are the rows it and the merged children were; `reparented` the
+   * children moved under the target (or a twin), `product_changes` each product group's rows.
    */
   'category.merge': ChangeSet<
     { path: string },
-    RestructureSummary & { into_id: number; into_path: string; deleted: CategoryRecord[] }
+    RestructureSummary &
+      RestructureWrites & { into_id: number; into_path: string; deleted: CategoryRecord[] }
+  >;
+  /**
+   * The undo of a merge: the merged categories re-created with their ids (`created`), the
+   * children moved back, each product's assignments as before the merge. `categoryIds` are the
+   * merge's (the source first); its undo merges again (`category.merge`).
+   */
+  'category.unmerge': ChangeSet<
+    { path: string },
+    RestructureSummary &
+      RestructureWrites & {
+        from_id: number;
+        into_id: number;
+        path: string;
+        created: CategoryRecord[];
+      }
   >;
   /**
    * Products created or updated. Not reversible from the log: before values are not kept (a
@@ -213,7 +259,7 @@ export type Reversibility = 'exact' | 'revoke' | 'none';
 
 /**
  * How a change is undone (POST /api/changes/{id}/undo), from its payload alone. The undo engine
- * (undo.service.ts) knows three effects; each kind says which it has and how to read its
+ * (undo.service.ts) knows four effects; each kind says which it has and how to read its
  * payload, and how to record the undo as a change set of `inverseKind` (so undoing the undo
  * redoes it through the same table):
  *
@@ -221,6 +267,8 @@ export type Reversibility = 'exact' | 'revoke' | 'none';
  *   what was added and inserts what was removed (ancestors and descendants included, as the
  *   change recorded them);
  * - `categories`: categories created, deleted, renamed, and sample flags changed;
+ * - `restructure`: a move, merge or unmerge: categories re-created, deleted and moved back, and
+ *   per group of products the assignment rows inserted and deleted, in one transaction;
  * - `token`: a token created, undone by revoking it (`reversible: 'revoke'`);
  * - `none`: not undoable, with the reason the API answers.
  */
@@ -255,6 +303,45 @@ export interface CategoriesUndone extends CategoryDelta {
   createdRows: readonly CategoryRecord[];
 }
 
+/**
+ * What a move, merge or unmerge did to the tree and the products, as its undo reads it: the
+ * undo re-creates `deleted`, deletes `created`, moves each of `reparented` back from `to` to
+ * `from`, and per product deletes the rows in `added` and inserts those in `removed`.
+ */
+export interface RestructureDelta {
+  created: readonly CategoryRecord[];
+  deleted: readonly CategoryRecord[];
+  reparented: readonly Reparented[];
+  products: readonly ProductGroup[];
+  /** Categories the undo needs still there (a merge's target), and what they were to it. */
+  requires: readonly { id: number; role: string }[];
+}
+
+/**
+ * What an undo of a restructure did, in the same terms as the change it records: `created` the
+ * rows it re-created, `deleted` the rows it deleted (as they were), `reparented` the moves it
+ * made, `products` the rows it inserted (`added`) and deleted (`removed`) per product.
+ */
+export interface RestructureUndone {
+  created: CategoryRecord[];
+  deleted: CategoryRecord[];
+  reparented: Reparented[];
+  products: ProductGroup[];
+}
+
+/** Change kinds that change the tree itself (a later one blocks a restructure's undo). */
+export const TAXONOMY_KINDS: ReadonlySet<string> = new Set([
+  'category.create',
+  'category.rename',
+  'category.delete',
+  'category.move',
+  'category.merge',
+  'category.unmerge',
+  'import.categories',
+  'sample.remove',
+  'seed',
+]);
+
 type InverseOf<Undone, Payload> = {
   [Kind in ChangeKind]: {
     inverseKind: Kind;
@@ -271,6 +358,12 @@ export type UndoDefinition<Payload> =
       effect: 'categories';
       delta: (payload: Payload) => CategoryDelta;
     } & InverseOf<CategoriesUndone, Payload>)
+  | ({
+      effect: 'restructure';
+      /** Null for a change set recorded before restructures kept their writes (`why`). */
+      delta: (payload: Payload) => RestructureDelta | null;
+      why: string;
+    } & InverseOf<RestructureUndone, Payload>)
   | { effect: 'token'; tokenId: (payload: Payload) => number }
   | { effect: 'none'; why: string };
 
@@ -365,6 +458,50 @@ const restructureEvent = (after: RestructureSummary) => ({
   handles: after.sample_products,
   productCount: after.products,
 });
+
+/** How many products gained (or lost) each category, from a restructure's product groups. */
+function perCategory(groups: readonly ProductGroup[], of: (group: ProductGroup) => number[]) {
+  const counts = new Map<number, number>();
+  for (const group of groups) {
+    for (const id of of(group)) counts.set(id, (counts.get(id) ?? 0) + group.product_ids.length);
+  }
+  return [...counts].map(([id, products]) => ({ id, products }));
+}
+
+/** The summary of an undone restructure: counts from what it wrote, paths the other way. */
+function undoneSummary(undone: RestructureUndone, done: RestructureSummary): RestructureSummary {
+  return {
+    products: undone.products.reduce((sum, group) => sum + group.product_ids.length, 0),
+    ancestors_added: perCategory(undone.products, (group) => group.added),
+    ancestors_removed: perCategory(undone.products, (group) => group.removed),
+    categories: done.categories.map((item) => ({
+      id: item.id,
+      from_path: item.to_path,
+      to_path: item.from_path,
+      merged_into_id: item.merged_into_id,
+    })),
+    sample_products: done.sample_products,
+  };
+}
+
+const writesOf = (undone: RestructureUndone) => ({
+  reparented: undone.reparented,
+  product_changes: undone.products,
+});
+const productIdsOf = (groups: readonly ProductGroup[]) =>
+  groups.flatMap((group) => group.product_ids).sort((a, b) => a - b);
+
+const OLD_RESTRUCTURE =
+  'it was recorded before moves and merges kept which products gained and lost which categories';
+
+/** The delta of a restructure change set, null when it lacks its writes (recorded before). */
+function restructureDelta(
+  after: RestructureWrites,
+  categories: Pick<RestructureDelta, 'created' | 'deleted' | 'requires'>,
+): RestructureDelta | null {
+  if (!after.reparented || !after.product_changes) return null;
+  return { ...categories, reparented: after.reparented, products: after.product_changes };
+}
 
 const categoryChangeOf = (ids: readonly number[]) => ({ productIds: [], categoryIds: [...ids] });
 const noCategoryChange: CategoryDelta = {
@@ -570,20 +707,88 @@ export const ChangeKinds = {
   'category.move': {
     description:
       'a category moved under another parent (products follow: new ancestors added, unneeded old ones removed)',
-    reversible: 'none',
+    reversible: 'exact',
+    // Undone by moving it back and giving each product exactly the rows it had: the rows the
+    // move inserted are deleted, those it deleted inserted again (`product_changes`).
     undo: {
-      effect: 'none',
-      why: 'move it back with POST /api/categories/{id}/move (the log keeps counts per ancestor, not which products already had the new ancestors, so an undo from it would not be exact)',
+      effect: 'restructure',
+      delta: (payload) =>
+        restructureDelta(payload.after, { created: [], deleted: [], requires: [] }),
+      why: OLD_RESTRUCTURE,
+      inverseKind: 'category.move',
+      inverse: (undone, payload) => ({
+        productIds: productIdsOf(undone.products),
+        categoryIds: payload.categoryIds,
+        before: { parent_id: payload.after.parent_id, path: payload.after.path },
+        after: {
+          parent_id: payload.before.parent_id,
+          path: payload.before.path,
+          ...undoneSummary(undone, payload.after),
+          ...writesOf(undone),
+        },
+      }),
     },
     bumps: () => restructureBumps,
     event: (payload) => restructureEvent(payload.after),
   },
   'category.merge': {
     description: 'a category merged into another of its level, then deleted',
-    reversible: 'none',
+    reversible: 'exact',
+    // Undone by re-creating the deleted categories with their ids, moving the children back and
+    // giving each product exactly the rows it had (recorded as `category.unmerge`).
     undo: {
-      effect: 'none',
-      why: "a merge cannot be told apart afterwards: the source's products now carry the target like every other product of it, and the log keeps counts, not which products had which",
+      effect: 'restructure',
+      delta: (payload) =>
+        restructureDelta(payload.after, {
+          created: [],
+          deleted: payload.after.deleted,
+          requires: [{ id: payload.after.into_id, role: 'the merge target' }],
+        }),
+      why: OLD_RESTRUCTURE,
+      inverseKind: 'category.unmerge',
+      inverse: (undone, payload) => ({
+        productIds: productIdsOf(undone.products),
+        categoryIds: payload.categoryIds,
+        before: { path: payload.after.into_path },
+        after: {
+          from_id: payload.categoryIds[0]!,
+          into_id: payload.after.into_id,
+          path: payload.before.path,
+          created: undone.created,
+          ...undoneSummary(undone, payload.after),
+          ...writesOf(undone),
+        },
+      }),
+    },
+    bumps: () => restructureBumps,
+    event: (payload) => restructureEvent(payload.after),
+  },
+  'category.unmerge': {
+    description:
+      'a merge undone: the merged categories re-created, their children moved back, the products as before',
+    reversible: 'exact',
+    undo: {
+      effect: 'restructure',
+      delta: (payload) =>
+        restructureDelta(payload.after, {
+          created: payload.after.created,
+          deleted: [],
+          requires: [{ id: payload.after.into_id, role: 'the merge target' }],
+        }),
+      why: OLD_RESTRUCTURE,
+      inverseKind: 'category.merge',
+      inverse: (undone, payload) => ({
+        productIds: productIdsOf(undone.products),
+        categoryIds: payload.categoryIds,
+        before: { path: payload.after.path },
+        after: {
+          into_id: payload.after.into_id,
+          into_path: payload.before.path,
+          deleted: undone.deleted,
+          ...undoneSummary(undone, payload.after),
+          ...writesOf(undone),
+        },
+      }),
     },
     bumps: () => restructureBumps,
     event: (payload) => restructureEvent(payload.after),

@@ -12,7 +12,9 @@
  * the rest and lists them.
  *
  * An undo of product assignments is planned and written per batch of products (`undoBatch`): a
- * change of up to BULK_MAX_PRODUCTS products is one batch in one transaction.
+ * change of up to BULK_MAX_PRODUCTS products is one batch in one transaction. A move's or
+ * merge's undo (effect `restructure`, `undoRestructure`) is one transaction whatever its size,
+ * the tree checked before the products.
  */
 import type { Job, UndoConflict, UndoResult } from '@tag-manager/contract';
 import { sql } from 'drizzle-orm';
@@ -33,13 +35,24 @@ import {
 import { findTokenById } from '../auth/tokens.repository.js';
 import type { TokenService } from '../auth/tokens.service.js';
 import {
+  categoryRecords,
   deleteCategory,
   findSibling,
   lockCategoryCounters,
   renameCategory,
+  type CategoryRow,
 } from '../categories/categories.repository.js';
 import type { CategoryService } from '../categories/categories.service.js';
-import type { CategoryIndex } from '../categories/category-index.js';
+import { CategoryIndex } from '../categories/category-index.js';
+import {
+  deleteForProducts,
+  insertForProducts,
+  lockTaxonomy,
+  noteProducts,
+  recountAfterRestructure,
+  reparentCategory,
+  suspendCounterTriggers,
+} from '../categories/restructure.repository.js';
 import type { JobService } from '../jobs/jobs.service.js';
 import { applyChange, type ChangeTarget } from './apply-change.js';
 import {
@@ -49,7 +62,11 @@ import {
   type ChangeKind,
   type ChangePayloads,
   type ProductDelta,
+  type ProductGroup,
   type ProductUndone,
+  type RestructureDelta,
+  type RestructureUndone,
+  TAXONOMY_KINDS,
   type UndoDefinition,
 } from './change-kinds.js';
 import {
@@ -80,6 +97,7 @@ const WRITE_SLICE = 10_000;
 type AnyPayload = ChangePayloads[ChangeKind];
 type AssignmentsUndo = Extract<UndoDefinition<AnyPayload>, { effect: 'assignments' }>;
 type CategoriesUndo = Extract<UndoDefinition<AnyPayload>, { effect: 'categories' }>;
+type RestructureUndo = Extract<UndoDefinition<AnyPayload>, { effect: 'restructure' }>;
 
 /** The stored change set as its kind's payload. */
 export function payloadOf(change: ChangeRow): AnyPayload {
@@ -159,6 +177,9 @@ export class UndoService {
     if (!change) throw notFound('change set', id);
     const definition = undoDefinitionOf(change.kind);
     if (definition.effect === 'none') throw notReversible(change, definition.why);
+    if (definition.effect === 'restructure' && definition.delta(payloadOf(change)) === null) {
+      throw notReversible(change, definition.why);
+    }
     const by = await undoneBy(this.db, id);
     if (by !== null) throw alreadyUndone(id, by);
     return { change, definition };
@@ -176,6 +197,8 @@ export class UndoService {
       }
       case 'categories':
         return { result: await this.undoCategories(change, definition, options, context) };
+      case 'restructure':
+        return { result: await this.undoRestructure(change, definition, options, context) };
       case 'token':
         return {
           result: await this.undoToken(change, definition.tokenId(payload), options, context),
@@ -664,6 +687,75 @@ export class UndoService {
     return this.withRecordedId(change.id, result);
   }
 
+  /**
+   * The undo of a move, merge or unmerge (effect `restructure`): in one transaction, like the
+   * restructure itself, whatever its size (the tree is never left half restructured, so it is
+   * not a job). The tree is checked first: a later change of the tree to one of its categories,
+   * a merge target gone, a category id in use again, a sibling name taken, a category moved
+   * since, refuse the whole undo (409 `undo_conflicts`, in both modes: the tree cannot be half
+   * undone). Then each product as for an assignments undo (a later change to it and a related
+   * category, or rows not as the change left them): `strict` refuses, `skip_conflicts` leaves
+   * those products as they are, unless leaving one would break the tree (it keeps a category
+   * that moves back under a parent it lacks, or one the undo deletes): then 409 too.
+   *
+   * Writes, with the counter triggers aside and the counters set once (as a restructure does):
+   * categories re-created (parents first), rows given back (parents first), categories moved
+   * back (with their rows), rows taken away (children first), categories deleted.
+   */
+  private async undoRestructure(
+    change: ChangeRow,
+    definition: RestructureUndo,
+    options: UndoOptions,
+    context: WriteContext,
+  ): Promise<UndoResult> {
+    const delta = definition.delta(payloadOf(change));
+    if (!delta) throw notReversible(change, definition.why);
+    const result = await applyChange(
+      this.target,
+      definition.inverseKind,
+      { ...context, reverts: change.id },
+      async (transaction) => {
+        await lockUndoable(transaction, change.id);
+        await lockTaxonomy(transaction);
+        const index = await this.categories.index(transaction);
+        const after = indexAfterUndo(index, delta);
+        const refusals = await treeConflicts(transaction, change.id, delta, index, after);
+        if (refusals.length > 0) throw treeConflictsError(change.id, refusals);
+        const plan = await planRestructureProducts(transaction, change.id, delta, index, after);
+        if (plan.conflicts.length > 0 && options.mode === 'strict') {
+          throw conflictsError(change.id, plan.conflicts);
+        }
+        const blocked = await blockedByProducts(transaction, change.id, delta, index, after, plan);
+        if (blocked.length > 0) throw treeConflictsError(change.id, blocked);
+
+        const undoneProducts = plan.undone.reduce((sum, ids) => sum + ids.length, 0);
+        const undoneCategories =
+          delta.created.length + delta.deleted.length + delta.reparented.length;
+        let undone: RestructureUndone | null = null;
+        if (!options.dryRun) {
+          undone = await writeRestructureUndo(transaction, delta, index, after, plan.undone);
+        }
+        const inverse = undone
+          ? (definition.inverse as (undone: RestructureUndone, payload: AnyPayload) => AnyPayload)(
+              undone,
+              payloadOf(change),
+            )
+          : null;
+        return {
+          result: {
+            dry_run: options.dryRun,
+            change_set_id: null,
+            undone_products: undoneProducts,
+            undone_categories: undoneCategories,
+            skipped: plan.conflicts,
+          } satisfies UndoResult,
+          change: inverse as never,
+        };
+      },
+    );
+    return this.withRecordedId(change.id, result);
+  }
+
   /** A token's creation is undone by revoking it (a revocation itself is final). */
   private async undoToken(
     change: ChangeRow,
@@ -748,15 +840,428 @@ async function writeProducts(
   }
 }
 
-function categoryRecords(transaction: Executor, ids: readonly number[]): Promise<CategoryRecord[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return queryRows<CategoryRecord>(
-    transaction,
-    sql`select id, name, level, parent_id,
-               to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
-               is_sample
-          from categories where id = any(${arrayParam(ids)}::integer[]) order by id`,
+/**
+ * The 409 of a restructure's undo that the tree refuses, whatever the mode: each reason names
+ * its category; the message says the first.
+ */
+function treeConflictsError(id: number, conflicts: UndoConflict[]): AppError {
+  const error = conflictsError(id, conflicts);
+  const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : '';
+  return conflict(
+    `Undo of change set ${id} is refused, nothing was undone: ${conflicts[0]!.reason}${more}`,
+    { ...(error.details as object), scope: 'categories' },
   );
+}
+
+/** The tree as the undo of `delta` leaves it (for the parent rule and the levels). */
+function indexAfterUndo(index: CategoryIndex, delta: RestructureDelta): CategoryIndex {
+  const gone = new Set(delta.created.map((row) => row.id));
+  const parentOf = new Map(delta.reparented.map((move) => [move.id, move.from]));
+  const back: CategoryRow[] = delta.deleted
+    .filter((row) => !index.has(row.id))
+    .map((row) => ({
+      id: row.id,
+      name: row.name,
+      level: row.level,
+      parent_id: row.parent_id,
+      product_count: 0,
+      created_at: row.created_at ?? '',
+      updated_at: row.created_at ?? '',
+    }));
+  return new CategoryIndex([
+    ...index.rows
+      .filter((row) => !gone.has(row.id))
+      .map((row) => (parentOf.has(row.id) ? { ...row, parent_id: parentOf.get(row.id)! } : row)),
+    ...back,
+  ]);
+}
+
+/** Every category a restructure's undo writes or moves. */
+function touchedBy(delta: RestructureDelta): Set<number> {
+  return new Set([
+    ...delta.created.map((row) => row.id),
+    ...delta.deleted.map((row) => row.id),
+    ...delta.reparented.flatMap((move) => [move.id, move.from, move.to]),
+    ...delta.products.flatMap((group) => [...group.added, ...group.removed]),
+  ]);
+}
+
+/** What in the tree refuses the undo of `delta` (a later change of it, or its state now). */
+async function treeConflicts(
+  transaction: Executor,
+  id: number,
+  delta: RestructureDelta,
+  index: CategoryIndex,
+  after: CategoryIndex,
+): Promise<UndoConflict[]> {
+  const conflicts = new Map<number, UndoConflict>();
+  let newest: number | undefined;
+  const refuse = async (categoryId: number, reason: string, by?: number) => {
+    if (conflicts.has(categoryId)) return;
+    conflicts.set(categoryId, {
+      product_id: null,
+      category_id: categoryId,
+      change_set_id: by ?? (newest ??= await newestChangeAfter(transaction, id)),
+      reason,
+    });
+  };
+  const created = new Set(delta.created.map((row) => row.id));
+  const name = (categoryId: number, own?: string) =>
+    index.has(categoryId)
+      ? `"${index.path(categoryId)}"`
+      : `category ${categoryId}${own ? ` ("${own}")` : ''}`;
+  const deletedName = new Map(delta.deleted.map((row) => [row.id, row.name]));
+  for (const required of delta.requires) {
+    if (!index.has(required.id)) {
+      await refuse(required.id, `${required.role} (category ${required.id}) no longer exists`);
+    }
+  }
+  const ids = [
+    ...new Set([
+      ...created,
+      ...delta.deleted.map((row) => row.id),
+      ...delta.reparented.flatMap((move) => [move.id, move.from, move.to]),
+      ...delta.requires.map((required) => required.id),
+    ]),
+  ];
+  const later = (await laterCategoryChanges(transaction, id, ids)).filter((row) =>
+    TAXONOMY_KINDS.has(row.kind),
+  );
+  for (const categoryId of ids) {
+    const hit = later.find((row) => row.category_ids.includes(categoryId));
+    if (hit) {
+      await refuse(
+        categoryId,
+        `${name(categoryId, deletedName.get(categoryId))} was changed since by change set ${hit.id} (${hit.kind})`,
+        hit.id,
+      );
+    }
+  }
+  const clash = async (parentId: number | null, categoryId: number, ownName: string) => {
+    if (parentId !== null && !index.has(parentId)) return;
+    const sibling = await findSibling(transaction, parentId, ownName);
+    if (sibling && sibling.id !== categoryId && !created.has(sibling.id)) {
+      await refuse(
+        categoryId,
+        `${name(categoryId, ownName)} cannot go back: ${parentId === null ? 'a level 1 category' : `${name(parentId)} has a child`} named "${sibling.name}" now (category ${sibling.id})`,
+      );
+    }
+  };
+  for (const row of delta.deleted) {
+    if (index.has(row.id)) {
+      await refuse(
+        row.id,
+        `category ${row.id} ("${row.name}") cannot be re-created: its id is in use again`,
+      );
+    } else if (row.parent_id !== null && !after.has(row.parent_id)) {
+      await refuse(
+        row.id,
+        `category ${row.id} ("${row.name}") cannot be re-created: its parent ${row.parent_id} no longer exists`,
+      );
+    } else {
+      await clash(row.parent_id, row.id, row.name);
+    }
+  }
+  for (const move of delta.reparented) {
+    const row = index.get(move.id);
+    if (!row) await refuse(move.id, `category ${move.id} no longer exists`);
+    else if (row.parent_id !== move.to) await refuse(move.id, `${name(move.id)} was moved since`);
+    else if (!after.has(move.from))
+      await refuse(
+        move.id,
+        `${name(move.id)} cannot move back: its old parent ${move.from} no longer exists`,
+      );
+    else await clash(move.from, move.id, row.name);
+  }
+  for (const row of delta.created) {
+    if (!index.has(row.id))
+      await refuse(row.id, `category ${row.id} ("${row.name}") no longer exists`);
+  }
+  return [...conflicts.values()];
+}
+
+interface RestructurePlan {
+  /** Per group of `delta.products`, the products undone. */
+  undone: number[][];
+  /** Each undone product's categories after the undo (those the undo touches or depends on). */
+  afterSets: Map<number, Set<number>>;
+  conflicts: UndoConflict[];
+}
+
+/**
+ * Which products of a restructure can be undone: as for an assignments undo, a product conflicts
+ * when a later change set touched it and a category the undo depends on, or when its rows are
+ * not what the change left (a row to delete is gone, one to insert is there, or the result would
+ * break the parent rule in the tree as the undo leaves it).
+ */
+async function planRestructureProducts(
+  transaction: Executor,
+  id: number,
+  delta: RestructureDelta,
+  index: CategoryIndex,
+  after: CategoryIndex,
+): Promise<RestructurePlan> {
+  const touched = touchedBy(delta);
+  const all = delta.products.flatMap((group) => group.product_ids);
+  const productIds = arrayParam(all);
+  const existing = new Set(
+    (
+      await queryRows<{ id: number }>(
+        transaction,
+        sql`select p.id from products p
+             where p.id in (select unnest(${productIds}::integer[]))`,
+      )
+    ).map((row) => row.id),
+  );
+  const touchedIds = arrayParam([...touched]);
+  const current = new Map<number, Set<number>>();
+  if (all.length > 0) {
+    const rows = await queryRows<{ product_id: number; category_id: number }>(
+      transaction,
+      sql`select pc.product_id, pc.category_id from product_categories pc
+           where pc.product_id in (select unnest(${productIds}::integer[]))
+             and (pc.category_id = any(${touchedIds}::integer[])
+                  or pc.parent_category_id = any(${touchedIds}::integer[]))`,
+    );
+    for (const row of rows) {
+      const set = current.get(row.product_id);
+      if (set) set.add(row.category_id);
+      else current.set(row.product_id, new Set([row.category_id]));
+    }
+  }
+  const relatedIds = related(index, [...touched]);
+  for (const categoryId of touched) relatedIds.add(categoryId);
+  const later = await laterProductChanges(transaction, id, all, [...relatedIds]);
+  const laterByProduct = new Map<number, (typeof later)[number]>();
+  for (const row of later) {
+    if (!laterByProduct.has(row.product_id)) laterByProduct.set(row.product_id, row);
+  }
+  let newest: number | undefined;
+  const unexplained = async () => (newest ??= await newestChangeAfter(transaction, id));
+
+  const found: { productId: number; categoryId: number | null; by: number; reason: string }[] = [];
+  const undone: number[][] = [];
+  const afterSets = new Map<number, Set<number>>();
+  let seen = 0;
+  for (const group of delta.products) {
+    const ids: number[] = [];
+    undone.push(ids);
+    for (const productId of group.product_ids) {
+      if (++seen % 1000 === 0) await yieldToEventLoop();
+      if (!existing.has(productId)) {
+        found.push({
+          productId,
+          categoryId: null,
+          by: await unexplained(),
+          reason: 'the product no longer exists',
+        });
+        continue;
+      }
+      const hit = laterByProduct.get(productId);
+      if (hit) {
+        found.push({
+          productId,
+          categoryId: hit.category_ids.find((categoryId) => relatedIds.has(categoryId)) ?? null,
+          by: hit.id,
+          reason: `change set ${hit.id} (${hit.kind}) changed this product's categories since`,
+        });
+        continue;
+      }
+      const before = current.get(productId) ?? new Set<number>();
+      const set = new Set(before);
+      for (const categoryId of group.added) set.delete(categoryId);
+      for (const categoryId of group.removed) set.add(categoryId);
+      const differs =
+        group.added.find((categoryId) => !before.has(categoryId)) ??
+        group.removed.find((categoryId) => before.has(categoryId)) ??
+        [...set].find((categoryId) => {
+          const row = after.get(categoryId);
+          if (!row) return true;
+          return row.parent_id !== null && touched.has(row.parent_id) && !set.has(row.parent_id);
+        });
+      if (differs !== undefined) {
+        found.push({
+          productId,
+          categoryId: differs,
+          by: await unexplained(),
+          reason: "the product's categories are no longer what the change left",
+        });
+        continue;
+      }
+      ids.push(productId);
+      afterSets.set(productId, set);
+    }
+  }
+  const handles = new Map(
+    found.length === 0
+      ? []
+      : (
+          await queryRows<{ id: number; product_id: string }>(
+            transaction,
+            sql`select id, product_id from products
+                 where id = any(${arrayParam(found.map((item) => item.productId))}::integer[])`,
+          )
+        ).map((row) => [row.id, row.product_id]),
+  );
+  const conflicts = found.map((item) => ({
+    product_id: handles.get(item.productId) ?? null,
+    category_id: item.categoryId,
+    change_set_id: item.by,
+    reason: handles.has(item.productId)
+      ? item.reason
+      : `${item.reason} (product row ${item.productId})`,
+  }));
+  return { undone, afterSets, conflicts };
+}
+
+/**
+ * What the products left as they are (assigned since, or skipped as conflicts) would break: a
+ * category moving back under a parent they lack, or one the undo deletes that they keep, or a
+ * child category of it that stays.
+ */
+async function blockedByProducts(
+  transaction: Executor,
+  id: number,
+  delta: RestructureDelta,
+  index: CategoryIndex,
+  after: CategoryIndex,
+  plan: RestructurePlan,
+): Promise<UndoConflict[]> {
+  const conflicts: UndoConflict[] = [];
+  let newest: number | undefined;
+  const refuse = async (categoryId: number, reason: string) =>
+    conflicts.push({
+      product_id: null,
+      category_id: categoryId,
+      change_set_id: (newest ??= await newestChangeAfter(transaction, id)),
+      reason,
+    });
+  const name = (categoryId: number) =>
+    after.has(categoryId)
+      ? `"${after.path(categoryId)}"`
+      : index.has(categoryId)
+        ? `"${index.path(categoryId)}"`
+        : `category ${categoryId}`;
+  const plural = (count: number) => `${count} product${count === 1 ? '' : 's'}`;
+  for (const move of delta.reparented) {
+    const rows = await queryRows<{ product_id: number; has_parent: boolean }>(
+      transaction,
+      sql`select pc.product_id,
+                 exists (select 1 from product_categories p
+                          where p.product_id = pc.product_id and p.category_id = ${move.from}) as has_parent
+            from product_categories pc where pc.category_id = ${move.id}`,
+    );
+    const lacking = rows.filter((row) => {
+      const set = plan.afterSets.get(row.product_id);
+      return set ? !set.has(move.from) : !row.has_parent;
+    }).length;
+    if (lacking > 0) {
+      await refuse(
+        move.id,
+        `${name(move.id)} cannot move back under ${name(move.from)}: ${plural(lacking)} assigned it would lack that parent (assigned since, or left as conflicts)`,
+      );
+    }
+  }
+  const moving = new Map(delta.reparented.map((move) => [move.id, move.to]));
+  const deleting = new Set(delta.created.map((row) => row.id));
+  const removing = new Map<number, Set<number>>();
+  delta.products.forEach((group, at) => {
+    for (const categoryId of group.added) {
+      const set = removing.get(categoryId) ?? new Set<number>();
+      for (const productId of plan.undone[at]!) set.add(productId);
+      removing.set(categoryId, set);
+    }
+  });
+  for (const row of delta.created) {
+    const staying = index
+      .children(row.id)
+      .filter((child) => !deleting.has(child.id) && moving.get(child.id) !== row.id);
+    if (staying.length > 0) {
+      await refuse(
+        row.id,
+        `${name(row.id)} cannot be deleted: its child "${staying[0]!.name}" stays`,
+      );
+      continue;
+    }
+    const holders = await queryRows<{ product_id: number }>(
+      transaction,
+      sql`select product_id from product_categories where category_id = ${row.id}`,
+    );
+    const keeping = holders.filter(
+      (holder) => !removing.get(row.id)?.has(holder.product_id),
+    ).length;
+    if (keeping > 0) {
+      await refuse(
+        row.id,
+        `${name(row.id)} cannot be deleted: ${plural(keeping)} keep it (assigned since, or left as conflicts)`,
+      );
+    }
+  }
+  return conflicts;
+}
+
+/** The writes of a restructure's undo (see undoRestructure); answers what it did. */
+async function writeRestructureUndo(
+  transaction: Executor,
+  delta: RestructureDelta,
+  index: CategoryIndex,
+  after: CategoryIndex,
+  undone: readonly number[][],
+): Promise<RestructureUndone> {
+  await suspendCounterTriggers(transaction);
+  await noteProducts(transaction, undone.flat());
+  const recreated = [...delta.deleted].sort((a, b) => a.level - b.level);
+  for (const row of recreated) await insertCategoryRecord(transaction, row);
+  const deletedRows = await categoryRecords(
+    transaction,
+    delta.created.map((row) => row.id),
+  );
+  const inserts = new Map<number, number[]>();
+  const deletes = new Map<number, number[]>();
+  const products: ProductGroup[] = [];
+  delta.products.forEach((group, at) => {
+    const ids = undone[at]!;
+    if (ids.length === 0) return;
+    const add = (map: Map<number, number[]>, categoryId: number) => {
+      const list = map.get(categoryId) ?? [];
+      for (const productId of ids) list.push(productId);
+      map.set(categoryId, list);
+    };
+    for (const categoryId of group.removed) add(inserts, categoryId);
+    for (const categoryId of group.added) add(deletes, categoryId);
+    products.push({ added: [...group.removed], removed: [...group.added], product_ids: [...ids] });
+  });
+  const levelAfter = (categoryId: number) => after.get(categoryId)?.level ?? 0;
+  const levelNow = (categoryId: number) => index.get(categoryId)?.level ?? 0;
+  for (const categoryId of [...inserts.keys()].sort((a, b) => levelAfter(a) - levelAfter(b))) {
+    await insertForProducts(transaction, categoryId, inserts.get(categoryId)!);
+  }
+  for (const move of delta.reparented) {
+    await reparentCategory(transaction, move.id, move.from, after.get(move.from)!.level);
+  }
+  for (const categoryId of [...deletes.keys()].sort((a, b) => levelNow(b) - levelNow(a))) {
+    await deleteForProducts(transaction, categoryId, deletes.get(categoryId)!);
+  }
+  for (const row of [...deletedRows].sort((a, b) => b.level - a.level)) {
+    await deleteCategory(transaction, row.id);
+  }
+  const parents = [
+    ...delta.reparented.flatMap((move) => [move.from, move.to]),
+    ...[...recreated, ...deletedRows].flatMap((row) =>
+      row.parent_id === null ? [] : [row.parent_id],
+    ),
+  ];
+  await recountAfterRestructure(
+    transaction,
+    [...inserts.keys(), ...deletes.keys(), ...recreated.map((row) => row.id)],
+    parents,
+  );
+  return {
+    created: recreated,
+    deleted: deletedRows,
+    reparented: delta.reparented.map((move) => ({ id: move.id, from: move.to, to: move.from })),
+    products,
+  };
 }
 
 /** Re-creates a deleted category with its id (and creation time and sample flag, when known). */

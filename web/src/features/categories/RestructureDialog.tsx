@@ -285,7 +285,8 @@ function RestructurePreview({
           {result.categories_deleted.length > 1
             ? `, with ${plural(result.categories_deleted.length - 1, 'subcategory', 'subcategories')} merged into same-named ones`
             : ''}
-          . A merge cannot be undone from the history.
+          . History can undo the merge exactly, as long as nobody has changed these categories or
+          products since.
         </p>
       )}
       {result.sample_products.length > 0 && (
