@@ -69,7 +69,7 @@ export interface PageRequest {
    * in the sort order (`after.rank` is the cursor row's: 0 exact, 1 the rest).
    */
   exactFirst?: string | undefined;
-  /** A search's walk of the sort order, in rows (SEARCH_WALK_ROWS; tests make it small). */
+  /** A search's walk of the sort order, in rows (SEARCH_WALK_ROWS; 0: none, straight to the index). */
   walkRows?: number;
 }
 
@@ -159,8 +159,10 @@ async function searchPage(
   const walk = sql`(select * from products p where ${keyset}
                      order by ${column} ${direction}, p.id ${direction}
                      limit ${page.walkRows ?? SEARCH_WALK_ROWS}) p`;
-  const walked = await select(walk, condition);
-  if (walked.length === page.limit) return walked;
+  if (page.walkRows !== 0) {
+    const walked = await select(walk, condition);
+    if (walked.length === page.limit) return walked;
+  }
   // Every match's id and sort value (the trigram index), the page sorted among them, then its
   // rows by primary key. The CTE's column keeps the sort column's name, so `column` and
   // `keyset` (written on `p`) read it there.

@@ -23,6 +23,7 @@ import {
   findProducts,
   hasExactMatch,
   listProducts,
+  SEARCH_WALK_ROWS,
   type ProductRow,
 } from './products.repository.js';
 
@@ -38,6 +39,21 @@ export interface ProductPage {
   products: Product[];
   metadata: ProductListMetadata;
   pagination: Pagination;
+}
+
+/**
+ * How far a search page walks the sort order before reading every match through the index
+ * (listProducts' searchPage): matches spread evenly through the order are met every
+ * catalog/matches products, so a page of `limit` takes about limit × catalog / matches rows.
+ * A rare term (that many rows beyond the walk's reach) goes straight to the index.
+ */
+function searchWalkRows(
+  matches: number,
+  catalog: number,
+  query: { limit: number; offset: number },
+): number {
+  const expected = ((query.offset + query.limit + 1) * catalog) / Math.max(matches, 1);
+  return expected > SEARCH_WALK_ROWS ? 0 : SEARCH_WALK_ROWS;
 }
 
 export class ProductService {
@@ -69,20 +85,19 @@ export class ProductService {
     const exactFirst = position
       ? position.rank !== undefined
       : await hasExactMatch(this.db, filters);
-    const [rows, totalProducts] = await Promise.all([
-      listProducts(this.db, filters, {
-        sort: query.sort,
-        limit: query.limit + 1,
-        offset: query.offset,
-        after: position && { value: position.value, id: position.id, rank: position.rank },
-        exactFirst: exactFirst ? filters.search : undefined,
-        membersFirst: categorySize !== undefined && categorySize <= MEMBERS_FIRST_MAX,
-      }),
-      countProducts(this.db),
-    ]);
+    const totalProducts = await countProducts(this.db);
     const matches = filtered
       ? await countMatches(this.db, filters, totalProducts)
       : { total: totalProducts, estimated: false };
+    const rows = await listProducts(this.db, filters, {
+      sort: query.sort,
+      limit: query.limit + 1,
+      offset: query.offset,
+      after: position && { value: position.value, id: position.id, rank: position.rank },
+      exactFirst: exactFirst ? filters.search : undefined,
+      membersFirst: categorySize !== undefined && categorySize <= MEMBERS_FIRST_MAX,
+      walkRows: filters.search ? searchWalkRows(matches.total, totalProducts, query) : undefined,
+    });
     const items = rows.slice(0, query.limit);
     const hasNext = rows.length > query.limit;
     // An estimate never claims fewer items than the page proves to exist.
