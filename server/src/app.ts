@@ -41,7 +41,7 @@ import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js
 import openapi from './plugins/openapi.js';
 import rateLimit from './plugins/rate-limit.js';
 import requestLog, { loggerOptions } from './plugins/request-log.js';
-import security from './plugins/security.js';
+import security, { cors } from './plugins/security.js';
 import { serviceUnavailable } from './errors.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { createServices, type Services } from './services.js';
@@ -213,8 +213,9 @@ export async function buildApp(
   await app.register(requestLog);
   await app.register(errorHandler);
   await app.register(connections);
-  await app.register(crossSite);
   await app.register(security);
+  await app.register(crossSite);
+  await app.register(cors);
   await app.register(rateLimit);
   await app.register(auth);
   // No route: answered here, after access control (a caller without a token learns nothing

@@ -48,6 +48,11 @@ describe('cross-origin writes', () => {
       code: 'FORBIDDEN',
       details: { reason: 'cross_site_request', origin: 'http://attacker.example' },
     });
+    // The refusal carries the security headers like every answer (it used to be sent before
+    // helmet's hook ran: no nosniff, no CSP, no Cross-Origin-Resource-Policy).
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
     expect(await snapshot(test.db)).toEqual(before);
   });
 

@@ -2,8 +2,12 @@
  * Security headers (helmet) with a Content-Security-Policy the web app and the API docs work
  * under, and CORS: closed (no CORS headers, so browsers refuse cross-origin reads) unless
  * CORS_ORIGINS lists the origins that may call the API.
+ *
+ * Two plugins: the headers are registered before every hook that can refuse a request (the
+ * cross-site and host checks, rate limits, auth), so a refusal carries them too; CORS after the
+ * cross-site check, which must see a preflight before CORS answers it.
  */
-import cors from '@fastify/cors';
+import fastifyCors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -23,16 +27,19 @@ export const CONTENT_SECURITY_POLICY = {
   formAction: ["'self'"],
 };
 
-async function security(app: FastifyInstance) {
+async function securityHeaders(app: FastifyInstance) {
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
     // The app is served over plain HTTP on localhost by default; HSTS belongs to the TLS proxy.
     strictTransportSecurity: false,
     crossOriginEmbedderPolicy: false,
   });
+}
+
+async function corsOrigins(app: FastifyInstance) {
   const origins = app.config.corsOrigins;
   if (origins.length > 0) {
-    await app.register(cors, {
+    await app.register(fastifyCors, {
       origin: origins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: [
@@ -56,4 +63,5 @@ async function security(app: FastifyInstance) {
   }
 }
 
-export default fp(security, { name: 'security' });
+export default fp(securityHeaders, { name: 'security' });
+export const cors = fp(corsOrigins, { name: 'cors', dependencies: ['security'] });
