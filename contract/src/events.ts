@@ -1,7 +1,8 @@
 /**
  * Live updates (GET /api/events, docs/live-updates.md): one Server-Sent Event per committed
  * change set, small whatever the write's size. The SSE `id` is the change set's id (the
- * change-set log, GET /api/changes), so `Last-Event-ID` replays exactly what a client missed.
+ * change-set log, GET /api/changes), so `Last-Event-ID` replays what a client missed (also a
+ * lower id that committed after it: docs/live-updates.md, "Out of order").
  */
 import { Type, type Static } from 'typebox';
 import { Id, Nullable } from './common.js';

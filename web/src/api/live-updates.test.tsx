@@ -284,4 +284,43 @@ describe('the connection', () => {
     stop();
     expect(store.get().status).toBe('off');
   });
+
+  it('applies each change set once: a reconnect replays a lower id that committed late, and may repeat one', async () => {
+    const { queryClient } = cacheWithListAndTree();
+    const store = createLiveStore();
+    const applied: number[] = [];
+    store.subscribe(() => {
+      const id = store.get().lastEvent?.id;
+      if (id !== undefined && id !== applied.at(-1)) applied.push(id);
+    });
+    const message = (id: number) =>
+      `id: ${id}\nevent: change\ndata: ${JSON.stringify(changeEvent({ id }))}\n\n`;
+    // 41 live; after a reconnect, the replay sends 40 (committed after 41, out of order) and 41
+    // again (a window below the last id), then 43 live.
+    const body =
+      'id: 39\nevent: ready\ndata: {"last_event_id":39}\n\n' +
+      message(41) +
+      message(40) +
+      message(41) +
+      'id: 41\nevent: ready\ndata: {"last_event_id":41}\n\n' +
+      message(43);
+    const fetchMock = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(body));
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'text/event-stream' } },
+      );
+    const stop = connectLiveUpdates({
+      queryClient,
+      store,
+      fetchImpl: fetchMock as typeof fetch,
+      getToken: () => null,
+    });
+    await waitFor(() => expect(store.get().lastEvent?.id).toBe(43));
+    expect(applied).toEqual([41, 40, 43]);
+    stop();
+  });
 });

@@ -55,7 +55,11 @@ export interface LiveState {
   lastEvent: LiveChangeEvent | null;
 }
 
+/** How many event ids a tab remembers, to apply each change set once (replays may repeat some). */
+const REMEMBERED_EVENTS = 2000;
+
 export function createLiveStore() {
+  const applied = new Set<number>();
   let state: LiveState = {
     status: 'off',
     notice: null,
@@ -76,6 +80,20 @@ export function createLiveStore() {
       return () => listeners.delete(listener);
     },
     update,
+    /**
+     * Whether the change set `id` is new to this tab (and from now on known). A reconnect's
+     * replay also sends change sets below the last one received that may have committed after
+     * it (ids come from a sequence, commits in any order): the ones already applied are known.
+     */
+    firstSeen(id: number): boolean {
+      if (applied.has(id)) return false;
+      applied.add(id);
+      if (applied.size > REMEMBERED_EVENTS) {
+        const oldest = applied.values().next().value;
+        if (oldest !== undefined) applied.delete(oldest);
+      }
+      return true;
+    },
     flagProduct(handle: string, actor: string, id: number) {
       const changed = new Map(state.changedProducts);
       changed.set(handle, { actor, id });
@@ -272,7 +290,8 @@ export function connectLiveUpdates(options: LiveConnectionOptions): () => void {
     } else if (message.event === 'reset') {
       resetCache(options.queryClient);
     } else if (message.event === 'change') {
-      applyLiveEvent(options.queryClient, JSON.parse(message.data) as LiveChangeEvent, store);
+      const event = JSON.parse(message.data) as LiveChangeEvent;
+      if (store.firstSeen(event.id)) applyLiveEvent(options.queryClient, event, store);
     }
   };
 

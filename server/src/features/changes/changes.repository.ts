@@ -201,12 +201,33 @@ export async function newestChangeAfter(executor: Executor, id: number): Promise
   return row?.id ?? id;
 }
 
-/** Change sets after `id`, oldest first, at most `limit` (live updates replay them). */
-export function changeSetsAfter(executor: Executor, id: number, limit: number) {
-  return queryRows<ChangeRow>(
+/**
+ * The ids of the change sets a reader that has seen up to `after` may still be missing, oldest
+ * first (live updates, docs/live-updates.md "Out of order"): every id after `after` (at most
+ * `limit`: one more than wanted says "too many"), and the ids below it whose transaction started
+ * at most `windowMs` before `after`'s did (at most `limit` of them, the newest). Ids come from
+ * a sequence and transactions commit in any order, so a change set with a lower id can commit
+ * after `after` did; its transaction started before its id was taken, and started at most its
+ * duration before it committed. The reader skips the ids it already has.
+ */
+export async function changeSetIdsFrom(
+  executor: Executor,
+  after: number,
+  options: { windowMs: number; limit: number },
+): Promise<{ newer: number[]; below: number[] }> {
+  const newer = await queryRows<{ id: number }>(
     executor,
-    sql`select ${changeColumns} from change_sets where id > ${id} order by id limit ${limit}`,
+    sql`select id::int as id from change_sets where id > ${after} order by id limit ${options.limit}`,
   );
+  const below = await queryRows<{ id: number }>(
+    executor,
+    sql`select id::int as id from change_sets
+         where id < ${after}
+           and created_at >= (select created_at from change_sets where id <= ${after}
+                               order by id desc limit 1) - ${options.windowMs} * interval '1 millisecond'
+         order by id desc limit ${options.limit}`,
+  );
+  return { newer: newer.map((row) => row.id), below: below.map((row) => row.id).reverse() };
 }
 
 /** These change sets, oldest first (ids not in the log are left out). */

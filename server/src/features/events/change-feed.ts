@@ -9,8 +9,9 @@
  *   recordChange inside the write's transaction and delivered by PostgreSQL at its commit. One
  *   dedicated connection per instance LISTENs (not one from the pool: a pooled client is shared
  *   and released, and LISTEN belongs to a session). When it breaks it reconnects with backoff
- *   and then catches up from the change-set log (ids after the last one published), so a
- *   dropped connection loses nothing.
+ *   and then catches up from the change-set log (ids after the last one published, and the
+ *   ones below it that committed late: see REORDER_WINDOW_MS), so a dropped connection loses
+ *   nothing.
  *
  * Each id is published once (the instance's own writes arrive both ways). The embedded PGlite
  * serves one process, so its writes are all this instance's own.
@@ -19,7 +20,7 @@ import { EVENT_REPLAY_MAX, type LiveChangeEvent } from '@tag-manager/contract';
 import type pg from 'pg';
 import {
   CHANGE_SETS_CHANNEL,
-  changeSetsAfter,
+  changeSetIdsFrom,
   changeSetsByIds,
   latestChangeId,
   type ChangeRow,
@@ -44,9 +45,21 @@ export interface ChangeFeedOptions {
   log: FeedLog;
   /** How far behind a client (or the feed itself) may be before it is told to reset. */
   replayMax?: number;
+  /** REORDER_WINDOW_MS unless a test says otherwise. */
+  reorderWindowMs?: number;
 }
 
-/** Remembers the last `size` ids published, to publish each once. */
+/**
+ * Change-set ids come from a sequence, and two transactions can commit in the other order than
+ * their ids: a change set with a lower id than one already published can still commit. Looking
+ * back for those (after a LISTEN outage, or for a client whose last event this instance does not
+ * remember), the feed reads the change sets whose transaction started at most this long before
+ * the last one's: a write transaction longer than this that commits during an outage is the one
+ * case still missed (docs/live-updates.md, "Out of order").
+ */
+export const REORDER_WINDOW_MS = 120_000;
+
+/** Remembers the last `size` ids published, in the order published, to publish each once. */
 class RecentIds {
   private readonly ids = new Set<number>();
   constructor(private readonly size: number) {}
@@ -59,6 +72,17 @@ class RecentIds {
       const oldest = this.ids.values().next().value;
       if (oldest !== undefined) this.ids.delete(oldest);
     }
+  }
+  /** The ids published after `id`, in order; undefined when `id` is not (or no longer) known. */
+  publishedAfter(id: number): number[] | undefined {
+    if (!this.ids.has(id)) return undefined;
+    const later: number[] = [];
+    let found = false;
+    for (const each of this.ids) {
+      if (found) later.push(each);
+      else found = each === id;
+    }
+    return later;
   }
 }
 
@@ -77,9 +101,11 @@ export class ChangeFeed {
   private chain: Promise<void> = Promise.resolve();
   private listener: ChangeListener | undefined;
   private readonly replayMax: number;
+  private readonly reorderWindowMs: number;
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.replayMax = options.replayMax ?? EVENT_REPLAY_MAX;
+    this.reorderWindowMs = options.reorderWindowMs ?? REORDER_WINDOW_MS;
   }
 
   async start(): Promise<void> {
@@ -134,13 +160,26 @@ export class ChangeFeed {
     return latestChangeId(this.options.sources.db);
   }
 
-  /** The events after `after`, or `{ reset }` (the newest id) when more than replayMax are. */
+  /**
+   * What a client whose last event was `after` missed, oldest id first, or `{ reset }` (the
+   * newest id) when more than replayMax came after it. That is every change set after `after`,
+   * and those below it that committed after it did (out of order): when this instance published
+   * `after`, exactly the lower ids it published since; else (a restart, another instance, long
+   * ago) the lower ids of the reorder window, some of which the client may have already (it
+   * skips an event id it has applied).
+   */
   async replay(after: number): Promise<Replay> {
-    const rows = await changeSetsAfter(this.options.sources.db, after, this.replayMax + 1);
-    if (rows.length > this.replayMax) return { reset: await this.latestId() };
+    const { newer, below } = await changeSetIdsFrom(this.options.sources.db, after, {
+      windowMs: this.reorderWindowMs,
+      limit: this.replayMax + 1,
+    });
+    if (newer.length > this.replayMax) return { reset: await this.latestId() };
+    const late = this.published.publishedAfter(after)?.filter((id) => id < after) ?? below;
     const events: LiveChangeEvent[] = [];
-    for (const row of rows) events.push(await toLiveEvent(this.options.sources, row));
-    return { events, lastEventId: rows.at(-1)?.id ?? after };
+    for (const row of await changeSetsByIds(this.options.sources.db, [...late, ...newer])) {
+      events.push(await toLiveEvent(this.options.sources, row));
+    }
+    return { events, lastEventId: newer.at(-1) ?? after };
   }
 
   /** After the LISTEN connection (re)connects: what committed while nobody listened. */
@@ -150,8 +189,12 @@ export class ChangeFeed {
         this.lastId = await this.latestId();
         return;
       }
-      const rows = await changeSetsAfter(this.options.sources.db, this.lastId, this.replayMax + 1);
-      if (rows.length > this.replayMax) {
+      // After the last id published, and below it what committed late (out of order).
+      const { newer, below } = await changeSetIdsFrom(this.options.sources.db, this.lastId, {
+        windowMs: this.reorderWindowMs,
+        limit: this.replayMax + 1,
+      });
+      if (newer.length > this.replayMax) {
         const latest = await this.latestId();
         this.lastId = latest;
         this.emit({
@@ -161,7 +204,16 @@ export class ChangeFeed {
         });
         return;
       }
-      for (const row of rows) await this.publish(row);
+      const missed = [...below, ...newer].filter((id) => !this.published.has(id));
+      if (this.subscribers.size === 0) {
+        // Nobody listens: nothing to read, only remembered as published.
+        for (const id of missed) this.published.add(id);
+        this.lastId = Math.max(this.lastId ?? 0, ...missed);
+        return;
+      }
+      for (const row of await changeSetsByIds(this.options.sources.db, missed)) {
+        await this.publish(row);
+      }
     });
   }
 

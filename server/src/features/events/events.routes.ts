@@ -102,7 +102,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
 - \`ready\` (sent once the missed events, if any, are sent; its id is where the client now is): \`{last_event_id}\`;
 - \`reset\`: the client is more than EVENTS_REPLAY_MAX change sets behind (or the server lost track): refetch everything; its id is the newest change set.
 
-A reconnecting client sends \`Last-Event-ID\` (browsers do) and receives exactly the change sets committed after it, from the log, before the live ones. Comment lines (\`: heartbeat\`) keep the connection open every EVENTS_HEARTBEAT_MS. At most EVENTS_MAX_STREAMS_PER_CLIENT open streams per client (token, or address without tokens) and EVENTS_MAX_STREAMS per instance: beyond, 429. Behind a proxy, turn its response buffering off for this route (ops/nginx).`,
+A reconnecting client sends \`Last-Event-ID\` (browsers do) and receives the change sets committed after it, from the log, before the live ones (also lower ids that committed after it, out of order; a client skips an id it already has). Comment lines (\`: heartbeat\`) keep the connection open every EVENTS_HEARTBEAT_MS. At most EVENTS_MAX_STREAMS_PER_CLIENT open streams per client (token, or address without tokens) and EVENTS_MAX_STREAMS per instance: beyond, 429. Behind a proxy, turn its response buffering off for this route (ops/nginx).`,
         querystring: LiveEventsQuery,
         headers: {
           type: 'object',

@@ -6,9 +6,16 @@
  */
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeIds, openEventStream } from '../../../test/helpers/event-stream.js';
+import { queryOne } from '../../db/client.js';
+import {
+  changeIds,
+  openEventStream,
+  type EventStreamClient,
+} from '../../../test/helpers/event-stream.js';
 import { createCategory, createProducts } from '../../../test/helpers/fixtures.js';
+import { databaseUrl } from '../../../test/helpers/postgres.js';
 import { createTestApp, type TestApp } from '../../../test/helpers/test-app.js';
 
 const postgres = process.env.TEST_DATABASE !== 'pglite';
@@ -28,10 +35,96 @@ async function changeIdsSince(test: TestApp, since: number): Promise<number[]> {
 
 const ready = (events: { event: string }[]) => events.some((event) => event.event === 'ready');
 
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/**
+ * Two transactions committing in the other order than their change-set ids: a write whose
+ * X-Request-Id starts with `hold-` waits, after its change set took its id (a trigger on
+ * change_sets) and before its commit, for an advisory lock this helper holds on its own
+ * connection until `release()`.
+ */
+class CommitHold {
+  private static readonly KEY = 7_314_014;
+  private constructor(private readonly client: pg.Client) {}
+
+  static async create(test: TestApp): Promise<CommitHold> {
+    await test.db.execute(sql`
+      create or replace function test_hold_commit() returns trigger language plpgsql as $$
+      begin perform pg_advisory_xact_lock(${sql.raw(String(CommitHold.KEY))}); return null; end $$`);
+    await test.db.execute(sql`
+      create or replace trigger test_hold_commit after insert on change_sets for each row
+        when (new.request_id like 'hold-%') execute function test_hold_commit()`);
+    const { name } = (await queryOne<{ name: string }>(
+      test.db,
+      sql`select current_database() as name`,
+    ))!;
+    const client = new pg.Client({
+      connectionString: databaseUrl(name),
+      application_name: 'test-commit-hold',
+    });
+    await client.connect();
+    return new CommitHold(client);
+  }
+
+  async hold(): Promise<void> {
+    await this.client.query('select pg_advisory_lock($1)', [CommitHold.KEY]);
+  }
+
+  /** Until a held write waits for the lock (its change set has its id, uncommitted). */
+  async waitUntilWaiting(): Promise<void> {
+    for (;;) {
+      const { rows } = await this.client.query<{ waiting: number }>(
+        `select count(*)::int as waiting from pg_locks
+          where locktype = 'advisory' and not granted and database =
+            (select oid from pg_database where datname = current_database())`,
+      );
+      if (rows[0]!.waiting > 0) return;
+      await pause();
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.client.query('select pg_advisory_unlock($1)', [CommitHold.KEY]);
+  }
+
+  async idOf(requestId: string): Promise<number> {
+    const { rows } = await this.client.query<{ id: number }>(
+      'select id::int as id from change_sets where request_id = $1',
+      [requestId],
+    );
+    return rows[0]!.id;
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
+}
+
+/** The id of the event of the write that answered `response` (its X-Request-Id). */
+async function eventIdOf(
+  stream: EventStreamClient,
+  response: { headers: Record<string, unknown> },
+): Promise<number> {
+  const requestId = response.headers['x-request-id'];
+  const events = await stream.waitFor((seen) =>
+    seen.some((event) => event.json.request_id === requestId),
+  );
+  return Number(events.find((event) => event.json.request_id === requestId)!.id);
+}
+
+const rename = (test: TestApp, id: number, name: string, requestId?: string) =>
+  test.request({
+    method: 'PATCH',
+    url: `/api/categories/${id}`,
+    payload: { name },
+    ...(requestId ? { headers: { 'x-request-id': requestId } } : {}),
+  });
+
 describe.runIf(postgres)('live updates across two instances on one database', () => {
   let first: TestApp;
   let second: TestApp;
   let secondUrl: string;
+  let commits: CommitHold;
 
   beforeAll(async () => {
     first = await createTestApp();
@@ -39,8 +132,10 @@ describe.runIf(postgres)('live updates across two instances on one database', ()
     await listen(first);
     secondUrl = await listen(second);
     await createProducts(first, 3);
+    commits = await CommitHold.create(first);
   });
   afterAll(async () => {
+    await commits?.close();
     await second?.close();
     await first?.close();
   });
@@ -112,6 +207,92 @@ describe.runIf(postgres)('live updates across two instances on one database', ()
     await createCategory(first, { name: 'After the reconnect' });
     const events = await stream.waitFor((seen) => changeIds(seen).length >= 2);
     expect(changeIds(events)).toHaveLength(2);
+    stream.close();
+  });
+
+  it('replays a change set with a lower id that committed after the last event received (out of order)', async () => {
+    const [slowCategory, fastCategory] = [
+      await createCategory(first, { name: 'Slow to commit' }),
+      await createCategory(first, { name: 'Quick to commit' }),
+    ];
+    // A second stream stays open throughout: B has published everything before the client
+    // comes back, so nothing reaches the client live, only through its replay.
+    const watcher = await openEventStream(secondUrl);
+    const stream = await openEventStream(secondUrl);
+    await Promise.all([watcher.waitFor(ready), stream.waitFor(ready)]);
+
+    await commits.hold();
+    const slow = rename(first, slowCategory.id, 'Slow to commit (renamed)', 'hold-replay');
+    await commits.waitUntilWaiting();
+    const fast = await rename(first, fastCategory.id, 'Quick (renamed)');
+    expect(fast.statusCode).toBe(200);
+    const fastId = await eventIdOf(stream, fast);
+    stream.close();
+
+    // The slow write commits while the client is away, with the lower id.
+    await commits.release();
+    expect((await slow).statusCode).toBe(200);
+    const slowId = await commits.idOf('hold-replay');
+    expect(slowId).toBeLessThan(fastId);
+    await watcher.waitFor((events) => changeIds(events).includes(slowId));
+    watcher.close();
+
+    const back = await openEventStream(secondUrl, {
+      headers: { 'last-event-id': String(fastId) },
+    });
+    await back.waitFor(ready);
+    expect(changeIds(back.events)).toEqual([slowId]);
+    back.close();
+
+    // An instance that never published it (a restart, a new instance) reads the window below
+    // the last id instead: the client gets it too (and skips the ones it already has).
+    const third = await first.peer();
+    try {
+      const elsewhere = await openEventStream(await listen(third), {
+        headers: { 'last-event-id': String(fastId) },
+      });
+      await elsewhere.waitFor(ready);
+      expect(changeIds(elsewhere.events)).toContain(slowId);
+      expect(changeIds(elsewhere.events).every((id) => id < fastId)).toBe(true);
+      elsewhere.close();
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('catches up a change set with a lower id that committed while its LISTEN connection was down', async () => {
+    const [slowCategory, fastCategory] = [
+      await createCategory(first, { name: 'Slow during the outage' }),
+      await createCategory(first, { name: 'Quick before the outage' }),
+    ];
+    const stream = await openEventStream(secondUrl);
+    await stream.waitFor(ready);
+
+    await commits.hold();
+    const slow = rename(first, slowCategory.id, 'Slow during the outage (renamed)', 'hold-listen');
+    await commits.waitUntilWaiting();
+    const fast = await rename(first, fastCategory.id, 'Quick (renamed again)');
+    expect(fast.statusCode).toBe(200);
+    const fastId = await eventIdOf(stream, fast);
+
+    // B's LISTEN session ends; the slow write commits before B listens again.
+    await first.db.execute(
+      sql`select pg_terminate_backend(pid) from pg_stat_activity
+           where application_name = 'tag-manager-listen' and datname = current_database()
+             and pid <> pg_backend_pid()`,
+    );
+    while (second.app.changeFeed.listening) await pause();
+    await commits.release();
+    expect((await slow).statusCode).toBe(200);
+    const slowId = await commits.idOf('hold-listen');
+    expect(slowId).toBeLessThan(fastId);
+
+    // A write after it: once the stream has it, B has caught up.
+    await createCategory(first, { name: 'After the outage' });
+    const laterId = (await changeIdsSince(first, slowId)).at(-1)!;
+    const events = await stream.waitFor((seen) => changeIds(seen).includes(laterId));
+    expect(changeIds(events)).toContain(slowId);
+    expect(changeIds(events).filter((id) => id === slowId)).toHaveLength(1);
     stream.close();
   });
 });
