@@ -201,33 +201,54 @@ export async function newestChangeAfter(executor: Executor, id: number): Promise
   return row?.id ?? id;
 }
 
-/**
- * The ids of the change sets a reader that has seen up to `after` may still be missing, oldest
- * first (live updates, docs/live-updates.md "Out of order"): every id after `after` (at most
- * `limit`: one more than wanted says "too many"), and the ids below it whose transaction started
- * at most `windowMs` before `after`'s did (at most `limit` of them, the newest). Ids come from
- * a sequence and transactions commit in any order, so a change set with a lower id can commit
- * after `after` did; its transaction started before its id was taken, and started at most its
- * duration before it committed. The reader skips the ids it already has.
- */
-export async function changeSetIdsFrom(
-  executor: Executor,
-  after: number,
-  options: { windowMs: number; limit: number },
-): Promise<{ newer: number[]; below: number[] }> {
-  const newer = await queryRows<{ id: number }>(
+/** The ids of the change sets after `id`, oldest first, at most `limit`. */
+export async function changeSetIdsAfter(executor: Executor, id: number, limit: number) {
+  const rows = await queryRows<{ id: number }>(
     executor,
-    sql`select id::int as id from change_sets where id > ${after} order by id limit ${options.limit}`,
+    sql`select id::int as id from change_sets where id > ${id} order by id limit ${limit}`,
   );
-  const below = await queryRows<{ id: number }>(
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The reorder window below `id` (live updates, docs/live-updates.md "Out of order"): the ids
+ * below it whose transaction started at most `windowMs` before its did, oldest first, at most
+ * `limit` (the newest). Ids come from a sequence and transactions commit in any order, so a
+ * change set with a lower id can commit after `id` did; its transaction started before its id
+ * was taken, and at most its duration before it committed.
+ */
+export async function changeSetIdsBelow(
+  executor: Executor,
+  id: number,
+  windowMs: number,
+  limit: number,
+) {
+  const rows = await queryRows<{ id: number }>(
     executor,
     sql`select id::int as id from change_sets
-         where id < ${after}
-           and created_at >= (select created_at from change_sets where id <= ${after}
-                               order by id desc limit 1) - ${options.windowMs} * interval '1 millisecond'
-         order by id desc limit ${options.limit}`,
+         where id < ${id}
+           and created_at >= (select created_at from change_sets where id <= ${id}
+                               order by id desc limit 1) - ${windowMs} * interval '1 millisecond'
+         order by id desc limit ${limit}`,
   );
-  return { newer: newer.map((row) => row.id), below: below.map((row) => row.id).reverse() };
+  return rows.map((row) => row.id).reverse();
+}
+
+/**
+ * The newest change set id and the committed ids of its reorder window, oldest first (one
+ * statement, so one snapshot): where a live-updates reader starting now is.
+ */
+export async function committedChangeSetIds(executor: Executor, windowMs: number, limit: number) {
+  const rows = await queryRows<{ id: number }>(
+    executor,
+    sql`with newest as (select id, created_at from change_sets order by id desc limit 1)
+        select change_sets.id::int as id from change_sets, newest
+         where change_sets.id <= newest.id
+           and change_sets.created_at >= newest.created_at - ${windowMs} * interval '1 millisecond'
+         order by change_sets.id desc limit ${limit}`,
+  );
+  const ids = rows.map((row) => row.id).reverse();
+  return { position: ids.at(-1) ?? 0, committed: ids };
 }
 
 /** These change sets, oldest first (ids not in the log are left out). */

@@ -20,8 +20,10 @@ import { EVENT_REPLAY_MAX, type LiveChangeEvent } from '@tag-manager/contract';
 import type pg from 'pg';
 import {
   CHANGE_SETS_CHANNEL,
-  changeSetIdsFrom,
+  changeSetIdsAfter,
+  changeSetIdsBelow,
   changeSetsByIds,
+  committedChangeSetIds,
   latestChangeId,
   type ChangeRow,
 } from '../changes/changes.repository.js';
@@ -51,11 +53,10 @@ export interface ChangeFeedOptions {
 
 /**
  * Change-set ids come from a sequence, and two transactions can commit in the other order than
- * their ids: a change set with a lower id than one already published can still commit. Looking
- * back for those (after a LISTEN outage, or for a client whose last event this instance does not
- * remember), the feed reads the change sets whose transaction started at most this long before
- * the last one's: a write transaction longer than this that commits during an outage is the one
- * case still missed (docs/live-updates.md, "Out of order").
+ * their ids: a change set with a lower id than one already published can still commit. After a
+ * LISTEN outage the feed looks for those among the change sets whose transaction started at most
+ * this long before the last published one's: a write transaction longer than this that commits
+ * during an outage is the one case still missed (docs/live-updates.md, "Out of order").
  */
 export const REORDER_WINDOW_MS = 120_000;
 
@@ -73,9 +74,12 @@ class RecentIds {
       if (oldest !== undefined) this.ids.delete(oldest);
     }
   }
-  /** The ids published after `id`, in order; undefined when `id` is not (or no longer) known. */
-  publishedAfter(id: number): number[] | undefined {
-    if (!this.ids.has(id)) return undefined;
+  /**
+   * The ids published after `id`, in order. When `id` is not remembered, it was published before
+   * all of them (too long ago, or before this instance started): all of them.
+   */
+  publishedAfter(id: number): number[] {
+    if (!this.ids.has(id)) return [...this.ids];
     const later: number[] = [];
     let found = false;
     for (const each of this.ids) {
@@ -91,6 +95,11 @@ export type Replay = { events: LiveChangeEvent[]; lastEventId: number } | { rese
 export class ChangeFeed {
   private readonly subscribers = new Set<FeedSubscriber>();
   private readonly published = new RecentIds(10_000);
+  /**
+   * The ids below the newest one at start that had committed by then (its reorder window): not
+   * published (they are in what any client read), and not missed either.
+   */
+  private committedBeforeStart = new Set<number>();
   private readonly pending = new Set<number>();
   /**
    * The highest id published (or the newest when the feed started); undefined until the log
@@ -109,7 +118,9 @@ export class ChangeFeed {
   }
 
   async start(): Promise<void> {
-    this.lastId = await latestChangeId(this.options.sources.db).catch(() => undefined);
+    const start = await this.committedAt().catch(() => undefined);
+    this.lastId = start?.position;
+    this.committedBeforeStart = new Set(start?.committed ?? []);
     if (this.options.listenClient) {
       this.listener = new ChangeListener(this.options.listenClient, this.options.log, {
         onNotify: (id) => this.committed(id),
@@ -161,20 +172,27 @@ export class ChangeFeed {
   }
 
   /**
+   * Where a reader starting now is: the newest change set id (`position`), and the ids of the
+   * reorder window below it that have committed (`committed`, with `position`). Any other id
+   * below it that is published later committed after this.
+   */
+  committedAt(): Promise<{ position: number; committed: number[] }> {
+    return committedChangeSetIds(this.options.sources.db, this.reorderWindowMs, this.replayMax);
+  }
+
+  /**
    * What a client whose last event was `after` missed, oldest id first, or `{ reset }` (the
    * newest id) when more than replayMax came after it. That is every change set after `after`,
-   * and those below it that committed after it did (out of order): when this instance published
-   * `after`, exactly the lower ids it published since; else (a restart, another instance, long
-   * ago) the lower ids of the reorder window, some of which the client may have already (it
-   * skips an event id it has applied).
+   * and those below it that committed after it did (out of order): the lower ids this instance
+   * published after `after` (a stream receives events in publish order), or all it published
+   * when it does not remember `after` (published before them, or before it started).
    */
   async replay(after: number): Promise<Replay> {
-    const { newer, below } = await changeSetIdsFrom(this.options.sources.db, after, {
-      windowMs: this.reorderWindowMs,
-      limit: this.replayMax + 1,
-    });
+    const newer = await changeSetIdsAfter(this.options.sources.db, after, this.replayMax + 1);
     if (newer.length > this.replayMax) return { reset: await this.latestId() };
-    const late = this.published.publishedAfter(after)?.filter((id) => id < after) ?? below;
+    // Below it: what this instance published after it (publish order is a stream's order).
+    // Not remembering `after` means it came before all this instance published.
+    const late = this.published.publishedAfter(after).filter((id) => id < after);
     const events: LiveChangeEvent[] = [];
     for (const row of await changeSetsByIds(this.options.sources.db, [...late, ...newer])) {
       events.push(await toLiveEvent(this.options.sources, row));
@@ -186,14 +204,14 @@ export class ChangeFeed {
   private catchUp(): void {
     this.enqueue(async () => {
       if (this.lastId === undefined) {
-        this.lastId = await this.latestId();
+        const start = await this.committedAt();
+        this.lastId = start.position;
+        this.committedBeforeStart = new Set(start.committed);
         return;
       }
       // After the last id published, and below it what committed late (out of order).
-      const { newer, below } = await changeSetIdsFrom(this.options.sources.db, this.lastId, {
-        windowMs: this.reorderWindowMs,
-        limit: this.replayMax + 1,
-      });
+      const { db } = this.options.sources;
+      const newer = await changeSetIdsAfter(db, this.lastId, this.replayMax + 1);
       if (newer.length > this.replayMax) {
         const latest = await this.latestId();
         this.lastId = latest;
@@ -204,7 +222,10 @@ export class ChangeFeed {
         });
         return;
       }
-      const missed = [...below, ...newer].filter((id) => !this.published.has(id));
+      const below = await changeSetIdsBelow(db, this.lastId, this.reorderWindowMs, this.replayMax);
+      const missed = [...below, ...newer].filter(
+        (id) => !this.published.has(id) && !this.committedBeforeStart.has(id),
+      );
       if (this.subscribers.size === 0) {
         // Nobody listens: nothing to read, only remembered as published.
         for (const id of missed) this.published.add(id);

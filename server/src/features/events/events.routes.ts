@@ -187,7 +187,12 @@ A reconnecting client sends \`Last-Event-ID\` (browsers do) and receives the cha
       let reset = false;
       const starting = (async () => {
         if (after === undefined) {
-          position = await app.changeFeed.latestId();
+          // The client starts from now: what had committed is in what it reads next, so it is
+          // not sent, even when the feed publishes it after this (it runs behind under load).
+          // A lower id committing after this (out of order) is sent.
+          const start = await app.changeFeed.committedAt();
+          position = start.position;
+          for (const id of start.committed) sent.add(id);
         } else {
           const replay = await app.changeFeed.replay(after);
           if ('reset' in replay) {
@@ -207,14 +212,9 @@ A reconnecting client sends \`Last-Event-ID\` (browsers do) and receives the cha
         const held = waiting ?? [];
         waiting = undefined;
         for (const message of held) {
-          // Without Last-Event-ID (or after a reset) the client starts from now: what committed
-          // before is in whatever it fetches next.
-          if (
-            message.type === 'change' &&
-            (after === undefined || reset) &&
-            message.event.id <= position
-          )
-            continue;
+          // After a reset the client starts from now: what committed before is in whatever it
+          // fetches next.
+          if (message.type === 'change' && reset && message.event.id <= position) continue;
           deliver(message);
         }
       })();

@@ -4,6 +4,7 @@
  * heartbeats, and a shutdown with streams open.
  */
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCategory, createProducts } from '../../../test/helpers/fixtures.js';
 import {
@@ -12,6 +13,7 @@ import {
   type EventStreamClient,
 } from '../../../test/helpers/event-stream.js';
 import { createTestApp, type TestApp } from '../../../test/helpers/test-app.js';
+import { queryOne } from '../../db/client.js';
 
 async function listen(test: TestApp): Promise<string> {
   await test.app.listen({ host: '127.0.0.1', port: 0 });
@@ -117,6 +119,28 @@ describe('GET /api/events', () => {
     expect(changeIds(stream.events).at(-1)).toBe(await newestChangeId(test));
     stream.close();
     polyfill.close();
+  });
+
+  it('does not send a stream opened without Last-Event-ID what had committed before it, even when the feed publishes it late', async () => {
+    await createCategory(test, { name: 'Committed before the stream' });
+    // A change set committed that the feed has not published yet (it runs behind under load):
+    // a copy of the last one, inserted without NOTIFY and without telling the feed.
+    const late = await queryOne<{ id: number }>(
+      test.db,
+      sql`insert into change_sets (actor, source, kind, request_id, product_ids, category_ids, before, after)
+          select actor, source, kind, 'published-late', product_ids, category_ids, before, after
+            from change_sets order by id desc limit 1
+          returning id::int as id`,
+    );
+    const stream = await open();
+    await stream.waitFor(ready);
+    test.app.changeFeed.committed(late!.id);
+    await createCategory(test, { name: 'Committed after the stream' });
+    const after = await newestChangeId(test);
+    // Events leave the feed in the order heard: the late one would have come first.
+    await stream.waitFor((events) => changeIds(events).includes(after));
+    expect(changeIds(stream.events)).toEqual([after]);
+    stream.close();
   });
 
   it('answers 422 for a Last-Event-ID that is not an id', async () => {
