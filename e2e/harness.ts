@@ -94,7 +94,9 @@ export class RequestLog {
   private lastActivity = Date.now();
 
   constructor(page: Page, origin: string) {
-    const isApi = (url: string) => url.startsWith(`${origin}/api/`);
+    // The live-updates stream (/api/events) stays open for the page's life: not a step's request.
+    const isApi = (url: string) =>
+      url.startsWith(`${origin}/api/`) && !url.startsWith(`${origin}/api/events`);
     page.on('request', (request) => {
       if (!isApi(request.url())) return;
       this.inFlight += 1;

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, RESULTS_DIR, startServer, type RunningServer } from './harness';
+import { launchBrowser, RequestLog, RESULTS_DIR, startServer, type RunningServer } from './harness';
 
 const WIDTHS = [390, 1024, 1440] as const;
 const SHOTS_DIR = path.join(RESULTS_DIR, 'screenshots');
@@ -168,10 +168,12 @@ afterAll(async () => {
 
 describe.each(WIDTHS)('at %i px wide', (width) => {
   let page: Page;
+  let requests: RequestLog;
   const figures: Record<string, unknown> = {};
 
   beforeAll(async () => {
     page = await openPage(width);
+    requests = new RequestLog(page, server.url);
     measurements[`${width}px`] = figures;
   });
   afterAll(async () => {
@@ -397,7 +399,8 @@ describe.each(WIDTHS)('at %i px wide', (width) => {
     await page.goto(`${server.url}${url}`);
     if (testId) await page.getByTestId(testId).waitFor();
     else await page.locator('main h1').first().waitFor();
-    await page.waitForLoadState('networkidle');
+    // Its data has arrived (not `networkidle`: the live-updates stream stays open).
+    await requests.settle();
     await expectNoHorizontalOverflow(page, `${name} ${width}`);
     await expectHeaderVisible(page, `${name} ${width}`);
     await shoot(page, `${name}-${width}`);

@@ -19,3 +19,4 @@ export * from './suggestions.js';
 export * from './queue.js';
 export * from './jobs.js';
 export * from './webhooks.js';
+export * from './events.js';

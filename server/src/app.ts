@@ -19,6 +19,8 @@ import tokenRoutes from './features/auth/tokens.routes.js';
 import catalogValueRoutes from './features/catalog-values/catalog-values.routes.js';
 import categoryRoutes from './features/categories/categories.routes.js';
 import changeRoutes from './features/changes/changes.routes.js';
+import { ChangeFeed } from './features/events/change-feed.js';
+import eventRoutes from './features/events/events.routes.js';
 import exportRoutes from './features/exports/exports.routes.js';
 import healthRoutes from './features/health/health.routes.js';
 import jobRoutes from './features/jobs/jobs.routes.js';
@@ -45,6 +47,7 @@ import security, { cors } from './plugins/security.js';
 import { serviceUnavailable } from './errors.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { createServices, type Services } from './services.js';
+import type { ChangeNotifier } from './cache/namespaces.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +59,8 @@ declare module 'fastify' {
     jobRunner: JobRunner | undefined;
     /** This instance's webhook delivery worker; undefined with WEBHOOK_WORKER=off. */
     webhookWorker: WebhookWorker | undefined;
+    /** Committed change sets, as live events (GET /api/events; docs/live-updates.md). */
+    changeFeed: ChangeFeed;
   }
 }
 
@@ -146,9 +151,26 @@ export async function buildApp(
   });
   app.decorate('cache', cache);
   app.addHook('onClose', () => cache.backend.close());
+  // Live updates (docs/live-updates.md): committed change sets as events. It reads the
+  // products' rows through the services, built next.
+  const changeFeed = new ChangeFeed({
+    sources: {
+      db: options.database.db,
+      products: { rows: (handles) => app.services.products.rows(handles) },
+    },
+    listenClient: options.database.listenClient,
+    log: app.log,
+    replayMax: config.events.replayMax,
+  });
+  app.decorate('changeFeed', changeFeed);
+  // After each commit: the cache forgets what the write changed, and the feed publishes it.
+  const notifier: ChangeNotifier = {
+    changed: (namespaces) => cache.changed(namespaces),
+    committed: (changeSetId) => changeFeed.committed(changeSetId),
+  };
   app.decorate(
     'services',
-    createServices(options.database.db, cache, {
+    createServices(options.database.db, notifier, {
       tokens: {
         cacheSeconds: config.auth.cacheSeconds,
         now: options.now,
@@ -167,7 +189,7 @@ export async function buildApp(
   const jobRunner = config.jobs.runner
     ? new JobRunner(
         options.database.db,
-        cache,
+        notifier,
         { services: app.services },
         {
           pollMs: config.jobs.pollMs,
@@ -178,6 +200,8 @@ export async function buildApp(
       )
     : undefined;
   app.decorate('jobRunner', jobRunner);
+  await changeFeed.start();
+  app.addHook('onClose', () => changeFeed.stop());
   if (jobRunner) {
     app.services.jobs.onCreated(() => jobRunner.wake());
     app.addHook('onClose', () => jobRunner.stop());
@@ -235,6 +259,7 @@ export async function buildApp(
   await app.register(exportRoutes);
   await app.register(transferRoutes);
   await app.register(changeRoutes);
+  await app.register(eventRoutes);
   await app.register(tokenRoutes);
   await app.register(monitoringRoutes);
   await app.register(suggestionRoutes);

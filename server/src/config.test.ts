@@ -76,6 +76,7 @@ describe('loadConfig', () => {
         maxWebhooks: 20,
         concurrency: 4,
       },
+      events: { heartbeatMs: 15_000, maxStreamsPerClient: 10, maxStreams: 1000, replayMax: 1000 },
     });
   });
 
@@ -214,6 +215,10 @@ describe('loadConfig', () => {
       SHOPIFY_CATEGORY_TAG_PREFIX: ' tm: ',
       SHOPIFY_CATEGORY_METAFIELD: ' shop_data.tm-categories ',
       QUEUE_LEASE_SECONDS: ' 45 ',
+      EVENTS_HEARTBEAT_MS: ' 5000 ',
+      EVENTS_MAX_STREAMS_PER_CLIENT: '4',
+      EVENTS_MAX_STREAMS: '200',
+      EVENTS_REPLAY_MAX: '500',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -275,6 +280,7 @@ describe('loadConfig', () => {
         maxWebhooks: 20,
         concurrency: 4,
       },
+      events: { heartbeatMs: 5000, maxStreamsPerClient: 4, maxStreams: 200, replayMax: 500 },
     });
   });
 

@@ -132,6 +132,17 @@ export interface Config {
     /** Deliveries in flight at once per instance (WEBHOOK_CONCURRENCY, 4). */
     concurrency: number;
   };
+  /** Live updates (GET /api/events; docs/live-updates.md). */
+  events: {
+    /** A comment line goes to each open stream this often (EVENTS_HEARTBEAT_MS, 15,000). */
+    heartbeatMs: number;
+    /** Open streams per client: its token, else its address (EVENTS_MAX_STREAMS_PER_CLIENT, 10). */
+    maxStreamsPerClient: number;
+    /** Open streams on this instance (EVENTS_MAX_STREAMS, 1,000). */
+    maxStreams: number;
+    /** A client more change sets behind than this gets `reset` (EVENTS_REPLAY_MAX, 1,000). */
+    replayMax: number;
+  };
 }
 
 export interface RateLimitConfig {
@@ -410,6 +421,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       disableAfterFailures: integer('WEBHOOK_DISABLE_AFTER_FAILURES', 10, 1, 1000),
       maxWebhooks: integer('WEBHOOK_MAX', 20, 1, 1000),
       concurrency: integer('WEBHOOK_CONCURRENCY', 4, 1, 64),
+    },
+    events: {
+      heartbeatMs: integer('EVENTS_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+      maxStreamsPerClient: integer('EVENTS_MAX_STREAMS_PER_CLIENT', 10, 1, 100_000),
+      maxStreams: integer('EVENTS_MAX_STREAMS', 1000, 1, 1_000_000),
+      replayMax: integer('EVENTS_REPLAY_MAX', 1000, 1, 100_000),
     },
   };
 

@@ -48,6 +48,17 @@ export const rateLimited = (group: string, limit: number, retryAfterSeconds: num
     { group, limit, retry_after_seconds: retryAfterSeconds },
   );
 
+/** Too many open live-update streams (GET /api/events), for this client or this instance. */
+export const tooManyStreams = (scope: 'client' | 'server', limit: number) =>
+  new AppError(
+    429,
+    'RATE_LIMITED',
+    scope === 'client'
+      ? `Too many open event streams for this client: the limit is ${limit}; close one (one stream per browser is enough)`
+      : `Too many open event streams on this server: the limit is ${limit}; retry later`,
+    { group: 'events', scope, limit, retry_after_seconds: 5 },
+  );
+
 export const serviceUnavailable = (dependency: string, message?: string) =>
   new AppError(503, 'SERVICE_UNAVAILABLE', message ?? `The ${dependency} is not available`, {
     dependency,

@@ -1,6 +1,9 @@
 /** The shell: header with the views, the current view, the `?` help dialog. */
+import { useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useState } from 'react';
+import { useLiveUpdates } from './api/live-updates';
 import { HelpDialog } from './components/HelpDialog';
+import { LiveStatus } from './components/LiveStatus';
 import { ApiTokenGate, SignOutButton } from './features/auth/ApiToken';
 import { HistoryView } from './features/history/HistoryView';
 import { JobsIndicator } from './features/jobs/JobsIndicator';
@@ -48,6 +51,8 @@ function viewTarget(state: WorkspaceState, view: View): WorkspaceState {
 export function App() {
   const [state, update] = useUrlState();
   const [helpOpen, setHelpOpen] = useState(false);
+  // One live-updates stream for the whole app (docs/live-updates.md).
+  useLiveUpdates(useQueryClient());
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -99,6 +104,7 @@ export function App() {
           </ul>
         </nav>
         <span className="header-spacer" />
+        <LiveStatus />
         <JobsIndicator />
         <a className="header-link" href="/docs">
           API docs

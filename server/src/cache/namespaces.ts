@@ -70,6 +70,8 @@ export const WriteEffects = {
 /** Told after a write has committed which namespaces it changed. */
 export interface ChangeNotifier {
   changed(namespaces: readonly string[]): Promise<void>;
+  /** The id of the change set just committed (live updates publish it: features/events). */
+  committed?(changeSetId: number): void;
 }
 
 export const noChangeNotifier: ChangeNotifier = { changed: async () => {} };

@@ -43,6 +43,11 @@ export interface DatabaseHandle {
   db: Executor;
   /** The pg pool in PostgreSQL mode (for pool statistics); undefined for PGlite. */
   pool: pg.Pool | undefined;
+  /**
+   * A new client outside the pool, for a session of its own (live updates LISTEN on one:
+   * features/events); undefined for PGlite.
+   */
+  listenClient?: (() => pg.Client) | undefined;
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -243,6 +248,13 @@ export async function openDatabase(
     driver: 'postgres',
     db,
     pool,
+    listenClient: () =>
+      new pg.Client({
+        connectionString: config.url,
+        connectionTimeoutMillis: config.connectionTimeoutMs,
+        application_name: 'tag-manager-listen',
+        keepAlive: true,
+      }),
     poolStats: () => ({
       size: config.poolSize,
       total: pool.totalCount,

@@ -67,6 +67,16 @@ export function createMetrics() {
       'Webhooks disabled after too many consecutive failed deliveries',
       [],
     ),
+    liveStreams: new client.Gauge({
+      name: 'live_event_streams',
+      help: 'Open live-update streams (GET /api/events) on this instance',
+      registers: [registry],
+    }),
+    liveEventsSent: counter(
+      'live_events_sent_total',
+      'Live-update events written to streams, per event type (change, reset)',
+      ['type'],
+    ),
     poolAcquire: new client.Histogram({
       name: 'db_pool_acquire_seconds',
       help: 'Time waited for a database client from the pool',
@@ -81,6 +91,10 @@ export type Metrics = ReturnType<typeof createMetrics>;
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
+  }
+  interface FastifyContextConfig {
+    /** A stream that stays open (GET /api/events): no duration histogram, no slow-request log. */
+    longLived?: boolean;
   }
 }
 
@@ -189,13 +203,18 @@ async function metricsPlugin(app: FastifyInstance) {
     counted.delete(request);
     metrics.inFlight.dec();
   };
+  // A live-update stream (route config `longLived`) lasts as long as its client stays: it is
+  // counted by live_event_streams, not as a request in flight or by its duration.
+  const longLived = (request: FastifyRequest) => request.routeOptions.config?.longLived === true;
   app.addHook('onRequest', async (request) => {
+    if (longLived(request)) return;
     counted.add(request);
     metrics.inFlight.inc();
   });
   app.addHook('onRequestAbort', async (request) => finish(request));
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     finish(request);
+    if (longLived(request) && reply.statusCode === 200) return;
     metrics.requestDuration.observe(
       {
         method: request.method,

@@ -108,6 +108,11 @@ const TAGS = [
   },
   { name: 'changes', description: 'The log of every write: who, when, what, before and after.' },
   {
+    name: 'events',
+    description:
+      'Live updates: every committed change set as a Server-Sent Event, from every instance (docs/live-updates.md).',
+  },
+  {
     name: 'tokens',
     description: 'API tokens for AUTH_MODE=token (admin role). A secret is shown once.',
   },

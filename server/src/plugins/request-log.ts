@@ -174,7 +174,8 @@ async function requestLog(app: FastifyInstance) {
       duration_ms: Math.round(duration * 100) / 100,
       client: request.ip,
     };
-    if (duration > slowMs) request.log.warn({ ...line, slow: true }, 'slow request');
+    const stream = request.routeOptions.config?.longLived === true && reply.statusCode === 200;
+    if (duration > slowMs && !stream) request.log.warn({ ...line, slow: true }, 'slow request');
     else request.log.info(line, 'request');
   });
 }

@@ -84,7 +84,9 @@ async function startTestApp(
     async request(options) {
       const injectOptions =
         typeof options === 'string' ? { method: 'GET' as const, url: options } : options;
-      const response = await app.inject(injectOptions);
+      const response = isEventStream(injectOptions)
+        ? await injectEventStream(app, injectOptions)
+        : await app.inject(injectOptions);
       contract.check(
         injectOptions.method ?? 'GET',
         typeof injectOptions.url === 'string' ? injectOptions.url : '/',
@@ -104,6 +106,48 @@ async function startTestApp(
       if (databaseName && ownsDatabase) await dropTestDatabase(databaseName);
     },
   };
+}
+
+/** GET /api/events: a stream that never ends (its own tests read it over real HTTP). */
+function isEventStream(options: InjectOptions): boolean {
+  const url = typeof options.url === 'string' ? options.url : '';
+  return (options.method ?? 'GET') === 'GET' && /^\/api\/events\/?(\?|$)/.test(url);
+}
+
+/**
+ * The event stream through inject: the answer as soon as its headers are out, with the body
+ * read up to the `ready` event (or its end, for an error), so that the suites that call every
+ * operation (access control, bad input, the contract) can call this one too; then the client
+ * leaves.
+ */
+async function injectEventStream(
+  app: FastifyInstance,
+  options: InjectOptions,
+): Promise<LightMyRequestResponse> {
+  const response = await app.inject({ ...options, payloadAsStream: true });
+  const stream = response.stream();
+  let body = '';
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      stream.removeAllListeners('data');
+      resolve();
+    };
+    stream.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+      if (/^event: (ready|reset)$/m.test(body)) done();
+    });
+    stream.once('end', done);
+    stream.once('error', done);
+  });
+  // The client leaves, as a browser closing the page would: the app ends the stream.
+  (response.raw.res as unknown as { req?: { destroy(): void } }).req?.destroy();
+  stream.resume();
+  return Object.assign(response, {
+    body,
+    payload: body,
+    rawPayload: Buffer.from(body),
+    json: () => JSON.parse(body) as unknown,
+  });
 }
 
 /** A fingerprint of everything stored, to prove that a rejected request changed nothing. */

@@ -45,6 +45,7 @@ import type {
   StatsResponse,
 } from '@tag-manager/contract';
 import type { Static } from 'typebox';
+import { nextRequestId } from './request-id';
 import { authStore, type ApiAuth } from './auth';
 
 export type ProductListEnvelope = Static<typeof ProductListResponse>;
@@ -250,6 +251,9 @@ export function createApiClient(
         body = JSON.stringify(options.json);
       }
       if (options.ifMatch) headers['if-match'] = options.ifMatch;
+      // A write carries this tab's id, so its live event is known as this tab's own
+      // (live-updates.ts) and not applied twice.
+      if (method !== 'GET' && method !== 'HEAD') headers['x-request-id'] ??= nextRequestId();
       const token = auth.getToken();
       if (token) headers.authorization = `Bearer ${token}`;
       let response: Response;

@@ -62,19 +62,26 @@ export async function applyDecidedChange<Result>(
   context: WriteContext,
   work: (transaction: Executor) => Promise<DecidedOutcome<Result>>,
 ): Promise<Result> {
-  const { result, kind, change } = await inTransaction(target.db, async (transaction) => {
-    const outcome = await work(transaction);
-    if (outcome.change) {
-      await recordChange(
-        transaction,
-        { ...context, reverts: outcome.reverts ?? context.reverts },
-        { kind: outcome.kind, ...outcome.change },
-      );
-    }
-    return outcome;
-  });
+  const { result, kind, change, changeSetId } = await inTransaction(
+    target.db,
+    async (transaction) => {
+      const outcome = await work(transaction);
+      let recorded: number | undefined;
+      if (outcome.change) {
+        recorded = await recordChange(
+          transaction,
+          { ...context, reverts: outcome.reverts ?? context.reverts },
+          { kind: outcome.kind, ...outcome.change },
+        );
+      }
+      return { ...outcome, changeSetId: recorded };
+    },
+  );
   if (change) {
     await target.notifier.changed(namespacesBumpedBy(kind, change));
+    // Live updates (docs/live-updates.md): this instance's streams hear it at once; the
+    // others through the NOTIFY that recordChange sent, delivered by the commit.
+    if (changeSetId !== undefined) target.notifier.committed?.(changeSetId);
     target.onEvent?.(changeEvent(kind, context, change));
   }
   return result;

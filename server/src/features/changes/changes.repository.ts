@@ -20,18 +20,30 @@ export interface WriteContext {
 }
 
 /**
- * Stores one change set, and in the same statement its webhook outbox rows (one per webhook
- * subscribed to its kind; none when there is no webhook): a change set and its deliveries
- * commit together (docs/webhooks.md). Writes call it through applyChange (apply-change.ts);
- * only the seeder, which loads outside one transaction and outside the app's cache, calls it
- * directly.
+ * The PostgreSQL NOTIFY channel of committed change sets (live updates, docs/live-updates.md):
+ * the payload is the change set's id alone; listeners read the rest from the log.
+ */
+export const CHANGE_SETS_CHANNEL = 'tag_manager_change_sets';
+
+/**
+ * Stores one change set and answers its id. Writes call it through applyChange
+ * (apply-change.ts); only the seeder, which loads outside one transaction and outside the app's
+ * cache, calls it directly. The same statement
+ *
+ * - writes its webhook outbox rows (one per webhook subscribed to its kind; none when there is
+ *   no webhook): a change set and its deliveries commit together (docs/webhooks.md);
+ * - notifies CHANGE_SETS_CHANNEL: PostgreSQL delivers a notification sent inside a transaction
+ *   when, and only if, that transaction commits, so every instance hears each committed change
+ *   set exactly once and never one that rolled back.
  */
 export async function recordChange<Kind extends ChangeKind>(
   executor: Executor,
   context: WriteContext,
   change: ChangePayloads[Kind] & { kind: Kind },
-): Promise<void> {
-  await executor.execute(sql`
+): Promise<number> {
+  const row = await queryOne<{ id: number }>(
+    executor,
+    sql`
     with change as (
       insert into change_sets (actor, source, kind, request_id, job_id, product_ids, category_ids, before, after, reverts)
       values (${context.actor}, ${context.source}, ${change.kind}, ${context.requestId ?? null},
@@ -39,8 +51,11 @@ export async function recordChange<Kind extends ChangeKind>(
               ${arrayParam(change.productIds)}::integer[], ${arrayParam(change.categoryIds)}::integer[],
               ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb,
               ${context.reverts ?? null})
-      returning id, created_at)
-    ${outboxInsertOf(change.kind, webhookPayload(change.kind, context, change))}`);
+      returning id, created_at),
+    outbox as (${outboxInsertOf(change.kind, webhookPayload(change.kind, context, change))})
+    select id::int as id, pg_notify(${CHANGE_SETS_CHANNEL}, id::text)::text as notified from change`,
+  );
+  return row!.id;
 }
 
 export interface ChangeRow {
@@ -184,4 +199,73 @@ export async function newestChangeAfter(executor: Executor, id: number): Promise
     sql`select coalesce(max(id), ${id})::int as id from change_sets where id > ${id}`,
   );
   return row?.id ?? id;
+}
+
+/** The ids of the change sets after `id`, oldest first, at most `limit`. */
+export async function changeSetIdsAfter(executor: Executor, id: number, limit: number) {
+  const rows = await queryRows<{ id: number }>(
+    executor,
+    sql`select id::int as id from change_sets where id > ${id} order by id limit ${limit}`,
+  );
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The reorder window below `id` (live updates, docs/live-updates.md "Out of order"): the ids
+ * below it whose transaction started at most `windowMs` before its did, oldest first, at most
+ * `limit` (the newest). Ids come from a sequence and transactions commit in any order, so a
+ * change set with a lower id can commit after `id` did; its transaction started before its id
+ * was taken, and at most its duration before it committed.
+ */
+export async function changeSetIdsBelow(
+  executor: Executor,
+  id: number,
+  windowMs: number,
+  limit: number,
+) {
+  const rows = await queryRows<{ id: number }>(
+    executor,
+    sql`select id::int as id from change_sets
+         where id < ${id}
+           and created_at >= (select created_at from change_sets where id <= ${id}
+                               order by id desc limit 1) - ${windowMs} * interval '1 millisecond'
+         order by id desc limit ${limit}`,
+  );
+  return rows.map((row) => row.id).reverse();
+}
+
+/**
+ * The newest change set id and the committed ids of its reorder window, oldest first (one
+ * statement, so one snapshot): where a live-updates reader starting now is.
+ */
+export async function committedChangeSetIds(executor: Executor, windowMs: number, limit: number) {
+  const rows = await queryRows<{ id: number }>(
+    executor,
+    sql`with newest as (select id, created_at from change_sets order by id desc limit 1)
+        select change_sets.id::int as id from change_sets, newest
+         where change_sets.id <= newest.id
+           and change_sets.created_at >= newest.created_at - ${windowMs} * interval '1 millisecond'
+         order by change_sets.id desc limit ${limit}`,
+  );
+  const ids = rows.map((row) => row.id).reverse();
+  return { position: ids.at(-1) ?? 0, committed: ids };
+}
+
+/** These change sets, oldest first (ids not in the log are left out). */
+export function changeSetsByIds(executor: Executor, ids: readonly number[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return queryRows<ChangeRow>(
+    executor,
+    sql`select ${changeColumns} from change_sets
+         where id = any(${arrayParam(ids)}::bigint[]) order by id`,
+  );
+}
+
+/** The newest change set's id (0 for an empty log). */
+export async function latestChangeId(executor: Executor): Promise<number> {
+  const row = await queryOne<{ id: number }>(
+    executor,
+    sql`select coalesce(max(id), 0)::int as id from change_sets`,
+  );
+  return row?.id ?? 0;
 }

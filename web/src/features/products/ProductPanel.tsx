@@ -14,6 +14,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { CategoryRef, ProductDetail } from '@tag-manager/contract';
 import { api, ApiError } from '../../api/client';
+import { liveStore, useLiveState, type LiveStore } from '../../api/live-updates';
 import {
   adjustTreeCounts,
   getProductCategories,
@@ -34,6 +35,8 @@ interface ProductPanelProps {
   index: CategoryIndex | undefined;
   selectedCategories: ReadonlySet<number>;
   onClose: () => void;
+  /** Live updates' state (tests pass their own). */
+  live?: LiveStore;
 }
 
 type Outcome =
@@ -60,8 +63,22 @@ export function staleProduct(error: unknown): { current: ProductDetail; etag: st
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
-export function ProductPanel({ productId, index, selectedCategories, onClose }: ProductPanelProps) {
+export function ProductPanel({
+  productId,
+  index,
+  selectedCategories,
+  onClose,
+  live = liveStore,
+}: ProductPanelProps) {
   const queryClient = useQueryClient();
+  // Someone else changed this product since it was read (a live event): flagged, not replaced.
+  const remoteChange = useLiveState(live).changedProducts.get(productId);
+  const reloadRemoteChange = () => {
+    live.clearProduct(productId);
+    setOutcome(null);
+    setConflict(null);
+    void queryClient.refetchQueries({ queryKey: queryKeys.product(productId), exact: true });
+  };
   const handleError = useErrorHandler();
   const product = useProduct(productId);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
@@ -73,7 +90,9 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
     setOutcome(null);
     setConflict(null);
     headingRef.current?.focus();
-  }, [productId]);
+    // Opening a product reads it: what was flagged before is in that read.
+    live.clearProduct(productId);
+  }, [productId, live]);
 
   /**
    * The ETag of what the panel shows: from the product's read, or from the panel's own last
@@ -205,6 +224,21 @@ export function ProductPanel({ productId, index, selectedCategories, onClose }: 
       )}
       {product.isError && (
         <p className="empty-state">This product could not be loaded: {product.error.message}</p>
+      )}
+      {data && remoteChange && (
+        <div
+          className="callout callout-warning remote-change"
+          role="status"
+          data-testid="remote-change"
+        >
+          <p>
+            Changed by {remoteChange.actor} since you opened it. What you see is not the latest;
+            your next change would be refused until you reload.
+          </p>
+          <button type="button" className="button button-small" onClick={reloadRemoteChange}>
+            Reload
+          </button>
+        </div>
       )}
       {data && (
         <>

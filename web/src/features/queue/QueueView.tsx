@@ -8,6 +8,7 @@
 import type { CategoryWithPath, QueueNext, Suggestion } from '@tag-manager/contract';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, type QueueParams } from '../../api/client';
+import { useLiveState } from '../../api/live-updates';
 import { useCatalogValues, useCategoryTree } from '../../api/queries';
 import { matchCategories, type CategoryIndex, type CategoryNode } from '../../lib/category-index';
 import { isTypingTarget } from '../../lib/shortcuts';
@@ -114,6 +115,34 @@ export function QueueView({ state, update }: Props) {
     // filterKey stands for filters (a new object each render, the same queue).
     [filterKey, operator],
   );
+
+  // Live updates: whoever categorises products, the remaining count follows. For the default
+  // queue (uncategorised only) it is the event's catalog count; for another filter it is
+  // counted again, at most once a second.
+  const { lastEvent } = useLiveState();
+  const recount = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (!lastEvent || !lastEvent.effects.some((effect) => effect !== 'taxonomy')) return;
+    const only = Object.entries(filters).filter(([, value]) => value !== undefined);
+    if (only.length === 1 && filters.hide_allocated === true) {
+      const remaining = lastEvent.catalog.uncategorized_products;
+      setAnswer((current) => (current ? { ...current, remaining } : current));
+      return;
+    }
+    if (recount.current) return;
+    recount.current = setTimeout(() => {
+      recount.current = undefined;
+      void api
+        .listProducts({ ...filters, limit: 1 })
+        .then((page) => {
+          const remaining = page.pagination.total_items;
+          setAnswer((current) => (current ? { ...current, remaining } : current));
+        })
+        .catch(() => undefined);
+    }, 1000);
+    // filterKey stands for filters (a new object each render, the same queue).
+  }, [lastEvent, filterKey]);
+  useEffect(() => () => clearTimeout(recount.current), []);
 
   // A new filter starts the queue over (and a new sitting).
   useEffect(() => {
