@@ -155,7 +155,13 @@ async function attack(page: Page, target: string) {
 }
 
 beforeAll(async () => {
-  server = await startServer({ seedProducts: 20 });
+  // Keep-alive (and the idle socket timeout that would end it sooner) far beyond the test
+  // timeout (300 s): the issue-11 defect held the next upload for the keep-alive timeout, so
+  // with it the upload test runs into its timeout and fails, rather than pass late.
+  server = await startServer({
+    seedProducts: 20,
+    env: { KEEP_ALIVE_TIMEOUT_MS: '3600000', CONNECTION_IDLE_TIMEOUT_MS: '3600000' },
+  });
   browser = await launchBrowser([
     '--host-resolver-rules=MAP rebind.test 127.0.0.1',
     // Chromium's own Local Network Access check stops a page it counts as public (the routed
@@ -246,9 +252,9 @@ describe('uploads after an early rejection (issue 11: the next upload waited 73 
     expect(outcome.rejected).toBe(422);
     expect(outcome.rejectedCode).toBe('VALIDATION_ERROR');
     expect(outcome.good).toBe(200);
-    // The check is a latency bound: both answers take under half a second here (the browser stops
-    // sending when the connection closes); the defect held them for the keep-alive timeout
-    // (73.8 s measured on the old code). 10 s is a wide margin on a loaded machine.
+    // Both answers take under half a second here (the browser stops sending when the connection
+    // closes); the defect held them for the keep-alive timeout (73.8 s measured on the old code),
+    // which this suite sets to an hour: with the defect the test runs into its timeout.
     console.info(
       'rejected upload answered in',
       Math.round(outcome.rejectedMs),
@@ -256,7 +262,6 @@ describe('uploads after an early rejection (issue 11: the next upload waited 73 
       Math.round(outcome.bothMs),
       'ms',
     );
-    expect(outcome.bothMs).toBeLessThan(10_000);
   });
 });
 
