@@ -408,11 +408,22 @@ describe('a rejected upload leaves the next one on a keep-alive client usable (i
         const first = await upload(agent, port, bad.body, bad.headers);
         expect(first.status, first.body.slice(0, 300)).toBe(status);
         expect(first.body).toContain('"success":false');
-        expect(first.connection, 'the early answer must close the connection').toBe('close');
-        // The server closes the connection after the answer (rather than leave its parser inside
-        // the rest of the body): the client's socket closes without the client closing it.
-        await first.closed;
-        expect(first.socket.destroyed).toBe(true);
+        // The server closes the connection after an answer given while the body was still
+        // arriving (rather than leave its parser inside the rest of the body): the client's
+        // socket closes without the client closing it. On a loaded machine the server may have
+        // read and dropped the whole body (loopback is fast) before the answer went out: then the
+        // connection is clean and stays open (CI saw that once). Either way the next upload must
+        // be answered; the old defect held it for the keep-alive timeout, an hour here, so it
+        // would run into the test timeout.
+        const closed = first.connection === 'close';
+        if (closed) {
+          await first.closed;
+          expect(first.socket.destroyed).toBe(true);
+        } else {
+          expect(first.connection, 'close, or keep-alive once the whole body was read').toBe(
+            'keep-alive',
+          );
+        }
 
         const form = multipart(goodCsv());
         const good = await upload(agent, port, form.body, {
@@ -421,10 +432,12 @@ describe('a rejected upload leaves the next one on a keep-alive client usable (i
         });
         expect(good.status, good.body.slice(0, 300)).toBe(200);
         expect(good.body).toContain('"created":1');
-        expect(good.socket, 'the good upload went out on a fresh connection').not.toBe(
-          first.socket,
-        );
-        expect(good.reused).toBe(false);
+        if (closed) {
+          expect(good.socket, 'the good upload went out on a fresh connection').not.toBe(
+            first.socket,
+          );
+          expect(good.reused).toBe(false);
+        }
         // And that connection stays usable for a third request (keep-alive after a normal answer).
         expect(good.connection).not.toBe('close');
         const third = await upload(agent, port, multipart(goodCsv()).body, {
