@@ -22,6 +22,7 @@ import {
   sampleCatalog,
 } from './lib/database.js';
 import { databaseCeiling } from './lib/db-ceiling.js';
+import { captureRequests } from './lib/sql-capture.js';
 import {
   bulkFilterJob,
   bulkJob,
@@ -42,7 +43,7 @@ import {
   type Results,
   type ScenarioResult,
 } from './lib/report.js';
-import { mixedWorkload, scenarios } from './lib/scenarios.js';
+import { mixedWorkload, scenarios, variantPaths } from './lib/scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = [1, 16, 64];
@@ -249,7 +250,8 @@ async function main() {
     const deep = await getJson<{ pagination: { next_cursor: string | null } }>(
       `${app.url}/api/products?limit=50&offset=${(deepPage - 2) * 50}`,
     );
-    if (!deep.pagination.next_cursor) throw new Error('No next_cursor for the deep page');
+    const deepCursor = deep.pagination.next_cursor;
+    if (!deepCursor) throw new Error('No next_cursor for the deep page');
 
     const ceilingPort = await freePort();
     ceiling = await startNodeScript({
@@ -271,14 +273,27 @@ async function main() {
     await ceiling.stop();
     ceiling = undefined;
 
-    log('Database ceiling…');
-    const database: LoadFigures[] = [];
+    log('node:http ceiling…');
+    const nodePort = await freePort();
+    ceiling = await startNodeScript({
+      name: 'node:http ceiling',
+      script: join(ROOT, 'bench/ceiling-node.ts'),
+      port: nodePort,
+      readyPath: '/health/ready',
+      env: { ...process.env, PORT: String(nodePort), BODY_FILE: bodyFile },
+    });
+    const nodeHttp: LoadFigures[] = [];
+    await warm(ceiling.url, { path: '/api/products' }, opts.warmup);
     for (const connections of CONNECTIONS) {
-      database.push(await databaseCeiling(opts.url, connections, opts.seconds, opts.warmup));
+      nodeHttp.push(
+        await runLoad(ceiling.url, { path: '/api/products' }, connections, opts.seconds),
+      );
     }
+    await ceiling.stop();
+    ceiling = undefined;
 
     const results: ScenarioResult[] = [];
-    const all = scenarios(sample, deep.pagination.next_cursor);
+    const all = scenarios(sample, deepCursor);
     const measure = async (target: Child, scenario: (typeof all)[number]) => {
       log(`Scenario ${scenario.key}…`);
       await warm(target.url, scenario.spec, opts.warmup);
@@ -286,7 +301,32 @@ async function main() {
       for (const connections of CONNECTIONS) {
         runs.push(await runLoad(target.url, scenario.spec, connections, opts.seconds));
       }
-      results.push({ ...scenario, runs });
+      const result: ScenarioResult = { ...scenario, runs };
+      if (scenario.uncachedRead) {
+        // The same requests' SQL, captured from the app as the uncached instance runs it (a
+        // fresh copy of the scenarios: the same variants, in the same order), straight on a pool.
+        const fresh = scenarios(sample, deepCursor).find((s) => s.key === scenario.key)!;
+        const captured = await captureRequests(
+          opts.url,
+          uncachedEnv(),
+          variantPaths(fresh.spec, 64),
+          fresh.spec.headers,
+        );
+        const statements = captured.reduce(
+          (sum, request) => sum + request.waves.reduce((n, wave) => n + wave.length, 0),
+          0,
+        );
+        log(
+          `  database ceiling of ${scenario.key}: ${captured.length} request variants, ${(statements / captured.length).toFixed(1)} statements each`,
+        );
+        result.database = [];
+        for (const connections of CONNECTIONS) {
+          result.database.push(
+            await databaseCeiling(opts.url, captured, connections, opts.seconds, opts.warmup),
+          );
+        }
+      }
+      results.push(result);
     };
     for (const scenario of all.filter((s) => !s.uncachedRead)) await measure(app, scenario);
 
@@ -403,7 +443,7 @@ async function main() {
       deepPage,
       uncachedEnv: formatEnv(uncachedEnv()),
       scenarios: results,
-      ceilings: { framework, database },
+      ceilings: { framework, nodeHttp },
       jobs,
       problems,
     };

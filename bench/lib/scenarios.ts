@@ -35,6 +35,25 @@ function rotating(paths: () => string): autocannon.Request[] {
   return [{ method: 'GET', setupRequest: (request) => ({ ...request, path: paths() }) }];
 }
 
+/**
+ * The distinct paths a scenario requests, in the order its first `count` requests would ask for
+ * them (a fixed path is one variant). Call it on a fresh `scenarios()` result: it advances the
+ * scenario's sequence as a load run would.
+ */
+export function variantPaths(spec: LoadSpec, count: number): string[] {
+  if (spec.path !== undefined) return [spec.path];
+  const paths: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    for (const request of spec.requests ?? []) {
+      const setup = request.setupRequest;
+      if (typeof setup !== 'function') continue;
+      const made = setup({ method: request.method ?? 'GET', path: '' }, {});
+      if (typeof made.path === 'string') paths.push(made.path);
+    }
+  }
+  return [...new Set(paths)];
+}
+
 export function scenarios(sample: CatalogSample, deepCursor: string): Scenario[] {
   const next = sequence();
   let limit = 0;

@@ -210,15 +210,18 @@ export async function catalogCounts(executor: Executor): Promise<CatalogCounts> 
  * How many products match. A filter alone may be answered from counters (its `count` in the
  * filter table: the catalog's and each category's own product_count); combinations are counted.
  */
-export async function countProducts(executor: Executor, filters?: ProductFilters): Promise<number> {
+export async function countProducts(
+  executor: Executor,
+  filters?: ProductFilters,
+  /** The catalog's counters when the caller has read them already. */
+  known?: CatalogCounts,
+): Promise<number> {
+  const catalog = async () => known ?? (await catalogCounts(executor));
   const only = filters ? activeFilters(filters) : [];
-  if (only.length === 0) return (await catalogCounts(executor)).products;
+  if (only.length === 0) return (await catalog()).products;
   const shortcut: FilterDefinition = PRODUCT_FILTER_TABLE[only[0]!];
   if (only.length === 1 && shortcut.count) {
-    const total = await shortcut.count(filters!, {
-      catalog: () => catalogCounts(executor),
-      executor,
-    });
+    const total = await shortcut.count(filters!, { catalog, executor });
     if (total !== undefined) return total;
   }
   const row = await queryOne<{ total: number }>(
@@ -251,6 +254,7 @@ export async function countMatches(
   executor: Executor,
   filters: ProductFilters,
   catalogSize: number,
+  catalog?: CatalogCounts,
 ): Promise<MatchCount> {
   if (filters.search && catalogSize >= SAMPLE_CATALOG_MIN) {
     const percent = Math.min(100, (SAMPLE_ROWS / catalogSize) * 100);
@@ -265,7 +269,7 @@ export async function countMatches(
       if (estimate > ESTIMATE_ABOVE) return { total: roundTo3Digits(estimate), estimated: true };
     }
   }
-  return { total: await countProducts(executor, filters), estimated: false };
+  return { total: await countProducts(executor, filters, catalog), estimated: false };
 }
 
 function roundTo3Digits(value: number): number {

@@ -17,8 +17,8 @@ import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
 import { assignmentsOf } from '../assignments/assignments.repository.js';
 import { activeFilters, appliedFilters, productFilters } from './filters.js';
 import {
+  catalogCounts,
   countMatches,
-  countProducts,
   findProduct,
   findProducts,
   hasExactMatch,
@@ -65,9 +65,9 @@ export class ProductService {
   /** How many products match `query`'s filters, as the list counts them (estimated above a size). */
   async countMatching(query: ProductFilterQuery): Promise<{ total: number; estimated: boolean }> {
     const filters = productFilters(query);
-    const catalogSize = await countProducts(this.db);
-    if (activeFilters(filters).length === 0) return { total: catalogSize, estimated: false };
-    const matches = await countMatches(this.db, filters, catalogSize);
+    const catalog = await catalogCounts(this.db);
+    if (activeFilters(filters).length === 0) return { total: catalog.products, estimated: false };
+    const matches = await countMatches(this.db, filters, catalog.products, catalog);
     return { total: matches.total, estimated: matches.estimated };
   }
 
@@ -78,26 +78,40 @@ export class ProductService {
     const page = position ? position.page : Math.floor(query.offset / query.limit) + 1;
 
     const filtered = activeFilters(filters).length > 0;
-    const index = await this.categories.index();
+    // What the page needs first, read at once: the category index, the catalog's counters and
+    // (searching page 1) whether some product has the term as its whole SKU or handle.
+    const [index, catalog, exactFirst] = await Promise.all([
+      this.categories.index(),
+      catalogCounts(this.db),
+      // Exact SKU or handle matches first: decided on the first page, carried by the cursor.
+      position ? position.rank !== undefined : hasExactMatch(this.db, filters),
+    ]);
+    const totalProducts = catalog.products;
     const categorySize =
       filters.category_id === undefined ? undefined : index.get(filters.category_id)?.product_count;
-    // Exact SKU or handle matches first: decided on the first page, carried by the cursor.
-    const exactFirst = position
-      ? position.rank !== undefined
-      : await hasExactMatch(this.db, filters);
-    const totalProducts = await countProducts(this.db);
-    const matches = filtered
-      ? await countMatches(this.db, filters, totalProducts)
-      : { total: totalProducts, estimated: false };
-    const rows = await listProducts(this.db, filters, {
-      sort: query.sort,
-      limit: query.limit + 1,
-      offset: query.offset,
-      after: position && { value: position.value, id: position.id, rank: position.rank },
-      exactFirst: exactFirst ? filters.search : undefined,
-      membersFirst: categorySize !== undefined && categorySize <= MEMBERS_FIRST_MAX,
-      walkRows: filters.search ? searchWalkRows(matches.total, totalProducts, query) : undefined,
-    });
+    const pageRows = (walkRows: number | undefined) =>
+      listProducts(this.db, filters, {
+        sort: query.sort,
+        limit: query.limit + 1,
+        offset: query.offset,
+        after: position && { value: position.value, id: position.id, rank: position.rank },
+        exactFirst: exactFirst ? filters.search : undefined,
+        membersFirst: categorySize !== undefined && categorySize <= MEMBERS_FIRST_MAX,
+        walkRows,
+      });
+    const counted = () => countMatches(this.db, filters, totalProducts, catalog);
+    let matches: { total: number; estimated: boolean };
+    let rows: Awaited<ReturnType<typeof pageRows>>;
+    if (!filtered) {
+      matches = { total: totalProducts, estimated: false };
+      rows = await pageRows(undefined);
+    } else if (filters.search) {
+      // A search page's walk depends on how common the term is: count first.
+      matches = await counted();
+      rows = await pageRows(searchWalkRows(matches.total, totalProducts, query));
+    } else {
+      [matches, rows] = await Promise.all([counted(), pageRows(undefined)]);
+    }
     const items = rows.slice(0, query.limit);
     const hasNext = rows.length > query.limit;
     // An estimate never claims fewer items than the page proves to exist.
