@@ -205,6 +205,69 @@ describe('cross-instance invalidation through Redis', () => {
     }
   });
 
+  it('category lists and the tree stay cached across assignments: only their counts are read again', async () => {
+    const lookups = () =>
+      ['category-tree', 'category-children', 'categories'].map((name) => ({
+        ...(reader.app.cache.counters.get(name) ?? { hits: 0, misses: 0 }),
+      }));
+    const urls = [
+      '/api/categories/tree',
+      '/api/categories/level1',
+      `/api/categories/${tree.tools.id}/children`,
+      '/api/categories?level=1',
+    ];
+    const warmed = [];
+    for (const url of urls) warmed.push(await warm(url));
+    const countOf = (response: { json(): unknown }, id: number): number | undefined => {
+      const find = (nodes: { id: number; product_count: number; children?: never[] }[]) => {
+        for (const node of nodes) {
+          if (node.id === id) return node.product_count;
+          const below = node.children ? find(node.children) : undefined;
+          if (below !== undefined) return below;
+        }
+        return undefined;
+      };
+      return find(data(response));
+    };
+    const before = lookups();
+    const assigned = await writer.request({
+      method: 'POST',
+      url: '/api/products/p-012/categories',
+      payload: { category_ids: [tree.manualGuns.id] },
+    });
+    expect(assigned.statusCode).toBe(201);
+    for (const [at, url] of urls.entries()) {
+      const stale = await reader.request({
+        method: 'GET',
+        url,
+        headers: { 'if-none-match': warmed[at]!.headers.etag as string },
+      });
+      // The counts changed, so the old ETag no longer matches; the structure was a cache hit.
+      expect(stale.statusCode, url).toBe(200);
+      expect(stale.headers.etag, url).not.toBe(warmed[at]!.headers.etag);
+      const id = url.includes('children') ? tree.guns.id : tree.tools.id;
+      expect(countOf(stale, id), url).toBe((countOf(warmed[at]!, id) ?? 0) + 1);
+      const again = await reader.request({
+        method: 'GET',
+        url,
+        headers: { 'if-none-match': stale.headers.etag as string },
+      });
+      expect(again.statusCode, url).toBe(304);
+    }
+    const after = lookups();
+    after.forEach((counts, at) => {
+      expect(counts.misses - before[at]!.misses).toBe(0);
+      expect(counts.hits - before[at]!.hits).toBeGreaterThan(0);
+    });
+    const undone = await writer.request({
+      method: 'DELETE',
+      url: `/api/products/p-012/categories/${tree.tools.id}`,
+    });
+    expect(undone.statusCode).toBe(200);
+    const restored = await reader.request('/api/categories/tree');
+    expect(countOf(restored, tree.tools.id)).toBe(countOf(warmed[0]!, tree.tools.id));
+  });
+
   it('bulk assign and bulk remove show on the other instance', async () => {
     await warm('/api/products/p-002');
     await warm(`/api/products?limit=50&category_id=${tree.trowels.id}`);

@@ -12,8 +12,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedRead } from '../cache/cache.js';
 import type { Stamp } from './envelope.js';
 
-/** Unguessable per process, so no data can contain them as a JSON string. */
-const TEMPLATE: Required<Stamp> = { id: `rid-${randomUUID()}`, timestamp: `ts-${randomUUID()}` };
+/**
+ * Unguessable per process, so no data can contain them as a JSON string. Cached bodies are
+ * built with this stamp; sendStamped puts the request's own in.
+ */
+export const TEMPLATE: Required<Stamp> = {
+  id: `rid-${randomUUID()}`,
+  timestamp: `ts-${randomUUID()}`,
+};
 const TEMPLATE_ID = JSON.stringify(TEMPLATE.id);
 const TEMPLATE_TIMESTAMP = JSON.stringify(TEMPLATE.timestamp);
 
@@ -65,7 +71,11 @@ export async function cachedReply(
   return sendStamped(request, reply, text);
 }
 
-function sendStamped(request: FastifyRequest, reply: FastifyReply, text: string): FastifyReply {
+export function sendStamped(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  text: string,
+): FastifyReply {
   return sendJsonText(
     reply,
     text

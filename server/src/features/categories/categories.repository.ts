@@ -25,6 +25,18 @@ export function loadAllCategories(executor: Executor): Promise<CategoryRow[]> {
   );
 }
 
+/** The trigger-kept product counts of these categories (unknown ids are left out). */
+export async function productCountsOf(
+  executor: Executor,
+  ids: readonly number[],
+): Promise<Map<number, number>> {
+  const rows = await preparedRows<{ id: number; product_count: number }>(
+    executor,
+    sql`select id, product_count from categories where id = any(${arrayParam(ids)}::integer[])`,
+  );
+  return new Map(rows.map((row) => [row.id, row.product_count]));
+}
+
 export function findSibling(
   executor: Executor,
   parentId: number | null,

@@ -17,6 +17,7 @@ import { Type } from 'typebox';
 import { writeContext } from '../../http/context.js';
 import { ReadDependencies } from '../../cache/namespaces.js';
 import { cachedReply } from '../../http/cached.js';
+import { cachedCountsReply, structureRead } from './cached-counts.js';
 import { envelope, listEnvelope } from '../../http/envelope.js';
 import { IfMatchHeaders, preconditionOf, strongEtag } from '../../http/preconditions.js';
 
@@ -30,6 +31,8 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     dependsOn: ReadDependencies.categories,
     params,
   });
+  /** Lists and the tree are cached without counts; each answer reads them (cached-counts.ts). */
+  const productCounts = (ids: number[]) => categories.productCounts(ids);
   /** If-Match on one category compares with GET /api/categories/{id}. */
   const categoryPrecondition = (request: FastifyRequest, id: number) =>
     preconditionOf(request, 'category', id, (transaction) => categories.get(id, transaction));
@@ -46,14 +49,15 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      return cachedReply(
+      return cachedCountsReply(
         request,
         reply,
-        categoryRead('categories', request.query),
+        structureRead('categories', request.query),
         async (stamp) => {
           const listing = await categories.list(request.query);
           return listEnvelope(stamp, listing.categories, listing.metadata);
         },
+        productCounts,
       );
     },
   );
@@ -69,10 +73,16 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      return cachedReply(request, reply, categoryRead('category-tree', null), async (stamp) => {
-        const result = await categories.tree();
-        return listEnvelope(stamp, result.tree, result.metadata);
-      });
+      return cachedCountsReply(
+        request,
+        reply,
+        structureRead('category-tree', null),
+        async (stamp) => {
+          const result = await categories.tree();
+          return listEnvelope(stamp, result.tree, result.metadata);
+        },
+        productCounts,
+      );
     },
   );
 
@@ -87,10 +97,16 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      return cachedReply(request, reply, categoryRead('category-children', null), async (stamp) => {
-        const listing = await categories.children(null);
-        return listEnvelope(stamp, listing.categories, listing.metadata);
-      });
+      return cachedCountsReply(
+        request,
+        reply,
+        structureRead('category-children', null),
+        async (stamp) => {
+          const listing = await categories.children(null);
+          return listEnvelope(stamp, listing.categories, listing.metadata);
+        },
+        productCounts,
+      );
     },
   );
 
@@ -107,10 +123,16 @@ const categoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const id = request.params.id;
-      return cachedReply(request, reply, categoryRead('category-children', id), async (stamp) => {
-        const listing = await categories.children(id);
-        return listEnvelope(stamp, listing.categories, listing.metadata);
-      });
+      return cachedCountsReply(
+        request,
+        reply,
+        structureRead('category-children', id),
+        async (stamp) => {
+          const listing = await categories.children(id);
+          return listEnvelope(stamp, listing.categories, listing.metadata);
+        },
+        productCounts,
+      );
     },
   );
 

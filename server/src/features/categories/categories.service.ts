@@ -23,6 +23,7 @@ import {
   findSibling,
   insertCategory,
   loadAllCategories,
+  productCountsOf,
   lockCategoryUsage,
   renameCategory,
 } from './categories.repository.js';
@@ -77,6 +78,11 @@ export class CategoryService {
   /** The taxonomy in memory; later layers may cache it. */
   async index(executor: Executor = this.db): Promise<CategoryIndex> {
     return new CategoryIndex(await loadAllCategories(executor));
+  }
+
+  /** The current product counts of these categories (cached-counts.ts splices them in). */
+  productCounts(ids: readonly number[]): Promise<Map<number, number>> {
+    return productCountsOf(this.db, ids);
   }
 
   async list(query: CategoryListQuery): Promise<CategoryListing> {

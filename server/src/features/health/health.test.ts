@@ -23,7 +23,11 @@ function unusedPort(): Promise<number> {
   });
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 5000) {
+/**
+ * Waits for `check` to hold. The bound only ends a wait that would otherwise never end: on a
+ * loaded machine (load average 20) connecting to Redis once took more than 5 s.
+ */
+async function until(check: () => Promise<boolean>, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out');
