@@ -46,6 +46,7 @@ import requestLog, { loggerOptions } from './plugins/request-log.js';
 import security, { cors } from './plugins/security.js';
 import { serviceUnavailable } from './errors.js';
 import { installJsonBodyParser } from './http/json-body.js';
+import { LazyCompilers } from './http/lazy-compilers.js';
 import { createServices, type Services } from './services.js';
 import type { ChangeNotifier } from './cache/namespaces.js';
 
@@ -61,6 +62,8 @@ declare module 'fastify' {
     webhookWorker: WebhookWorker | undefined;
     /** Committed change sets, as live events (GET /api/events; docs/live-updates.md). */
     changeFeed: ChangeFeed;
+    /** The route schemas' validators and serializers, compiled on first use. */
+    schemaCompilers: LazyCompilers;
   }
 }
 
@@ -110,6 +113,7 @@ export async function buildApp(
   config: Readonly<Config>,
   options: BuildOptions,
 ): Promise<FastifyInstance> {
+  const schemaCompilers = new LazyCompilers();
   const app = Fastify({
     ...loggerOptions(config, options.logStream),
     bodyLimit: config.bodyLimitBytes,
@@ -133,9 +137,11 @@ export async function buildApp(
     return503OnClosing: false,
     // A number is a hop count: Fastify takes it (lib/request.js) though its types leave it out.
     trustProxy: config.trustProxy as boolean | string[],
+    schemaController: { compilersFactory: { buildSerializer: schemaCompilers.serializers() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.setValidatorCompiler(validators());
+  app.setValidatorCompiler(schemaCompilers.validators(validators()));
+  app.decorate('schemaCompilers', schemaCompilers);
   // JSON routes take JSON only: a text/plain body is a wrong content type (415), not a string
   // to validate. The upload routes register their own text parsers.
   app.removeContentTypeParser('text/plain');

@@ -1,13 +1,20 @@
 /** Process entry: config → database (migrated, seeded when new) → app → listen → graceful shutdown. */
-import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
 import { openDatabase } from './db/client.js';
-import { isLoopbackHost } from './features/auth/access.js';
-import { isCatalogEmpty, seedCatalog } from './features/seed/seeder.js';
 
 async function main() {
   const config = loadConfigOrExit();
-  const database = await openDatabase(config.database);
+  // The database opens while this thread loads the app's modules: the embedded one loads and
+  // compiles PGlite in its own thread meanwhile, so on two cores the two overlap
+  // (docs/performance-memory.md). The opening is awaited right after, its error thrown there.
+  const opening = openDatabase(config.database);
+  opening.catch(() => {});
+  const [{ buildApp }, { isLoopbackHost }, { isCatalogEmpty, seedCatalog }] = await Promise.all([
+    import('./app.js'),
+    import('./features/auth/access.js'),
+    import('./features/seed/seeder.js'),
+  ]);
+  const database = await opening;
   await database.migrate();
   let seededNow: string | undefined;
   if (

@@ -3,14 +3,12 @@
  * worker thread: pglite-thread.ts).
  * Both are exposed as the same Drizzle database type, so repositories never know which one
  * they run on.
+ *
+ * PGlite and Drizzle's PGlite driver are imported when the embedded database is opened, never at
+ * start: on PostgreSQL the process does not load them (docs/performance-memory.md).
  */
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -160,23 +158,33 @@ export interface OpenDatabaseOptions {
   embeddedInThread?: boolean;
 }
 
-function pgliteHandle(
-  db: Executor,
-  ping: () => Promise<unknown>,
-  close: () => Promise<void>,
+/** Drizzle's PGlite driver and migrator, loaded on the first embedded database. */
+async function drizzlePglite() {
+  const [{ drizzle }, { migrate }] = await Promise.all([
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
+  return { drizzle, migrate };
+}
+
+async function pgliteHandle(
+  client: PGlite | PGliteThread,
   migrating: (work: () => Promise<void>) => Promise<void> = (work) => work(),
-): DatabaseHandle {
+): Promise<DatabaseHandle> {
+  const { drizzle, migrate } = await drizzlePglite();
+  // Drizzle's PGlite session only calls query(sql, params, options) and transaction(work).
+  const db = drizzle(client as PGlite, { schema }) as unknown as Executor;
   return {
     driver: 'pglite',
     db,
     pool: undefined,
     poolStats: () => undefined,
     observeAcquire: () => () => {},
-    migrate: () => migrating(() => migratePglite(db as never, { migrationsFolder })),
+    migrate: () => migrating(() => migrate(db as never, { migrationsFolder })),
     ping: async () => {
-      await ping();
+      await client.query('select 1');
     },
-    close,
+    close: () => client.close(),
   };
 }
 
@@ -186,33 +194,13 @@ function pgliteHandle(
  */
 async function openPgliteWorker(dataDir: string, statementTimeoutMs: number) {
   const client = await PGliteThread.open({ dataDir, statementTimeoutMs });
-  // Drizzle's PGlite session only calls query(sql, params, options) and transaction(work).
-  const db = drizzlePglite(client as unknown as PGlite, { schema }) as unknown as Executor;
-  return pgliteHandle(
-    db,
-    () => client.query('select 1'),
-    () => client.close(),
-    // A migration (an index over a big catalog) may outlast the timeout; it runs before serving.
-    (work) => client.withoutTimeout(work),
-  );
+  // A migration (an index over a big catalog) may outlast the timeout; it runs before serving.
+  return pgliteHandle(client, (work) => client.withoutTimeout(work));
 }
 
 async function openPgliteInThread(dataDir: string) {
-  // The extensions the migrations create must be loaded into PGlite explicitly.
-  const options = { extensions: { pg_trgm, unaccent } };
-  let client: PGlite;
-  if (dataDir === 'memory://') {
-    client = await PGlite.create(options);
-  } else {
-    await mkdir(dataDir, { recursive: true });
-    client = await PGlite.create(dataDir, options);
-  }
-  const db = drizzlePglite(client, { schema }) as unknown as Executor;
-  return pgliteHandle(
-    db,
-    () => client.query('select 1'),
-    () => client.close(),
-  );
+  const { openPglite } = await import('./pglite-options.mjs');
+  return pgliteHandle(await openPglite(dataDir));
 }
 
 export async function openDatabase(

@@ -10,11 +10,8 @@
  * Messages out: { type: 'ready' } | { type: 'failed', error } | { id, ok: true, result }
  *               | { id, ok: false, error }
  */
-import { mkdir } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import { openPglite } from './pglite-options.mjs';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.mjs runs as a worker thread only');
@@ -33,17 +30,9 @@ function serialiseError(error) {
   return plain;
 }
 
-async function open(dataDir) {
-  // The extensions the migrations create must be loaded into PGlite explicitly.
-  const options = { extensions: { pg_trgm, unaccent } };
-  if (dataDir === 'memory://') return PGlite.create(options);
-  await mkdir(dataDir, { recursive: true });
-  return PGlite.create(dataDir, options);
-}
-
 let database;
 try {
-  database = await open(workerData.dataDir);
+  database = await openPglite(workerData.dataDir);
   port.postMessage({ type: 'ready' });
 } catch (error) {
   port.postMessage({ type: 'failed', error: serialiseError(error) });
