@@ -219,7 +219,12 @@ describe('cross-instance invalidation through Redis', () => {
     const warmed = [];
     for (const url of urls) warmed.push(await warm(url));
     const countOf = (response: { json(): unknown }, id: number): number | undefined => {
-      const find = (nodes: { id: number; product_count: number; children?: never[] }[]) => {
+      interface Node {
+        id: number;
+        product_count: number;
+        children?: Node[];
+      }
+      const find = (nodes: Node[]): number | undefined => {
         for (const node of nodes) {
           if (node.id === id) return node.product_count;
           const below = node.children ? find(node.children) : undefined;
