@@ -29,6 +29,14 @@ export class RedisBackend implements CacheBackend {
   /** Redis's run id: a restarted Redis (which keeps nothing) starts versions at 0 again. */
   private runId: string | undefined;
 
+  /** Version reads waiting for this turn's round trip: per namespace list, its callers. */
+  private pending:
+    | Map<
+        readonly string[],
+        { resolve: (versions: (number | string)[]) => void; reject: (error: unknown) => void }[]
+      >
+    | undefined;
+
   private readonly versionPrefix: string;
   private readonly valuePrefix: string;
 
@@ -125,13 +133,52 @@ export class RedisBackend implements CacheBackend {
     await this.call(() => this.redis.set(this.valuePrefix + key, value, 'EX', ttlSeconds));
   }
 
-  async getVersions(namespaces: readonly string[]) {
-    if (!this.runId) throw new Error('Redis is not ready');
-    await this.settleMissedWrites();
-    const values = await this.call(() =>
-      this.redis.mget([EPOCH, ...namespaces].map((namespace) => this.versionPrefix + namespace)),
-    );
-    return [this.runId, ...values.map((value) => Number(value ?? 0))];
+  /**
+   * The versions of these namespaces, after the epoch and behind Redis's run id. The reads of
+   * all requests in flight are coalesced into one MGET per turn of the event loop (sent in its
+   * check phase, after the poll phase that read their requests), so that every read is still
+   * issued after its request arrived: exact, as one round trip per request was. Callers that
+   * pass the same array (a hot path's prepared list) share its reading.
+   */
+  getVersions(namespaces: readonly string[]): Promise<(number | string)[]> {
+    return new Promise((resolve, reject) => {
+      if (!this.pending) {
+        this.pending = new Map();
+        setImmediate(() => void this.readVersions());
+      }
+      const waiting = this.pending.get(namespaces);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.pending.set(namespaces, [{ resolve, reject }]);
+    });
+  }
+
+  /** The one round trip of the version reads waiting this turn. */
+  private async readVersions() {
+    const batch = this.pending!;
+    this.pending = undefined;
+    try {
+      if (!this.runId) throw new Error('Redis is not ready');
+      await this.settleMissedWrites();
+      const lists = [...batch.keys()];
+      const index = new Map<string, number>();
+      for (const list of lists) {
+        for (const namespace of list) if (!index.has(namespace)) index.set(namespace, index.size);
+      }
+      const values = await this.call(() =>
+        this.redis.mget(
+          [EPOCH, ...index.keys()].map((namespace) => this.versionPrefix + namespace),
+        ),
+      );
+      const runId = this.runId;
+      const epoch = Number(values[0] ?? 0);
+      for (const [list, callers] of batch) {
+        const versions: (number | string)[] = [runId, epoch];
+        for (const namespace of list) versions.push(Number(values[1 + index.get(namespace)!] ?? 0));
+        for (const caller of callers) caller.resolve(versions);
+      }
+    } catch (error) {
+      for (const callers of batch.values()) for (const caller of callers) caller.reject(error);
+    }
   }
 
   async bumpVersions(namespaces: readonly string[]) {
