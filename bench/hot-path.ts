@@ -21,7 +21,7 @@
  * Figures are printed and written to bench/results/<time>-hot-path.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { SourceMap } from 'node:module';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -64,8 +64,7 @@ function options() {
     profileSeconds: numbers['profile-seconds']!,
     warmup: numbers.warmup!,
     databaseUrl:
-      process.env.BENCH_DATABASE_URL?.trim() ||
-      'postgres://postgres@127.0.0.1:5432/tm_1m_i15hot',
+      process.env.BENCH_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/tm_1m_i15hot',
     redisUrl: process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379',
   };
 }
@@ -154,7 +153,9 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+/** One connection first (the caches fill without 64 misses at once), then the real load. */
 async function warm(url: string, seconds: number, connections: number) {
+  await runLoad(url, { path: PAGE }, 1, 1);
   await runLoad(url, { path: PAGE }, connections, seconds);
 }
 
@@ -197,20 +198,22 @@ const LEAVES: [string, (source: string, fn: string) => boolean][] = [
   ['lru-cache (local values)', (s) => /lru-cache/.test(s)],
   [
     'cache keys and versions (cache/*)',
-    (s) => /server\/src\/cache\/|features\/products\/filters\.ts|cache\/namespaces/.test(s),
+    (s) => /^(?:\.\.\/)*src\/cache\/|features\/products\/filters\.ts|cache\/namespaces/.test(s),
   ],
   ['product page (cached-page.ts)', (s) => /features\/products\/cached-page\.ts/.test(s)],
-  ['JSON assembly (http/cached, envelope)', (s) => /server\/src\/http\//.test(s)],
+  ['JSON assembly (http/cached, envelope)', (s) => /^(?:\.\.\/)*src\/http\//.test(s)],
   ['routing (find-my-way)', (s) => /find-my-way/.test(s)],
   ['query string (fast-querystring)', (s) => /fast-querystring/.test(s)],
   ['serialisation (fast-json-stringify)', (s) => /fast-json-stringify/.test(s)],
-  ['app hooks (app.ts: request id, closing)', (s) => /server\/src\/app\.ts/.test(s)],
+  ['app hooks (app.ts: request id, closing)', (s) => /^(?:\.\.\/)*src\/app\.ts/.test(s)],
   ['products route', (s) => /features\/products\//.test(s)],
-  ['other app code', (s) => /server\/src\/|contract\/src\//.test(s)],
+  ['other app code', (s) => /^(?:\.\.\/)*src\/|^(?:\.\.\/)*contract\/src\//.test(s)],
   ['fastify core (hooks, reply)', (s) => /\/fastify\/|\/avvio\/|fastify-plugin/.test(s)],
   [
     'HTTP parse and write (node http, net)',
-    (s) => /^node:(_http|net|internal\/(http|stream|streams|net|js_stream))/.test(s) || s === 'node:http',
+    (s) =>
+      /^node:(_http|net|internal\/(http|stream|streams|net|js_stream))/.test(s) ||
+      s === 'node:http',
   ],
   ['promises, timers, microtasks (node)', (s) => /^node:internal\/(process|timers)/.test(s)],
   ['other node internals', (s) => s.startsWith('node:')],
@@ -253,7 +256,8 @@ async function readProfile(file: string, window: { from: number; to: number }) {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
   const resolveSource = sourceResolver();
   const sources = new Map<number, string>();
   for (const node of profile.nodes) sources.set(node.id, await resolveSource(node.callFrame));
@@ -327,8 +331,33 @@ async function profileApp(
   }
   const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`${app.name}: no .cpuprofile written`);
-  const { totals, functions, samples } = await readProfile(join(dir, file), window);
-  const requests = load.requests;
+  // Kept (not committed: tmp/ is ignored) for reading again with --read.
+  const kept = join(ROOT, 'tmp/profiles', `${app.name}.cpuprofile`);
+  await mkdir(dirname(kept), { recursive: true });
+  await copyFile(join(dir, file), kept);
+  await writeFile(`${kept}.json`, JSON.stringify({ window, requests: load.requests }));
+  return reading(app.name, kept, window, load.requests, load.requestsPerSecond);
+}
+
+interface Reading {
+  app: string;
+  requests: number;
+  requestsPerSecond: number;
+  samples: number;
+  busyUsPerRequest: number;
+  components: Record<string, number>;
+  topFunctions: { where: string; usPerRequest: number }[];
+}
+
+/** A profile's samples in the load window, by component and by function, per request. */
+async function reading(
+  name: string,
+  file: string,
+  window: { from: number; to: number },
+  requests: number,
+  requestsPerSecond: number,
+): Promise<Reading> {
+  const { totals, functions, samples } = await readProfile(file, window);
   const perRequest = (micros: number) => Math.round((micros / requests) * 10) / 10;
   const components = Object.fromEntries(
     [...totals].sort((a, b) => b[1] - a[1]).map(([name, micros]) => [name, perRequest(micros)]),
@@ -339,9 +368,9 @@ async function profileApp(
     .slice(0, 40)
     .map(([where, micros]) => ({ where, usPerRequest: perRequest(micros) }));
   return {
-    app: app.name,
+    app: name,
     requests,
-    requestsPerSecond: Math.round(load.requestsPerSecond),
+    requestsPerSecond: Math.round(requestsPerSecond),
     samples,
     busyUsPerRequest: perRequest(busy),
     components,
@@ -351,7 +380,38 @@ async function profileApp(
 
 /* ------------------------------------------------------------------------------------------ */
 
+function printReading(reading: Reading) {
+  console.info(
+    `\n${reading.app} under --cpu-prof: ${reading.requestsPerSecond} req/s, ${reading.busyUsPerRequest} µs of CPU per request (${reading.samples} samples)`,
+  );
+  for (const [name, micros] of Object.entries(reading.components)) {
+    const share =
+      name === 'idle' ? '' : `${((micros / reading.busyUsPerRequest) * 100).toFixed(1)} %`;
+    console.info(`  ${String(micros).padStart(7)} µs ${share.padStart(7)}  ${name}`);
+  }
+}
+
+/** --read NAME…: the profiles kept in tmp/profiles read again (after changing the rules). */
+async function readAgain(names: string[]) {
+  for (const name of names) {
+    const file = join(ROOT, 'tmp/profiles', `${name}.cpuprofile`);
+    const { window, requests } = JSON.parse(await readFile(`${file}.json`, 'utf8')) as {
+      window: { from: number; to: number };
+      requests: number;
+    };
+    const seconds = (window.to - window.from) / 1e6;
+    const result = await reading(name, file, window, requests, requests / seconds);
+    printReading(result);
+    if (process.env.TOP) {
+      for (const line of result.topFunctions) {
+        console.info(`  ${String(line.usPerRequest).padStart(7)} µs  ${line.where}`);
+      }
+    }
+  }
+}
+
 async function main() {
+  if (process.argv[2] === '--read') return readAgain(process.argv.slice(3));
   const opts = options();
   const startedAt = new Date();
   const scratch = await mkdtemp(join(os.tmpdir(), 'tm-hot-path-'));
@@ -378,51 +438,60 @@ async function main() {
     log(`ceiling started; page body ${body.length} bytes`);
     for (const server of servers) await warm(server.url, opts.warmup, opts.connections);
 
-    const targets = servers;
-    const rounds: Record<string, LoadFigures>[] = [];
+    // Each app's run sits between two ceiling runs, and its ratio is to their mean: the load
+    // of the machine's other work drifts within seconds, and this pairs what is compared.
+    const apps = servers.filter((server) => server !== ceiling);
+    const load = async (target: Server, round: number) => {
+      const f = await runLoad(target.url, { path: PAGE }, opts.connections, opts.seconds);
+      log(
+        `round ${round + 1} ${target.name}: ${Math.round(f.requestsPerSecond)} req/s, p95 ${f.p95.toFixed(1)} ms, non-2xx ${f.non2xx}, errors ${f.errors}`,
+      );
+      return f;
+    };
+    const rounds: {
+      apps: Record<string, LoadFigures & { ratio: number }>;
+      ceilings: LoadFigures[];
+    }[] = [];
     for (let round = 0; round < opts.rounds; round++) {
-      const figures: Record<string, LoadFigures> = {};
-      const order = targets.map((_, at) => targets[(at + round) % targets.length]!);
+      const order = apps.map((_, at) => apps[(at + round) % apps.length]!);
+      const ceilings = [await load(ceiling, round)];
+      const figures: Record<string, LoadFigures & { ratio: number }> = {};
       for (const target of order) {
-        figures[target.name] = await runLoad(
-          target.url,
-          { path: PAGE },
-          opts.connections,
-          opts.seconds,
-        );
-        const f = figures[target.name]!;
-        log(
-          `round ${round + 1} ${target.name}: ${Math.round(f.requestsPerSecond)} req/s, p95 ${f.p95} ms, non-2xx ${f.non2xx}, errors ${f.errors}`,
-        );
+        const f = await load(target, round);
+        const after = await load(ceiling, round);
+        const before = ceilings.at(-1)!;
+        ceilings.push(after);
+        const ratio =
+          f.requestsPerSecond / ((before.requestsPerSecond + after.requestsPerSecond) / 2);
+        figures[target.name] = { ...f, ratio };
       }
-      rounds.push(figures);
+      rounds.push({ apps: figures, ceilings });
     }
+    const allCeilings = rounds.flatMap((r) => r.ceilings);
     const summary = opts.apps.map(({ name }) => {
-      const ratios = rounds.map((r) => r[name]!.requestsPerSecond / r.ceiling!.requestsPerSecond);
+      const ratios = rounds.map((r) => r.apps[name]!.ratio);
       return {
         app: name,
-        requestsPerSecond: Math.round(median(rounds.map((r) => r[name]!.requestsPerSecond))),
-        ceilingRequestsPerSecond: Math.round(
-          median(rounds.map((r) => r.ceiling!.requestsPerSecond)),
-        ),
+        requestsPerSecond: Math.round(median(rounds.map((r) => r.apps[name]!.requestsPerSecond))),
+        ceilingRequestsPerSecond: Math.round(median(allCeilings.map((c) => c.requestsPerSecond))),
         ratioToCeiling: Math.round(median(ratios) * 1000) / 1000,
         ratios: ratios.map((ratio) => Math.round(ratio * 1000) / 1000),
-        p95: median(rounds.map((r) => r[name]!.p95)),
-        p50: median(rounds.map((r) => r[name]!.p50)),
-        non2xx: rounds.reduce((sum, r) => sum + r[name]!.non2xx, 0),
-        errors: rounds.reduce((sum, r) => sum + r[name]!.errors, 0),
+        p95: median(rounds.map((r) => r.apps[name]!.p95)),
+        p50: median(rounds.map((r) => r.apps[name]!.p50)),
+        non2xx: rounds.reduce((sum, r) => sum + r.apps[name]!.non2xx, 0),
+        errors: rounds.reduce((sum, r) => sum + r.apps[name]!.errors, 0),
       };
     });
-    const ceilingP95 = median(rounds.map((r) => r.ceiling!.p95));
+    const ceilingP95 = median(allCeilings.map((c) => c.p95));
     for (const server of servers) await stop(server);
     servers.length = 0;
 
     console.info(
-      `\nCached product page (${PAGE}), ${opts.connections} connections, ${opts.rounds} rounds of ${opts.seconds} s, medians; ceiling p95 ${ceilingP95} ms`,
+      `\nCached product page (${PAGE}), ${opts.connections} connections, ${opts.rounds} rounds of ${opts.seconds} s, medians; ratio to the mean of the ceiling runs just before and after; ceiling p95 ${ceilingP95.toFixed(1)} ms`,
     );
     for (const line of summary) {
       console.info(
-        `  ${line.app.padEnd(14)} ${String(line.requestsPerSecond).padStart(6)} req/s  ${(line.ratioToCeiling * 100).toFixed(1).padStart(5)} % of ceiling (${line.ceilingRequestsPerSecond} req/s; rounds ${line.ratios.map((r) => (r * 100).toFixed(1)).join(' / ')})  p50 ${line.p50} ms  p95 ${line.p95} ms  non-2xx ${line.non2xx} errors ${line.errors}`,
+        `  ${line.app.padEnd(14)} ${String(line.requestsPerSecond).padStart(6)} req/s  ${(line.ratioToCeiling * 100).toFixed(1).padStart(5)} % of ceiling (${line.ceilingRequestsPerSecond} req/s; rounds ${line.ratios.map((r) => (r * 100).toFixed(1)).join(' / ')})  p50 ${line.p50.toFixed(1)} ms  p95 ${line.p95.toFixed(1)} ms  non-2xx ${line.non2xx} errors ${line.errors}`,
       );
     }
 
@@ -430,14 +499,9 @@ async function main() {
     if (opts.profile) {
       for (const app of opts.apps) {
         log(`profiling ${app.name}…`);
-        const reading = await profileApp(app, opts, scratch);
-        profiles.push(reading);
-        console.info(
-          `\n${app.name} under --cpu-prof: ${reading.requestsPerSecond} req/s, ${reading.busyUsPerRequest} µs of CPU per request (${reading.samples} samples)`,
-        );
-        for (const [name, micros] of Object.entries(reading.components)) {
-          console.info(`  ${String(micros).padStart(7)} µs  ${name}`);
-        }
+        const result = await profileApp(app, opts, scratch);
+        profiles.push(result);
+        printReading(result);
       }
     }
 
