@@ -316,9 +316,14 @@ async function profileApp(
   app: { name: string; main: string },
   opts: ReturnType<typeof options>,
   scratch: string,
+  bodyFile: string,
 ) {
   const dir = await mkdtemp(join(scratch, `${app.name}-`));
-  const server = await startApp(app, opts, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const server =
+    app.name === 'ceiling'
+      ? await startCeiling(bodyFile, profiling)
+      : await startApp(app, opts, profiling);
   let load: LoadFigures;
   let window: { from: number; to: number };
   try {
@@ -410,6 +415,18 @@ async function readAgain(names: string[]) {
   }
 }
 
+/** bench/ceiling-server.ts as bench/run.ts starts it (node --import tsx), on a free port. */
+async function startCeiling(bodyFile: string, nodeArgs: string[] = []) {
+  const port = await freePort();
+  return startServer(
+    'ceiling',
+    [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench/ceiling-server.ts')],
+    { ...process.env, PORT: String(port), BODY_FILE: bodyFile },
+    port,
+    '/health/ready',
+  );
+}
+
 async function main() {
   if (process.argv[2] === '--read') return readAgain(process.argv.slice(3));
   const opts = options();
@@ -426,14 +443,7 @@ async function main() {
     const body = await (await fetch(servers[0]!.url + PAGE)).text();
     const bodyFile = join(scratch, 'page.json');
     await writeFile(bodyFile, body);
-    const ceilingPort = await freePort();
-    const ceiling = await startServer(
-      'ceiling',
-      ['--import', 'tsx', join(ROOT, 'bench/ceiling-server.ts')],
-      { ...process.env, PORT: String(ceilingPort), BODY_FILE: bodyFile },
-      ceilingPort,
-      '/health/ready',
-    );
+    const ceiling = await startCeiling(bodyFile);
     servers.push(ceiling);
     log(`ceiling started; page body ${body.length} bytes`);
     for (const server of servers) await warm(server.url, opts.warmup, opts.connections);
@@ -497,9 +507,9 @@ async function main() {
 
     const profiles = [];
     if (opts.profile) {
-      for (const app of opts.apps) {
+      for (const app of [...opts.apps, { name: 'ceiling', main: '' }]) {
         log(`profiling ${app.name}…`);
-        const result = await profileApp(app, opts, scratch);
+        const result = await profileApp(app, opts, scratch, bodyFile);
         profiles.push(result);
         printReading(result);
       }

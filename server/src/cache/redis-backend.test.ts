@@ -66,6 +66,29 @@ describe('RedisBackend version reads', () => {
     expect(mgets - before).toBe(2);
   });
 
+  it('asks for the run id again when INFO failed, instead of skipping the cache for good', async () => {
+    const other = new RedisBackend(URL, PREFIX, 10, () => {});
+    try {
+      const redis = (other as unknown as { redis: { info: (...args: unknown[]) => unknown } })
+        .redis;
+      const info = redis.info.bind(redis);
+      // The backend's own INFO (section "server"; ioredis's ready check asks without one).
+      let failures = 0;
+      redis.info = (...args: unknown[]) =>
+        args[0] === 'server' && failures++ === 0
+          ? Promise.reject(new Error('Command timed out'))
+          : info(...args);
+      for (let round = 0; !other.healthy(); round += 1) {
+        if (round === 100) throw new Error('The run id was never learnt');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(failures).toBeGreaterThanOrEqual(2);
+      expect((await other.getVersions(['a']))[0]).toBe((await backend.getVersions(['a']))[0]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a failed round trip fails every read it carried', async () => {
     const redis = (backend as unknown as { redis: { mget: unknown } }).redis;
     const working = redis.mget;

@@ -8,6 +8,8 @@ const EPOCH = 'epoch';
 const COMMAND_TIMEOUT_MS = 1000;
 /** After a command timed out (Redis hung, or a network that drops packets), skip Redis this long. */
 const PAUSE_AFTER_TIMEOUT_MS = 2000;
+/** How soon a failed INFO (Redis's run id) is asked again. */
+const RUN_ID_RETRY_MS = 500;
 
 /**
  * Shared by every app instance: values and namespace versions live in Redis. In front of it sits
@@ -61,13 +63,20 @@ export class RedisBackend implements CacheBackend {
     this.redis.on('close', () => {
       this.runId = undefined;
     });
-    this.redis.on('ready', () => {
+    // Until the run id is known every version read fails (the cache is skipped): an INFO that
+    // failed (it timed out on a loaded machine at start) is asked again, not given up.
+    const learnRunId = () => {
       this.redis.info('server').then(
         (info) => {
           this.runId = /run_id:(\w+)/.exec(info)?.[1];
         },
-        () => {},
+        () => {
+          if (this.redis.status === 'ready') setTimeout(learnRunId, RUN_ID_RETRY_MS).unref();
+        },
       );
+    };
+    this.redis.on('ready', () => {
+      learnRunId();
       this.pausedUntil = 0;
       this.settleMissedWrites().catch(() => {});
     });
