@@ -224,8 +224,11 @@ export async function buildApp(
     : undefined;
   app.decorate('webhookWorker', webhookWorker);
   if (webhookWorker) app.addHook('onClose', () => webhookWorker.stop());
-  app.addHook('onSend', async (request, reply) => {
+  // Callback hooks here and in the plugins on every request's path: no promise per hook
+  // (docs/performance-hot-path.md).
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('X-Request-Id', request.id);
+    done(null, payload);
   });
   // Shutting down (SIGTERM): a request still arriving on an open keep-alive connection gets a
   // 503 in the error envelope and `Connection: close`; the requests in flight finish.
@@ -233,10 +236,10 @@ export async function buildApp(
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
     reply.header('Connection', 'close');
-    throw serviceUnavailable('server', 'The server is shutting down: retry on another instance');
+    done(serviceUnavailable('server', 'The server is shutting down: retry on another instance'));
   });
 
   await app.register(metricsPlugin);

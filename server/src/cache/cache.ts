@@ -48,6 +48,63 @@ function paramsKey(params: unknown): string {
   return text.length <= 64 ? text : createHash('sha1').update(text).digest('base64url');
 }
 
+/**
+ * A fixed list of reads, prepared once: the namespaces they depend on (each once) and where
+ * each read's versions are in them. A hot path keeps its plan and reuses it on every request.
+ */
+export class KeyPlan {
+  readonly namespaces: readonly string[];
+  private readonly positions: number[][];
+  private readonly params: string[];
+
+  /** Where the versions `signature` covers are in `namespaces`. */
+  private readonly signed: number[];
+
+  /**
+   * `signedReads`: the reads (by index) whose versions the signature covers (default all).
+   */
+  constructor(
+    readonly reads: readonly CachedRead[],
+    signedReads?: readonly number[],
+  ) {
+    const index = new Map<string, number>();
+    for (const read of reads) {
+      for (const name of read.dependsOn) if (!index.has(name)) index.set(name, index.size);
+    }
+    this.namespaces = [...index.keys()];
+    this.positions = reads.map((read) => read.dependsOn.map((name) => index.get(name)!));
+    this.params = reads.map((read) => paramsKey(read.params));
+    const signed = new Set<number>();
+    for (const at of signedReads ?? reads.keys()) {
+      for (const position of this.positions[at] ?? []) signed.add(position);
+    }
+    this.signed = [...signed].sort((a, b) => a - b);
+  }
+
+  /** The keys of the reads under these versions (as Cache.versionsOf returned them). */
+  keys(versions: readonly (number | string)[]): string[] {
+    // The backend may put its own identity (Redis run id, epoch) before the namespaces.
+    const offset = versions.length - this.namespaces.length;
+    const prefix = versions.slice(0, offset).join('.');
+    return this.reads.map((read, at) => {
+      const own = this.positions[at]!.map((position) => versions[offset + position]).join('.');
+      return `${read.cache}@${FORMAT}:${prefix ? `${prefix}.` : ''}${own}:${this.params[at]}`;
+    });
+  }
+
+  /**
+   * One string per set of versions of the signed reads (and of the backend's identity): equal
+   * signatures, equal keys for those reads.
+   */
+  signature(versions: readonly (number | string)[]): string {
+    const offset = versions.length - this.namespaces.length;
+    let text = '';
+    for (let at = 0; at < offset; at++) text += `${versions[at]}.`;
+    for (const position of this.signed) text += `${versions[offset + position]}.`;
+    return text;
+  }
+}
+
 export class Cache implements ChangeNotifier {
   private readonly inFlight = new Map<string, Promise<string>>();
   readonly counters = new Map<string, CacheCounters>();
@@ -71,23 +128,31 @@ export class Cache implements ChangeNotifier {
    * for all when the cache is off or unavailable.
    */
   async keysOf(reads: readonly CachedRead[]): Promise<string[] | undefined> {
-    if (this.options.enabled === false || reads.length === 0) return undefined;
-    const namespaces = [...new Set(reads.flatMap((read) => read.dependsOn))];
+    if (reads.length === 0) return undefined;
+    const plan = new KeyPlan(reads);
+    const versions = await this.versionsOf(plan);
+    return versions && plan.keys(versions);
+  }
+
+  /**
+   * The versions a plan's reads depend on as things stand now (one version read), or
+   * undefined when the cache is off or unavailable. Equal versions mean equal keys: a caller
+   * that kept what it built from the values under `plan.keys(versions)` may serve it again
+   * while `plan.signature(versions)` is unchanged.
+   */
+  async versionsOf(plan: KeyPlan): Promise<readonly (number | string)[] | undefined> {
+    if (this.options.enabled === false || plan.namespaces.length === 0) return undefined;
     try {
-      const versions = await this.backend.getVersions(namespaces);
-      // The backend may put its own identity (Redis run id, epoch) before the namespaces.
-      const offset = versions.length - namespaces.length;
-      const versionOf = new Map(namespaces.map((name, at) => [name, versions[offset + at]]));
-      const prefix = versions.slice(0, offset).join('.');
-      return reads.map((read) => {
-        const own = read.dependsOn.map((name) => versionOf.get(name)).join('.');
-        const params = paramsKey(read.params);
-        return `${read.cache}@${FORMAT}:${prefix ? `${prefix}.` : ''}${own}:${params}`;
-      });
+      return await this.backend.getVersions(plan.namespaces);
     } catch (error) {
       this.warn(error, 'cache unavailable; reading from the database');
       return undefined;
     }
+  }
+
+  /** Counts hits served from a copy the caller kept (see versionsOf). */
+  countHits(cache: string, times: number) {
+    if (times > 0) this.count(cache, 'hits', times);
   }
 
   /**

@@ -273,6 +273,69 @@ describe('cross-instance invalidation through Redis', () => {
     expect(countOf(restored, tree.tools.id)).toBe(countOf(warmed[0]!, tree.tools.id));
   });
 
+  it('a repeated read of an unchanged page looks up no value: the assembled answer is served again, counted as hits', async () => {
+    const url = '/api/products?limit=4';
+    const warmed = await warm(url);
+    const backend = reader.app.cache.backend;
+    const lookups = { many: 0, one: 0 };
+    const getValues = backend.getValues.bind(backend);
+    const getValue = backend.getValue.bind(backend);
+    backend.getValues = (keys) => ((lookups.many += 1), getValues(keys));
+    backend.getValue = (key) => ((lookups.one += 1), getValue(key));
+    try {
+      const pagesBefore = { ...reader.app.cache.counters.get('product-list')! };
+      const rowsBefore = { ...reader.app.cache.counters.get('product-row')! };
+      const again = await reader.request({
+        method: 'GET',
+        url,
+        headers: { 'x-request-id': 'kept-answer' },
+      });
+      expect(again.statusCode).toBe(200);
+      expect(lookups).toEqual({ many: 0, one: 0 });
+      expect(again.headers.etag).toBe(warmed.headers.etag);
+      expect(again.headers['content-type']).toBe('application/json; charset=utf-8');
+      const body = again.json() as { request_id: string; timestamp: string };
+      const warmedBody = warmed.json() as { request_id: string; timestamp: string };
+      expect(body.request_id).toBe('kept-answer');
+      expect({ ...body, request_id: '', timestamp: '' }).toEqual({
+        ...warmedBody,
+        request_id: '',
+        timestamp: '',
+      });
+      // The metrics still see the page and its rows as hits.
+      expect(reader.app.cache.counters.get('product-list')!.hits - pagesBefore.hits).toBe(1);
+      expect(reader.app.cache.counters.get('product-row')!.hits - rowsBefore.hits).toBe(4);
+      const notModified = await reader.request({
+        method: 'GET',
+        url,
+        headers: { 'if-none-match': warmed.headers.etag as string },
+      });
+      expect(notModified.statusCode).toBe(304);
+      expect(lookups).toEqual({ many: 0, one: 0 });
+
+      // A write on the other instance: the next read is assembled again, with the change.
+      const assigned = await writer.request({
+        method: 'POST',
+        url: '/api/products/p-003/categories',
+        payload: { category_ids: [tree.tools.id] },
+      });
+      expect(assigned.statusCode).toBe(201);
+      const changed = await reader.request(url);
+      expect(changed.headers.etag).not.toBe(warmed.headers.etag);
+      const rows = data(changed) as { product_id: string; has_allocations: boolean }[];
+      expect(rows.find((row) => row.product_id === 'p-003')?.has_allocations).toBe(true);
+      expect(lookups.many).toBeGreaterThan(0);
+    } finally {
+      backend.getValues = getValues;
+      backend.getValue = getValue;
+    }
+    const undone = await writer.request({
+      method: 'DELETE',
+      url: `/api/products/p-003/categories/${tree.tools.id}`,
+    });
+    expect(undone.statusCode).toBe(200);
+  });
+
   it('bulk assign and bulk remove show on the other instance', async () => {
     await warm('/api/products/p-002');
     await warm(`/api/products?limit=50&category_id=${tree.trowels.id}`);

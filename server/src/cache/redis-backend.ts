@@ -8,6 +8,8 @@ const EPOCH = 'epoch';
 const COMMAND_TIMEOUT_MS = 1000;
 /** After a command timed out (Redis hung, or a network that drops packets), skip Redis this long. */
 const PAUSE_AFTER_TIMEOUT_MS = 2000;
+/** How soon a failed INFO (Redis's run id) is asked again. */
+const RUN_ID_RETRY_MS = 500;
 
 /**
  * Shared by every app instance: values and namespace versions live in Redis. In front of it sits
@@ -28,6 +30,14 @@ export class RedisBackend implements CacheBackend {
   private pausedUntil = 0;
   /** Redis's run id: a restarted Redis (which keeps nothing) starts versions at 0 again. */
   private runId: string | undefined;
+
+  /** Version reads waiting for this turn's round trip: per namespace list, its callers. */
+  private pending:
+    | Map<
+        readonly string[],
+        { resolve: (versions: (number | string)[]) => void; reject: (error: unknown) => void }[]
+      >
+    | undefined;
 
   private readonly versionPrefix: string;
   private readonly valuePrefix: string;
@@ -53,13 +63,20 @@ export class RedisBackend implements CacheBackend {
     this.redis.on('close', () => {
       this.runId = undefined;
     });
-    this.redis.on('ready', () => {
+    // Until the run id is known every version read fails (the cache is skipped): an INFO that
+    // failed (it timed out on a loaded machine at start) is asked again, not given up.
+    const learnRunId = () => {
       this.redis.info('server').then(
         (info) => {
           this.runId = /run_id:(\w+)/.exec(info)?.[1];
         },
-        () => {},
+        () => {
+          if (this.redis.status === 'ready') setTimeout(learnRunId, RUN_ID_RETRY_MS).unref();
+        },
       );
+    };
+    this.redis.on('ready', () => {
+      learnRunId();
       this.pausedUntil = 0;
       this.settleMissedWrites().catch(() => {});
     });
@@ -125,13 +142,52 @@ export class RedisBackend implements CacheBackend {
     await this.call(() => this.redis.set(this.valuePrefix + key, value, 'EX', ttlSeconds));
   }
 
-  async getVersions(namespaces: readonly string[]) {
-    if (!this.runId) throw new Error('Redis is not ready');
-    await this.settleMissedWrites();
-    const values = await this.call(() =>
-      this.redis.mget([EPOCH, ...namespaces].map((namespace) => this.versionPrefix + namespace)),
-    );
-    return [this.runId, ...values.map((value) => Number(value ?? 0))];
+  /**
+   * The versions of these namespaces, after the epoch and behind Redis's run id. The reads of
+   * all requests in flight are coalesced into one MGET per turn of the event loop (sent in its
+   * check phase, after the poll phase that read their requests), so that every read is still
+   * issued after its request arrived: exact, as one round trip per request was. Callers that
+   * pass the same array (a hot path's prepared list) share its reading.
+   */
+  getVersions(namespaces: readonly string[]): Promise<(number | string)[]> {
+    return new Promise((resolve, reject) => {
+      if (!this.pending) {
+        this.pending = new Map();
+        setImmediate(() => void this.readVersions());
+      }
+      const waiting = this.pending.get(namespaces);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.pending.set(namespaces, [{ resolve, reject }]);
+    });
+  }
+
+  /** The one round trip of the version reads waiting this turn. */
+  private async readVersions() {
+    const batch = this.pending!;
+    this.pending = undefined;
+    try {
+      if (!this.runId) throw new Error('Redis is not ready');
+      await this.settleMissedWrites();
+      const lists = [...batch.keys()];
+      const index = new Map<string, number>();
+      for (const list of lists) {
+        for (const namespace of list) if (!index.has(namespace)) index.set(namespace, index.size);
+      }
+      const values = await this.call(() =>
+        this.redis.mget(
+          [EPOCH, ...index.keys()].map((namespace) => this.versionPrefix + namespace),
+        ),
+      );
+      const runId = this.runId;
+      const epoch = Number(values[0] ?? 0);
+      for (const [list, callers] of batch) {
+        const versions: (number | string)[] = [runId, epoch];
+        for (const namespace of list) versions.push(Number(values[1 + index.get(namespace)!] ?? 0));
+        for (const caller of callers) caller.resolve(versions);
+      }
+    } catch (error) {
+      for (const callers of batch.values()) for (const caller of callers) caller.reject(error);
+    }
   }
 
   async bumpVersions(namespaces: readonly string[]) {

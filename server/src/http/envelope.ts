@@ -39,10 +39,28 @@ export function pagedEnvelopeText<Metadata>(
   metadata: Metadata,
   pagination: Pagination,
 ): string {
+  return pagedEnvelopeHead(itemsJson, metadata, pagination) + stampTail(request);
+}
+
+/**
+ * What `pagedEnvelopeText` writes before the stamp: the same for every request until the data
+ * changes, so it can be kept (as bytes) and followed by each request's `stampTail`.
+ */
+export function pagedEnvelopeHead<Metadata>(
+  itemsJson: readonly string[],
+  metadata: Metadata,
+  pagination: Pagination,
+): string {
   return (
     `{"success":true,"data":[${itemsJson.join(',')}],"metadata":${JSON.stringify(metadata)},` +
-    `"pagination":${JSON.stringify(pagination)},` +
-    `"timestamp":${JSON.stringify(request.timestamp ?? new Date().toISOString())},` +
+    `"pagination":${JSON.stringify(pagination)},"timestamp":`
+  );
+}
+
+/** The end of an envelope after its head: this request's timestamp and id. */
+export function stampTail(request: Stamp): string {
+  return (
+    `${JSON.stringify(request.timestamp ?? new Date().toISOString())},` +
     `"request_id":${JSON.stringify(request.id)}}`
   );
 }

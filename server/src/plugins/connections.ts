@@ -13,7 +13,7 @@
  *   instead of a keep-alive connection whose parser is still inside the rejected body (issue 11:
  *   the next upload waited 73 s for the keep-alive timeout).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
@@ -125,8 +125,12 @@ async function connections(app: FastifyInstance) {
     );
   });
 
-  app.addHook('onRequest', async (request) => {
-    if (!bodyStillArriving(request)) return;
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (bodyStillArriving(request)) watchBody(request);
+    done();
+  });
+
+  function watchBody(request: FastifyRequest) {
     keepSocketForTheAnswer(request);
     const url = request.routeOptions.url ?? request.url;
     const budget = url.startsWith(UPLOAD_PREFIX) ? uploadTimeoutMs : requestTimeoutMs;
@@ -142,10 +146,14 @@ async function connections(app: FastifyInstance) {
     timer.unref();
     bodyTimers.set(request, timer);
     request.raw.once('close', () => clearTimeout(timer));
+  }
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (bodyStillArriving(request)) closeAfterTheAnswer(request, reply);
+    done(null, payload);
   });
 
-  app.addHook('onSend', async (request, reply) => {
-    if (!bodyStillArriving(request)) return;
+  function closeAfterTheAnswer(request: FastifyRequest, reply: FastifyReply) {
     reply.header('Connection', 'close');
     // A parser that gave up on the body (the CSV import on a wrong header row) may still be
     // piped to it: detach it, and read and drop what is still coming.
@@ -157,11 +165,12 @@ async function connections(app: FastifyInstance) {
     // close"): end our side (the client sees the answer, then FIN, and stops sending), keep
     // reading and dropping for at most LINGER_MS, then destroy.
     if (socket && !socket.destroyed) socket.destroySoon = () => lingerThenClose(socket);
-  });
+  }
 
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     const timer = bodyTimers.get(request);
     if (timer) clearTimeout(timer);
+    done();
   });
 }
 

@@ -74,18 +74,32 @@ async function crossSite(app: FastifyInstance) {
       : [...allowedHosts, ...(isIP(host) === 0 && hostName(host) ? [host.toLowerCase()] : [])];
   const trustedOrigins = new Set(corsOrigins);
 
-  app.addHook('onRequest', async (request) => {
+  // A callback hook (no promise per request); what it throws is answered as a rejection is.
+  app.addHook('onRequest', (request, _reply, done) => {
     checkHost(request);
     checkOrigin(request);
+    done();
   });
+
+  /** Per Host value, whether it is allowed: a pure function of the value, and few are seen. */
+  const allowedHostValues = new Map<string, boolean>();
+  const hostValueAllowed = (host: string) => {
+    let allowed = allowedHostValues.get(host);
+    if (allowed === undefined) {
+      const name = hostName(host);
+      allowed = name !== null && hostAllowed(name, listed);
+      // Bounded: a client inventing Host values cannot grow it (past the bound, no memo).
+      if (allowedHostValues.size < 256) allowedHostValues.set(host, allowed);
+    }
+    return allowed;
+  };
 
   function checkHost(request: FastifyRequest) {
     if (listed === null) return;
     const header = request.headers.host;
     if (header === undefined || header === '') return;
     if (PROBES.has(request.url.split('?')[0]!)) return;
-    const name = hostName(request.host);
-    if (name !== null && hostAllowed(name, listed)) return;
+    if (hostValueAllowed(request.host)) return;
     throw forbidden(
       `This server does not answer to the host "${request.host.slice(0, 255)}": add it to ALLOWED_HOSTS`,
       { reason: 'host_not_allowed' },

@@ -206,15 +206,22 @@ async function metricsPlugin(app: FastifyInstance) {
   // A live-update stream (route config `longLived`) lasts as long as its client stays: it is
   // counted by live_event_streams, not as a request in flight or by its duration.
   const longLived = (request: FastifyRequest) => request.routeOptions.config?.longLived === true;
-  app.addHook('onRequest', async (request) => {
-    if (longLived(request)) return;
-    counted.add(request);
-    metrics.inFlight.inc();
+  // Callback hooks, not async ones: no promise per hook per request (the hot path's budget,
+  // docs/performance-hot-path.md).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!longLived(request)) {
+      counted.add(request);
+      metrics.inFlight.inc();
+    }
+    done();
   });
-  app.addHook('onRequestAbort', async (request) => finish(request));
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRequestAbort', (request, done) => {
     finish(request);
-    if (longLived(request) && reply.statusCode === 200) return;
+    done();
+  });
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
+    finish(request);
+    if (longLived(request) && reply.statusCode === 200) return done();
     metrics.requestDuration.observe(
       {
         method: request.method,
@@ -223,6 +230,7 @@ async function metricsPlugin(app: FastifyInstance) {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   app.get(

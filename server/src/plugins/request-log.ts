@@ -162,10 +162,19 @@ export function loggerOptions(
   };
 }
 
+/** pino's level numbers: `info` lines are written at `info` and below. */
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30 };
+const infoEnabled = (level: string) => (LEVELS[level] ?? Infinity) <= 30;
+
 async function requestLog(app: FastifyInstance) {
   const slowMs = app.config.slowRequestMs;
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook (no promise per request). Below LOG_LEVEL=info the request line is not
+  // built at all (pino would drop it): only a slow request's warning is.
+  app.addHook('onResponse', (request, reply, done) => {
     const duration = reply.elapsedTime;
+    const stream = request.routeOptions.config?.longLived === true && reply.statusCode === 200;
+    const slow = duration > slowMs && !stream;
+    if (!slow && !infoEnabled(request.log.level)) return done();
     const line = {
       method: request.method,
       route: request.routeOptions.url ?? null,
@@ -174,9 +183,9 @@ async function requestLog(app: FastifyInstance) {
       duration_ms: Math.round(duration * 100) / 100,
       client: request.ip,
     };
-    const stream = request.routeOptions.config?.longLived === true && reply.statusCode === 200;
-    if (duration > slowMs && !stream) request.log.warn({ ...line, slow: true }, 'slow request');
+    if (slow) request.log.warn({ ...line, slow: true }, 'slow request');
     else request.log.info(line, 'request');
+    done();
   });
 }
 

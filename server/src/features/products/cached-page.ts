@@ -21,10 +21,10 @@ import type {
 } from '@tag-manager/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { CachedRead } from '../../cache/cache.js';
+import { KeyPlan, type Cache, type CachedRead } from '../../cache/cache.js';
 import { Namespaces, ReadDependencies } from '../../cache/namespaces.js';
 import { etagMatches, sendJsonText } from '../../http/cached.js';
-import { pagedEnvelope, pagedEnvelopeText } from '../../http/envelope.js';
+import { pagedEnvelope, pagedEnvelopeHead, stampTail } from '../../http/envelope.js';
 import { productPageDependencies } from './filters.js';
 import type { ProductPage, ProductService } from './products.service.js';
 
@@ -42,8 +42,50 @@ const ANY_ROW: CachedRead = {
   params: null,
 };
 
-/** Per query, the handles its page held last time (a hint; a bounded map, oldest out first). */
-const lastHandles = new LRUCache<string, string[]>({ max: 5000 });
+/**
+ * An answer assembled from the page and the rows cached under the keys of one set of
+ * versions: everything before the stamp, as bytes, and its ETag. Served again, without
+ * building a key, looking a value up or hashing, while a fresh version read gives the same
+ * signature (the same versions, hence the same keys, hence the same cached values).
+ */
+interface Answer {
+  signature: string;
+  etag: string;
+  head: Buffer;
+  rows: number;
+  /** performance.now() after which it is assembled again (the cache's TTL, as for values). */
+  expires: number;
+}
+
+/**
+ * Per query: the handles its page held last time (a hint: their row versions are read in the
+ * same round trip as the page's), that read prepared once, and the answer last assembled.
+ */
+interface QueryState {
+  handles: string[];
+  plan: KeyPlan;
+  answer?: Answer;
+}
+
+/** Per-entry bytes counted besides an answer's head (the handles, the plan). */
+const STATE_OVERHEAD = 4096;
+/**
+ * Per cache (one per app), bounded by count (as the hints were) and by bytes (the answers: a
+ * 50-row page is ~20 KB), oldest out first.
+ */
+const stores = new WeakMap<Cache, LRUCache<string, QueryState>>();
+function queriesOf(cache: Cache) {
+  let queries = stores.get(cache);
+  if (!queries) {
+    queries = new LRUCache<string, QueryState>({
+      max: 5000,
+      maxSize: 64 * 1024 * 1024,
+      sizeCalculation: (state) => STATE_OVERHEAD + (state.answer?.head.length ?? 0),
+    });
+    stores.set(cache, queries);
+  }
+  return queries;
+}
 
 const sameHandles = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((handle, at) => handle === b[at]);
@@ -54,6 +96,23 @@ const rowRead = (handle: string): CachedRead => ({
   params: handle,
 });
 
+/** The first version read of a query: its page, any row, and the hinted rows (signed: not ANY_ROW). */
+function queryState(pageRead: CachedRead, handles: string[]): QueryState {
+  const reads = [pageRead, ANY_ROW, ...handles.map(rowRead)];
+  const signed = [0, ...handles.map((_, at) => at + 2)];
+  return { handles, plan: new KeyPlan(reads, signed) };
+}
+
+function sendAnswer(request: FastifyRequest, reply: FastifyReply, answer: Answer) {
+  reply.header('ETag', answer.etag).header('Cache-Control', 'no-cache');
+  if (etagMatches(request.headers['if-none-match'], answer.etag)) return reply.code(304).send();
+  const tail = stampTail(request);
+  const body = Buffer.allocUnsafe(answer.head.length + Buffer.byteLength(tail));
+  answer.head.copy(body);
+  body.write(tail, answer.head.length);
+  return reply.type('application/json; charset=utf-8').send(body);
+}
+
 export async function cachedProductPage(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -61,21 +120,30 @@ export async function cachedProductPage(
   query: ProductListQuery,
 ): Promise<FastifyReply> {
   const cache = request.server.cache;
-  const pageRead: CachedRead = {
-    cache: 'product-list',
-    dependsOn: productPageDependencies(query),
-    params: query,
-  };
-  // The handles this page had last time: their row versions are read in the same round trip
-  // as the page's, which saves the second one whenever the page has not changed.
+  const queries = queriesOf(cache);
   const hintKey = JSON.stringify(query);
-  const hinted = lastHandles.get(hintKey) ?? [];
-  const firstKeys = await cache.keysOf([pageRead, ANY_ROW, ...hinted.map(rowRead)]);
-  const [pageKey, anyRowBefore] = firstKeys ?? [];
-  if (pageKey === undefined) {
+  const state =
+    queries.get(hintKey) ??
+    queryState(
+      { cache: 'product-list', dependsOn: productPageDependencies(query), params: query },
+      [],
+    );
+  const pageRead = state.plan.reads[0]!;
+  const hinted = state.handles;
+  const versions = await cache.versionsOf(state.plan);
+  if (versions === undefined) {
     const page = await products.list(query);
     return reply.send(pagedEnvelope(request, page.products, page.metadata, page.pagination));
   }
+  const signature = state.plan.signature(versions);
+  const kept = state.answer;
+  if (kept && kept.signature === signature && kept.expires > performance.now()) {
+    cache.countHits(pageRead.cache, 1);
+    cache.countHits('product-row', kept.rows);
+    return sendAnswer(request, reply, kept);
+  }
+  const firstKeys = state.plan.keys(versions);
+  const [pageKey, anyRowBefore] = firstKeys as [string, string];
 
   let computed: ProductPage | undefined;
   let [pageText] = await cache.readMany([pageRead], [pageKey]);
@@ -91,15 +159,22 @@ export async function cachedProductPage(
   const page = JSON.parse(pageText) as CachedPage;
   const reads = page.handles.map(rowRead);
   let keys: string[] | undefined;
+  /** Whether the rows' keys come from the first read (then an answer may be kept). */
+  let hintHeld = false;
   if (!computed && sameHandles(hinted, page.handles)) {
-    keys = [...firstKeys!.slice(2), anyRowBefore!];
+    keys = [...firstKeys.slice(2), anyRowBefore];
+    hintHeld = true;
   } else {
-    keys = await cache.keysOf([...reads, ANY_ROW]);
-    lastHandles.set(hintKey, page.handles);
+    const next = queryState(pageRead, page.handles);
+    const nextVersions = await cache.versionsOf(next.plan);
+    const nextKeys = nextVersions && next.plan.keys(nextVersions);
+    keys = nextKeys && [...nextKeys.slice(2), nextKeys[1]!];
+    queries.set(hintKey, next);
   }
   const rowKeys = keys?.slice(0, reads.length);
+  let etag: string | undefined;
   if (rowKeys) {
-    const etag = `W/"${createHash('sha1')
+    etag = `W/"${createHash('sha1')
       .update(`${pageKey}|${rowKeys.join('|')}`)
       .digest('base64url')}"`;
     reply.header('ETag', etag).header('Cache-Control', 'no-cache');
@@ -135,5 +210,19 @@ export async function cachedProductPage(
     rows = (await products.rows(page.handles)).map((product) => JSON.stringify(product));
   }
 
-  return sendJsonText(reply, pagedEnvelopeText(request, rows, page.metadata, page.pagination));
+  const head = pagedEnvelopeHead(rows, page.metadata, page.pagination);
+  if (hintHeld && etag && rows.length === page.handles.length) {
+    // Everything here was found (or stored) under the keys of `versions`: kept for the next
+    // requests that read the same versions.
+    const answer: Answer = {
+      signature,
+      etag,
+      head: Buffer.from(head),
+      rows: rows.length,
+      expires: performance.now() + request.server.config.cache.ttlSeconds * 1000,
+    };
+    queries.set(hintKey, { ...state, answer });
+    return sendAnswer(request, reply, answer);
+  }
+  return sendJsonText(reply, head + stampTail(request));
 }
