@@ -14,6 +14,10 @@
  * - list pages: by name, newest first, "Uncategorised" by name, "Subcategory missing", 20 each
  *   (p50 over all repetitions).
  *
+ * With `--job-filter '{"vendor":"Buzon"}'`: also the bulk assign and remove by that filter as
+ * a job (bench/lib/jobs.ts bulkFilterJob, 3 new categories), `--job-reps` times per side, for the
+ * products/s of issue 13's 1,000,000-product target (extrapolated from the filter's share).
+ *
  * Writes bench/results/<date>-product-state.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,7 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { bulkJob } from './lib/jobs.js';
+import { bulkFilterJob, bulkJob, type BulkFilterFigures } from './lib/jobs.js';
 import { freePort, startAppServer, startNodeScript, stopAll } from './lib/processes.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +33,7 @@ const log = (line: string) => console.log(`[bench:product-state] ${line}`);
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)]!;
 };
 
 async function sample(url: string, uncategorised: string, count: number) {
@@ -66,6 +70,8 @@ async function main() {
       'after-db': { type: 'string' },
       reps: { type: 'string', default: '5' },
       products: { type: 'string', default: '10000' },
+      'job-filter': { type: 'string' },
+      'job-reps': { type: 'string', default: '1' },
     },
   });
   const reps = Number(values.reps);
@@ -123,7 +129,37 @@ async function main() {
     after: { assign: [], remove: [] },
   };
   const reads: Record<Side, Record<string, number[]>> = { before: {}, after: {} };
+  const jobs: Record<Side, BulkFilterFigures[]> = { before: [], after: [] };
   try {
+    if (values['job-filter']) {
+      const filter = JSON.parse(values['job-filter']) as Record<string, unknown>;
+      for (let rep = 0; rep < Number(values['job-reps']); rep += 1) {
+        const order: Side[] = rep % 2 === 0 ? ['after', 'before'] : ['before', 'after'];
+        for (const side of order) {
+          const { url } = sides[side];
+          const created: number[] = [];
+          try {
+            for (const name of ['A', 'B', 'C']) {
+              const response = await fetch(`${url}/api/categories`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ name: `Bench state ${name} ${Date.now()}` }),
+              });
+              const body = (await response.json()) as { data?: { id: number } };
+              if (!body.data) throw new Error(`creating a category: ${JSON.stringify(body)}`);
+              created.push(body.data.id);
+            }
+            const figures = await bulkFilterJob(url, filter, created);
+            jobs[side].push(figures);
+            log(
+              `job rep ${rep + 1} ${side}: assign by filter ${figures.products} products ${figures.assignSeconds.toFixed(1)} s (${Math.round(figures.assignProductsPerSecond)} products/s, ${figures.states.join('/')}), remove ${figures.removeSeconds.toFixed(1)} s`,
+            );
+          } finally {
+            for (const id of created) await fetch(`${url}/api/categories/${id}`, { method: 'DELETE' });
+          }
+        }
+      }
+    }
     for (let rep = 0; rep < reps; rep += 1) {
       const order: Side[] = rep % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
       for (const side of order) {
@@ -167,10 +203,23 @@ async function main() {
     readP50Ms: Object.fromEntries(
       Object.keys(pages).map((name) => [
         name,
-        { before: median(reads.before[name]!), after: median(reads.after[name]!) },
+        { before: median(reads.before[name] ?? []), after: median(reads.after[name] ?? []) },
       ]),
     ),
-    raw: { bulk, reads },
+    jobsByFilter: values['job-filter']
+      ? {
+          filter: values['job-filter'],
+          productsPerSecond: {
+            before: median(jobs.before.map((job) => job.assignProductsPerSecond)),
+            after: median(jobs.after.map((job) => job.assignProductsPerSecond)),
+          },
+          extrapolatedSecondsFor1M: {
+            before: 1_000_000 / median(jobs.before.map((job) => job.assignProductsPerSecond)),
+            after: 1_000_000 / median(jobs.after.map((job) => job.assignProductsPerSecond)),
+          },
+        }
+      : undefined,
+    raw: { bulk, reads, jobs },
   };
   log(
     `bulk ${products} x 3 assign median: before ${summary.bulkAssignSeconds.before.toFixed(2)} s, after ${summary.bulkAssignSeconds.after.toFixed(2)} s; remove: before ${summary.bulkRemoveSeconds.before.toFixed(2)} s, after ${summary.bulkRemoveSeconds.after.toFixed(2)} s`,

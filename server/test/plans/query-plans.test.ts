@@ -99,18 +99,18 @@ const cases: {
   reads?: string[];
 }[] = [
   { name: 'first page by name', filters: noFilters },
-  // The order's index is product_state's (migration 0022); each row's product by primary key.
+  // The order's index is product_state's (migration 0022); the page's rows by primary key.
   {
     name: 'first page, newest first',
     filters: noFilters,
     sort: '-last_modified',
-    reads: ['product_state_last_modified_order_idx', 'products_pkey'],
+    reads: ['product_state_last_modified_order_idx', 'products_pkey', 'product_state_pkey'],
   },
   { name: 'first page by handle, descending', filters: noFilters, sort: '-product_id' },
   {
     name: 'uncategorised only',
     filters: { ...noFilters, hide_allocated: true },
-    reads: ['product_state_unallocated_name_idx', 'products_pkey'],
+    reads: ['product_state_unallocated_name_idx', 'products_pkey', 'product_state_pkey'],
   },
   { name: 'search', filters: { ...noFilters, search: 'membrane' } },
   {
@@ -147,7 +147,7 @@ const cases: {
   {
     name: 'subcategory missing',
     filters: { ...noFilters, incomplete: true },
-    reads: ['product_state_incomplete_name_idx', 'products_pkey'],
+    reads: ['product_state_incomplete_name_idx', 'products_pkey', 'product_state_pkey'],
   },
   { name: 'a large category, walking the name index', filters: { ...noFilters, category_id: 1 } },
   {

@@ -154,7 +154,33 @@ export async function listProducts(
       select,
     );
   }
-  return select(source, filterCondition(filters, { stateJoined: true }), members);
+  if (membersFirst || rank) {
+    return select(source, filterCondition(filters, { stateJoined: true }), members);
+  }
+  // The page's ids first, from only the relations its filters and order read (a walk past an
+  // offset joins nothing), then its rows: the join of products and product_state is made for
+  // the page's rows only. The nested loop keeps the page's order (no sort).
+  const active = activeFilters(filters).map((name) => PRODUCT_FILTER_TABLE[name].relation);
+  const readsState = relation === 's' || active.includes('product_state');
+  const readsProducts = relation === 'p' || active.includes('products');
+  const from =
+    readsState && readsProducts
+      ? PRODUCTS_WITH_STATE
+      : readsState
+        ? sql`product_state s`
+        : sql`products p`;
+  return queryRows<ProductRow>(
+    executor,
+    sql`select ${productColumns}, g.sort_value::text as sort_value, null::int as rank
+          from (select ${id} as id, ${column} as sort_value
+                  from ${from}
+                 where ${filterCondition(filters, { stateJoined: true })} and ${keyset}
+                 order by ${column} ${direction}, ${id} ${direction}
+                 limit ${page.limit} offset ${offset}) g
+          join products p on p.id = g.id
+          join product_state s on s.id = g.id
+         order by g.sort_value ${direction}, g.id ${direction}`,
+  );
 }
 
 /**
