@@ -155,7 +155,8 @@ async function main() {
               `job rep ${rep + 1} ${side}: assign by filter ${figures.products} products ${figures.assignSeconds.toFixed(1)} s (${Math.round(figures.assignProductsPerSecond)} products/s, ${figures.states.join('/')}), remove ${figures.removeSeconds.toFixed(1)} s`,
             );
           } finally {
-            for (const id of created) await fetch(`${url}/api/categories/${id}`, { method: 'DELETE' });
+            for (const id of created)
+              await fetch(`${url}/api/categories/${id}`, { method: 'DELETE' });
           }
         }
       }

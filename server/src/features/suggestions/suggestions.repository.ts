@@ -73,7 +73,9 @@ export function filteredSubjects(
   const conditions: SQL[] = [filterCondition(filters)];
   if (options.after !== undefined) conditions.push(sql`p.product_id > ${options.after}`);
   if (options.uncategorisedOnly) {
-    conditions.push(sql`exists (select 1 from product_state s where s.id = p.id and s.category_count = 0)`);
+    conditions.push(
+      sql`exists (select 1 from product_state s where s.id = p.id and s.category_count = 0)`,
+    );
   }
   return queryRows<SuggestionSubject>(
     executor,
