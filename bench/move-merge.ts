@@ -112,7 +112,7 @@ async function main() {
         [[a, source, leaf]],
       );
       await client.query(
-        `update products set category_count = category_count + 3, last_modified = now()`,
+        `update product_state set category_count = category_count + 3, last_modified = now()`,
       );
       await client.query('commit');
     } catch (error) {
@@ -191,7 +191,7 @@ async function main() {
         ]);
       }
       await client.query(
-        `update products p set category_count = (select count(*) from product_categories pc where pc.product_id = p.id),
+        `update product_state p set category_count = (select count(*) from product_categories pc where pc.product_id = p.id),
                 incomplete_branches = product_open_branches(p.id), last_modified = now()
           where p.id = any($1::int[])`,
         [touched.rows.map((row) => row.product_id)],

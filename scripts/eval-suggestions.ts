@@ -96,7 +96,7 @@ async function leaveOneOut(
   const services = createServices(database.db);
   const [{ n } = { n: 0 }] = await queryRows<{ n: number }>(
     database.db,
-    sql`select count(*)::int as n from products where category_count > 0`,
+    sql`select count(*)::int as n from product_state where category_count > 0`,
   );
   const stride = Math.max(1, Math.floor(n / sampleSize));
   const subjects = await queryRows<SuggestionSubject & { truth: number[] }>(
@@ -107,8 +107,8 @@ async function leaveOneOut(
                         and not exists (select 1 from product_categories child
                                          where child.product_id = p.id
                                            and child.parent_category_id = pc.category_id)) as truth
-          from (select *, row_number() over (order by id) as position
-                  from products where category_count > 0) p
+          from (select products.*, row_number() over (order by id) as position
+                  from products join product_state s using (id) where s.category_count > 0) p
          where ${only ? sql`p.id = any(${arrayParam(only)}::int[])` : sql`(p.position - 1) % ${stride} = 0`}
          order by p.id
          limit ${sampleSize}`,

@@ -215,7 +215,7 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
       status: ok ? 'met' : 'missed',
       limits: ok
         ? ''
-        : 'each batch updates its products (category_count, last_modified) through the counter trigger: every index of products is written (docs/jobs.md)',
+        : 'each batch checks its assignment rows against their foreign keys, row by row, and updates product_state through the counter trigger (docs/jobs.md)',
     });
   }
   return targets;

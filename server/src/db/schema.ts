@@ -52,15 +52,7 @@ export const products = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
-    categoryCount: integer('category_count').notNull().default(0),
-    /**
-     * Assigned categories that have subcategories of which none is assigned (the "Subcategory
-     * missing" filter): kept by the assignment and category triggers (migration 0018).
-     */
-    incompleteBranches: smallint('incomplete_branches').notNull().default(0),
-    lastModified: timestamp('last_modified', { withTimezone: true, mode: 'string' })
-      .notNull()
-      .defaultNow(),
+    // category_count, incomplete_branches and last_modified are in product_state (migration 0022).
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
       .notNull()
       .defaultNow(),
@@ -110,9 +102,7 @@ export const products = pgTable(
     // "." and ".." cannot be a URL path segment: /api/products/../categories/1 is
     // /api/categories/1 to every HTTP client, so such a product could never be addressed.
     check('products_product_id_not_dot_segment', sql`${table.productId} not in ('.', '..')`),
-    check('products_category_count_non_negative', sql`${table.categoryCount} >= 0`),
     index('products_name_order_idx').on(table.productName, table.id),
-    index('products_last_modified_order_idx').on(table.lastModified, table.id),
     index('products_vendor_idx').on(table.vendor, table.productName, table.id),
     index('products_status_idx').on(table.status, table.productName, table.id),
     index('products_product_type_idx').on(table.productType, table.productName, table.id),
@@ -124,20 +114,59 @@ export const products = pgTable(
     // Suggestions (issue 12, migration 0015): categorised products sharing a name's words, and
     // categorised products of a Type or a vendor.
     index('products_name_words_idx').using('gin', sql`to_tsvector('simple', ${table.productName})`),
-    index('products_categorised_type_idx')
-      .on(table.productType, table.id)
-      .where(sql`${table.categoryCount} > 0`),
-    index('products_categorised_vendor_idx')
-      .on(table.vendor, table.id)
-      .where(sql`${table.categoryCount} > 0`),
-    index('products_unallocated_name_idx')
+  ],
+);
+
+/**
+ * What assignments change about a product, kept apart from its heavily indexed `products` row
+ * (migration 0022, issues 13 and 15): one row per product, created and deleted with it. The
+ * assignment counter triggers update only this narrow table, so a bulk write of 10,000 products
+ * writes 7 small b-tree indexes instead of the 17 indexes of `products` (docs/jobs.md).
+ *
+ * `product_name`, `product_type` and `vendor` are copies of the product's, kept by the products
+ * triggers (an import changes them, an assignment never does), so that the lists and queues
+ * filtered by these counts read a partial index here in their order (the filter table,
+ * products/filters.ts, names the relation that drives a filter's order).
+ */
+export const productState = pgTable(
+  'product_state',
+  {
+    id: integer('id')
+      .primaryKey()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    categoryCount: integer('category_count').notNull().default(0),
+    /**
+     * Assigned categories that have subcategories of which none is assigned (the "Subcategory
+     * missing" filter): kept by the assignment and category triggers (migrations 0018, 0022).
+     */
+    incompleteBranches: smallint('incomplete_branches').notNull().default(0),
+    /** Set by every change of the product's fields or of its assignments. */
+    lastModified: timestamp('last_modified', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    productName: text('product_name').notNull(),
+    productType: text('product_type'),
+    vendor: text('vendor'),
+  },
+  (table) => [
+    check('product_state_category_count_non_negative', sql`${table.categoryCount} >= 0`),
+    check('product_state_incomplete_branches_non_negative', sql`${table.incompleteBranches} >= 0`),
+    index('product_state_last_modified_order_idx').on(table.lastModified, table.id),
+    // "Uncategorised" and its queue, in the list's order.
+    index('product_state_unallocated_name_idx')
       .on(table.productName, table.id)
       .where(sql`${table.categoryCount} = 0`),
     // The "Subcategory missing" filter and its queue, in the list's order (migration 0018).
-    index('products_incomplete_name_idx')
+    index('product_state_incomplete_name_idx')
       .on(table.productName, table.id)
       .where(sql`${table.incompleteBranches} > 0`),
-    check('products_incomplete_branches_non_negative', sql`${table.incompleteBranches} >= 0`),
+    // Suggestions (issue 12): categorised products of a Type or a vendor.
+    index('product_state_categorised_type_idx')
+      .on(table.productType, table.id)
+      .where(sql`${table.categoryCount} > 0`),
+    index('product_state_categorised_vendor_idx')
+      .on(table.vendor, table.id)
+      .where(sql`${table.categoryCount} > 0`),
   ],
 );
 

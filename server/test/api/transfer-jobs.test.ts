@@ -230,7 +230,7 @@ describe('an export as a job', () => {
   it('a filtered export has the filtered count as its total', async () => {
     const counted = await queryRows<{ n: number }>(
       test.db,
-      sql`select count(*)::int as n from products where category_count = 0`,
+      sql`select count(*)::int as n from product_state where category_count = 0`,
     );
     const job = await reserve('export.csv');
     const response = await test.request(`/api/export/csv?hide_allocated=true&job_id=${job.id}`);

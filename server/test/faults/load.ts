@@ -21,7 +21,7 @@ export async function sampleCatalog(url: string): Promise<Catalog> {
   await client.connect();
   try {
     const uncategorised = await client.query<{ product_id: string }>(
-      'select product_id from products where category_count = 0 order by id',
+      'select product_id from products join product_state s using (id) where s.category_count = 0 order by id',
     );
     const handles = await client.query<{ product_id: string }>(
       'select product_id from products order by id',

@@ -177,8 +177,14 @@ export async function invariantViolations(db: Executor): Promise<string[]> {
         join categories c on c.id = pc.category_id
         where c.parent_id is not null and not exists (
           select 1 from product_categories parent where parent.product_id = pc.product_id and parent.category_id = c.parent_id)`,
-    'wrong products.category_count': sql`select count(*)::int as n from products p
+    'wrong product_state.category_count': sql`select count(*)::int as n from product_state p
         where p.category_count <> (select count(*) from product_categories pc where pc.product_id = p.id)`,
+    // Every product has exactly one state row, its name, Type and vendor copied (migration 0022).
+    'product state rows differ from the products': sql`select count(*)::int as n
+        from products p full join product_state s on s.id = p.id
+        where p.id is null or s.id is null
+           or (p.product_name, p.product_type, p.vendor)
+              is distinct from (s.product_name, s.product_type, s.vendor)`,
     'wrong categories.product_count': sql`select count(*)::int as n from categories c
         where c.product_count <> (select count(*) from product_categories pc where pc.category_id = c.id)`,
     'catalog counters differ from the products': sql`select count(*)::int as n from
@@ -189,12 +195,13 @@ export async function invariantViolations(db: Executor): Promise<string[]> {
                 count(*) filter (where status = 'active') as active,
                 count(*) filter (where status = 'draft') as draft,
                 count(*) filter (where status = 'archived') as archived,
-                count(*) filter (where incomplete_branches > 0) as incomplete from products) actual
+                count(*) filter (where incomplete_branches > 0) as incomplete
+           from products p join product_state s on s.id = p.id) actual
         where (kept.products, kept.categorized, kept.active, kept.draft, kept.archived, kept.incomplete)
               is distinct from (actual.products, actual.categorized, actual.active, actual.draft,
                                 actual.archived, actual.incomplete)`,
     // The open branches, recounted from the assignments and the tree.
-    'open branches differ from the assignments': sql`select count(*)::int as n from products p
+    'open branches differ from the assignments': sql`select count(*)::int as n from product_state p
         where p.incomplete_branches <> (
           select count(*) from product_categories pc
            where pc.product_id = p.id

@@ -72,7 +72,8 @@ async function internalId(handle: string): Promise<number> {
 async function productCounter(handle: string): Promise<number> {
   const rows = await queryRows<{ category_count: number }>(
     test.db,
-    sql`select category_count from products where product_id = ${handle}`,
+    sql`select category_count from products join product_state using (id)
+         where product_id = ${handle}`,
   );
   return rows[0]!.category_count;
 }

@@ -69,7 +69,7 @@ afterAll(async () => {
 async function categorisedCount(): Promise<number> {
   const row = await queryOne<{ n: number }>(
     test.db,
-    sql`select count(*)::int as n from products where category_count > 0`,
+    sql`select count(*)::int as n from product_state where category_count > 0`,
   );
   return row!.n;
 }

@@ -141,8 +141,8 @@ export async function previewBulk(
                  (select count(*)::int from complete) as complete,
                  (select coalesce(json_agg(json_build_object('category_id', category_id, 'products', n)), '[]'::json)
                     from (select category_id, count(*)::int as n from have group by 1) g) as existing,
-                 (select count(*)::int from products p where p.category_count = 0 and ${set})
-                   as uncategorised,
+                 (select count(*)::int from products p join product_state s on s.id = p.id
+                   where s.category_count = 0 and ${set}) as uncategorised,
                  array(select p.id from products p
                         where ${set} and not exists (select 1 from complete c where c.product_id = p.id)
                         order by p.id limit 10) as sample`,
@@ -224,7 +224,7 @@ export async function previewBulk(
                                             where g.product_id = c.product_id and g.category_id = c.category_id)
                          group by 1) g) as parents_kept,
                (select count(*)::int from (select product_id, count(*) as n from gone group by 1) per
-                  join products p on p.id = per.product_id where p.category_count = per.n)
+                  join product_state s on s.id = per.product_id where s.category_count = per.n)
                  as become_uncategorized,
                array(select distinct product_id from removed order by product_id limit 10) as sample`,
   );

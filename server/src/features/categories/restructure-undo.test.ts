@@ -41,7 +41,7 @@ async function content(db: Executor): Promise<Record<string, string>> {
   const queries = {
     categories: sql`select md5(coalesce(string_agg((id, name, level, parent_id, parent_level, product_count, is_sample, created_at)::text, '|' order by id), '')) as hash from categories`,
     product_categories: sql`select md5(coalesce(string_agg((product_id, category_id, category_level, parent_category_id)::text, '|' order by product_id, category_id), '')) as hash from product_categories`,
-    products: sql`select md5(coalesce(string_agg((id, product_id, category_count, incomplete_branches, last_modified)::text, '|' order by id), '')) as hash from products`,
+    products: sql`select md5(coalesce(string_agg((id, product_id, category_count, incomplete_branches, last_modified)::text, '|' order by id), '')) as hash from products join product_state using (id)`,
     // Kept in slots (spread to avoid one hot row): their sums are the counters.
     catalog_counters: sql`select md5((sum(products), sum(categorized), sum(active), sum(draft), sum(archived), sum(incomplete))::text) as hash from catalog_counters`,
   };

@@ -258,11 +258,10 @@ export async function suspendCounterTriggers(transaction: Executor): Promise<voi
  * What the counter triggers would have done, once: `product_count` of the categories whose
  * assignments changed; `category_count` and the open branches of the affected products and of
  * the other products assigned a category whose children changed (`parents`: an old or new
- * parent). A product row is written only where a counter differs: a product whose branch just
- * moved keeps its counts and is not rewritten (a product row carries 17 indexes, 5 of them GIN,
- * and every write of it is a new version in each: 45 s for 100,000 rows on the shared bench
- * machine). Like a rename, a restructure changes paths, not the products: `last_modified` stays.
- * The catalog counters follow through the products trigger. Then the triggers are on again.
+ * parent). A product's state row (product_state, migration 0022) is written only where a
+ * counter differs: a product whose branch just moved keeps its counts and is not rewritten.
+ * Like a rename, a restructure changes paths, not the products: `last_modified` stays.
+ * The catalog counters follow through the product_state trigger. Then the triggers are on again.
  */
 export async function recountAfterRestructure(
   transaction: Executor,
@@ -282,7 +281,7 @@ export async function recountAfterRestructure(
            union
            select pc.product_id from product_categories pc
             where pc.category_id = any(${arrayParam([...new Set(parents)])}::integer[]))
-    update products p
+    update product_state s
        set category_count = o.count, incomplete_branches = o.open
       from targets t
       cross join with_children w
@@ -291,8 +290,8 @@ export async function recountAfterRestructure(
                    (count(*) filter (where pc.category_id = any(w.ids))
                     - count(distinct pc.parent_category_id))::smallint as open
               from product_categories pc where pc.product_id = t.product_id) o
-     where p.id = t.product_id
-       and (p.incomplete_branches <> o.open or p.category_count <> o.count)`);
+     where s.id = t.product_id
+       and (s.incomplete_branches <> o.open or s.category_count <> o.count)`);
   await transaction.execute(sql`select set_config('tag_manager.restructure', 'off', true)`);
 }
 

@@ -226,7 +226,8 @@ describe('POST /api/categories/{id}/move', () => {
       (
         await queryRows<{ open: number }>(
           test.db,
-          sql`select incomplete_branches::int as open from products where product_id = ${parentOnly}`,
+          sql`select incomplete_branches::int as open from products join product_state using (id)
+               where product_id = ${parentOnly}`,
         )
       )[0]!.open;
     expect(await openBranches()).toBe(1);

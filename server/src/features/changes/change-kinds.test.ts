@@ -137,7 +137,7 @@ function payloadOf<Kind extends ChangeKind>(change: StoredChange): ChangePayload
 /** The tables' content, timestamps aside (an inverse cannot give back the time). */
 async function content(db: Executor): Promise<Record<string, string>> {
   const queries = {
-    products: sql`select md5(coalesce(string_agg((id, product_id, product_name, vendor, product_type, status, sku, image_url, tags, category_count)::text, '|' order by id), '')) as hash from products`,
+    products: sql`select md5(coalesce(string_agg((id, product_id, products.product_name, products.vendor, products.product_type, status, sku, image_url, tags, category_count)::text, '|' order by id), '')) as hash from products join product_state using (id)`,
     categories: sql`select md5(coalesce(string_agg((id, name, level, parent_id, product_count)::text, '|' order by id), '')) as hash from categories`,
     product_categories: sql`select md5(coalesce(string_agg((product_id, category_id, category_level, parent_category_id)::text, '|' order by product_id, category_id), '')) as hash from product_categories`,
     catalog_counters: sql`select md5(coalesce((select (sum(products), sum(categorized), sum(active), sum(draft), sum(archived))::text from catalog_counters), '')) as hash`,

@@ -49,7 +49,7 @@ async function content() {
     sql`select
       (select md5(coalesce(string_agg((product_id, category_id)::text, '|' order by product_id, category_id), '')) from product_categories) as assignments,
       (select md5(coalesce(string_agg((id, product_count)::text, '|' order by id), '')) from categories) as categories,
-      (select md5(coalesce(string_agg((id, category_count)::text, '|' order by id), '')) from products) as products`,
+      (select md5(coalesce(string_agg((id, category_count)::text, '|' order by id), '')) from product_state) as products`,
   );
   return row!;
 }

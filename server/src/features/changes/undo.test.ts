@@ -62,7 +62,7 @@ async function tableContent(app: TestApp): Promise<Record<string, string>> {
     sql`select
       (select md5(coalesce(string_agg((product_id, category_id, category_level, parent_category_id)::text, '|' order by product_id, category_id), '')) from product_categories) as product_categories,
       (select md5(coalesce(string_agg((id, name, level, parent_id, product_count)::text, '|' order by id), '')) from categories) as categories,
-      (select md5(coalesce(string_agg((id, category_count)::text, '|' order by id), '')) from products) as products,
+      (select md5(coalesce(string_agg((id, category_count)::text, '|' order by id), '')) from product_state) as products,
       (select (sum(products), sum(categorized))::text from catalog_counters) as counters`,
   );
   return row!;

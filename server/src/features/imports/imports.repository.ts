@@ -11,7 +11,8 @@ export interface UpsertOutcome {
 
 /**
  * Inserts new products and updates changed ones; an identical row is left alone (and so keeps
- * its last_modified). One statement per batch, the batch passed as one JSON parameter.
+ * its last_modified: product_state's, set by the products update trigger, migration 0022). One
+ * statement per batch, the batch passed as one JSON parameter.
  * A sample product (the seeder's) whose handle a real import names becomes real: it is updated
  * (and counted so) even when its fields are identical.
  */
@@ -37,7 +38,7 @@ export async function upsertProducts(
                product_name = excluded.product_name, vendor = excluded.vendor,
                product_type = excluded.product_type, status = excluded.status, sku = excluded.sku,
                image_url = excluded.image_url, tags = excluded.tags,
-               description = ${description}, last_modified = now(), is_sample = false
+               description = ${description}, is_sample = false
          where (p.product_name, p.vendor, p.product_type, p.status, p.sku, p.image_url, p.tags,
                 p.description)
                is distinct from

@@ -166,7 +166,8 @@ const SAMPLES = {
     query: async () => {
       const [coarse] = await queryRows<{ product_id: string }>(
         test.db,
-        sql`select product_id from products where category_count = 0 order by id limit 1`,
+        sql`select product_id from products join product_state using (id)
+             where category_count = 0 order by id limit 1`,
       );
       await assign(coarse!.product_id, await parentCategory());
       return { incomplete: 'true' };
@@ -179,7 +180,8 @@ const SAMPLES = {
     change: async () => {
       const [fresh] = await queryRows<{ product_id: string }>(
         test.db,
-        sql`select product_id from products where category_count = 0 order by id desc limit 1`,
+        sql`select product_id from products join product_state using (id)
+             where category_count = 0 order by id desc limit 1`,
       );
       await assign(fresh!.product_id, await parentCategory());
     },

@@ -40,7 +40,19 @@ export interface FilterDefinition {
    * serve); throws AppError. Returns the filters with this filter's fields replaced.
    */
   normalise?(filters: ProductFilters): ProductFilters;
-  /** Its SQL condition on `products p` (only called when active). */
+  /**
+   * The relation its condition reads: `products p`, or `product_state s` (a product's counters,
+   * migration 0022). A list or queue joins `s` on `s.id = p.id`; elsewhere such a condition is
+   * asked as a semi-join (filterCondition).
+   */
+  relation: FilterRelation;
+  /**
+   * With relation `product_state`: the filter's rows have a partial index on product_state in
+   * name order, so a name-ordered list or queue with this filter reads `s.product_name, s.id`
+   * (that index) instead of products' name index.
+   */
+  drivesNameOrder?: boolean;
+  /** Its SQL condition on `products p` or `product_state s` (only called when active). */
   condition(filters: ProductFilters): SQL;
   /**
    * The count when this is the only active filter, answered without counting products (from
@@ -57,10 +69,15 @@ export interface FilterDefinition {
   pageDependsOn: readonly string[];
 }
 
+export type FilterRelation = 'products' | 'product_state';
+
 export const PRODUCT_FILTER_TABLE = {
   hide_allocated: {
     active: (f) => f.hide_allocated === true,
-    condition: () => sql`p.category_count = 0`,
+    relation: 'product_state',
+    // product_state_unallocated_name_idx
+    drivesNameOrder: true,
+    condition: () => sql`s.category_count = 0`,
     count: async (_f, { catalog }) => {
       const counts = await catalog();
       return counts.products - counts.categorized;
@@ -69,6 +86,7 @@ export const PRODUCT_FILTER_TABLE = {
   },
   search: {
     active: (f) => Boolean(f.search),
+    relation: 'products',
     normalise: (f) => {
       const search = f.search?.trim();
       if (search && searchKind(search) === 'unsearchable') {
@@ -81,6 +99,7 @@ export const PRODUCT_FILTER_TABLE = {
   },
   category: {
     active: (f) => f.category_id !== undefined,
+    relation: 'products',
     condition: (f) => {
       // Assignments are closed under "parent of", so membership already includes descendants.
       const member = sql`exists (select 1 from product_categories pc
@@ -101,22 +120,26 @@ export const PRODUCT_FILTER_TABLE = {
   },
   vendor: {
     active: (f) => f.vendor !== undefined,
+    relation: 'products',
     condition: (f) => sql`p.vendor = ${f.vendor}`,
     pageDependsOn: [],
   },
   status: {
     active: (f) => f.status !== undefined,
+    relation: 'products',
     condition: (f) => sql`p.status = ${f.status}`,
     count: async (f, { catalog }) => (await catalog())[f.status!],
     pageDependsOn: [],
   },
   product_type: {
     active: (f) => f.product_type !== undefined,
+    relation: 'products',
     condition: (f) => sql`p.product_type = ${f.product_type}`,
     pageDependsOn: [],
   },
   tag: {
     active: (f) => f.tag !== undefined,
+    relation: 'products',
     // `@>` on the array is what the GIN index on tags serves.
     condition: (f) => sql`p.tags @> array[${f.tag}]::text[]`,
     pageDependsOn: [],
@@ -125,8 +148,10 @@ export const PRODUCT_FILTER_TABLE = {
     active: (f) => f.incomplete === true,
     // Assigned some category that has children, and none of its children: the open branches
     // kept per product by the assignment and tree triggers (migration 0018), served by the
-    // partial index products_incomplete_name_idx and counted by the catalog counters.
-    condition: () => sql`p.incomplete_branches > 0`,
+    // partial index product_state_incomplete_name_idx and counted by the catalog counters.
+    relation: 'product_state',
+    drivesNameOrder: true,
+    condition: () => sql`s.incomplete_branches > 0`,
     count: async (_f, { catalog }) => (await catalog()).incomplete,
     pageDependsOn: [Namespaces.assignments],
   },
@@ -147,12 +172,36 @@ export function activeFilters(filters: ProductFilters): ProductFilterName[] {
   return entries.filter(([, filter]) => filter.active(filters)).map(([name]) => name);
 }
 
-/** The WHERE clause shared by the list, its count and the export. */
-export function filterCondition(filters: ProductFilters): SQL {
+/**
+ * The WHERE clause shared by the list, its count, the queue, the bulk writes and the export, on
+ * `products p`. With `stateJoined` the query has joined `product_state s on s.id = p.id` and a
+ * product_state filter reads `s` directly (so its partial index can drive the order); without,
+ * such a filter is a semi-join on product_state.
+ */
+export function filterCondition(
+  filters: ProductFilters,
+  options: { stateJoined?: boolean } = {},
+): SQL {
   const conditions = entries
     .filter(([, filter]) => filter.active(filters))
-    .map(([, filter]) => filter.condition(filters));
+    .map(([, filter]) =>
+      filter.relation === 'product_state' && !options.stateJoined
+        ? sql`exists (select 1 from product_state s where s.id = p.id and ${filter.condition(filters)})`
+        : filter.condition(filters),
+    );
   return sql.join([sql`true`, ...conditions], sql` and `);
+}
+
+/**
+ * The relation whose index drives a list's order: `s` (product_state) for the last-modified
+ * order, and for the name order when a filter with its own partial index in name order
+ * ("Uncategorised", "Subcategory missing") is active; `p` (products) otherwise.
+ */
+export function orderRelation(filters: ProductFilters, sortKey: string): 'p' | 's' {
+  if (sortKey === 'last_modified') return 's';
+  if (sortKey !== 'product_name') return 'p';
+  const drives = entries.some(([, filter]) => filter.active(filters) && filter.drivesNameOrder);
+  return drives ? 's' : 'p';
 }
 
 /** The filters as the list reports them (`metadata.filters`): unset values are null. */

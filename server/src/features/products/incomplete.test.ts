@@ -1,6 +1,6 @@
 /**
  * "Subcategory missing" (the `incomplete` filter) is kept per product by triggers
- * (products.incomplete_branches, migration 0018) and counted by the catalog counters. Every
+ * (product_state.incomplete_branches, migrations 0018 and 0022) and counted by the catalog counters. Every
  * write that can open or close a branch is made here — assigning and removing a subcategory,
  * creating and deleting a category under an assigned one, a bulk write, an assignments import —
  * and after each the filtered list, its count and an independent recount agree, and every
@@ -136,7 +136,8 @@ describe('the incomplete filter follows every write that opens or closes a branc
     // Not through the API, so no cache is told: read the kept column itself.
     const kept = await queryRows<{ product_id: string }>(
       test.db,
-      sql`select product_id from products where incomplete_branches > 0 order by product_id`,
+      sql`select product_id from products join product_state using (id)
+           where incomplete_branches > 0 order by product_id`,
     );
     expect(kept.map((row) => row.product_id)).toEqual(['p-004']);
     expect(await recounted()).toEqual(['p-004']);

@@ -6,6 +6,7 @@ import { arrayParam, isoTime, preparedRows } from '../../db/sql.js';
 import {
   activeFilters,
   filterCondition,
+  orderRelation,
   PRODUCT_FILTER_TABLE,
   type CatalogCounts,
   type FilterDefinition,
@@ -32,21 +33,37 @@ export interface ProductRow {
   rank?: number | null;
 }
 
-const SORT_COLUMNS: Record<string, SQL> = {
-  product_name: sql`p.product_name`,
-  last_modified: sql`p.last_modified`,
-  product_id: sql`p.product_id`,
+const SORT_COLUMNS: Record<string, string> = {
+  product_name: 'product_name',
+  last_modified: 'last_modified',
+  product_id: 'product_id',
 };
 
-export function sortSpec(sort: ProductSort) {
+/**
+ * A sort's column and the relation whose index serves it (filters.ts, orderRelation): `s`
+ * (product_state) for last_modified, and for the name when an "Uncategorised" or "Subcategory
+ * missing" filter is active (their partial indexes in name order are on product_state); `p`
+ * otherwise. The id tie-break is the same relation's (`id`), the keyset's second value.
+ */
+export function sortSpec(sort: ProductSort, filters?: ProductFilters) {
   const descending = sort.startsWith('-');
   const key = descending ? sort.slice(1) : sort;
-  return { column: SORT_COLUMNS[key]!, descending, key };
+  const relation = filters ? orderRelation(filters, key) : key === 'last_modified' ? 's' : 'p';
+  return {
+    column: sql.raw(`${relation}.${SORT_COLUMNS[key]!}`),
+    id: sql.raw(`${relation}.id`),
+    relation,
+    descending,
+    key,
+  };
 }
 
+/** A product and its state row (category_count, last_modified: migration 0022). */
+const PRODUCTS_WITH_STATE = sql`products p join product_state s on s.id = p.id`;
+
 const productColumns = sql`p.id, p.product_id, p.product_name, p.vendor, p.product_type, p.status,
-  p.sku, p.image_url, p.tags, p.category_count,
-  ${isoTime(sql`p.last_modified`)} as last_modified, ${isoTime(sql`p.created_at`)} as created_at`;
+  p.sku, p.image_url, p.tags, s.category_count,
+  ${isoTime(sql`s.last_modified`)} as last_modified, ${isoTime(sql`p.created_at`)} as created_at`;
 
 export type { ProductFilters };
 export { filterCondition };
@@ -78,32 +95,37 @@ export async function listProducts(
   filters: ProductFilters,
   page: PageRequest,
 ): Promise<ProductRow[]> {
-  const { column, descending, key } = sortSpec(page.sort);
-  const direction = descending ? sql`desc` : sql`asc`;
   const rank =
     page.exactFirst === undefined
       ? undefined
       : sql`(case when ${exactMatch(page.exactFirst)} then 0 else 1 end)`;
+  const membersFirst = page.membersFirst === true && filters.category_id !== undefined;
+  // A search walks the sort order's full index (searchPage), so its name order is products'.
+  const searching = Boolean(filters.search) && !membersFirst && !rank;
+  const { column, id, relation, descending, key } = sortSpec(
+    page.sort,
+    searching ? undefined : filters,
+  );
+  const direction = descending ? sql`desc` : sql`asc`;
   let keyset = sql`true`;
   if (page.after) {
     const value =
       key === 'last_modified' ? sql`${page.after.value}::timestamptz` : sql`${page.after.value}`;
     keyset = descending
-      ? sql`(${column}, p.id) < (${value}, ${page.after.id})`
-      : sql`(${column}, p.id) > (${value}, ${page.after.id})`;
+      ? sql`(${column}, ${id}) < (${value}, ${page.after.id})`
+      : sql`(${column}, ${id}) > (${value}, ${page.after.id})`;
     if (rank) {
       const after = page.after.rank ?? 1;
       keyset = sql`(${rank} > ${after} or (${rank} = ${after} and ${keyset}))`;
     }
   }
-  const membersFirst = page.membersFirst === true && filters.category_id !== undefined;
   const members = membersFirst
     ? sql`with members as materialized (
             select product_id from product_categories where category_id = ${filters.category_id})`
     : sql``;
   const source = membersFirst
-    ? sql`products p join members m on m.product_id = p.id`
-    : sql`products p`;
+    ? sql`products p join members m on m.product_id = p.id join product_state s on s.id = p.id`
+    : PRODUCTS_WITH_STATE;
   const offset = page.after ? 0 : page.offset;
   const select = (from: SQL, where: SQL, before: SQL = sql``): Promise<ProductRow[]> =>
     queryRows<ProductRow>(
@@ -112,18 +134,53 @@ export async function listProducts(
                            ${rank ?? sql`null`}::int as rank
             from ${from}
            where ${where} and ${keyset}
-           order by ${rank ? sql`${rank}, ` : sql``}${column} ${direction}, p.id ${direction}
+           order by ${rank ? sql`${rank}, ` : sql``}${column} ${direction}, ${id} ${direction}
            limit ${page.limit} offset ${offset}`,
     );
-  if (filters.search && !membersFirst && !rank) {
+  if (searching) {
     return searchPage(
       executor,
       filters,
-      { limit: page.limit, offset, column, direction, keyset, walkRows: page.walkRows },
+      {
+        limit: page.limit,
+        offset,
+        column,
+        id,
+        relation,
+        direction,
+        keyset,
+        walkRows: page.walkRows,
+      },
       select,
     );
   }
-  return select(source, filterCondition(filters), members);
+  if (membersFirst || rank) {
+    return select(source, filterCondition(filters, { stateJoined: true }), members);
+  }
+  // The page's ids first, from only the relations its filters and order read (a walk past an
+  // offset joins nothing), then its rows: the join of products and product_state is made for
+  // the page's rows only. The nested loop keeps the page's order (no sort).
+  const active = activeFilters(filters).map((name) => PRODUCT_FILTER_TABLE[name].relation);
+  const readsState = relation === 's' || active.includes('product_state');
+  const readsProducts = relation === 'p' || active.includes('products');
+  const from =
+    readsState && readsProducts
+      ? PRODUCTS_WITH_STATE
+      : readsState
+        ? sql`product_state s`
+        : sql`products p`;
+  return queryRows<ProductRow>(
+    executor,
+    sql`select ${productColumns}, g.sort_value::text as sort_value, null::int as rank
+          from (select ${id} as id, ${column} as sort_value
+                  from ${from}
+                 where ${filterCondition(filters, { stateJoined: true })} and ${keyset}
+                 order by ${column} ${direction}, ${id} ${direction}
+                 limit ${page.limit} offset ${offset}) g
+          join products p on p.id = g.id
+          join product_state s on s.id = g.id
+         order by g.sort_value ${direction}, g.id ${direction}`,
+  );
 }
 
 /**
@@ -148,33 +205,39 @@ async function searchPage(
     limit: number;
     offset: number;
     column: SQL;
+    id: SQL;
+    relation: 'p' | 's';
     direction: SQL;
     keyset: SQL;
     walkRows?: number | undefined;
   },
   select: (from: SQL, where: SQL) => Promise<ProductRow[]>,
 ): Promise<ProductRow[]> {
-  const { column, direction, keyset } = page;
-  const condition = filterCondition(filters);
-  const walk = sql`(select * from products p where ${keyset}
-                     order by ${column} ${direction}, p.id ${direction}
-                     limit ${page.walkRows ?? SEARCH_WALK_ROWS}) p`;
+  const { column, id, direction, keyset } = page;
+  // The walk and the matches join product_state only when the order is its (last_modified).
+  const ordered = page.relation === 's' ? PRODUCTS_WITH_STATE : sql`products p`;
+  const walk = sql`(select p.* from ${ordered} where ${keyset}
+                     order by ${column} ${direction}, ${id} ${direction}
+                     limit ${page.walkRows ?? SEARCH_WALK_ROWS}) p
+                   join product_state s on s.id = p.id`;
   if (page.walkRows !== 0) {
-    const walked = await select(walk, condition);
+    const walked = await select(walk, filterCondition(filters, { stateJoined: true }));
     if (walked.length === page.limit) return walked;
   }
   // Every match's id and sort value (the trigram index), the page sorted among them, then its
-  // rows by primary key. The CTE's column keeps the sort column's name, so `column` and
-  // `keyset` (written on `p`) read it there.
+  // rows by primary key. The CTE's columns keep the sort column's name and are read under the
+  // order relation's alias (`p` or `s`), so `column`, `id` and `keyset` read them there.
+  const alias = sql.raw(page.relation);
+  const condition = filterCondition(filters, { stateJoined: page.relation === 's' });
   return queryRows<ProductRow>(
     executor,
-    sql`with matches as materialized (select p.id, ${column} from products p where ${condition}),
-             page as (select p.id from matches p where ${keyset}
-                       order by ${column} ${direction}, p.id ${direction}
+    sql`with matches as materialized (select ${id}, ${column} from ${ordered} where ${condition}),
+             page as (select ${id} from matches ${alias} where ${keyset}
+                       order by ${column} ${direction}, ${id} ${direction}
                        limit ${page.limit} offset ${page.offset})
         select ${productColumns}, ${column}::text as sort_value, null::int as rank
-          from page g join products p on p.id = g.id
-         order by ${column} ${direction}, p.id ${direction}`,
+          from page g join products p on p.id = g.id join product_state s on s.id = p.id
+         order by ${column} ${direction}, ${id} ${direction}`,
   );
 }
 
@@ -284,7 +347,8 @@ export async function findProduct(
 ): Promise<(ProductRow & { description: string | null }) | undefined> {
   const rows = await preparedRows<ProductRow & { description: string | null }>(
     executor,
-    sql`select ${productColumns}, p.description, '' as sort_value from products p where p.product_id = ${handle}`,
+    sql`select ${productColumns}, p.description, '' as sort_value from ${PRODUCTS_WITH_STATE}
+         where p.product_id = ${handle}`,
   );
   return rows[0];
 }
@@ -297,7 +361,7 @@ export function findProducts(
   if (handles.length === 0) return Promise.resolve([]);
   return preparedRows<ProductRow>(
     executor,
-    sql`select ${productColumns}, '' as sort_value from products p
+    sql`select ${productColumns}, '' as sort_value from ${PRODUCTS_WITH_STATE}
          where p.product_id = any(${arrayParam(handles)}::text[])`,
   );
 }

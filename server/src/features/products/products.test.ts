@@ -100,7 +100,7 @@ beforeAll(async () => {
   await assign('bostik-ultraset®-sf', [tree.neutralCure.id]);
   // Deterministic modification times with many ties, some differing only in microseconds.
   await test.db.execute(sql`
-    update products set last_modified = timestamptz '2024-03-01 00:00:00+00'
+    update product_state set last_modified = timestamptz '2024-03-01 00:00:00+00'
       + (id % 4) * interval '1 hour' + (id % 3) * interval '1 microsecond'`);
 });
 afterAll(async () => {
@@ -125,11 +125,14 @@ async function allHandles(query: string): Promise<string[]> {
 /** The order the database itself gives, as the independent expectation of a sort. */
 async function expectedOrder(sort: ProductSort): Promise<string[]> {
   const descending = sort.startsWith('-');
-  const column = sql.raw(`p.${descending ? sort.slice(1) : sort}`);
+  const key = descending ? sort.slice(1) : sort;
+  // last_modified is the product's state row's (migration 0022).
+  const column = sql.raw(key === 'last_modified' ? `s.${key}` : `p.${key}`);
   const direction = sql.raw(descending ? 'desc' : 'asc');
   const rows = await queryRows<{ product_id: string }>(
     test.db,
-    sql`select p.product_id from products p order by ${column} ${direction}, p.id ${direction}`,
+    sql`select p.product_id from products p join product_state s on s.id = p.id
+         order by ${column} ${direction}, p.id ${direction}`,
   );
   return rows.map((row) => row.product_id);
 }

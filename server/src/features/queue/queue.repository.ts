@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { queryOne, queryRows, type Executor } from '../../db/client.js';
 import { isoTime } from '../../db/sql.js';
-import { filterCondition, type ProductFilters } from '../products/filters.js';
+import { filterCondition, orderRelation, type ProductFilters } from '../products/filters.js';
 
 /** A position in the queue's fixed order: (product_name, id). */
 export interface QueuePosition {
@@ -29,15 +29,19 @@ export async function nextCandidate(
   after: QueuePosition | undefined,
   operator: string,
 ): Promise<{ id: number; product_id: string; product_name: string } | undefined> {
-  const keyset = after ? sql`(p.product_name, p.id) > (${after.name}, ${after.id})` : sql`true`;
+  // The queue's filter's partial index in name order is on product_state (filters.ts).
+  const by = orderRelation(filters, 'product_name');
+  const [name, id] = [sql.raw(`${by}.product_name`), sql.raw(`${by}.id`)];
+  const keyset = after ? sql`(${name}, ${id}) > (${after.name}, ${after.id})` : sql`true`;
   return queryOne(
     executor,
-    sql`select p.id, p.product_id, p.product_name from products p
-         where ${filterCondition(filters)} and ${keyset}
+    sql`select p.id, p.product_id, p.product_name
+          from products p join product_state s on s.id = p.id
+         where ${filterCondition(filters, { stateJoined: true })} and ${keyset}
            and not exists (select 1 from queue_leases l
                             where l.product_id = p.id and l.operator <> ${operator}
                               and l.expires_at > now())
-         order by p.product_name, p.id
+         order by ${name}, ${id}
          limit 1`,
   );
 }

@@ -80,7 +80,8 @@ const uncategorised = async () =>
   (
     await queryRows<{ product_id: string }>(
       test.db,
-      sql`select product_id from products where category_count = 0 order by product_name, id`,
+      sql`select product_id from products join product_state s using (id)
+           where s.category_count = 0 order by products.product_name, id`,
     )
   ).map((row) => row.product_id);
 

@@ -2,7 +2,7 @@
  * Writes a synthetic catalog into an empty database, every row marked `is_sample` (sample data,
  * removed by DELETE /api/sample-data or `npm run seed -- --remove`). On PostgreSQL, products and assignments
  * stream in through COPY in one transaction; on PGlite, in multi-row batches. Either way each product is written
- * once with its final category_count (the counter trigger is told to stand aside for this
+ * once with its final category_count in product_state (the counter trigger is told to stand aside for this
  * transaction), and category counts are computed once at the end.
  */
 import { pipeline } from 'node:stream/promises';
@@ -47,8 +47,6 @@ const PRODUCT_COLUMNS = [
   'sku',
   'image_url',
   'tags',
-  'category_count',
-  'incomplete_branches',
   'is_sample',
   'description',
 ] as const;
@@ -69,7 +67,7 @@ export async function seedCatalog(
   const { db } = database;
   if (options.reset) {
     await db.execute(
-      sql`truncate queue_leases, product_categories, products, categories, change_sets restart identity`,
+      sql`truncate queue_leases, product_categories, product_state, products, categories, change_sets restart identity`,
     );
   } else if (!(await isCatalogEmpty(db))) {
     throw new Error(
@@ -148,7 +146,7 @@ function assignmentRowsOf(
 }
 
 /**
- * Counts a product's open branches (products.incomplete_branches): its categories that have
+ * Counts a product's open branches (product_state.incomplete_branches): its categories that have
  * subcategories of which it has none. The bulk load writes it, as it writes category_count,
  * because the triggers that keep both stand aside for the load.
  */
@@ -191,8 +189,6 @@ async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], opti
               product.sku,
               product.image_url,
               arrayLiteral(product.tags),
-              product.categoryIds.length,
-              openBranches(product.categoryIds),
               true,
               product.description,
             ];
@@ -202,6 +198,30 @@ async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], opti
       stringify(),
       client.query(
         copyFrom(`copy products (${PRODUCT_COLUMNS.join(', ')}) from stdin with (format csv)`),
+      ),
+    );
+    // In bulk load the products trigger leaves the state rows to us: with their final counts.
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (let index = 0; index < options.products; index += 1) {
+            const product = syntheticProduct(index, categories);
+            yield [
+              product.id,
+              product.categoryIds.length,
+              openBranches(product.categoryIds),
+              product.product_name,
+              product.product_type,
+              product.vendor,
+            ];
+          }
+        })(),
+      ),
+      stringify(),
+      client.query(
+        copyFrom(
+          'copy product_state (id, category_count, incomplete_branches, product_name, product_type, vendor) from stdin with (format csv)',
+        ),
       ),
     );
     await pipeline(
@@ -241,25 +261,33 @@ async function copyProducts(pool: pg.Pool, categories: SyntheticCategory[], opti
  * index build and one validation pass each, instead of millions of small steps.
  */
 async function withoutSecondaryStructures(client: pg.PoolClient): Promise<() => Promise<void>> {
-  const { rows: foreignKeys } = await client.query<{ name: string; definition: string }>(
-    `select conname as name, pg_get_constraintdef(oid) as definition from pg_constraint
-      where conrelid = 'product_categories'::regclass and contype = 'f'`,
+  const { rows: foreignKeys } = await client.query<{
+    table: string;
+    name: string;
+    definition: string;
+  }>(
+    `select conrelid::regclass::text as table, conname as name,
+            pg_get_constraintdef(oid) as definition
+       from pg_constraint
+      where conrelid in ('product_categories'::regclass, 'product_state'::regclass)
+        and contype = 'f'`,
   );
   const { rows: indexes } = await client.query<{ name: string; definition: string }>(
     `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
        from pg_index i
-      where i.indrelid in ('products'::regclass, 'product_categories'::regclass)
+      where i.indrelid in ('products'::regclass, 'product_categories'::regclass,
+                           'product_state'::regclass)
         and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`,
   );
   for (const foreignKey of foreignKeys) {
-    await client.query(`alter table product_categories drop constraint ${foreignKey.name}`);
+    await client.query(`alter table ${foreignKey.table} drop constraint ${foreignKey.name}`);
   }
   for (const index of indexes) await client.query(`drop index ${index.name}`);
   return async () => {
     for (const index of indexes) await client.query(index.definition);
     for (const foreignKey of foreignKeys) {
       await client.query(
-        `alter table product_categories add constraint ${foreignKey.name} ${foreignKey.definition}`,
+        `alter table ${foreignKey.table} add constraint ${foreignKey.name} ${foreignKey.definition}`,
       );
     }
   };
@@ -288,18 +316,28 @@ async function insertProductBatches(
       await transaction.execute(sql`
         insert into products (${sql.raw(PRODUCT_COLUMNS.join(', '))})
         select r.id, r.product_id, r.product_name, r.vendor, r.product_type, r.status, r.sku, r.image_url,
-               array(select jsonb_array_elements_text(r.tags)), r.category_count,
-               r.incomplete_branches, true, r.description
+               array(select jsonb_array_elements_text(r.tags)), true, r.description
+          from jsonb_to_recordset(${JSON.stringify(products)}::jsonb)
+               as r(id int, product_id text, product_name text, vendor text, product_type text,
+                    status text, sku text, image_url text, tags jsonb, description text)`);
+      // In bulk load the products trigger leaves the state rows to us: with their final counts.
+      await transaction.execute(sql`
+        insert into product_state
+               (id, category_count, incomplete_branches, product_name, product_type, vendor)
+        select r.id, r.category_count, r.incomplete_branches, r.product_name, r.product_type,
+               r.vendor
           from jsonb_to_recordset(${JSON.stringify(
-            products.map(({ categoryIds, ...product }) => ({
-              ...product,
-              category_count: categoryIds.length,
-              incomplete_branches: openBranches(categoryIds),
+            products.map((product) => ({
+              id: product.id,
+              product_name: product.product_name,
+              product_type: product.product_type,
+              vendor: product.vendor,
+              category_count: product.categoryIds.length,
+              incomplete_branches: openBranches(product.categoryIds),
             })),
           )}::jsonb)
-               as r(id int, product_id text, product_name text, vendor text, product_type text,
-                    status text, sku text, image_url text, tags jsonb, category_count int,
-                    incomplete_branches smallint, description text)`);
+               as r(id int, category_count int, incomplete_branches smallint, product_name text,
+                    product_type text, vendor text)`);
       await insertAssignments(transaction, rows);
     });
     assignments += rows.length;

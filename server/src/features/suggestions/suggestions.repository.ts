@@ -72,7 +72,11 @@ export function filteredSubjects(
 ): Promise<SuggestionSubject[]> {
   const conditions: SQL[] = [filterCondition(filters)];
   if (options.after !== undefined) conditions.push(sql`p.product_id > ${options.after}`);
-  if (options.uncategorisedOnly) conditions.push(sql`p.category_count = 0`);
+  if (options.uncategorisedOnly) {
+    conditions.push(
+      sql`exists (select 1 from product_state s where s.id = p.id and s.category_count = 0)`,
+    );
+  }
   return queryRows<SuggestionSubject>(
     executor,
     sql`select ${subjectColumns} from products p
@@ -98,34 +102,35 @@ export async function categoriesOfProduct(executor: Executor, id: number): Promi
  * the first half of its words (a trigram `%` scan was 70 ms at 100,000 products: GIN cannot
  * stop early on common trigrams, while an AND of words is served by the rarest word's list);
  * the Type, vendor and tag neighbours are the first GROUP_SAMPLE categorised products of
- * that group (products_categorised_type_idx / _vendor_idx).
+ * that group (product_state_categorised_type_idx / _vendor_idx).
  */
 export function evidence(executor: Executor, subject: SuggestionSubject): Promise<EvidenceRow[]> {
   const tags = subject.tags.slice(0, MAX_TAGS);
   const none = sql`select null::int as id where false`;
   const typeNeighbours = subject.product_type
-    ? sql`select id from products
+    ? sql`select id from product_state
            where product_type = ${subject.product_type} and id <> ${subject.id} and category_count > 0
            limit ${GROUP_SAMPLE}`
     : none;
   const vendorNeighbours = subject.vendor
-    ? sql`select id from products
+    ? sql`select id from product_state
            where vendor = ${subject.vendor} and id <> ${subject.id} and category_count > 0
            limit ${GROUP_SAMPLE}`
     : none;
   const tagNeighbours =
     tags.length > 0
-      ? sql`select id from products
-             where tags && ${arrayParam(tags)}::text[] and id <> ${subject.id} and category_count > 0
+      ? sql`select p.id from products p join product_state s on s.id = p.id
+             where p.tags && ${arrayParam(tags)}::text[] and p.id <> ${subject.id}
+               and s.category_count > 0
              limit ${GROUP_SAMPLE}`
       : none;
   const nameWords = nameQueryWords(subject.product_name);
   const all = nameWords.join(' & ');
   const half = nameWords.slice(0, Math.ceil(nameWords.length / 2)).join(' & ');
   const byWords = (query: string) =>
-    sql`select id, product_name from products
-         where to_tsvector('simple', product_name) @@ to_tsquery('simple', ${query})
-           and id <> ${subject.id} and category_count > 0`;
+    sql`select p.id, p.product_name from products p join product_state s on s.id = p.id
+         where to_tsvector('simple', p.product_name) @@ to_tsquery('simple', ${query})
+           and p.id <> ${subject.id} and s.category_count > 0`;
   const nameNeighbours =
     nameWords.length === 0
       ? sql`select null::int as id where false`
