@@ -15,7 +15,7 @@ import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
 import { assignmentsOf } from '../assignments/assignments.repository.js';
-import { activeFilters, appliedFilters, productFilters } from './filters.js';
+import { activeFilters, appliedFilters, productFilters, type ProductFilters } from './filters.js';
 import {
   countMatches,
   countProducts,
@@ -63,7 +63,7 @@ export class ProductService {
   ) {}
 
   /** How many products match `query`'s filters, as the list counts them (estimated above a size). */
-  async countMatching(query: ProductFilterQuery): Promise<{ total: number; estimated: boolean }> {
+  async countMatching(query: ProductFilters): Promise<{ total: number; estimated: boolean }> {
     const filters = productFilters(query);
     const catalogSize = await countProducts(this.db);
     if (activeFilters(filters).length === 0) return { total: catalogSize, estimated: false };

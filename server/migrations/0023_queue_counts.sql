@@ -1,0 +1,2 @@
+CREATE INDEX "products_unallocated_vendor_idx" ON "products" USING btree ("vendor","product_name","id") WHERE "products"."category_count" = 0;--> statement-breakpoint
+CREATE INDEX "products_unallocated_type_idx" ON "products" USING btree ("product_type","product_name","id") WHERE "products"."category_count" = 0;
