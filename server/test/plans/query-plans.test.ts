@@ -363,6 +363,21 @@ describe('search counts on a large catalog', () => {
     expect(body.data).toHaveLength(10);
   });
 
+  it('the work queue reports its remaining count as the list does: estimated, and says so', async () => {
+    const response = await test.request({
+      method: 'POST',
+      url: '/api/queue/next?search=membrane&hide_allocated=false&operator=plans-operator',
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    const queue = response.json<{ data: { remaining: number; remaining_estimated: boolean } }>()
+      .data;
+    const list = await page('membrane');
+    expect(queue.remaining_estimated).toBe(true);
+    const exact = await exactCount('membrane');
+    expect(Math.abs(queue.remaining - exact) / exact).toBeLessThan(0.15);
+    expect(list.metadata.count_estimated).toBe(true);
+  });
+
   it('counts a rare term exactly', async () => {
     const rare = '-100042';
     const exact = await exactCount(rare);

@@ -68,11 +68,14 @@ export async function findSubjects(
 export function filteredSubjects(
   executor: Executor,
   filters: ProductFilters,
-  options: { after?: string | undefined; limit: number; uncategorisedOnly?: boolean },
+  options: { after?: string | undefined; limit: number; gapsOnly?: boolean },
 ): Promise<SuggestionSubject[]> {
   const conditions: SQL[] = [filterCondition(filters)];
   if (options.after !== undefined) conditions.push(sql`p.product_id > ${options.after}`);
-  if (options.uncategorisedOnly) conditions.push(sql`p.category_count = 0`);
+  // Products with something to fill (accept): uncategorised, or a subcategory missing.
+  if (options.gapsOnly) {
+    conditions.push(sql`(p.category_count = 0 or p.incomplete_branches > 0)`);
+  }
   return queryRows<SuggestionSubject>(
     executor,
     sql`select ${subjectColumns} from products p
