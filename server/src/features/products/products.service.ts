@@ -1,6 +1,5 @@
 /** Product reads: the filtered, sorted, paginated list, one product, its categories. */
 import type {
-  ProductFilterQuery,
   CategoryRef,
   CategoryWithPath,
   Pagination,
