@@ -64,8 +64,10 @@ export class ProductService {
   /** How many products match `query`'s filters, as the list counts them (estimated above a size). */
   async countMatching(query: ProductFilters): Promise<{ total: number; estimated: boolean }> {
     const filters = productFilters(query);
+    // Only a search may be estimated, from the catalog's size: anything else is counted at once
+    // (one statement: the queue asks this on every product).
+    if (!filters.search) return { total: await countProducts(this.db, filters), estimated: false };
     const catalogSize = await countProducts(this.db);
-    if (activeFilters(filters).length === 0) return { total: catalogSize, estimated: false };
     const matches = await countMatches(this.db, filters, catalogSize);
     return { total: matches.total, estimated: matches.estimated };
   }
