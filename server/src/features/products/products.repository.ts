@@ -245,7 +245,9 @@ export interface MatchCount {
  * How many products match, exactly — except a text search with many matches in a big catalog:
  * counting 60,000 "sealant" matches out of 1,000,000 reads every match (half a second), while
  * the page itself takes milliseconds. Such a count is estimated from a random sample of the
- * catalog's pages, as search engines do ("about 61,800").
+ * catalog's pages, as search engines do ("about 61,800"). The sample is REPEATABLE (one seed):
+ * the same pages every time, so they stay cached (18 ms instead of 60–70 ms at 1,000,000) and
+ * the estimate does not jump from one page (or queue product) to the next while nothing changes.
  */
 export async function countMatches(
   executor: Executor,
@@ -258,7 +260,7 @@ export async function countMatches(
       executor,
       sql`select (count(*) filter (where ${filterCondition(filters)}))::int as hits,
                  count(*)::int as sampled
-            from products p tablesample system (${sql.raw(percent.toFixed(4))})`,
+            from products p tablesample system (${sql.raw(percent.toFixed(4))}) repeatable (0)`,
     );
     if (sample && sample.sampled > 0) {
       const estimate = (sample.hits / sample.sampled) * catalogSize;
