@@ -124,6 +124,9 @@ function fakeApi() {
       );
     }
     if (path === '/api/queue/lease') return json(200, envelope({ released: null }));
+    if (path === '/api/products/gun' && method === 'GET') {
+      return json(200, envelope(detail('gun', 'Gun')));
+    }
     if (path === '/api/products/drill' && method === 'GET') {
       // As it is now: categorised by the test's Enter (when it pressed it).
       const assigned = calls.some(
@@ -258,6 +261,20 @@ describe('QueueView keys', () => {
     // Gun is still the leased product: j did not skip it.
     expect(queueCalls()).toHaveLength(queueCallsBefore);
     expect(screen.getByText(/1 done/)).toBeInTheDocument();
+  });
+
+  it('goes back with k from the end of the queue to the last product of the sitting', async () => {
+    renderQueue();
+    await screen.findByRole('heading', { name: 'Drill' });
+    await key('s');
+    await screen.findByRole('heading', { name: 'Gun' });
+    await key('s');
+    expect(await screen.findByText('Nothing left in this queue.')).toBeInTheDocument();
+    await key('k');
+    expect(await screen.findByRole('heading', { name: 'Gun' })).toBeInTheDocument();
+    expect(screen.getByText(/Back to a product of this sitting \(skipped\)/)).toBeInTheDocument();
+    await key('j');
+    expect(await screen.findByText('Nothing left in this queue.')).toBeInTheDocument();
   });
 
   it('shows an estimated remaining count as "about N left"', async () => {

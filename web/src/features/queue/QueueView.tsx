@@ -371,9 +371,13 @@ export function QueueView({ state, update }: Props) {
       };
       const handler = action[key.length === 1 ? key.toLowerCase() : key];
       if (!handler || !product) {
+        // At the end of the queue: u undoes, k goes back to the products of this sitting.
         if (key.toLowerCase() === 'u' && last) {
           event.preventDefault();
           void undo();
+        } else if (key.toLowerCase() === 'k' && canGoBack) {
+          event.preventDefault();
+          void previous();
         }
         return;
       }
@@ -389,7 +393,7 @@ export function QueueView({ state, update }: Props) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [assign, last, previous, product, skip, suggestions, toggle, undo]);
+  }, [assign, canGoBack, last, previous, product, skip, suggestions, toggle, undo]);
 
   const left = answer?.remaining ?? 0;
   const leftEstimated = answer?.remaining_estimated ?? false;
