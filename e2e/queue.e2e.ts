@@ -16,17 +16,17 @@ import {
   type CategoryIndex,
   type CategoryNode,
 } from '../web/src/lib/category-index';
-import {
-  fetchTree,
-  launchBrowser,
-  RESULTS_DIR,
-  screenshot,
-  startServer,
-  type RunningServer,
-} from './harness';
+import { fetchTree, launchBrowser, RESULTS_DIR, startServer, type RunningServer } from './harness';
 
 let server: RunningServer;
 let browser: Browser;
+
+/** The layout screenshots are committed with the others (e2e/results/screenshots/). */
+async function shoot(page: Page, name: string) {
+  const folder = path.join(RESULTS_DIR, 'screenshots');
+  mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+}
 
 interface ListBody {
   data: { product_id: string; category_count: number }[];
@@ -128,6 +128,27 @@ describe('work queue', () => {
     }
     expect(await page.locator('.queue-progress').textContent()).toContain('10 done');
 
+    // k: back to the product just categorised (no longer in the queue), as it is now; j: on.
+    const live = (await shown(page))!;
+    await page.keyboard.press('k');
+    await waitForNext(page, live);
+    expect(await shown(page)).toBe(perProduct.at(-1)!.product_id);
+    await page.getByText('Back to a product of this sitting (categorised)').waitFor();
+    await page.keyboard.press('k');
+    await waitForNext(page, perProduct.at(-1)!.product_id);
+    expect(await shown(page)).toBe(perProduct.at(-2)!.product_id);
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await waitForNext(page, perProduct.at(-2)!.product_id);
+    await page.waitForFunction(
+      (handle) =>
+        document.querySelector('[data-testid="queue-product"]')?.getAttribute('data-handle') ===
+        handle,
+      live,
+      { timeout: 30_000 },
+    );
+    expect(await page.getByText('Back to a product of this sitting').count()).toBe(0);
+
     // The 10 done are the first 10 of the uncategorised list: none skipped.
     const done = perProduct.map((entry) => entry.product_id);
     expect(done).toEqual(before.slice(0, 10));
@@ -185,15 +206,47 @@ describe('work queue', () => {
     for (const width of [390, 1024, 1440]) {
       const context = await browser.newContext({ viewport: { width, height: 900 } });
       const page = await context.newPage();
+      // Sample product images point at a host the test machine cannot reach: fail them at once.
+      await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
       await page.goto(`${server.url}/queue`);
       await shown(page);
+      await page.locator('.queue-suggestions li').first().waitFor({ timeout: 30_000 });
+      // Every suggestion's checkbox (1rem square) and key keep their size, however many lines
+      // its text takes (a flex item would otherwise shrink beside a long path).
+      const controls = await page.locator('.queue-suggestion').evaluateAll((labels) => {
+        const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+        return labels.map((label) => {
+          const checkbox = label.querySelector('input')!.getBoundingClientRect();
+          return {
+            rem,
+            height: label.getBoundingClientRect().height,
+            checkbox: { width: checkbox.width, height: checkbox.height },
+            key: label.querySelector('kbd')!.getBoundingClientRect().width,
+          };
+        });
+      });
+      expect(controls.length).toBeGreaterThan(0);
+      if (width === 390) {
+        // The case the check is for: a suggestion on two lines or more.
+        expect(Math.max(...controls.map((control) => control.height))).toBeGreaterThan(
+          2 * controls[0]!.rem,
+        );
+      }
+      for (const control of controls) {
+        expect(control.checkbox, `checkbox at ${width}px`).toEqual({
+          width: control.rem,
+          height: control.rem,
+        });
+        expect(control.key, `key at ${width}px`).toBeGreaterThanOrEqual(control.rem);
+      }
+      await shoot(page, `queue-${width}`);
       await page.keyboard.press('/');
       await page.keyboard.type('seal');
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
       );
       expect(overflow, `horizontal overflow at ${width}px`).toBeLessThanOrEqual(0);
-      await screenshot(page, `queue-${width}`);
+      await shoot(page, `queue-finder-${width}`);
       await context.close();
     }
   });

@@ -95,7 +95,11 @@ export const QueueNext = Type.Object(
     remaining: Type.Integer({
       minimum: 0,
       description:
-        'Products matching the filter now (the shown one included, and those other operators hold)',
+        'Products matching the filter now (the shown one included, and those other operators hold); an estimate when remaining_estimated is true',
+    }),
+    remaining_estimated: Type.Boolean({
+      description:
+        "true when remaining is an estimate, counted as the product list counts (its `count_estimated`): a search with many matches in a large catalog is counted from a sample, rounded to 3 significant digits. Show it as 'about N'.",
     }),
     operators: Type.Array(QueueOperator, {
       description: 'Others working on this queue (same filters) now: one per unexpired lease',

@@ -171,23 +171,24 @@ export const AcceptSuggestions = Type.Object(
   {
     dry_run: Type.Boolean(),
     products_considered: Type.Integer({
-      description: `Products looked at (at most ${SUGGESTIONS_BULK_MAX_PRODUCTS}: with a filter, the first ones in handle order that have no category)`,
+      description: `Products looked at (at most ${SUGGESTIONS_BULK_MAX_PRODUCTS}: with a filter, the first ones in handle order that have no category or a subcategory missing)`,
     }),
     accepted_count: Type.Integer({
-      description: 'Products whose top suggestion reaches min_score (assigned unless dry_run)',
+      description:
+        'Products whose suggestion reaches min_score (assigned unless dry_run): the top one of an uncategorised product, the best one below the open branch of a product whose subcategory is missing',
     }),
     below_score: Type.Integer({ description: 'Products whose top suggestion is below min_score' }),
     without_suggestion: Type.Integer({ description: 'Products with no suggestion at all' }),
     skipped_categorised: Type.Array(Type.String(), {
       description:
-        'Products that already have a category (or got one meanwhile): nothing is changed for them',
+        'Products with nothing to fill: categorised with no subcategory missing (or filled meanwhile); nothing is changed for them',
     }),
     missing: Type.Array(Type.String(), { description: 'Asked handles that are not products' }),
     accepted: Type.Array(AcceptedSuggestion, {
       description: 'Each accepted product and the category it gets (with dry_run: would get)',
     }),
     has_more: Type.Boolean({
-      description: 'With a filter: more uncategorised products match than were looked at',
+      description: 'With a filter: more products with something to fill match than were looked at',
     }),
   },
   { additionalProperties: false },

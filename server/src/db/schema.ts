@@ -156,6 +156,15 @@ export const productState = pgTable(
     index('product_state_unallocated_name_idx')
       .on(table.productName, table.id)
       .where(sql`${table.categoryCount} = 0`),
+    // The work queue of a vendor or a Type (issue 12, migration 0023): its keyset walk in name
+    // order and its exact `remaining` count, read from the index alone (no heap page per match).
+    // The vendor and Type filters read product_state's copies when it is joined (filters.ts).
+    index('product_state_unallocated_vendor_idx')
+      .on(table.vendor, table.productName, table.id)
+      .where(sql`${table.categoryCount} = 0`),
+    index('product_state_unallocated_type_idx')
+      .on(table.productType, table.productName, table.id)
+      .where(sql`${table.categoryCount} = 0`),
     // The "Subcategory missing" filter and its queue, in the list's order (migration 0018).
     index('product_state_incomplete_name_idx')
       .on(table.productName, table.id)

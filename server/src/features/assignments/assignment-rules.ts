@@ -15,6 +15,31 @@ export interface AssignmentPlan {
   alreadyAssigned: number[];
 }
 
+/**
+ * Whether assigning `categoryId` fills a gap of a product with `current` categories, as
+ * accepting suggestions does (docs/work-queue.md): the product has no category yet, or the
+ * category lies below one of its open branches — an assigned category that has children, none
+ * of which is assigned (the "subcategory missing" rule). A category beside what the product has
+ * (another branch, or a sibling of an assigned subcategory) fills nothing: that is a second
+ * classification, a decision left to a person.
+ */
+export function fillsGap(
+  index: CategoryIndex,
+  current: ReadonlySet<number>,
+  categoryId: number,
+): boolean {
+  if (!index.has(categoryId) || current.has(categoryId)) return false;
+  if (current.size === 0) return true;
+  const deepestAssigned = index
+    .ancestors(categoryId)
+    .filter((ancestor) => current.has(ancestor.id))
+    .at(-1);
+  return (
+    deepestAssigned !== undefined &&
+    index.children(deepestAssigned.id).every((child) => !current.has(child.id))
+  );
+}
+
 export function planAssignment(
   index: CategoryIndex,
   current: ReadonlySet<number>,

@@ -26,7 +26,7 @@ import {
   lockProducts,
   type NewAssignment,
 } from './assignments.repository.js';
-import { assignmentRows, planAssignment, planRemoval } from './assignment-rules.js';
+import { assignmentRows, fillsGap, planAssignment, planRemoval } from './assignment-rules.js';
 
 /**
  * A bulk request (up to BULK_MAX_PRODUCTS products × many categories) is planned and written in
@@ -289,10 +289,11 @@ export class AssignmentService {
 
   /**
    * One category per product (accepted suggestions), as one `bulk.assign` change set. Only
-   * products that still have no category are written: a product categorised since its
-   * suggestion was computed is left as it is and reported in `skipped`.
+   * where it still fills a gap (`fillsGap`: the product has no category, or the category lies
+   * below one of its open branches), checked with the products locked: a product categorised
+   * since its suggestion was computed is left as it is and reported in `skipped`.
    */
-  async assignEachUncategorised(
+  async assignEachFillingGap(
     pairs: readonly { handle: string; categoryId: number }[],
     context: WriteContext,
   ): Promise<{ assigned: string[]; skipped: string[] }> {
@@ -312,7 +313,8 @@ export class AssignmentService {
           continue;
         }
         const current = batch.currentOf(productId);
-        if (current.size > 0) {
+        // Checked again under the lock: a product categorised meanwhile is left alone.
+        if (!fillsGap(batch.index, current, categoryId)) {
           skipped.push(handle);
           continue;
         }

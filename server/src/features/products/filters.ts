@@ -55,6 +55,13 @@ export interface FilterDefinition {
   /** Its SQL condition on `products p` or `product_state s` (only called when active). */
   condition(filters: ProductFilters): SQL;
   /**
+   * A products filter whose column product_state copies (vendor, Type: kept by the products
+   * triggers of migration 0022): the same condition on `s`, used when the query has joined
+   * product_state, so that product_state's partial indexes (the vendor's or Type's
+   * uncategorised products, migration 0023) serve the walk and the count.
+   */
+  stateCondition?(filters: ProductFilters): SQL;
+  /**
    * The count when this is the only active filter, answered without counting products (from
    * counters); undefined: count the matches.
    */
@@ -122,6 +129,7 @@ export const PRODUCT_FILTER_TABLE = {
     active: (f) => f.vendor !== undefined,
     relation: 'products',
     condition: (f) => sql`p.vendor = ${f.vendor}`,
+    stateCondition: (f) => sql`s.vendor = ${f.vendor}`,
     pageDependsOn: [],
   },
   status: {
@@ -135,6 +143,7 @@ export const PRODUCT_FILTER_TABLE = {
     active: (f) => f.product_type !== undefined,
     relation: 'products',
     condition: (f) => sql`p.product_type = ${f.product_type}`,
+    stateCondition: (f) => sql`s.product_type = ${f.product_type}`,
     pageDependsOn: [],
   },
   tag: {
@@ -184,12 +193,30 @@ export function filterCondition(
 ): SQL {
   const conditions = entries
     .filter(([, filter]) => filter.active(filters))
-    .map(([, filter]) =>
-      filter.relation === 'product_state' && !options.stateJoined
-        ? sql`exists (select 1 from product_state s where s.id = p.id and ${filter.condition(filters)})`
-        : filter.condition(filters),
-    );
+    .map(([, filter]: [ProductFilterName, FilterDefinition]) => {
+      if (filter.relation === 'product_state') {
+        return options.stateJoined
+          ? filter.condition(filters)
+          : sql`exists (select 1 from product_state s where s.id = p.id and ${filter.condition(filters)})`;
+      }
+      return options.stateJoined && filter.stateCondition
+        ? filter.stateCondition(filters)
+        : filter.condition(filters);
+    });
   return sql.join([sql`true`, ...conditions], sql` and `);
+}
+
+/**
+ * Whether every active filter can be asked of product_state alone (its own columns, or a copy
+ * of a products column): such a count reads product_state's partial indexes only.
+ */
+export function stateOnly(filters: ProductFilters): boolean {
+  return entries.every(
+    ([, filter]: [ProductFilterName, FilterDefinition]) =>
+      !filter.active(filters) ||
+      filter.relation === 'product_state' ||
+      filter.stateCondition !== undefined,
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import { arrayParam, isoTime, preparedRows } from '../../db/sql.js';
 import {
   activeFilters,
   filterCondition,
+  stateOnly,
   orderRelation,
   PRODUCT_FILTER_TABLE,
   type CatalogCounts,
@@ -287,10 +288,13 @@ export async function countProducts(
     const total = await shortcut.count(filters!, { catalog, executor });
     if (total !== undefined) return total;
   }
-  const row = await queryOne<{ total: number }>(
-    executor,
-    sql`select count(*)::int as total from products p where ${filterCondition(filters!)}`,
-  );
+  // A vendor's or a Type's uncategorised products (the work queue's remaining count) are
+  // counted from product_state's partial index alone (migration 0023).
+  const counted = stateOnly(filters!)
+    ? sql`select count(*)::int as total from product_state s
+           where ${filterCondition(filters!, { stateJoined: true })}`
+    : sql`select count(*)::int as total from products p where ${filterCondition(filters!)}`;
+  const row = await queryOne<{ total: number }>(executor, counted);
   return row?.total ?? 0;
 }
 
@@ -311,7 +315,9 @@ export interface MatchCount {
  * How many products match, exactly — except a text search with many matches in a big catalog:
  * counting 60,000 "sealant" matches out of 1,000,000 reads every match (half a second), while
  * the page itself takes milliseconds. Such a count is estimated from a random sample of the
- * catalog's pages, as search engines do ("about 61,800").
+ * catalog's pages, as search engines do ("about 61,800"). The sample is REPEATABLE (one seed):
+ * the same pages every time, so they stay cached (18 ms instead of 60–70 ms at 1,000,000) and
+ * the estimate does not jump from one page (or queue product) to the next while nothing changes.
  */
 export async function countMatches(
   executor: Executor,
@@ -325,7 +331,7 @@ export async function countMatches(
       executor,
       sql`select (count(*) filter (where ${filterCondition(filters)}))::int as hits,
                  count(*)::int as sampled
-            from products p tablesample system (${sql.raw(percent.toFixed(4))})`,
+            from products p tablesample system (${sql.raw(percent.toFixed(4))}) repeatable (0)`,
     );
     if (sample && sample.sampled > 0) {
       const estimate = (sample.hits / sample.sampled) * catalogSize;

@@ -1,6 +1,5 @@
 /** Product reads: the filtered, sorted, paginated list, one product, its categories. */
 import type {
-  ProductFilterQuery,
   CategoryRef,
   CategoryWithPath,
   Pagination,
@@ -15,10 +14,11 @@ import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
 import { decodeCursor, encodeCursor, filtersFingerprint } from './cursor.js';
 import { assignmentsOf } from '../assignments/assignments.repository.js';
-import { activeFilters, appliedFilters, productFilters } from './filters.js';
+import { activeFilters, appliedFilters, productFilters, type ProductFilters } from './filters.js';
 import {
   catalogCounts,
   countMatches,
+  countProducts,
   findProduct,
   findProducts,
   hasExactMatch,
@@ -63,10 +63,12 @@ export class ProductService {
   ) {}
 
   /** How many products match `query`'s filters, as the list counts them (estimated above a size). */
-  async countMatching(query: ProductFilterQuery): Promise<{ total: number; estimated: boolean }> {
+  async countMatching(query: ProductFilters): Promise<{ total: number; estimated: boolean }> {
     const filters = productFilters(query);
+    // Only a search may be estimated, from the catalog's size: anything else is counted at once
+    // (one statement: the queue asks this on every product).
+    if (!filters.search) return { total: await countProducts(this.db, filters), estimated: false };
     const catalog = await catalogCounts(this.db);
-    if (activeFilters(filters).length === 0) return { total: catalog.products, estimated: false };
     const matches = await countMatches(this.db, filters, catalog.products, catalog);
     return { total: matches.total, estimated: matches.estimated };
   }

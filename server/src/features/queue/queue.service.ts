@@ -9,7 +9,6 @@ import type { Executor } from '../../db/client.js';
 import { invalidField } from '../../errors.js';
 import { filtersFingerprint } from '../products/cursor.js';
 import { productFilters } from '../products/filters.js';
-import { countProducts } from '../products/products.repository.js';
 import type { ProductService } from '../products/products.service.js';
 import {
   claim,
@@ -62,8 +61,11 @@ export class QueueService {
     // One product at a time: the previous lease goes (expired ones of anyone on the way).
     await release(this.db, holder.operator, leased?.id);
 
+    // Counted as the product list counts its matches: exact, except a search with many matches
+    // in a large catalog, estimated from a sample (a vendor's or a Type's uncategorised products
+    // are counted from their partial indexes alone, migration 0023).
     const [remaining, others, product] = await Promise.all([
-      countProducts(this.db, filters),
+      this.products.countMatching(filters),
       othersOnQueue(this.db, holder),
       leased ? this.products.get(leased.product_id) : Promise.resolve(null),
     ]);
@@ -73,7 +75,8 @@ export class QueueService {
         ? encodeQueueCursor({ name: leased.product_name, id: leased.id }, queueKey)
         : null,
       lease: lease ? { expires_at: lease.expires_at, seconds: this.leaseSeconds } : null,
-      remaining,
+      remaining: remaining.total,
+      remaining_estimated: remaining.estimated,
       operators: others,
       released:
         held && held.id !== leased?.id

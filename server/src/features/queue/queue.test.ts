@@ -281,8 +281,49 @@ describe('bad input', () => {
   });
 
   it('answers a filter that matches nothing with no product and nothing remaining', async () => {
+    await releaseAll();
+    const before = await changeSets();
     const { status, body } = await next({ operator: A, vendor: 'Nobody Makes This' });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ product: null, remaining: 0, cursor: null, lease: null });
+    expect(body).toMatchObject({
+      product: null,
+      remaining: 0,
+      remaining_estimated: false,
+      cursor: null,
+      lease: null,
+    });
+    // No lease taken, nothing written.
+    expect(await queryRows(test.db, sql`select * from queue_leases`)).toEqual([]);
+    expect(await changeSets()).toBe(before);
+  });
+
+  it('refuses a malformed operator when giving a lease up, and keeps the lease', async () => {
+    await releaseAll();
+    const held = await next({ operator: A });
+    for (const operator of ['short', 'has space!', 'x'.repeat(65)]) {
+      const response = await test.request({
+        method: 'DELETE',
+        url: `/api/queue/lease?operator=${encodeURIComponent(operator)}`,
+      });
+      expect(response.statusCode, operator).toBe(422);
+      expect(response.json()).toMatchObject({ success: false, code: 'VALIDATION_ERROR' });
+    }
+    const leases = await queryRows<{ operator: string }>(
+      test.db,
+      sql`select operator from queue_leases`,
+    );
+    expect(leases).toHaveLength(1);
+    expect(held.body.lease).not.toBeNull();
+  });
+
+  it('counts the remaining products exactly on a small catalog, a search included', async () => {
+    const { body } = await next({ operator: A, search: 'Product' });
+    expect(body.remaining_estimated).toBe(false);
+    const exact = await queryOne<{ n: number }>(
+      test.db,
+      sql`select count(*)::int as n from products join product_state using (id)
+           where category_count = 0 and products.product_name ilike '%product%'`,
+    );
+    expect(body.remaining).toBe(exact!.n);
   });
 });

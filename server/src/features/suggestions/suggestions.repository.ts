@@ -68,13 +68,15 @@ export async function findSubjects(
 export function filteredSubjects(
   executor: Executor,
   filters: ProductFilters,
-  options: { after?: string | undefined; limit: number; uncategorisedOnly?: boolean },
+  options: { after?: string | undefined; limit: number; gapsOnly?: boolean },
 ): Promise<SuggestionSubject[]> {
   const conditions: SQL[] = [filterCondition(filters)];
   if (options.after !== undefined) conditions.push(sql`p.product_id > ${options.after}`);
-  if (options.uncategorisedOnly) {
+  // Products with something to fill (accept): uncategorised, or a subcategory missing.
+  if (options.gapsOnly) {
     conditions.push(
-      sql`exists (select 1 from product_state s where s.id = p.id and s.category_count = 0)`,
+      sql`exists (select 1 from product_state s
+                   where s.id = p.id and (s.category_count = 0 or s.incomplete_branches > 0))`,
     );
   }
   return queryRows<SuggestionSubject>(

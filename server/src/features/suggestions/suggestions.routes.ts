@@ -62,7 +62,7 @@ const suggestionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'acceptSuggestions',
         tags: ['suggestions'],
         summary:
-          "Assign each uncategorised product's top suggestion whose score is at least min_score (dry_run previews; otherwise one bulk.assign change set)",
+          "Fill each product's gap with its suggestion when the score is at least min_score: the top suggestion of an uncategorised product, the best one below the open branch of a product whose subcategory is missing (dry_run previews; otherwise one bulk.assign change set)",
         body: AcceptSuggestionsBody,
         response: { 200: AcceptSuggestionsResponse },
       },

@@ -25,6 +25,7 @@ import type {
 import { SUGGESTIONS_BULK_MAX_PRODUCTS } from '@tag-manager/contract';
 import type { Executor } from '../../db/client.js';
 import { notFound, validationError } from '../../errors.js';
+import { fillsGap } from '../assignments/assignment-rules.js';
 import type { AssignmentService } from '../assignments/assignments.service.js';
 import type { CategoryService } from '../categories/categories.service.js';
 import type { CategoryIndex } from '../categories/category-index.js';
@@ -194,9 +195,11 @@ export class SuggestionService {
   }
 
   /**
-   * POST /api/suggestions/accept: each uncategorised product's top suggestion when its score is
-   * at least min_score, previewed (dry_run) or assigned as one bulk.assign change set. A product
-   * that has a category (or gets one before the write) is left alone.
+   * POST /api/suggestions/accept: fills each product's gap with its best suggestion when the
+   * score is at least min_score, previewed (dry_run) or assigned as one bulk.assign change set.
+   * The gap (`fillsGap`, docs/work-queue.md): an uncategorised product takes its top suggestion;
+   * a product whose subcategory is missing takes its best suggestion below the open branch. A
+   * product with nothing missing (or that gets it before the write) is left alone.
    */
   async accept(body: AcceptSuggestionsBody, context: WriteContext): Promise<AcceptSuggestions> {
     const selection = await this.select(body, true);
@@ -208,9 +211,19 @@ export class SuggestionService {
     const own = await inParallel(selection.subjects, (subject) =>
       categoriesOfProduct(this.db, subject.id),
     );
-    const answers = await inParallel(selection.subjects, (subject, position) =>
-      own[position]!.length > 0 ? null : this.suggest(subject, index, { limit: 1 }),
-    );
+    const answers = await inParallel(selection.subjects, async (subject, position) => {
+      const current = new Set(own[position]);
+      if (current.size === 0) return this.suggest(subject, index, { limit: 1 });
+      if (!hasOpenBranch(index, current)) return null;
+      // Subcategory missing: the best suggestion below an open branch (ranked as ever).
+      const all = await this.suggest(subject, index, { limit: index.size });
+      return {
+        ...all,
+        suggestions: all.suggestions
+          .filter((suggestion) => fillsGap(index, current, suggestion.category.id))
+          .slice(0, 1),
+      };
+    });
     for (const [position, subject] of selection.subjects.entries()) {
       const answer = answers[position];
       if (!answer) {
@@ -225,7 +238,7 @@ export class SuggestionService {
     }
     let written = accepted;
     if (!body.dry_run && accepted.length > 0) {
-      const outcome = await this.assignments.assignEachUncategorised(
+      const outcome = await this.assignments.assignEachFillingGap(
         accepted.map((item) => ({ handle: item.product_id, categoryId: item.category.id })),
         context,
       );
@@ -252,7 +265,7 @@ export class SuggestionService {
       filter?: object | undefined;
       after?: string | undefined;
     },
-    uncategorisedOnly: boolean,
+    gapsOnly: boolean,
   ): Promise<{ subjects: SuggestionSubject[]; missing: string[]; nextAfter: string | null }> {
     if (body.product_ids !== undefined && body.filter !== undefined) {
       throw validationError([
@@ -275,7 +288,7 @@ export class SuggestionService {
     const rows = await filteredSubjects(this.db, filters, {
       after: body.after,
       limit: SUGGESTIONS_BULK_MAX_PRODUCTS,
-      uncategorisedOnly,
+      gapsOnly,
     });
     const subjects = rows.slice(0, SUGGESTIONS_BULK_MAX_PRODUCTS);
     return {
@@ -284,6 +297,14 @@ export class SuggestionService {
       nextAfter: rows.length > subjects.length ? subjects.at(-1)!.product_id : null,
     };
   }
+}
+
+/** Whether some assigned category has children, none of them assigned (subcategory missing). */
+function hasOpenBranch(index: CategoryIndex, current: ReadonlySet<number>): boolean {
+  return [...current].some((id) => {
+    const children = index.children(id);
+    return children.length > 0 && children.every((child) => !current.has(child.id));
+  });
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

@@ -324,3 +324,136 @@ describe('POST /api/suggestions/accept', () => {
     expect(await snapshot(test.db)).toEqual(before);
   });
 });
+
+describe('accepting fills a missing subcategory (docs/work-queue.md)', () => {
+  const accept = async (payload: object) => {
+    const response = await test.request({
+      method: 'POST',
+      url: '/api/suggestions/accept',
+      payload,
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<{ data: AcceptSuggestions }>().data;
+  };
+  const categoriesOf = async (handle: string) =>
+    (
+      await queryRows<{ category_id: number }>(
+        test.db,
+        sql`select pc.category_id from product_categories pc join products p on p.id = pc.product_id
+             where p.product_id = ${handle} order by 1`,
+      )
+    ).map((row) => row.category_id);
+  const changeSetCount = async () =>
+    (await queryRows<{ n: number }>(test.db, sql`select count(*)::int as n from change_sets`))[0]!
+      .n;
+
+  beforeAll(async () => {
+    // Named like the silicone sealants: their top suggestion is Silicone Sealants.
+    const csv =
+      'Handle,Title,Vendor,Type,Status\n' +
+      'r-open,Clear Silicone Caulk 500ml,Refine,,active\n' +
+      'r-elsewhere,Clear Silicone Caulk 450ml,Refine,,active\n' +
+      'r-done,Clear Silicone Caulk 420ml,Refine,,active\n' +
+      'r-sibling,Clear Silicone Caulk 410ml,Refine,,active\n';
+    const imported = await importProductsCsv(test, csv);
+    expect(imported.statusCode, imported.body).toBe(200);
+    await assign('r-open', ids.sealants!); // Building > Sealants: its subcategory is missing
+    // Complete in Sealants (Acrylic): Silicone, its top suggestion, is beside what it has.
+    await assign('r-elsewhere', ids.acrylic!);
+    await assign('r-done', ids.silicone!); // complete
+    await assign('r-sibling', ids.sealants!);
+  });
+
+  it('previews the best suggestion below the open branch, never one beside what a product has', async () => {
+    const before = await snapshot(test.db);
+    const preview = await accept({
+      product_ids: ['r-open', 'r-elsewhere', 'r-done'],
+      min_score: 0,
+      dry_run: true,
+    });
+    expect(await snapshot(test.db)).toEqual(before);
+    expect(preview.accepted.map((item) => [item.product_id, item.category.id])).toEqual([
+      ['r-open', ids.silicone],
+    ]);
+    expect(preview.skipped_categorised.sort()).toEqual(['r-done', 'r-elsewhere']);
+  });
+
+  it('a filter takes the products with a gap (uncategorised or incomplete), and applies as one change set', async () => {
+    const preview = await accept({
+      filter: { vendor: 'Refine', hide_allocated: false },
+      min_score: 0,
+      dry_run: true,
+    });
+    expect(preview.products_considered).toBe(2);
+    expect(preview.accepted.map((item) => item.product_id)).toEqual(['r-open', 'r-sibling']);
+
+    // Before the write, r-sibling gets a subcategory by hand: it has no gap any more.
+    await assign('r-sibling', ids.acrylic!);
+    const siblingBefore = await categoriesOf('r-sibling');
+    const sets = await changeSetCount();
+    const applied = await accept({
+      filter: { vendor: 'Refine', incomplete: true, hide_allocated: false },
+      min_score: 0,
+      dry_run: false,
+    });
+    expect(applied.accepted.map((item) => item.product_id)).toEqual(['r-open']);
+    expect(await categoriesOf('r-open')).toEqual(
+      [ids.building!, ids.sealants!, ids.silicone!].sort((a, b) => a - b),
+    );
+    expect(await categoriesOf('r-sibling')).toEqual(siblingBefore);
+    expect(await changeSetCount()).toBe(sets + 1);
+    const incomplete = await queryRows<{ n: number }>(
+      test.db,
+      sql`select incomplete_branches as n from products join product_state using (id)
+           where product_id = 'r-open'`,
+    );
+    expect(incomplete[0]!.n).toBe(0);
+  });
+});
+
+describe('bad input to bulk suggestions and accept changes nothing', () => {
+  it.each([0, 1000])(
+    'POST /api/suggestions refuses limit %d with a 422 envelope',
+    async (limit) => {
+      const response = await test.request({
+        method: 'POST',
+        url: '/api/suggestions',
+        payload: { product_ids: ['name-target'], limit },
+      });
+      expect(response.statusCode, response.body).toBe(422);
+      expect(response.json<ErrorEnvelope>()).toMatchObject({
+        success: false,
+        code: 'VALIDATION_ERROR',
+      });
+    },
+  );
+
+  it('unknown products only, or a filter that matches nothing: 200, nothing accepted, no change set', async () => {
+    const before = await snapshot(test.db);
+    for (const payload of [
+      { product_ids: ['no-such-1', 'no-such-2'], min_score: 0, dry_run: false },
+      { filter: { vendor: 'Nobody Makes This' }, min_score: 0, dry_run: false },
+    ]) {
+      const response = await test.request({
+        method: 'POST',
+        url: '/api/suggestions/accept',
+        payload,
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      const data = response.json<{ data: AcceptSuggestions }>().data;
+      expect(data).toMatchObject({ products_considered: 0, accepted_count: 0, accepted: [] });
+      expect(data.missing).toEqual('product_ids' in payload ? payload.product_ids : []);
+    }
+    const bulk = await test.request({
+      method: 'POST',
+      url: '/api/suggestions',
+      payload: { filter: { vendor: 'Nobody Makes This' } },
+    });
+    expect(bulk.statusCode).toBe(200);
+    expect(bulk.json<{ data: BulkSuggestions }>().data).toMatchObject({
+      items: [],
+      next_after: null,
+    });
+    expect(await snapshot(test.db)).toEqual(before);
+  });
+});

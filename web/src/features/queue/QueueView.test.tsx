@@ -46,6 +46,7 @@ const answer = (product: ProductDetail | null, cursor: string | null): QueueNext
   cursor,
   lease: product ? { expires_at: '2026-01-01T00:02:00.000Z', seconds: 120 } : null,
   remaining: 2,
+  remaining_estimated: false,
   operators: [{ name: 'Operator ab12', product_id: 'other', expires_at: '2026-01-01T00:02:00Z' }],
   released: null,
 });
@@ -123,6 +124,33 @@ function fakeApi() {
       );
     }
     if (path === '/api/queue/lease') return json(200, envelope({ released: null }));
+    if (path === '/api/products/gun' && method === 'GET') {
+      return json(200, envelope(detail('gun', 'Gun')));
+    }
+    if (path === '/api/products/drill' && method === 'GET') {
+      // As it is now: categorised by the test's Enter (when it pressed it).
+      const assigned = calls.some(
+        (call) => call.method === 'POST' && call.url.pathname === '/api/products/drill/categories',
+      );
+      return json(
+        200,
+        envelope({
+          ...detail('drill', 'Drill'),
+          categories: assigned
+            ? [
+                {
+                  id: 3,
+                  name: 'Manual Guns',
+                  level: 3,
+                  parent_id: 2,
+                  path: 'Tools > Caulking Guns > Manual Guns',
+                  path_ids: [1, 2, 3],
+                },
+              ]
+            : [],
+        }),
+      );
+    }
     return json(404, errorEnvelope('NOT_FOUND', `no fake for ${method} ${path}`));
   };
 }
@@ -208,6 +236,67 @@ describe('QueueView keys', () => {
     // k goes back to the product before.
     await key('k');
     await screen.findByRole('heading', { name: 'Drill' });
+  });
+
+  it('goes back with k to the product just categorised (no longer in the queue), and on with j', async () => {
+    renderQueue();
+    await screen.findByRole('heading', { name: 'Drill' });
+    await screen.findByText('Tools > Caulking Guns > Manual Guns');
+    await key('1');
+    await key('Enter');
+    await screen.findByRole('heading', { name: 'Gun' });
+    const queueCallsBefore = queueCalls().length;
+    await key('k');
+    expect(await screen.findByRole('heading', { name: 'Drill' })).toBeInTheDocument();
+    // Read as it is now (with the category just assigned), not asked from the queue again.
+    expect(
+      screen.getByText(/Back to a product of this sitting \(categorised\)/),
+    ).toBeInTheDocument();
+    expect(screen.getAllByText('Tools > Caulking Guns > Manual Guns').length).toBeGreaterThan(0);
+    expect(queueCalls()).toHaveLength(queueCallsBefore);
+    expect(screen.getByRole('button', { name: /Previous/ })).toBeDisabled();
+    await key('j');
+    expect(await screen.findByRole('heading', { name: 'Gun' })).toBeInTheDocument();
+    expect(screen.queryByText(/Back to a product of this sitting/)).toBeNull();
+    // Gun is still the leased product: j did not skip it.
+    expect(queueCalls()).toHaveLength(queueCallsBefore);
+    expect(screen.getByText(/1 done/)).toBeInTheDocument();
+  });
+
+  it('goes back with k from the end of the queue to the last product of the sitting', async () => {
+    renderQueue();
+    await screen.findByRole('heading', { name: 'Drill' });
+    await key('s');
+    await screen.findByRole('heading', { name: 'Gun' });
+    await key('s');
+    expect(await screen.findByText('Nothing left in this queue.')).toBeInTheDocument();
+    await key('k');
+    expect(await screen.findByRole('heading', { name: 'Gun' })).toBeInTheDocument();
+    expect(screen.getByText(/Back to a product of this sitting \(skipped\)/)).toBeInTheDocument();
+    await key('j');
+    expect(await screen.findByText('Nothing left in this queue.')).toBeInTheDocument();
+  });
+
+  it('shows an estimated remaining count as "about N left"', async () => {
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = new URL(String(input), 'http://app.test');
+      if (url.pathname === '/api/queue/next') {
+        return new Response(
+          JSON.stringify(
+            envelope({
+              ...answer(detail('drill', 'Drill'), 'c-drill'),
+              remaining: 23_100,
+              remaining_estimated: true,
+            }),
+          ),
+          { status: 200, headers: { 'content-type': 'application/json' } },
+        );
+      }
+      return fakeApi()(input, init);
+    });
+    renderQueue();
+    await screen.findByRole('heading', { name: 'Drill' });
+    expect(screen.getByText(/about 23,100 left/)).toBeInTheDocument();
   });
 
   it('undoes the last assignment with u: removes the topmost category it added, shows it again', async () => {

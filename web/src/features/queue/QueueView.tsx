@@ -5,7 +5,7 @@
  * previous, `u` undoes the last assignment. Every key has a button. The server leases the
  * shown product to this browser tab (its operator id), so two operators never see the same one.
  */
-import type { CategoryWithPath, QueueNext, Suggestion } from '@tag-manager/contract';
+import type { CategoryWithPath, ProductDetail, QueueNext, Suggestion } from '@tag-manager/contract';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, type QueueParams } from '../../api/client';
 import { useLiveState } from '../../api/live-updates';
@@ -43,6 +43,24 @@ export function queueFilters(state: WorkspaceState): Omit<QueueParams, 'operator
   return filters;
 }
 
+/** A product shown in this sitting, and the `after` that fetched it from the queue. */
+interface Shown {
+  productId: string;
+  after: string | undefined;
+}
+
+/** A product of the sitting shown again with k: read as it is now, not leased, maybe done. */
+interface Review {
+  /** Its place in the sitting's history. */
+  position: number;
+  product: ProductDetail;
+}
+
+/** "N left" or, when the server estimated the count, "about N left". */
+export function remainingText(remaining: number, estimated: boolean): string {
+  return `${estimated ? 'about ' : ''}${numberFormat.format(remaining)} left`;
+}
+
 /** "about 40 min" from the time spent per product so far. */
 export function paceText(done: number, left: number, elapsedMs: number): string | null {
   if (done === 0 || left === 0) return null;
@@ -54,8 +72,8 @@ export function paceText(done: number, left: number, elapsedMs: number): string 
 
 interface LastAssignment {
   productId: string;
-  /** The after cursor that shows the product again. */
-  after: string | undefined;
+  /** The after cursor that shows the product again; null: it was assigned while reviewed (k). */
+  after: string | undefined | null;
   /** The categories the assignment added (with its ancestors), topmost first. */
   added: number[];
   names: string[];
@@ -76,8 +94,12 @@ export function QueueView({ state, update }: Props) {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  /** The `after` that fetched each product shown, oldest first: K walks back through it. */
-  const [trail, setTrail] = useState<(string | undefined)[]>([]);
+  /**
+   * Every product the queue showed in this sitting, oldest first: k walks back through it, to
+   * the products just categorised or skipped too (which the queue itself no longer offers).
+   */
+  const [history, setHistory] = useState<Shown[]>([]);
+  const [review, setReview] = useState<Review | null>(null);
   const [suggestions, setSuggestions] = useState<Suggestion[] | null>(null);
   const [ticked, setTicked] = useState<Map<number, string>>(new Map());
   const [finder, setFinder] = useState(false);
@@ -87,19 +109,25 @@ export function QueueView({ state, update }: Props) {
   const busyRef = useRef(false);
 
   const load = useCallback(
-    async (after: string | undefined, mode: 'forward' | 'back' | 'again') => {
+    async (after: string | undefined, mode: 'forward' | 'again') => {
       setLoading(true);
       setError(null);
       try {
         const envelope = await api.queueNext({ ...filters, operator, after });
         const next = envelope.data;
         setAnswer(next);
+        setReview(null);
         setTicked(new Map());
         setFinder(false);
-        setTrail((current) => {
-          if (mode === 'back') return current.slice(0, -1);
-          if (mode === 'again') return current;
-          return next.product ? [...current, after] : current;
+        const shown = next.product ? { productId: next.product.product_id, after } : null;
+        setHistory((current) => {
+          if (!shown) return current;
+          if (mode === 'again') {
+            // Shown again (after an undo): the sitting goes on from it.
+            const at = current.findLastIndex((entry) => entry.productId === shown.productId);
+            if (at >= 0) return [...current.slice(0, at), shown];
+          }
+          return current.at(-1)?.productId === shown.productId ? current : [...current, shown];
         });
         if (next.released && !next.released.matches_filter) {
           setNotice(
@@ -126,7 +154,9 @@ export function QueueView({ state, update }: Props) {
     const only = Object.entries(filters).filter(([, value]) => value !== undefined);
     if (only.length === 1 && filters.hide_allocated === true) {
       const remaining = lastEvent.catalog.uncategorized_products;
-      setAnswer((current) => (current ? { ...current, remaining } : current));
+      setAnswer((current) =>
+        current ? { ...current, remaining, remaining_estimated: false } : current,
+      );
       return;
     }
     if (recount.current) return;
@@ -136,7 +166,10 @@ export function QueueView({ state, update }: Props) {
         .listProducts({ ...filters, limit: 1 })
         .then((page) => {
           const remaining = page.pagination.total_items;
-          setAnswer((current) => (current ? { ...current, remaining } : current));
+          const remaining_estimated = page.metadata.count_estimated;
+          setAnswer((current) =>
+            current ? { ...current, remaining, remaining_estimated } : current,
+          );
         })
         .catch(() => undefined);
     }, 1000);
@@ -146,7 +179,8 @@ export function QueueView({ state, update }: Props) {
 
   // A new filter starts the queue over (and a new sitting).
   useEffect(() => {
-    setTrail([]);
+    setHistory([]);
+    setReview(null);
     setLast(null);
     setSitting({ done: 0, started: Date.now() });
     void load(undefined, 'forward');
@@ -163,7 +197,8 @@ export function QueueView({ state, update }: Props) {
     };
   }, [operator]);
 
-  const product = answer?.product ?? null;
+  const live = answer?.product ?? null;
+  const product = review ? review.product : live;
   const productId = product?.product_id ?? null;
 
   // Suggestions for the shown product; none (not an error) when the engine is not there.
@@ -180,7 +215,9 @@ export function QueueView({ state, update }: Props) {
     return () => controller.abort();
   }, [productId]);
 
-  const currentAfter = trail.at(-1);
+  const currentAfter = history.at(-1)?.after;
+  /** The history's place of the live product (its newest entry), or past the end without one. */
+  const newestShown = live ? history.length - 1 : history.length;
 
   const toggle = useCallback((id: number, name: string) => {
     setTicked((current) => {
@@ -218,36 +255,71 @@ export function QueueView({ state, update }: Props) {
           );
           setLast({
             productId: product.product_id,
-            after: currentAfter,
+            after: review ? null : currentAfter,
             added: added.map((ref) => ref.id),
             names: [...ticked.values()],
           });
-          setSitting((current) => ({ ...current, done: current.done + 1 }));
+          if (!review || review.product.categories.length === 0) {
+            setSitting((current) => ({ ...current, done: current.done + 1 }));
+          }
+          if (review) {
+            // A correction: on to the product after it in the sitting (or back to the queue).
+            await showFrom(review.position + 1);
+            return;
+          }
           await load(answer.cursor ?? undefined, 'forward');
         } catch (caught) {
           setError(caught instanceof ApiError ? caught.message : 'The assignment failed');
         }
       }),
-    [answer, currentAfter, load, product, run, ticked],
+    // showFrom (declared below) reads history and review, listed here.
+    [answer, currentAfter, history, load, product, review, run, ticked],
   );
+
+  /**
+   * Shows the sitting's product at `position` as it is now (k, and j back towards the queue);
+   * at the live product's place (or past the history) the queue's own product again.
+   */
+  async function showFrom(position: number) {
+    const entry = history[position];
+    if (position >= newestShown || !entry) {
+      setReview(null);
+      setTicked(new Map());
+      setFinder(false);
+      return;
+    }
+    try {
+      const envelope = await api.getProduct(entry.productId);
+      setReview({ position, product: envelope.data });
+      setTicked(new Map());
+      setFinder(false);
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught.message : 'The product could not be loaded');
+    }
+  }
 
   const skip = useCallback(
     () =>
       run(async () => {
         setNotice(null);
-        if (answer?.cursor) await load(answer.cursor, 'forward');
+        if (review) await showFrom(review.position + 1);
+        else if (answer?.cursor) await load(answer.cursor, 'forward');
       }),
-    [answer, load, run],
+    // showFrom reads history and review, listed here.
+    [answer, history, load, review, run],
   );
 
+  const canGoBack = (review ? review.position : newestShown) > 0;
   const previous = useCallback(
     () =>
       run(async () => {
         setNotice(null);
-        if (trail.length < 2) return;
-        await load(trail.at(-2), 'back');
+        const position = review ? review.position - 1 : newestShown - 1;
+        if (position < 0) return;
+        await showFrom(position);
       }),
-    [load, run, trail],
+    // showFrom reads history and review, listed here.
+    [history, newestShown, review, run],
   );
 
   const undo = useCallback(
@@ -265,12 +337,14 @@ export function QueueView({ state, update }: Props) {
           setLast(null);
           setSitting((current) => ({ ...current, done: Math.max(0, current.done - 1) }));
           setNotice(`Undone: ${last.names.join(', ')} removed from ${last.productId}.`);
-          await load(last.after, 'again');
+          if (last.after !== null) await load(last.after, 'again');
+          else if (review?.product.product_id === last.productId) await showFrom(review.position);
         } catch (caught) {
           setError(caught instanceof ApiError ? caught.message : 'The undo failed');
         }
       }),
-    [index, last, load, run],
+    // showFrom reads history and review, listed here.
+    [history, index, last, load, review, run],
   );
 
   // The keys (not while typing: the finder's field has its own).
@@ -297,9 +371,13 @@ export function QueueView({ state, update }: Props) {
       };
       const handler = action[key.length === 1 ? key.toLowerCase() : key];
       if (!handler || !product) {
+        // At the end of the queue: u undoes, k goes back to the products of this sitting.
         if (key.toLowerCase() === 'u' && last) {
           event.preventDefault();
           void undo();
+        } else if (key.toLowerCase() === 'k' && canGoBack) {
+          event.preventDefault();
+          void previous();
         }
         return;
       }
@@ -315,9 +393,10 @@ export function QueueView({ state, update }: Props) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [assign, last, previous, product, skip, suggestions, toggle, undo]);
+  }, [assign, canGoBack, last, previous, product, skip, suggestions, toggle, undo]);
 
   const left = answer?.remaining ?? 0;
+  const leftEstimated = answer?.remaining_estimated ?? false;
   const pace = paceText(sitting.done, left, Date.now() - sitting.started);
   const description = product?.description;
 
@@ -328,7 +407,8 @@ export function QueueView({ state, update }: Props) {
         <QueueFilters state={state} update={update} />
       </div>
       <p className="queue-progress" aria-live="polite">
-        <strong>{numberFormat.format(sitting.done)} done</strong>, {numberFormat.format(left)} left
+        <strong>{numberFormat.format(sitting.done)} done</strong>,{' '}
+        {remainingText(left, leftEstimated)}
         {pace ? `, ${pace}` : ''}
       </p>
       {answer && answer.operators.length > 0 && (
@@ -361,6 +441,14 @@ export function QueueView({ state, update }: Props) {
             </button>
           )}
         </div>
+      )}
+      {review && (
+        <p className="callout queue-review" role="status">
+          Back to a product of this sitting{' '}
+          {review.product.categories.length > 0 ? '(categorised)' : '(skipped)'}: tick and press{' '}
+          <kbd>Enter</kbd> to add categories, <kbd>u</kbd> undoes your last assignment, <kbd>j</kbd>{' '}
+          goes on towards the queue.
+        </p>
       )}
       {product && (
         <div className="queue-card" aria-busy={loading || busy}>
@@ -461,7 +549,7 @@ export function QueueView({ state, update }: Props) {
               <button
                 type="button"
                 className="button"
-                disabled={busy || trail.length < 2}
+                disabled={busy || !canGoBack}
                 onClick={() => void previous()}
               >
                 Previous <kbd>k</kbd>
