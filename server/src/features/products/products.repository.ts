@@ -71,6 +71,11 @@ export interface PageRequest {
   exactFirst?: string | undefined;
   /** A search's walk of the sort order, in rows (SEARCH_WALK_ROWS; 0: none, straight to the index). */
   walkRows?: number;
+  /**
+   * The columns to read instead of a ProductRow's (on `p`; `sort_value` and `rank` are always
+   * added): the export reads only what its file holds, with each product's category ids.
+   */
+  columns?: SQL;
 }
 
 export async function listProducts(
@@ -105,10 +110,11 @@ export async function listProducts(
     ? sql`products p join members m on m.product_id = p.id`
     : sql`products p`;
   const offset = page.after ? 0 : page.offset;
+  const columns = page.columns ?? productColumns;
   const select = (from: SQL, where: SQL, before: SQL = sql``): Promise<ProductRow[]> =>
     queryRows<ProductRow>(
       executor,
-      sql`${before} select ${productColumns}, ${column}::text as sort_value,
+      sql`${before} select ${columns}, ${column}::text as sort_value,
                            ${rank ?? sql`null`}::int as rank
             from ${from}
            where ${where} and ${keyset}
@@ -119,7 +125,7 @@ export async function listProducts(
     return searchPage(
       executor,
       filters,
-      { limit: page.limit, offset, column, direction, keyset, walkRows: page.walkRows },
+      { limit: page.limit, offset, column, direction, keyset, walkRows: page.walkRows, columns },
       select,
     );
   }
@@ -151,10 +157,11 @@ async function searchPage(
     direction: SQL;
     keyset: SQL;
     walkRows?: number | undefined;
+    columns: SQL;
   },
   select: (from: SQL, where: SQL) => Promise<ProductRow[]>,
 ): Promise<ProductRow[]> {
-  const { column, direction, keyset } = page;
+  const { column, direction, keyset, columns } = page;
   const condition = filterCondition(filters);
   const walk = sql`(select * from products p where ${keyset}
                      order by ${column} ${direction}, p.id ${direction}
@@ -172,7 +179,7 @@ async function searchPage(
              page as (select p.id from matches p where ${keyset}
                        order by ${column} ${direction}, p.id ${direction}
                        limit ${page.limit} offset ${page.offset})
-        select ${productColumns}, ${column}::text as sort_value, null::int as rank
+        select ${columns}, ${column}::text as sort_value, null::int as rank
           from page g join products p on p.id = g.id
          order by ${column} ${direction}, p.id ${direction}`,
   );
