@@ -14,7 +14,7 @@
  * comparison in one session). Prints the medians and writes bench/results/<date>-io-<label>.json.
  * The database is written to: never point it at a catalog you want to keep as it is.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,29 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.log(`[bench:io] ${line}`);
 const MiB = (bytes: number | null) =>
   bytes === null ? 'n/a' : `${(bytes / 1_048_576).toFixed(0)} MiB`;
+/** The process's CPU time (user + system) in seconds, from /proc (Linux), or null. */
+async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `job`, adding the server's CPU seconds it took (load-independent, unlike the clock). */
+async function withCpu<T>(pid: number, job: () => Promise<T>) {
+  const before = await cpuSeconds(pid);
+  const figures = await job();
+  const after = await cpuSeconds(pid);
+  return {
+    ...figures,
+    serverCpuSeconds: before === null || after === null ? null : after - before,
+  };
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -88,22 +111,22 @@ async function main() {
     nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
   });
   log(`${script} started (pid ${app.pid}) on ${describe(url)}`);
-  const exports: ExportFigures[] = [];
-  const imports: ImportFigures[] = [];
+  const exports: (ExportFigures & { serverCpuSeconds: number | null })[] = [];
+  const imports: (ImportFigures & { serverCpuSeconds: number | null })[] = [];
   try {
     for (let repetition = 1; repetition <= repetitions; repetition += 1) {
       if (!values['skip-export']) {
-        const figures = await exportJob(app.url, app.pid);
+        const figures = await withCpu(app.pid, () => exportJob(app.url, app.pid));
         exports.push(figures);
         log(
-          `#${repetition} export: ${figures.rows.toLocaleString('en')} rows in ${figures.seconds.toFixed(2)} s = ${Math.round(figures.rowsPerSecond).toLocaleString('en')} rows/s (HTTP ${figures.status}); server RSS ${MiB(figures.rssBeforeBytes)} → peak ${MiB(figures.peakRssBytes)}`,
+          `#${repetition} export: ${figures.rows.toLocaleString('en')} rows in ${figures.seconds.toFixed(2)} s = ${Math.round(figures.rowsPerSecond).toLocaleString('en')} rows/s (HTTP ${figures.status}); server RSS ${MiB(figures.rssBeforeBytes)} → peak ${MiB(figures.peakRssBytes)}; server CPU ${figures.serverCpuSeconds?.toFixed(1) ?? 'n/a'} s`,
         );
       }
       if (!values['skip-import']) {
-        const figures = await importJob(app.url, importProducts);
+        const figures = await withCpu(app.pid, () => importJob(app.url, importProducts));
         imports.push(figures);
         log(
-          `#${repetition} import: ${figures.products.toLocaleString('en')} products (${figures.csvRows.toLocaleString('en')} rows) in ${figures.seconds.toFixed(2)} s = ${Math.round(figures.rowsPerSecond).toLocaleString('en')} rows/s (HTTP ${figures.status}, created ${figures.created ?? '?'})`,
+          `#${repetition} import: ${figures.products.toLocaleString('en')} products (${figures.csvRows.toLocaleString('en')} rows) in ${figures.seconds.toFixed(2)} s = ${Math.round(figures.rowsPerSecond).toLocaleString('en')} rows/s (HTTP ${figures.status}, created ${figures.created ?? '?'}); server CPU ${figures.serverCpuSeconds?.toFixed(1) ?? 'n/a'} s`,
         );
         log(`  removed ${(await cleanup()).toLocaleString('en')} imported products`);
       }
@@ -116,9 +139,15 @@ async function main() {
     exportRowsPerSecond: exports.length ? median(exports.map((f) => f.rowsPerSecond)) : null,
     exportPeakRssBytes: exports.length ? median(exports.map((f) => f.peakRssBytes ?? 0)) : null,
     importRowsPerSecond: imports.length ? median(imports.map((f) => f.rowsPerSecond)) : null,
+    exportServerCpuSeconds: exports.length
+      ? median(exports.map((f) => f.serverCpuSeconds ?? 0))
+      : null,
+    importServerCpuSeconds: imports.length
+      ? median(imports.map((f) => f.serverCpuSeconds ?? 0))
+      : null,
   };
   log(
-    `medians: export ${summary.exportRowsPerSecond === null ? '–' : Math.round(summary.exportRowsPerSecond).toLocaleString('en')} rows/s, peak RSS ${MiB(summary.exportPeakRssBytes)}; import ${summary.importRowsPerSecond === null ? '–' : Math.round(summary.importRowsPerSecond).toLocaleString('en')} rows/s`,
+    `medians: export ${summary.exportRowsPerSecond === null ? '–' : Math.round(summary.exportRowsPerSecond).toLocaleString('en')} rows/s, peak RSS ${MiB(summary.exportPeakRssBytes)}; import ${summary.importRowsPerSecond === null ? '–' : Math.round(summary.importRowsPerSecond).toLocaleString('en')} rows/s; server CPU export ${summary.exportServerCpuSeconds?.toFixed(1) ?? '–'} s, import ${summary.importServerCpuSeconds?.toFixed(1) ?? '–'} s`,
   );
   const file = join(
     ROOT,
