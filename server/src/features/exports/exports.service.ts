@@ -111,17 +111,27 @@ interface FileFormat {
   header: string[];
   /** Whether the rows need the product's own tags (the Shopify file's Tags). */
   tags: boolean;
-  row: (product: ExportRow, leafIds: number[], index: CategoryIndex) => unknown[];
+  row: (product: ExportRow, paths: CategoryPaths) => unknown[];
 }
+
+/** A product's most specific categories, as name paths in display order and as one cell. */
+interface CategoryPaths {
+  names: readonly (readonly string[])[];
+  list: string;
+}
+
+const NO_PATHS: CategoryPaths = { names: [], list: '' };
+
+/**
+ * Distinct assignment sets remembered per export (most products share theirs with many
+ * others); past this many the memo starts again, so it stays small whatever the catalog.
+ */
+const PATHS_MEMO_SIZE = 20_000;
 
 const SPREADSHEET: FileFormat = {
   header: COLUMNS,
   tags: false,
-  row: (product, leafIds, index) => [
-    product.product_id,
-    product.product_name,
-    formatPathList(leafIds.map((id) => index.pathNames(id))),
-  ],
+  row: (product, paths) => [product.product_id, product.product_name, paths.list],
 };
 
 /**
@@ -158,12 +168,7 @@ export class ExportService {
     const format: FileFormat = {
       header: shopifyHeader(shopify),
       tags: true,
-      row: (product, leafIds, index) =>
-        shopifyRow(
-          product,
-          leafIds.map((id) => index.pathNames(id)),
-          shopify,
-        ),
+      row: (product, paths) => shopifyRow(product, paths.names, shopify),
     };
     return Readable.from(this.chunks(query, options, format), { objectMode: false });
   }
@@ -176,6 +181,20 @@ export class ExportService {
     const filters = productFilters(query);
     const index = await this.categories.index();
     const columns = exportColumns(format.tags);
+    // The paths of an assignment set (its ids as the batch query joins them, in key order):
+    // leaves, display order (localeCompare of whole paths) and formatting, once per set.
+    const memo = new Map<string, CategoryPaths>();
+    const pathsOf = (joined: string | null): CategoryPaths => {
+      if (!joined) return NO_PATHS;
+      let paths = memo.get(joined);
+      if (!paths) {
+        const names = leafIds(index, joined).map((id) => index.pathNames(id));
+        paths = { names, list: formatPathList(names) };
+        if (memo.size >= PATHS_MEMO_SIZE) memo.clear();
+        memo.set(joined, paths);
+      }
+      return paths;
+    };
     const batchAfter = (after: { value: string; id: number } | undefined) =>
       listProducts(this.db, filters, {
         sort: query.sort,
@@ -202,14 +221,7 @@ export class ExportService {
         await options.onEnd?.();
         return;
       }
-      yield (
-        header +
-        csvText(
-          batch.map((row) =>
-            format.row(row, row.category_ids ? leafIds(index, row.category_ids) : [], index),
-          ),
-        )
-      );
+      yield header + csvText(batch.map((row) => format.row(row, pathsOf(row.category_ids))));
       header = '';
       options.onRows?.(batch.length);
       await options.onBatch?.(batch.length);
