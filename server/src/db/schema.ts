@@ -111,6 +111,8 @@ export const products = pgTable(
     // /api/categories/1 to every HTTP client, so such a product could never be addressed.
     check('products_product_id_not_dot_segment', sql`${table.productId} not in ('.', '..')`),
     check('products_category_count_non_negative', sql`${table.categoryCount} >= 0`),
+    // INCLUDE (product_id, category_count) since migration 0024 (drizzle-kit cannot write it):
+    // the export's batches read this index alone (docs/performance-io.md).
     index('products_name_order_idx').on(table.productName, table.id),
     index('products_last_modified_order_idx').on(table.lastModified, table.id),
     index('products_vendor_idx').on(table.vendor, table.productName, table.id),
