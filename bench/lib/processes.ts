@@ -103,13 +103,19 @@ export async function startNodeScript(options: {
   port: number;
   readyPath: string;
   timeoutMs?: number;
+  /** Node options before the script (`--cpu-prof`, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
 }): Promise<Child> {
   installHooks();
   const lines: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script], {
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', options.script],
+    {
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));

@@ -102,6 +102,8 @@ export const products = pgTable(
     // "." and ".." cannot be a URL path segment: /api/products/../categories/1 is
     // /api/categories/1 to every HTTP client, so such a product could never be addressed.
     check('products_product_id_not_dot_segment', sql`${table.productId} not in ('.', '..')`),
+    // INCLUDE (product_id) since migration 0024 (drizzle-kit cannot write it): the export's
+    // batches walk this index and read the table only for what the file needs.
     index('products_name_order_idx').on(table.productName, table.id),
     index('products_vendor_idx').on(table.vendor, table.productName, table.id),
     index('products_status_idx').on(table.status, table.productName, table.id),

@@ -68,8 +68,11 @@ export function mergedTags(
   return tags;
 }
 
+/** What the Shopify file needs of a product. */
+export type ShopifyProduct = Pick<ProductRow, 'product_id' | 'product_name' | 'tags'>;
+
 export function shopifyRow(
-  product: ProductRow,
+  product: ShopifyProduct,
   paths: readonly (readonly string[])[],
   options: ShopifyExportOptions,
 ): string[] {

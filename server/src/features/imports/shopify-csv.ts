@@ -5,7 +5,7 @@
  * image when the first row has none).
  */
 import { pipeline, type Readable } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError, Parser, type Options } from 'csv-parse';
 import {
   PRODUCT_LIMITS,
   PRODUCT_STATUSES,
@@ -58,6 +58,25 @@ export const CSV_READ_OPTIONS = {
 // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
+/**
+ * csv-parse's stream, each record with the line it ends on, as `info: true` gives it
+ * (`{ record, info: { lines } }`), without the rest of `info`: that option copies the parser's
+ * whole state into a new object per record, a quarter of the time the product import spends
+ * reading a file. The line count is read when the record is pushed, the moment `info` copies it.
+ */
+class LineNumberedParser extends Parser {
+  constructor(options: Options) {
+    super({ ...options, info: false });
+  }
+
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    return super.push(
+      record === null ? null : { record, info: { lines: this.info.lines } },
+      encoding,
+    );
+  }
+}
+
 /** Empty cells, and the `nan` that pandas writes for them, mean "no value". */
 function cell(record: Record<string, string | undefined>, column: string): string | null {
   const value = record[column]?.trim();
@@ -77,7 +96,7 @@ export function notShopifyExport(reason: string): AppError {
  */
 export async function* readShopifyProducts(input: Readable): AsyncGenerator<ShopifyRecord> {
   let columnCount = 0;
-  const parser = parse({
+  const parser = new LineNumberedParser({
     ...CSV_READ_OPTIONS,
     columns: (header: string[]) => {
       const names = header.map((name) => name.trim());

@@ -89,6 +89,11 @@ export interface PageRequest {
   exactFirst?: string | undefined;
   /** A search's walk of the sort order, in rows (SEARCH_WALK_ROWS; 0: none, straight to the index). */
   walkRows?: number;
+  /**
+   * The columns to read instead of a ProductRow's (on `p`; `sort_value` and `rank` are always
+   * added): the export reads only what its file holds, with each product's category ids.
+   */
+  columns?: SQL;
 }
 
 export async function listProducts(
@@ -128,10 +133,11 @@ export async function listProducts(
     ? sql`products p join members m on m.product_id = p.id join product_state s on s.id = p.id`
     : PRODUCTS_WITH_STATE;
   const offset = page.after ? 0 : page.offset;
+  const columns = page.columns ?? productColumns;
   const select = (from: SQL, where: SQL, before: SQL = sql``): Promise<ProductRow[]> =>
     queryRows<ProductRow>(
       executor,
-      sql`${before} select ${productColumns}, ${column}::text as sort_value,
+      sql`${before} select ${columns}, ${column}::text as sort_value,
                            ${rank ?? sql`null`}::int as rank
             from ${from}
            where ${where} and ${keyset}
@@ -151,6 +157,7 @@ export async function listProducts(
         direction,
         keyset,
         walkRows: page.walkRows,
+        columns,
       },
       select,
     );
@@ -164,6 +171,14 @@ export async function listProducts(
   const active = activeFilters(filters).map((name) => PRODUCT_FILTER_TABLE[name].relation);
   const readsState = relation === 's' || active.includes('product_state');
   const readsProducts = relation === 'p' || active.includes('products');
+  if (page.columns) {
+    // An export batch (its own columns, all on products): one step, so that the name order's
+    // index, which carries the handle (migration 0024), can answer it without the table.
+    return select(
+      readsState ? PRODUCTS_WITH_STATE : sql`products p`,
+      filterCondition(filters, { stateJoined: readsState }),
+    );
+  }
   const from =
     readsState && readsProducts
       ? PRODUCTS_WITH_STATE
@@ -211,10 +226,11 @@ async function searchPage(
     direction: SQL;
     keyset: SQL;
     walkRows?: number | undefined;
+    columns: SQL;
   },
   select: (from: SQL, where: SQL) => Promise<ProductRow[]>,
 ): Promise<ProductRow[]> {
-  const { column, id, direction, keyset } = page;
+  const { column, id, direction, keyset, columns } = page;
   // The walk and the matches join product_state only when the order is its (last_modified).
   const ordered = page.relation === 's' ? PRODUCTS_WITH_STATE : sql`products p`;
   const walk = sql`(select p.* from ${ordered} where ${keyset}
@@ -236,7 +252,7 @@ async function searchPage(
              page as (select ${id} from matches ${alias} where ${keyset}
                        order by ${column} ${direction}, ${id} ${direction}
                        limit ${page.limit} offset ${page.offset})
-        select ${productColumns}, ${column}::text as sort_value, null::int as rank
+        select ${columns}, ${column}::text as sort_value, null::int as rank
           from page g join products p on p.id = g.id join product_state s on s.id = p.id
          order by ${column} ${direction}, ${id} ${direction}`,
   );
