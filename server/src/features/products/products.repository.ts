@@ -190,7 +190,7 @@ export async function listProducts(
     sql`select ${productColumns}, g.sort_value::text as sort_value, null::int as rank
           from (select ${id} as id, ${column} as sort_value
                   from ${from}
-                 where ${filterCondition(filters, { stateJoined: true })} and ${keyset}
+                 where ${filterCondition(filters, { stateJoined: readsState })} and ${keyset}
                  order by ${column} ${direction}, ${id} ${direction}
                  limit ${page.limit} offset ${offset}) g
           join products p on p.id = g.id
