@@ -207,15 +207,19 @@ export function filterCondition(
 }
 
 /**
- * Whether every active filter can be asked of product_state alone (its own columns, or a copy
- * of a products column): such a count reads product_state's partial indexes only.
+ * Whether the filters include one of product_state's own and every other active filter can be
+ * asked of product_state too (a copy of a products column): such a count reads product_state's
+ * partial indexes only (a vendor's uncategorised products). A vendor alone is counted on
+ * products, whose index serves it.
  */
 export function stateOnly(filters: ProductFilters): boolean {
-  return entries.every(
-    ([, filter]: [ProductFilterName, FilterDefinition]) =>
-      !filter.active(filters) ||
-      filter.relation === 'product_state' ||
-      filter.stateCondition !== undefined,
+  const active = entries.filter(([, filter]) => filter.active(filters));
+  return (
+    active.some(([, filter]) => filter.relation === 'product_state') &&
+    active.every(
+      ([, filter]: [ProductFilterName, FilterDefinition]) =>
+        filter.relation === 'product_state' || filter.stateCondition !== undefined,
+    )
   );
 }
 
