@@ -253,44 +253,28 @@ async function main() {
     const deepCursor = deep.pagination.next_cursor;
     if (!deepCursor) throw new Error('No next_cursor for the deep page');
 
-    const ceilingPort = await freePort();
-    ceiling = await startNodeScript({
-      name: 'framework ceiling',
-      script: join(ROOT, 'bench/ceiling-server.ts'),
-      port: ceilingPort,
-      readyPath: '/health/ready',
-      env: { ...process.env, PORT: String(ceilingPort), BODY_FILE: bodyFile },
-    });
-
-    log('Framework ceiling…');
-    const framework: LoadFigures[] = [];
-    await warm(ceiling.url, { path: '/api/products' }, opts.warmup);
-    for (const connections of CONNECTIONS) {
-      framework.push(
-        await runLoad(ceiling.url, { path: '/api/products' }, connections, opts.seconds),
-      );
-    }
-    await ceiling.stop();
-    ceiling = undefined;
-
-    log('node:http ceiling…');
-    const nodePort = await freePort();
-    ceiling = await startNodeScript({
-      name: 'node:http ceiling',
-      script: join(ROOT, 'bench/ceiling-node.ts'),
-      port: nodePort,
-      readyPath: '/health/ready',
-      env: { ...process.env, PORT: String(nodePort), BODY_FILE: bodyFile },
-    });
-    const nodeHttp: LoadFigures[] = [];
-    await warm(ceiling.url, { path: '/api/products' }, opts.warmup);
-    for (const connections of CONNECTIONS) {
-      nodeHttp.push(
-        await runLoad(ceiling.url, { path: '/api/products' }, connections, opts.seconds),
-      );
-    }
-    await ceiling.stop();
-    ceiling = undefined;
+    // A constant-body server (the same page's bytes) at every connection count.
+    const ceilingRuns = async (name: string, script: string): Promise<LoadFigures[]> => {
+      log(`${name}…`);
+      const port = await freePort();
+      ceiling = await startNodeScript({
+        name,
+        script: join(ROOT, script),
+        port,
+        readyPath: '/health/ready',
+        env: { ...process.env, PORT: String(port), BODY_FILE: bodyFile },
+      });
+      const runs: LoadFigures[] = [];
+      await warm(ceiling.url, { path: '/api/products' }, opts.warmup);
+      for (const connections of CONNECTIONS) {
+        runs.push(await runLoad(ceiling.url, { path: '/api/products' }, connections, opts.seconds));
+      }
+      await ceiling.stop();
+      ceiling = undefined;
+      return runs;
+    };
+    const framework = await ceilingRuns('Framework ceiling', 'bench/ceiling-server.ts');
+    const nodeHttp = await ceilingRuns('node:http ceiling', 'bench/ceiling-node.ts');
 
     const results: ScenarioResult[] = [];
     const all = scenarios(sample, deepCursor);
