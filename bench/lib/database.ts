@@ -115,6 +115,7 @@ export async function prepareDatabase(
     );
     await database.pool!.query('vacuum analyze products');
     await database.pool!.query('vacuum analyze product_categories');
+    await database.pool!.query('vacuum analyze product_state');
     return { products, reused: false, seedSeconds: result.seconds };
   } finally {
     await database.close();

@@ -88,7 +88,7 @@ export async function seedCatalog(
   await db.execute(
     sql`select setval(pg_get_serial_sequence('products', 'id'), greatest(${options.products}, 1))`,
   );
-  for (const table of ['products', 'product_categories', 'categories']) {
+  for (const table of ['products', 'product_state', 'product_categories', 'categories']) {
     await db.execute(sql.raw(`analyze ${table}`));
   }
   await recordChange(
