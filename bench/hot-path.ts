@@ -6,6 +6,7 @@
  *
  *     npm run bench:hot-path -- [--app NAME=path/to/main.js]… [--rounds 3] [--seconds 10]
  *                               [--connections 64] [--profile] [--profile-seconds 10]
+ *                               [--path /api/...] [--uncached]
  *
  * Each `--app` is a production build (server/dist/main.js by default; a copy of an older build
  * measures "before" beside "after" in the same run). Every app runs as `npm start` runs it
@@ -19,6 +20,10 @@
  * and the samples taken during the load are attributed to components (routing, validation,
  * hooks, logging, metrics, helmet, cache keys, Redis, JSON assembly, write…): µs per request.
  * Figures are printed and written to bench/results/<time>-hot-path.json.
+ *
+ * --path profiles another request (an uncached read's, say) against a ceiling answering its
+ * bytes; --uncached starts the app as bench/run.ts starts its uncached instance (no Redis,
+ * CACHE_LOCAL_ENTRIES=0), so the profile shows the app's work beside its database's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -30,7 +35,8 @@ import { runLoad, type LoadFigures } from './lib/load.js';
 import { freePort } from './lib/processes.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PAGE = '/api/products?limit=50';
+/** What is loaded and profiled: the cached product page unless `--path` says otherwise. */
+const DEFAULT_PATH = '/api/products?limit=50';
 
 function options() {
   const args = process.argv.slice(2);
@@ -43,10 +49,16 @@ function options() {
     warmup: 3,
   };
   let profile = false;
+  let uncached = false;
+  let path = DEFAULT_PATH;
   for (let at = 0; at < args.length; at++) {
     const arg = args[at]!;
     if (arg === '--profile') profile = true;
-    else if (arg === '--app') {
+    else if (arg === '--uncached') uncached = true;
+    else if (arg === '--path') {
+      path = args[++at] ?? '';
+      if (!path.startsWith('/')) throw new Error('--path /api/...');
+    } else if (arg === '--app') {
       const [name, main] = (args[++at] ?? '').split('=');
       if (!name || !main) throw new Error('--app NAME=path/to/main.js');
       apps.push({ name, main: resolve(main) });
@@ -58,6 +70,8 @@ function options() {
   return {
     apps,
     profile,
+    path,
+    uncached,
     rounds: numbers.rounds!,
     seconds: numbers.seconds!,
     connections: numbers.connections!,
@@ -138,6 +152,11 @@ async function startApp(
     REDIS_URL: opts.redisUrl,
     CACHE_KEY_PREFIX: `tm-hot-path-${app.name}`,
   };
+  // --uncached: as bench/run.ts starts its uncached instance (no Redis, no local entries).
+  if (opts.uncached) {
+    delete env.REDIS_URL;
+    env.CACHE_LOCAL_ENTRIES = '0';
+  }
   return startServer(
     app.name,
     ['--enable-source-maps', ...nodeArgs, app.main],
@@ -154,9 +173,9 @@ const median = (values: number[]) => {
 };
 
 /** One connection first (the caches fill without 64 misses at once), then the real load. */
-async function warm(url: string, seconds: number, connections: number) {
-  await runLoad(url, { path: PAGE }, 1, 1);
-  await runLoad(url, { path: PAGE }, connections, seconds);
+async function warm(url: string, path: string, seconds: number, connections: number) {
+  await runLoad(url, { path }, 1, 1);
+  await runLoad(url, { path }, connections, seconds);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -327,9 +346,9 @@ async function profileApp(
   let load: LoadFigures;
   let window: { from: number; to: number };
   try {
-    await warm(server.url, opts.warmup, opts.connections);
+    await warm(server.url, opts.path, opts.warmup, opts.connections);
     const from = Number(process.hrtime.bigint() / 1000n);
-    load = await runLoad(server.url, { path: PAGE }, opts.connections, opts.profileSeconds);
+    load = await runLoad(server.url, { path: opts.path }, opts.connections, opts.profileSeconds);
     window = { from, to: Number(process.hrtime.bigint() / 1000n) };
   } finally {
     await stop(server);
@@ -440,19 +459,19 @@ async function main() {
       log(`${app.name} started (${relative(ROOT, app.main)})`);
     }
     // The ceiling answers the bytes of a real page (the first app's).
-    const body = await (await fetch(servers[0]!.url + PAGE)).text();
+    const body = await (await fetch(servers[0]!.url + opts.path)).text();
     const bodyFile = join(scratch, 'page.json');
     await writeFile(bodyFile, body);
     const ceiling = await startCeiling(bodyFile);
     servers.push(ceiling);
     log(`ceiling started; page body ${body.length} bytes`);
-    for (const server of servers) await warm(server.url, opts.warmup, opts.connections);
+    for (const server of servers) await warm(server.url, opts.path, opts.warmup, opts.connections);
 
     // Each app's run sits between two ceiling runs, and its ratio is to their mean: the load
     // of the machine's other work drifts within seconds, and this pairs what is compared.
     const apps = servers.filter((server) => server !== ceiling);
     const load = async (target: Server, round: number) => {
-      const f = await runLoad(target.url, { path: PAGE }, opts.connections, opts.seconds);
+      const f = await runLoad(target.url, { path: opts.path }, opts.connections, opts.seconds);
       log(
         `round ${round + 1} ${target.name}: ${Math.round(f.requestsPerSecond)} req/s, p95 ${f.p95.toFixed(1)} ms, non-2xx ${f.non2xx}, errors ${f.errors}`,
       );
@@ -497,7 +516,7 @@ async function main() {
     servers.length = 0;
 
     console.info(
-      `\nCached product page (${PAGE}), ${opts.connections} connections, ${opts.rounds} rounds of ${opts.seconds} s, medians; ratio to the mean of the ceiling runs just before and after; ceiling p95 ${ceilingP95.toFixed(1)} ms`,
+      `\n${opts.uncached ? 'Uncached' : 'Cached'} ${opts.path}, ${opts.connections} connections, ${opts.rounds} rounds of ${opts.seconds} s, medians; ratio to the mean of the ceiling runs just before and after; ceiling p95 ${ceilingP95.toFixed(1)} ms`,
     );
     for (const line of summary) {
       console.info(
@@ -526,7 +545,8 @@ async function main() {
       `${JSON.stringify(
         {
           startedAt: startedAt.toISOString(),
-          page: PAGE,
+          page: opts.path,
+          uncached: opts.uncached,
           connections: opts.connections,
           seconds: opts.seconds,
           rounds: opts.rounds,
