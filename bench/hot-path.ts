@@ -152,10 +152,10 @@ async function startApp(
     REDIS_URL: opts.redisUrl,
     CACHE_KEY_PREFIX: `tm-hot-path-${app.name}`,
   };
-  // --uncached: as bench/run.ts starts its uncached instance (no Redis, no local entries).
+  // --uncached: as bench/run.ts starts its uncached instance (CACHE_ENABLED=false, no Redis).
   if (opts.uncached) {
     delete env.REDIS_URL;
-    env.CACHE_LOCAL_ENTRIES = '0';
+    env.CACHE_ENABLED = 'false';
   }
   return startServer(
     app.name,
