@@ -40,6 +40,25 @@ export interface NewAssignment {
   parentCategoryId: number | null;
 }
 
+/**
+ * The order in which a large write's rows go to the database, in statements of at most a slice
+ * each. Within a product, parents before children on insert and children before parents on
+ * delete: the closure FK is checked at the end of each statement, so a slice boundary inside
+ * one product's rows must never leave a child without its parent. Across products, one product
+ * after another: the counter trigger updates each product's product_state row once per
+ * statement that touches it, so a product whose rows sit in one statement is updated once
+ * (ordered by level alone, a 10,000 × 3 bulk assign's 90,000 rows updated every product's row
+ * in each of its 9 statements: 90,000 row versions instead of ~10,000).
+ */
+export const insertOrder = (a: NewAssignment, b: NewAssignment): number =>
+  a.productId - b.productId || a.categoryLevel - b.categoryLevel;
+
+export function deleteOrder(
+  levelOf: (categoryId: number) => number,
+): (a: AssignmentRow, b: AssignmentRow) => number {
+  return (a, b) => a.product_id - b.product_id || levelOf(b.category_id) - levelOf(a.category_id);
+}
+
 /** Inserts assignments in one statement (the closure FK is checked at its end). */
 export async function insertAssignments(
   executor: Executor,

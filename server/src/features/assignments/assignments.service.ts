@@ -22,7 +22,9 @@ import type { WriteContext } from '../changes/changes.repository.js';
 import {
   assignmentsOf,
   deleteAssignments,
+  deleteOrder,
   insertAssignments,
+  insertOrder,
   lockProducts,
   type NewAssignment,
 } from './assignments.repository.js';
@@ -203,7 +205,7 @@ export class AssignmentService {
         transaction,
         inserts.map((row) => row.categoryId),
       );
-      inserts.sort(parentsFirst);
+      inserts.sort(insertOrder);
       await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
       const summary = {
         products_processed: results.length,
@@ -257,16 +259,13 @@ export class AssignmentService {
         transaction,
         deletes.map((row) => row.categoryId),
       );
-      // Children before parents: a slice boundary inside one product's rows must not leave a
-      // child whose parent row is already gone (the closure FK is checked per statement).
       const levelOf = (categoryId: number) => batch.index.get(categoryId)?.level ?? 0;
-      deletes.sort((a, b) => levelOf(b.categoryId) - levelOf(a.categoryId));
-      await inSlices(deletes, WRITE_SLICE, (slice) =>
-        deleteAssignments(
-          transaction,
-          slice.map((row) => ({ product_id: row.productId, category_id: row.categoryId })),
-        ),
-      );
+      const rows = deletes.map((row) => ({
+        product_id: row.productId,
+        category_id: row.categoryId,
+      }));
+      rows.sort(deleteOrder(levelOf));
+      await inSlices(rows, WRITE_SLICE, (slice) => deleteAssignments(transaction, slice));
       const summary = {
         products_processed: results.length,
         total_removed: sum(results, (item) => item.removed.length),
@@ -329,7 +328,7 @@ export class AssignmentService {
         transaction,
         inserts.map((row) => row.categoryId),
       );
-      inserts.sort(parentsFirst);
+      inserts.sort(insertOrder);
       await inSlices(inserts, WRITE_SLICE, (slice) => insertAssignments(transaction, slice));
       const summary = {
         products_processed: pairs.length,
@@ -415,13 +414,6 @@ export function bulkChangeSet<Item, Extra extends object = object>(
     after: { summary, changed, ...extra },
   };
 }
-
-/**
- * Rows are written in slices of WRITE_SLICE, each its own statement, and the closure FK is
- * checked at the end of each: parents are inserted before children (and children deleted before
- * parents), or a slice boundary inside one product's rows would fail the FK.
- */
-const parentsFirst = (a: NewAssignment, b: NewAssignment) => a.categoryLevel - b.categoryLevel;
 
 const productMissing: BulkItemError = { category_id: null, reason: 'product not found' };
 

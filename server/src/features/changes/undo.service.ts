@@ -27,7 +27,9 @@ import { assignmentRows } from '../assignments/assignment-rules.js';
 import {
   assignmentsOf,
   deleteAssignments,
+  deleteOrder,
   insertAssignments,
+  insertOrder,
   lockProducts,
   type AssignmentRow,
   type NewAssignment,
@@ -811,7 +813,7 @@ function related(index: CategoryIndex, categoryIds: readonly number[]): Set<numb
   return set;
 }
 
-/** Deletes children before parents and inserts parents before children (the closure FK). */
+/** Deletes and inserts in slices, in the order of insertOrder / deleteOrder (the closure FK). */
 async function writeProducts(
   transaction: Executor,
   index: CategoryIndex,
@@ -822,10 +824,10 @@ async function writeProducts(
     .flatMap((item) =>
       item.removed.map((categoryId) => ({ product_id: item.productId, category_id: categoryId })),
     )
-    .sort((a, b) => levelOf(b.category_id) - levelOf(a.category_id));
+    .sort(deleteOrder(levelOf));
   const inserts: NewAssignment[] = undone
     .flatMap((item) => assignmentRows(index, item.productId, item.added))
-    .sort((a, b) => a.categoryLevel - b.categoryLevel);
+    .sort(insertOrder);
   await lockCategoryCounters(transaction, [
     ...deletes.map((row) => row.category_id),
     ...inserts.map((row) => row.categoryId),
