@@ -66,17 +66,21 @@ function categorySets(index: CategoryIndex, spec: BulkSpec) {
   return { requested, closure, removable, ancestorPairs };
 }
 
-/** The assignment rows an assign would insert for the products of `set`. */
-function missingRows(where: SQL, sets: ReturnType<typeof categorySets>) {
+/**
+ * Every assignment row an assign wants for the products of `set`: each product × the requested
+ * categories and their ancestors. Those it already has are skipped by the insert's
+ * `on conflict do nothing` (one probe of the primary key per row). A `not exists` here was
+ * planned as a hash anti-join over all of product_categories: a sequential scan of 1,878,200
+ * rows and ~0.5 s in every 10,000-product batch of a job at 1,000,000 products.
+ */
+function wantedRows(where: SQL, sets: ReturnType<typeof categorySets>) {
   return sql`select s.id as product_id, r.category_id, r.category_level, r.parent_category_id, r.requested
       from (${idsOf(where)}) s
       cross join unnest(${arrayParam(sets.closure.map((c) => c.id))}::integer[],
                         ${arrayParam(sets.closure.map((c) => c.level))}::smallint[],
                         ${arrayParam(sets.closure.map((c) => c.parentId))}::integer[],
                         ${arrayParam(sets.closure.map((c) => c.requested))}::boolean[])
-                 as r(category_id, category_level, parent_category_id, requested)
-     where not exists (select 1 from product_categories pc
-                        where pc.product_id = s.id and pc.category_id = r.category_id)`;
+                 as r(category_id, category_level, parent_category_id, requested)`;
 }
 
 /** The assignment rows a remove deletes first: the requested categories and their descendants. */
@@ -330,7 +334,7 @@ export async function assignSet(
     sql`with inserted as (
           insert into product_categories (product_id, category_id, category_level, parent_category_id)
           select product_id, category_id, category_level, parent_category_id
-            from (${missingRows(set, sets)}) m
+            from (${wantedRows(set, sets)}) m
           on conflict (product_id, category_id) do nothing
           returning product_id, category_id)
         ${groupedByProduct(sql`select * from inserted`)}`,
