@@ -438,6 +438,7 @@ async function main() {
       pageBodyBytes: Buffer.byteLength(pageBody),
       deepPage,
       uncachedEnv: formatEnv(uncachedEnv()),
+      server: process.env.BENCH_SERVER === 'source' ? 'TypeScript through tsx' : 'production build',
       scenarios: results,
       ceilings: { framework, nodeHttp },
       jobs,

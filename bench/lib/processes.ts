@@ -2,7 +2,7 @@
  * Child processes of a benchmark run (the app, the framework-ceiling server): started with a
  * free port, waited for until they answer, and always stopped — on success, on error, on SIGINT.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -92,8 +92,9 @@ function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts `node --import tsx <script>` (what `tsx <script>` does, minus tsx's own wrapper
- * process, so that the pid is the server's own and its memory can be sampled), then polls
+ * Starts `node --import tsx <script>` for TypeScript (what `tsx <script>` does, minus tsx's own
+ * wrapper process, so that the pid is the server's own and its memory can be sampled), or
+ * `node --enable-source-maps <script>` for a built `.js` (as `npm start` runs it), then polls
  * `readyPath` until it answers 200.
  */
 export async function startNodeScript(options: {
@@ -110,7 +111,11 @@ export async function startNodeScript(options: {
   const lines: string[] = [];
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', options.script],
+    [
+      ...(options.nodeArgs ?? []),
+      ...(options.script.endsWith('.ts') ? ['--import', 'tsx'] : ['--enable-source-maps']),
+      options.script,
+    ],
     {
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,7 +159,27 @@ export async function startNodeScript(options: {
   };
 }
 
-const SERVER_MAIN = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
+const SERVER_SOURCE = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
+const SERVER_BUILD = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
+let built = false;
+
+/**
+ * The server the benchmarks start: the production build (`server/dist/main.js`, built first when
+ * out of date, as `npm start` does), or with BENCH_SERVER=source the TypeScript through tsx (the
+ * benchmarks' way before 2026-12-04; the full summaries say which).
+ */
+export function serverEntry(): string {
+  const source = process.env.BENCH_SERVER === 'source';
+  if (!source && !built) {
+    const build = spawnSync(process.execPath, [BUILD_SCRIPT], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+    built = true;
+  }
+  return source ? SERVER_SOURCE : SERVER_BUILD;
+}
 
 /**
  * The real app in its own process on a free port, against `databaseUrl`, logging warnings
@@ -178,7 +203,7 @@ export async function startAppServer(
   for (const [key, value] of Object.entries(full)) if (value === undefined) delete full[key];
   const child = await startNodeScript({
     name,
-    script: SERVER_MAIN,
+    script: serverEntry(),
     port,
     readyPath: '/health/ready',
     env: full,

@@ -43,6 +43,8 @@ export interface Results {
   deepPage: number;
   /** The environment that switches the uncached instance's cache off. */
   uncachedEnv: string;
+  /** The server started (bench/lib/processes.ts serverEntry); absent before 2026-12-04: tsx. */
+  server?: 'production build' | 'TypeScript through tsx';
   scenarios: ScenarioResult[];
   /** Constant-body servers: the same Fastify setup, and bare node:http. */
   ceilings: { framework: LoadFigures[]; nodeHttp: LoadFigures[] };
@@ -409,7 +411,7 @@ export function renderMarkdownSummary(results: Results): string {
   const titles = results.scenarios.map((s) => `- \`${s.key}\`: ${s.title}`).join('\n');
   return `# Benchmark ${results.startedAt.slice(0, 10)} — ${results.mode} run
 
-- Catalog: ${results.products.toLocaleString('en')} products (${results.reusedDatabase ? 'reused database' : `seeded in ${results.seededSeconds?.toFixed(1) ?? '?'} s`}), PostgreSQL, the real app in its own process over loopback
+- Catalog: ${results.products.toLocaleString('en')} products (${results.reusedDatabase ? 'reused database' : `seeded in ${results.seededSeconds?.toFixed(1) ?? '?'} s`}), PostgreSQL, the real app (${results.server ?? 'TypeScript through tsx'}) in its own process over loopback
 - Machine: ${machineLine(results)}
 - Runs: ${results.secondsPerRun} s each at ${results.connections.join(', ')} connections, after a ${results.warmupSeconds} s warm-up per scenario; started ${results.startedAt}, finished ${results.finishedAt}
 - Product page body: ${results.pageBodyBytes.toLocaleString('en')} bytes (the framework ceiling serves this many); deep page: ≈ page ${results.deepPage.toLocaleString('en')} via its keyset cursor
