@@ -230,9 +230,9 @@ export const categories = pgTable(
 export const productCategories = pgTable(
   'product_categories',
   {
-    productId: integer('product_id')
-      .notNull()
-      .references(() => products.id, { onDelete: 'cascade' }),
+    // Its references (product, category at its level and parent, parent assignment) are kept by
+    // statement triggers, not foreign keys (migration 0026, docs/jobs.md "Integrity triggers").
+    productId: integer('product_id').notNull(),
     categoryId: integer('category_id').notNull(),
     categoryLevel: smallint('category_level').notNull(),
     parentCategoryId: integer('parent_category_id'),
@@ -247,21 +247,6 @@ export const productCategories = pgTable(
       sql`(${table.categoryLevel} = 1) = (${table.parentCategoryId} is null)`,
     ),
     index('product_categories_category_idx').on(table.categoryId, table.productId),
-    foreignKey({
-      name: 'product_categories_category_fk',
-      columns: [table.categoryId, table.categoryLevel],
-      foreignColumns: [categories.id, categories.level],
-    }).onDelete('restrict'),
-    foreignKey({
-      name: 'product_categories_category_parent_fk',
-      columns: [table.categoryId, table.parentCategoryId],
-      foreignColumns: [categories.id, categories.parentId],
-    }).onDelete('restrict'),
-    foreignKey({
-      name: 'product_categories_parent_assignment_fk',
-      columns: [table.productId, table.parentCategoryId],
-      foreignColumns: [table.productId, table.categoryId],
-    }).onDelete('cascade'),
   ],
 );
 

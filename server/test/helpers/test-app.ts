@@ -170,13 +170,22 @@ export async function snapshot(db: Executor): Promise<Record<string, string>> {
   return result;
 }
 
-/** Every invariant the data must keep: closure under "parent of" and exact counters. */
+/**
+ * Every invariant the data must keep: references, closure under "parent of" and exact counters.
+ */
 export async function invariantViolations(db: Executor): Promise<string[]> {
   const checks = {
     'assignment without its parent': sql`select count(*)::int as n from product_categories pc
         join categories c on c.id = pc.category_id
         where c.parent_id is not null and not exists (
           select 1 from product_categories parent where parent.product_id = pc.product_id and parent.category_id = c.parent_id)`,
+    // The references the integrity triggers keep (migration 0026), as the foreign keys did.
+    'assignment of a missing product': sql`select count(*)::int as n from product_categories pc
+        where not exists (select 1 from products p where p.id = pc.product_id)`,
+    'assignment not matching its category (missing, other level or parent)': sql`select count(*)::int as n
+        from product_categories pc left join categories c on c.id = pc.category_id
+        where c.id is null or c.level <> pc.category_level
+           or c.parent_id is distinct from pc.parent_category_id`,
     'wrong product_state.category_count': sql`select count(*)::int as n from product_state p
         where p.category_count <> (select count(*) from product_categories pc where pc.product_id = p.id)`,
     // Every product has exactly one state row, its name, Type and vendor copied (migration 0022).
