@@ -299,11 +299,16 @@ interface BatchRows {
   rows: { id: number; handle: string; category_ids: number[] }[];
 }
 
+/**
+ * The handle is looked up per product (one probe of products_pkey each): a join was planned as a
+ * merge join walking products_pkey from the first id up to the batch's, which grew with every
+ * batch of a job (~100 ms at the 200,000th product, ~0.5 s at the 1,000,000th).
+ */
 const groupedByProduct = (written: SQL) =>
-  sql`select w.product_id as id, p.product_id as handle,
-             array_agg(w.category_id order by w.category_id) as category_ids
-        from (${written}) w join products p on p.id = w.product_id
-       group by w.product_id, p.product_id order by w.product_id`;
+  sql`select g.id, (select p.product_id from products p where p.id = g.id) as handle, g.category_ids
+        from (select w.product_id as id, array_agg(w.category_id order by w.category_id) as category_ids
+                from (${written}) w group by w.product_id) g
+       order by g.id`;
 
 /** Locks the products of a batch in id order (as every other writer does), and counts them. */
 async function lockBatch(executor: Executor, set: SQL): Promise<number> {
@@ -483,6 +488,10 @@ export function bulkJobKind<Change extends 'bulk.assign' | 'bulk.remove'>(
               returning 1)
             select count(*)::int as total from snapshot`,
       );
+      // Statistics of the snapshot, so that each batch's read of the next products is an index
+      // walk: planned on stale figures (none, with autovacuum off or not yet run), it was a bitmap
+      // scan of every remaining item and a sort, ~150-200 ms per batch at 1,000,000 products.
+      await transaction.execute(sql`analyze job_items`);
       return { total: inserted!.total, cursor: { after: 0 } };
     },
     async runBatch(transaction, job, deps) {
