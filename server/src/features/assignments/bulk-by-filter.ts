@@ -333,7 +333,7 @@ export async function assignSet(
     executor,
     sets.closure.map((c) => c.id),
   );
-  // A parent and its child inserted by one statement: the closure FK is checked at its end.
+  // A parent and its child inserted by one statement: the closure check runs at its end.
   const rows = await queryRows<BatchRows['rows'][number]>(
     executor,
     sql`with inserted as (

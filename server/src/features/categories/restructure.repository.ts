@@ -1,16 +1,17 @@
 /**
  * The set-based statements of a move or merge (restructure.ts), in an order that keeps every
- * foreign key of product_categories satisfied at the end of each statement (none is deferrable):
+ * reference of product_categories satisfied at the end of each statement (its integrity
+ * triggers, migration 0026, check at the end of each statement, as its foreign keys did):
  *
  * 1. the affected products (those assigned the moved or merged category) are noted once, in a
  *    temporary table dropped at commit;
- * 2. new ancestors are inserted top-down for those that lack them (the closure FK needs the parent
- *    row first);
+ * 2. new ancestors are inserted top-down for those that lack them (the closure check needs the
+ *    parent row first);
  * 3. the category's parent changes together with its assignment rows' `parent_category_id`, in
- *    one statement (two writable CTEs): the FK (category_id, parent_category_id) → categories
- *    (id, parent_id) is checked at the end of that statement, when both sides agree again;
+ *    one statement (two writable CTEs): the reference (category_id, parent_category_id) →
+ *    categories (id, parent_id) is checked at the end of that statement, when both sides agree again;
  * 4. old ancestors no other assigned category needs are deleted bottom-up (no row points at them
- *    any more, so the closure FK's cascade has nothing to take).
+ *    any more, so the closure cascade has nothing to take).
  *
  * Each statement also logs the rows it inserted or deleted (`restructure_writes`, a temporary
  * table), so the change set records what each product gained and lost (productChanges) and the

@@ -813,7 +813,7 @@ function related(index: CategoryIndex, categoryIds: readonly number[]): Set<numb
   return set;
 }
 
-/** Deletes and inserts in slices, in the order of insertOrder / deleteOrder (the closure FK). */
+/** Deletes and inserts in slices, in the order of insertOrder / deleteOrder (the closure check). */
 async function writeProducts(
   transaction: Executor,
   index: CategoryIndex,
