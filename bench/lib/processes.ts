@@ -207,6 +207,8 @@ export async function startAppServer(
     port,
     readyPath: '/health/ready',
     env: full,
+    // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=tmp/prof": a profile of the server.
+    nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean),
   });
   return { ...child, env: full };
 }
