@@ -210,7 +210,7 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
       status: ok ? 'met' : 'missed',
       limits: ok
         ? ''
-        : 'the row-by-row foreign-key checks of 90,000 assignment rows, 4 constraints each (docs/performance-limits.md, "Bulk writes")',
+        : 'per 10,000-row statement: the insert, its reference checks and the counter trigger\'s update of product_state (~80 ms each, 9 statements), then the app\'s plan per product (docs/performance-limits.md, "Bulk writes")',
     });
   }
   const byFilter = results.jobs.bulkFilter;
@@ -222,7 +222,7 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
       status: ok ? 'met' : 'missed',
       limits: ok
         ? ''
-        : 'each batch checks its assignment rows against their foreign keys, row by row, and updates product_state through the counter trigger (docs/performance-limits.md, "Bulk writes")',
+        : 'per batch: the insert of 30,000 rows, the counter trigger\'s update of 10,000 product_state rows (never HOT), the change set (docs/performance-limits.md, "Bulk writes")',
     });
   }
   return targets;

@@ -116,11 +116,27 @@ export class CategoryIndex {
     };
   }
 
-  /** Categories sorted as a reader expects: by level, then by path. */
+  /**
+   * Categories sorted as a reader expects: by level, then by path. The whole taxonomy is ranked
+   * in that order once per index (a comparison of paths builds both strings: a bulk write of
+   * 10,000 products sorted each product's categories by path and spent ~100 ms on it).
+   */
   sortForDisplay(ids: Iterable<number>): number[] {
-    return [...ids].sort(
-      (a, b) => this.get(a)!.level - this.get(b)!.level || this.path(a).localeCompare(this.path(b)),
-    );
+    const rank = this.displayRank();
+    return [...ids].sort((a, b) => rank.get(a)! - rank.get(b)!);
+  }
+
+  private rankByDisplay: Map<number, number> | undefined;
+
+  private displayRank(): Map<number, number> {
+    if (!this.rankByDisplay) {
+      const paths = new Map(this.rows.map((row) => [row.id, this.path(row.id)]));
+      const ordered = [...this.rows].sort(
+        (a, b) => a.level - b.level || paths.get(a.id)!.localeCompare(paths.get(b.id)!),
+      );
+      this.rankByDisplay = new Map(ordered.map((row, position) => [row.id, position]));
+    }
+    return this.rankByDisplay;
   }
 
   levelCounts() {
