@@ -1,6 +1,9 @@
 /** Small catalogs built through the API, and the paths of the fixture files. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
+import { arrayParam } from '../../src/db/sql.js';
 import type { TestApp } from './test-app.js';
 
 export const fixturePath = (name: string) =>
@@ -76,6 +79,17 @@ export function shopifyCsv(
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The database ids of products, in the order of their handles (for tests that write SQL). */
+export async function productIdsOf(test: TestApp, handles: readonly string[]): Promise<number[]> {
+  const rows = await queryRows<{ id: number; handle: string }>(
+    test.db,
+    sql`select id, product_id as handle from products
+         where product_id = any(${arrayParam(handles)}::text[])`,
+  );
+  const idByHandle = new Map(rows.map((row) => [row.handle, row.id]));
+  return handles.map((handle) => idByHandle.get(handle)!);
 }
 
 /** A catalog of `count` simple products (handles p-001…), imported through the API. */

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryOne, queryRows } from '../../db/client.js';
 import { arrayParam } from '../../db/sql.js';
-import { createProducts, createSampleTree } from '../../../test/helpers/fixtures.js';
+import { createProducts, createSampleTree, productIdsOf } from '../../../test/helpers/fixtures.js';
 import {
   createTestApp,
   invariantViolations,
@@ -23,12 +23,7 @@ let products: number[];
 beforeAll(async () => {
   test = await createTestApp({ CACHE_ENABLED: 'false' });
   tree = await createSampleTree(test);
-  const handles = await createProducts(test, 12);
-  const rows = await queryRows<{ id: number }>(
-    test.db,
-    sql`select id from products where product_id = any(${arrayParam(handles)}::text[]) order by product_id`,
-  );
-  products = rows.map((row) => row.id);
+  products = await productIdsOf(test, await createProducts(test, 12));
 });
 afterAll(async () => {
   await test.close();
@@ -283,28 +278,51 @@ describe.runIf(process.env.TEST_DATABASE !== 'pglite')('races with a delete (two
     }
   }
 
+  /** Writes one assignment row in `session`, its level and parent as the tree places it. */
+  const writeRow = (session: pg.PoolClient, productId: number | undefined, categoryId: number) =>
+    session.query(
+      `insert into product_categories (product_id, category_id, category_level, parent_category_id)
+       select $1, c.id, c.level, c.parent_id from categories c where c.id = $2`,
+      [productId, categoryId],
+    );
+
   const failure = (promise: Promise<unknown>) =>
     promise.then(
       () => 'ok',
       (error: { code?: string }) => error.code ?? String(error),
     );
 
-  it('a product deleted while its row is being written: the delete waits, then takes the row', async () => {
-    const [, , , product] = products as number[];
-    const { tools } = tree;
+  /**
+   * Session a writes a row and keeps its transaction open; session b runs `deletion` meanwhile.
+   * Answers b's outcome once a has committed (b commits when it succeeded).
+   */
+  async function deleteWhileWritten(
+    productId: number | undefined,
+    categoryId: number,
+    deletion: string,
+    params: unknown[],
+  ): Promise<string> {
+    let outcome = '';
     await twoSessions(async (a, b) => {
       await a.query('begin');
-      await a.query(
-        `insert into product_categories (product_id, category_id, category_level) values ($1, $2, 1)`,
-        [product, tools.id],
-      );
+      await writeRow(a, productId, categoryId);
       await b.query('begin');
-      const deleting = failure(b.query('delete from products where id = $1', [product]));
+      const deleting = failure(b.query(deletion, params));
       await someoneWaits();
       await a.query('commit');
-      expect(await deleting).toBe('ok');
-      await b.query('commit');
+      outcome = await deleting;
+      if (outcome === 'ok') await b.query('commit');
     });
+    return outcome;
+  }
+
+  it('a product deleted while its row is being written: the delete waits, then takes the row', async () => {
+    const [, , , product] = products as number[];
+    expect(
+      await deleteWhileWritten(product, tree.tools.id, 'delete from products where id = $1', [
+        product,
+      ]),
+    ).toBe('ok');
     expect(await rowsOf(product!)).toEqual([]);
     expect(await invariantViolations(test.db)).toEqual([]);
   });
@@ -316,12 +334,7 @@ describe.runIf(process.env.TEST_DATABASE !== 'pglite')('races with a delete (two
       await b.query('begin');
       await b.query('delete from products where id = $1', [product]);
       await a.query('begin');
-      const writing = failure(
-        a.query(
-          `insert into product_categories (product_id, category_id, category_level) values ($1, $2, 1)`,
-          [product, tools.id],
-        ),
-      );
+      const writing = failure(writeRow(a, product, tools.id));
       await someoneWaits();
       await b.query('commit');
       expect(await writing).toBe('23503');
@@ -333,25 +346,14 @@ describe.runIf(process.env.TEST_DATABASE !== 'pglite')('races with a delete (two
     const [, , , , , product] = products as number[];
     const { tools, guns } = tree;
     await test.db.execute(insertRows([[product!, tools.id]]));
-    await twoSessions(async (a, b) => {
-      await a.query('begin');
-      await a.query(
-        `insert into product_categories (product_id, category_id, category_level, parent_category_id)
-         values ($1, $2, 2, $3)`,
-        [product, guns.id, tools.id],
-      );
-      await b.query('begin');
-      const deleting = failure(
-        b.query('delete from product_categories where product_id = $1 and category_id = $2', [
-          product,
-          tools.id,
-        ]),
-      );
-      await someoneWaits();
-      await a.query('commit');
-      expect(await deleting).toBe('ok');
-      await b.query('commit');
-    });
+    expect(
+      await deleteWhileWritten(
+        product,
+        guns.id,
+        'delete from product_categories where product_id = $1 and category_id = $2',
+        [product, tools.id],
+      ),
+    ).toBe('ok');
     expect(await rowsOf(product!)).toEqual([]);
     expect(await invariantViolations(test.db)).toEqual([]);
   });
@@ -363,18 +365,11 @@ describe.runIf(process.env.TEST_DATABASE !== 'pglite')('races with a delete (two
       sql`insert into categories (name, level)
           values ('Solo', 1) returning id`,
     );
-    await twoSessions(async (a, b) => {
-      await a.query('begin');
-      await a.query(
-        `insert into product_categories (product_id, category_id, category_level) values ($1, $2, 1)`,
-        [product, solo!.id],
-      );
-      await b.query('begin');
-      const deleting = failure(b.query('delete from categories where id = $1', [solo!.id]));
-      await someoneWaits();
-      await a.query('commit');
-      expect(await deleting).toBe('23503');
-    });
+    expect(
+      await deleteWhileWritten(product, solo!.id, 'delete from categories where id = $1', [
+        solo!.id,
+      ]),
+    ).toBe('23503');
     expect(await rowsOf(product!)).toEqual([solo!.id]);
     expect(await invariantViolations(test.db)).toEqual([]);
   });

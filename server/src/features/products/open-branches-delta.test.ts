@@ -6,9 +6,9 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryOne, queryRows } from '../../db/client.js';
+import { queryOne } from '../../db/client.js';
 import { arrayParam } from '../../db/sql.js';
-import { createProducts, createSampleTree } from '../../../test/helpers/fixtures.js';
+import { createProducts, createSampleTree, productIdsOf } from '../../../test/helpers/fixtures.js';
 import {
   createTestApp,
   invariantViolations,
@@ -22,13 +22,7 @@ let products: number[];
 beforeAll(async () => {
   test = await createTestApp({ CACHE_ENABLED: 'false' });
   tree = await createSampleTree(test);
-  const handles = await createProducts(test, 4);
-  const rows = await queryRows<{ id: number }>(
-    test.db,
-    sql`select id from products where product_id = any(${arrayParam(handles)}::text[])
-         order by product_id`,
-  );
-  products = rows.map((row) => row.id);
+  products = await productIdsOf(test, await createProducts(test, 4));
 });
 afterAll(async () => {
   await test.close();
