@@ -11,14 +11,14 @@
  * product by id). BENCH_DATABASE_URL names the database (default the 1M catalog tm_1m).
  * Linux only. Writes bench/results/<time>-cpu-split.json.
  */
-import { execSync, spawn } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { runLoad } from './lib/load.js';
-import { freePort } from './lib/processes.js';
+import { startAppServer, stopAll } from './lib/processes.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TICK_US = 1_000_000 / Number(execSync('getconf CLK_TCK').toString().trim());
@@ -64,41 +64,23 @@ async function main() {
       '/api/stats',
     ];
   }
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  // As npm start runs it (the production build), the cache off as bench/run.ts's uncached
+  // instance, no Redis.
+  const server = await startAppServer('app', databaseUrl, {
     NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
     RATE_LIMIT_ENABLED: 'false',
     CACHE_ENABLED: 'false',
-  };
-  delete env.REDIS_URL;
-  const server = spawn(
-    process.execPath,
-    ['--enable-source-maps', join(ROOT, 'server/dist/main.js')],
-    { env, stdio: 'ignore' },
-  );
-  const url = `http://127.0.0.1:${port}`;
+    REDIS_URL: undefined,
+  });
+  const url = server.url;
   const results: Record<string, unknown>[] = [];
   try {
-    for (let at = 0; ; at++) {
-      const ready = await fetch(`${url}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (at > 300 || server.exitCode !== null) throw new Error('the server did not start');
-      await new Promise((done) => setTimeout(done, 200));
-    }
     for (const path of paths) {
       await runLoad(url, { path }, connections, 2);
-      const app0 = await cpuTicks(server.pid!);
+      const app0 = await cpuTicks(server.pid);
       const pg0 = await postgresTicks();
       const load = await runLoad(url, { path }, connections, seconds);
-      const appUs = ((await cpuTicks(server.pid!)) - app0) * TICK_US;
+      const appUs = ((await cpuTicks(server.pid)) - app0) * TICK_US;
       const pgUs = ((await postgresTicks()) - pg0) * TICK_US;
       const row = {
         path,
@@ -115,7 +97,8 @@ async function main() {
       results.push(row);
     }
   } finally {
-    server.kill('SIGTERM');
+    await server.stop();
+    await stopAll();
   }
   const file = join(
     ROOT,
