@@ -401,15 +401,6 @@ export async function removeSet(
 /** A batch's rows as the change set's items and summary (the shape a small bulk write records). */
 export function batchChange(index: CategoryIndex, spec: BulkSpec, batch: BatchRows) {
   const requested = new Set(spec.categoryIds);
-  // A batch's products mostly share one set of categories (the rows come ordered by id): each
-  // distinct set is sorted for display once (a sort compares category paths).
-  const displayed = new Map<string, number[]>();
-  const forDisplay = (ids: number[]) => {
-    const key = ids.join(',');
-    let sorted = displayed.get(key);
-    if (!sorted) displayed.set(key, (sorted = index.sortForDisplay(ids)));
-    return [...sorted];
-  };
   const flat = batch.rows.flatMap((row) =>
     row.category_ids.map((categoryId) => ({ productId: row.id, categoryId })),
   );
@@ -424,7 +415,7 @@ export function batchChange(index: CategoryIndex, spec: BulkSpec, batch: BatchRo
     };
     const changed: BulkAssignedItem[] = batch.rows.map((row) => ({
       product_id: row.handle,
-      added: forDisplay(row.category_ids),
+      added: index.sortForDisplay(row.category_ids),
     }));
     return { summary, change: bulkChangeSet(flat, summary, changed) };
   }
@@ -444,7 +435,7 @@ export function batchChange(index: CategoryIndex, spec: BulkSpec, batch: BatchRo
   };
   const changed: BulkRemovedItem[] = batch.rows.map((row) => ({
     product_id: row.handle,
-    removed: forDisplay(row.category_ids),
+    removed: index.sortForDisplay(row.category_ids),
   }));
   return {
     summary,
