@@ -13,23 +13,36 @@ import {
 } from '@tag-manager/contract';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { writeContext } from '../../http/context.js';
 import { envelope } from '../../http/envelope.js';
 import { IfMatchHeaders, preconditionOf } from '../../http/preconditions.js';
 import type { BulkOutcome } from './bulk.service.js';
 
-/** A bulk answer: the preview or the result (200), or the job that runs it (202, Location). */
+/**
+ * A bulk answer: the preview or the result (200), or the job that runs it (202, Location).
+ *
+ * The 200 schema is a union (preview or result) for the contract; serialized through it,
+ * fast-json-stringify first validates the whole body against the first branch with Ajv to pick
+ * one (10,000 result items: ~28 ms instead of ~12). The handler knows which branch it answers,
+ * so it serializes with that branch's schema (compiled once per route, the same JSON).
+ */
 function bulkReply<Result>(
   request: FastifyRequest,
   reply: FastifyReply,
   outcome: BulkOutcome<Result>,
+  resultSchema: TSchema,
 ) {
+  const sendAs = (schema: TSchema, body: unknown) =>
+    reply
+      .type('application/json; charset=utf-8') // a custom serializer leaves it to the handler
+      .serializer(reply.compileSerializationSchema(schema as Record<string, unknown>, '200'))
+      .send(body);
   switch (outcome.kind) {
     case 'preview':
-      return reply.send(envelope(request, outcome.preview));
+      return sendAs(BulkPreviewResponse, envelope(request, outcome.preview));
     case 'done':
-      return reply.send(envelope(request, outcome.result));
+      return sendAs(resultSchema, envelope(request, outcome.result));
     case 'job':
       return reply
         .status(202)
@@ -119,7 +132,12 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      bulkReply(request, reply, await bulk.assign(request.body, writeContext(request))),
+      bulkReply(
+        request,
+        reply,
+        await bulk.assign(request.body, writeContext(request)),
+        BulkAssignResponse,
+      ),
   );
 
   app.post(
@@ -139,7 +157,12 @@ const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      bulkReply(request, reply, await bulk.remove(request.body, writeContext(request))),
+      bulkReply(
+        request,
+        reply,
+        await bulk.remove(request.body, writeContext(request)),
+        BulkRemoveResponse,
+      ),
   );
 };
 
