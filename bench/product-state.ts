@@ -165,7 +165,7 @@ async function main() {
       const order: Side[] = rep % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
       for (const side of order) {
         const { url, sample: catalog } = sides[side];
-        const figures = await bulkJob(url, catalog.handles, catalog.leaves);
+        const figures = await bulkJob(url, [catalog.handles], catalog.leaves);
         if (figures.status !== 200 || figures.removeStatus !== 200) {
           throw new Error(`${side}: bulk answered ${figures.status}/${figures.removeStatus}`);
         }

@@ -159,7 +159,7 @@ export async function removeImportedProducts(database: DatabaseHandle): Promise<
 export interface CatalogSample {
   /** Handles spread over the catalog, for product detail. */
   handles: string[];
-  /** Handles of uncategorised products (product_state.category_count = 0), for writes that are undone. */
+  /** Up to 30,000 handles of uncategorised products (product_state.category_count = 0), in id order, for writes that are undone. */
   uncategorised: string[];
   /** Level-3 categories with their level-1 root. */
   leaves: { id: number; root: number }[];
@@ -179,7 +179,7 @@ export async function sampleCatalog(url: string, products: number): Promise<Cata
     const uncategorised = await client.query<{ product_id: string }>(
       `select product_id from products join product_state s using (id)
         where s.category_count = 0 and product_id not like $1
-        order by id limit 10000`,
+        order by id limit 30000`,
       [`${IMPORT_PREFIX}%`],
     );
     const leaves = await client.query<{ id: number; root: number }>(

@@ -206,7 +206,7 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
     const ok = bulk.status === 200 && bulk.seconds < 1;
     targets.push({
       target: 'bulk assign 10,000 × 3 < 1 s',
-      measured: `${bulk.seconds.toFixed(2)} s for ${bulk.products.toLocaleString('en')} × ${bulk.categories} (HTTP ${bulk.status})`,
+      measured: `${bulk.seconds.toFixed(2)} s for ${bulk.products.toLocaleString('en')} × ${bulk.categories} (HTTP ${bulk.status}; median of ${bulkRounds(bulk)})`,
       status: ok ? 'met' : 'missed',
       limits: ok
         ? ''
@@ -321,7 +321,7 @@ function jobTable(results: Results): Table {
       `${bulk.products.toLocaleString('en')} products × ${bulk.categories} categories`,
       `${bulk.seconds.toFixed(2)} s`,
       `${perSecond((bulk.products * bulk.categories) / bulk.seconds)} assignments/s`,
-      `HTTP ${bulk.status}; bulk remove to restore: ${bulk.removeSeconds.toFixed(2)} s (HTTP ${bulk.removeStatus})`,
+      `HTTP ${bulk.status}; median of ${bulkRounds(bulk)}; bulk remove to restore: ${bulk.removeSeconds.toFixed(2)} s (HTTP ${bulk.removeStatus})`,
     ]);
   }
   if (undo) {
@@ -448,4 +448,11 @@ ${titles}
 
 ${renderMarkdown(jobTable(results))}
 ${results.problems.length > 0 ? `\n## Problems\n\n${results.problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
+}
+
+/** "3 rounds: 0.98, 0.91, 0.93 s (the first after the start compiles the route)". */
+function bulkRounds(bulk: NonNullable<Results['jobs']['bulk']>): string {
+  // Summaries of runs before the rounds were measured have one figure.
+  const rounds = bulk.roundSeconds ?? [bulk.seconds];
+  return `${rounds.length} round${rounds.length === 1 ? '' : 's'}: ${rounds.map((s) => s.toFixed(2)).join(', ')} s, each on 10,000 other products; the first after the start also compiles the route's validator and serializer`;
 }
