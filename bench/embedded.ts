@@ -22,6 +22,7 @@ import { buildApp } from '../server/src/app.js';
 import { loadConfig } from '../server/src/config.js';
 import { openDatabase, queryRows } from '../server/src/db/client.js';
 import { seedCatalog } from '../server/src/features/seed/seeder.js';
+import { median } from './lib/median.js';
 
 type Mode = 'main-thread' | 'worker';
 
@@ -30,10 +31,6 @@ const argument = (name: string, fallback: number) => {
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 };
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 const round = (value: number) => Math.round(value * 100) / 100;
 const rssMiB = () => round(process.memoryUsage().rss / 1_048_576);
 

@@ -33,6 +33,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadFigures } from './lib/load.js';
 import { freePort } from './lib/processes.js';
+import { median } from './lib/median.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** What is loaded and profiled: the cached product page unless `--path` says otherwise. */
@@ -165,12 +166,6 @@ async function startApp(
     '/health/ready',
   );
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 /** One connection first (the caches fill without 64 misses at once), then the real load. */
 async function warm(url: string, path: string, seconds: number, connections: number) {

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { describe, openBenchDatabase, removeImportedProducts } from './lib/database.js';
 import { exportJob, importJob, type ExportFigures, type ImportFigures } from './lib/jobs.js';
 import { freePort, startNodeScript, stopAll } from './lib/processes.js';
+import { median } from './lib/median.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.log(`[bench:io] ${line}`);
@@ -48,12 +49,6 @@ async function withCpu<T>(pid: number, job: () => Promise<T>) {
     serverCpuSeconds: before === null || after === null ? null : after - before,
   };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 async function main() {
   const { values } = parseArgs({

@@ -30,6 +30,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { freePort, procStatusBytes } from './lib/processes.js';
+import { median } from './lib/median.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROBE = fileURLToPath(new URL('./lib/memory-probe.mjs', import.meta.url));
@@ -51,11 +52,6 @@ const postgresUrl = option(
 type Driver = 'pglite' | 'postgres';
 const MiB = 1_048_576;
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** What holds the resident memory, in bytes. */

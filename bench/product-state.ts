@@ -27,14 +27,10 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { bulkFilterJob, bulkJob, type BulkFilterFigures } from './lib/jobs.js';
 import { freePort, startAppServer, startNodeScript, stopAll } from './lib/processes.js';
+import { median } from './lib/median.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.log(`[bench:product-state] ${line}`);
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)]!;
-};
 
 async function sample(url: string, uncategorised: string, count: number) {
   const client = new pg.Client({ connectionString: url });

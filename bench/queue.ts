@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, startNodeScript, stopAll, type Child } from './lib/processes.js';
+import { median } from './lib/median.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.log(`[bench:queue] ${line}`);
@@ -76,11 +77,6 @@ interface Figures {
   remaining: number;
   estimated: boolean | null;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 
 async function main() {
   const { values } = parseArgs({

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { IMPORT_PREFIX } from './database.js';
 import { procStatusBytes } from './processes.js';
+import { median } from './median.js';
 
 const JOB_TIMEOUT_MS = 5 * 60_000;
 
@@ -218,8 +219,6 @@ async function postJson(url: string, body: unknown) {
   return status;
 }
 
-const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-
 /**
  * Bulk assigns `categories` to each set of `handleSets` (one POST per set, timed), removing the
  * assignments again after each (the products were uncategorised: removing the roots removes what
@@ -254,9 +253,9 @@ export async function bulkJob(
   return {
     products: handleSets[0]?.length ?? 0,
     categories: categories.length,
-    seconds: medianOf(assigns),
+    seconds: median(assigns),
     roundSeconds: assigns,
-    removeSeconds: medianOf(removes),
+    removeSeconds: median(removes),
     status,
     removeStatus,
   };

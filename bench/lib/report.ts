@@ -8,6 +8,7 @@ import type {
 } from './jobs.js';
 import type { UndoFigures } from './undo.js';
 import type { LoadFigures } from './load.js';
+import { median } from './median.js';
 
 export interface ScenarioResult {
   key: string;
@@ -75,12 +76,6 @@ export interface PairedRound {
 export const pairedRatio = (round: PairedRound) =>
   round.page.requestsPerSecond /
   ((round.ceilings[0].requestsPerSecond + round.ceilings[1].requestsPerSecond) / 2);
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 export interface Target {
   target: string;
