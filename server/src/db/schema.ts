@@ -102,8 +102,9 @@ export const products = pgTable(
     // "." and ".." cannot be a URL path segment: /api/products/../categories/1 is
     // /api/categories/1 to every HTTP client, so such a product could never be addressed.
     check('products_product_id_not_dot_segment', sql`${table.productId} not in ('.', '..')`),
-    // INCLUDE (product_id) since migration 0024 (drizzle-kit cannot write it): the export's
-    // batches walk this index and read the table only for what the file needs.
+    // INCLUDE (product_id) since migration 0024 and (product_id, search_document) since 0029
+    // (drizzle-kit cannot write it): the export's batches walk this index and read the table
+    // only for what the file needs; a search's walk tests the document here.
     index('products_name_order_idx').on(table.productName, table.id),
     index('products_vendor_idx').on(table.vendor, table.productName, table.id),
     index('products_status_idx').on(table.status, table.productName, table.id),

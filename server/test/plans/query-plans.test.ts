@@ -15,6 +15,7 @@ import {
   countProducts,
   findProduct,
   listProducts,
+  searchWalkBound,
   type ProductFilters,
 } from '../../src/features/products/products.repository.js';
 import {
@@ -27,6 +28,7 @@ import {
 import { seedCatalog } from '../../src/features/seed/seeder.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
+const CATALOG_SIZE = 60_000;
 const BIG_TABLES = new Set(['products', 'product_categories', 'product_state']);
 
 interface PlanNode {
@@ -85,7 +87,7 @@ const DOCUMENT_INDEX = ['products_search_document_idx'];
 
 beforeAll(async () => {
   test = await createTestApp();
-  await seedCatalog(test.database, { products: 60_000 });
+  await seedCatalog(test.database, { products: CATALOG_SIZE });
 });
 afterAll(async () => {
   await test.close();
@@ -172,11 +174,14 @@ describe('query plans on 60,000 products', () => {
 
   it.each(cases)('product list: $name', async ({ filters, sort, membersFirst, reads }) => {
     plans = [];
+    // A search walks as far as the API walks in a catalog of this size.
+    const walkRows = searchWalkBound(CATALOG_SIZE);
     await listProducts(explaining(test.db), filters, {
       sort: sort ?? 'product_name',
       limit: 51,
       offset: 0,
       membersFirst,
+      walkRows,
     });
     await listProducts(explaining(test.db), filters, {
       sort: sort ?? 'product_name',
@@ -187,6 +192,7 @@ describe('query plans on 60,000 products', () => {
         id: 30_000,
       },
       membersFirst,
+      walkRows,
     });
     // A search page may take two queries (products-repository searchPage): a bounded walk of
     // the sort order, then its matches through the search indexes. Together they read `reads`.
@@ -363,9 +369,9 @@ describe('search counts on a large catalog', () => {
     )) as unknown as { rows: { n: number }[] };
     return result.rows[0]!.n;
   }
-  async function page(term: string) {
+  async function page(term: string, offset = 0) {
     const response = await test.request(
-      `/api/products?limit=10&search=${encodeURIComponent(term)}`,
+      `/api/products?limit=10&offset=${offset}&search=${encodeURIComponent(term)}`,
     );
     expect(response.statusCode).toBe(200);
     return response.json() as {
@@ -401,6 +407,56 @@ describe('search counts on a large catalog', () => {
     const exact = await exactCount('membrane');
     expect(Math.abs(queue.remaining - exact) / exact).toBeLessThan(0.15);
     expect(list.metadata.count_estimated).toBe(true);
+  });
+
+  it('counts a rarer term exactly on every page, offset or cursor, and a term with no match as 0', async () => {
+    // Two words, about one product in 600: too rare for a walk of the name order to find a
+    // page, so the page reads every match through the index and counts them there.
+    const words = ['sika', 'ultra'];
+    const result = (await test.db.execute(
+      sql`select count(*)::int as n from products
+           where search_document like ${`%${words[0]}%`} and search_document like ${`%${words[1]}%`}`,
+    )) as unknown as { rows: { n: number }[] };
+    const exact = result.rows[0]!.n;
+    expect(exact).toBeGreaterThan(20);
+    const seen: unknown[] = [];
+    let query = `limit=10&search=${encodeURIComponent(words.join(' '))}`;
+    for (let at = 0; at < 3; at++) {
+      const response = await test.request(`/api/products?${query}`);
+      expect(response.statusCode).toBe(200);
+      const body = response.json<{
+        data: { product_id: string }[];
+        metadata: { filtered_products: number; count_estimated: boolean };
+        pagination: { next_cursor: string | null };
+      }>();
+      expect(body.metadata).toMatchObject({ filtered_products: exact, count_estimated: false });
+      seen.push(...body.data.map((product) => product.product_id));
+      query = `limit=10&search=${encodeURIComponent(words.join(' '))}&cursor=${body.pagination.next_cursor}`;
+    }
+    expect(new Set(seen).size).toBe(30);
+    const offset = await page(`${words.join(' ')}`, 20);
+    expect(offset.metadata).toMatchObject({ filtered_products: exact, count_estimated: false });
+    const none = await page('zzqx ultra');
+    expect(none.metadata).toMatchObject({ filtered_products: 0, count_estimated: false });
+    expect(none.data).toEqual([]);
+  });
+
+  it('walks the name order without reading the table for a search alone (index-only)', async () => {
+    await test.db.execute(sql`vacuum (analyze) products`);
+    plans = [];
+    await listProducts(
+      explaining(test.db),
+      { ...noFilters, search: 'membrane' },
+      { sort: 'product_name', limit: 51, offset: 0, walkRows: searchWalkBound(CATALOG_SIZE) },
+    );
+    const walk = plans[0]!.plan;
+    const scans = (node: PlanNode): PlanNode[] => [
+      ...(node['Index Name'] ? [node] : []),
+      ...(node.Plans ?? []).flatMap(scans),
+    ];
+    expect(scans(walk).find((node) => node['Index Name'] === 'products_name_order_idx')).toEqual(
+      expect.objectContaining({ 'Node Type': 'Index Only Scan' }),
+    );
   });
 
   it('counts a rare term exactly', async () => {

@@ -13,7 +13,7 @@ import {
   type FilterDefinition,
   type ProductFilters,
 } from './filters.js';
-import { exactMatch } from './search.js';
+import { exactMatch, searchReadsDocumentOnly } from './search.js';
 
 export interface ProductRow {
   id: number;
@@ -32,6 +32,11 @@ export interface ProductRow {
   sort_value: string;
   /** With `exactFirst`: 0 for an exact SKU or handle match, 1 for the rest; else null. */
   rank?: number | null;
+  /**
+   * With `countMatches`, on a search page read through the index: how many products match the
+   * filters, all pages together (exact, counted from the same matches). Else absent or null.
+   */
+  match_total?: number | null;
 }
 
 const SORT_COLUMNS: Record<string, string> = {
@@ -89,6 +94,11 @@ export interface PageRequest {
   exactFirst?: string | undefined;
   /** A search's walk of the sort order, in rows (SEARCH_WALK_ROWS; 0: none, straight to the index). */
   walkRows?: number;
+  /**
+   * A search page read through the index also counts every match (`match_total` on its rows):
+   * the count and the page read the term's matches once instead of twice.
+   */
+  countMatches?: boolean;
   /**
    * The columns to read instead of a ProductRow's (on `p`; `sort_value` and `rank` are always
    * added): the export reads only what its file holds, with each product's category ids.
@@ -157,6 +167,13 @@ export async function listProducts(
         direction,
         keyset,
         walkRows: page.walkRows,
+        countMatches: page.countMatches === true,
+        // The name order's index carries the search document (migration 0029): a search alone
+        // in name order walks it without reading the table.
+        indexOnlyWalk:
+          key === 'product_name' &&
+          activeFilters(filters).every((name) => name === 'search') &&
+          searchReadsDocumentOnly(filters.search!),
         columns,
       },
       select,
@@ -206,6 +223,16 @@ export async function listProducts(
 export const SEARCH_WALK_ROWS = 20_000;
 
 /**
+ * A search's walk in a catalog of `catalogSize` products: SEARCH_WALK_ROWS, but never more than
+ * a twentieth of the catalog. A walk over a large share of a small catalog is no cheaper than
+ * reading its matches, and the planner would rather sort the whole table than walk the index
+ * (on 60,000 products, a walk of 20,000 became a sequential scan and a sort).
+ */
+export function searchWalkBound(catalogSize: number): number {
+  return Math.min(SEARCH_WALK_ROWS, Math.max(1, Math.ceil(catalogSize / 20)));
+}
+
+/**
  * A search page, in two steps. The planner walks the sort index and tests each product when a
  * term is common (a page of matches comes early), and reads the term's matches through the
  * trigram index when it is rare. It cannot know where in the order the matches lie: "mapei"
@@ -226,6 +253,8 @@ async function searchPage(
     direction: SQL;
     keyset: SQL;
     walkRows?: number | undefined;
+    countMatches: boolean;
+    indexOnlyWalk: boolean;
     columns: SQL;
   },
   select: (from: SQL, where: SQL) => Promise<ProductRow[]>,
@@ -233,26 +262,47 @@ async function searchPage(
   const { column, id, direction, keyset, columns } = page;
   // The walk and the matches join product_state only when the order is its (last_modified).
   const ordered = page.relation === 's' ? PRODUCTS_WITH_STATE : sql`products p`;
+  const walkRows = page.walkRows ?? SEARCH_WALK_ROWS;
   const walk = sql`(select p.* from ${ordered} where ${keyset}
                      order by ${column} ${direction}, ${id} ${direction}
-                     limit ${page.walkRows ?? SEARCH_WALK_ROWS}) p
+                     limit ${walkRows}) p
                    join product_state s on s.id = p.id`;
-  if (page.walkRows !== 0) {
-    const walked = await select(walk, filterCondition(filters, { stateJoined: true }));
+  if (walkRows !== 0) {
+    // The walk tests only what the name order's index holds (an index-only scan: one index
+    // page per ~30 products instead of one table page per product), then reads the page's rows.
+    const walked = page.indexOnlyWalk
+      ? await queryRows<ProductRow>(
+          executor,
+          sql`select ${columns}, ${column}::text as sort_value, null::int as rank
+                from (select p.id
+                        from (select p.id, p.product_name, p.search_document from products p
+                               where ${keyset}
+                               order by ${column} ${direction}, ${id} ${direction}
+                               limit ${walkRows}) p
+                       where ${filterCondition(filters)}
+                       order by ${column} ${direction}, ${id} ${direction}
+                       limit ${page.limit} offset ${page.offset}) g
+                join products p on p.id = g.id join product_state s on s.id = p.id
+               order by ${column} ${direction}, ${id} ${direction}`,
+        )
+      : await select(walk, filterCondition(filters, { stateJoined: true }));
     if (walked.length === page.limit) return walked;
   }
   // Every match's id and sort value (the trigram index), the page sorted among them, then its
   // rows by primary key. The CTE's columns keep the sort column's name and are read under the
-  // order relation's alias (`p` or `s`), so `column`, `id` and `keyset` read them there.
+  // order relation's alias (`p` or `s`), so `column`, `id` and `keyset` read them there. The
+  // matches are the filters' whole result (no keyset, no offset), so counting them is exact.
   const alias = sql.raw(page.relation);
   const condition = filterCondition(filters, { stateJoined: page.relation === 's' });
+  const total = page.countMatches ? sql`(select count(*) from matches)::int` : sql`null::int`;
   return queryRows<ProductRow>(
     executor,
     sql`with matches as materialized (select ${id}, ${column} from ${ordered} where ${condition}),
              page as (select ${id} from matches ${alias} where ${keyset}
                        order by ${column} ${direction}, ${id} ${direction}
                        limit ${page.limit} offset ${page.offset})
-        select ${columns}, ${column}::text as sort_value, null::int as rank
+        select ${columns}, ${column}::text as sort_value, null::int as rank,
+               ${total} as match_total
           from page g join products p on p.id = g.id join product_state s on s.id = p.id
          order by ${column} ${direction}, ${id} ${direction}`,
   );
@@ -328,12 +378,41 @@ export interface MatchCount {
 }
 
 /**
- * How many products match, exactly — except a text search with many matches in a big catalog:
- * counting 60,000 "sealant" matches out of 1,000,000 reads every match (half a second), while
- * the page itself takes milliseconds. Such a count is estimated from a random sample of the
- * catalog's pages, as search engines do ("about 61,800"). The sample is REPEATABLE (one seed):
- * the same pages every time, so they stay cached (18 ms instead of 60–70 ms at 1,000,000) and
- * the estimate does not jump from one page (or queue product) to the next while nothing changes.
+ * A text search's number of matches in a big catalog, estimated from a random sample of the
+ * catalog's pages, as search engines do ("about 61,800"): counting 60,000 "sealant" matches out
+ * of 1,000,000 reads every match (half a second), while the page itself takes milliseconds. The
+ * sample is REPEATABLE (one seed): the same pages every time, so they stay cached (18 ms instead
+ * of 60–70 ms at 1,000,000) and the estimate does not jump from one page (or queue product) to
+ * the next while nothing changes. Undefined below SAMPLE_CATALOG_MIN products (or for no search,
+ * or an empty sample): count those exactly.
+ */
+export async function sampleMatches(
+  executor: Executor,
+  filters: ProductFilters,
+  catalogSize: number,
+): Promise<number | undefined> {
+  if (!filters.search || catalogSize < SAMPLE_CATALOG_MIN) return undefined;
+  const percent = Math.min(100, (SAMPLE_ROWS / catalogSize) * 100);
+  const sample = await queryOne<{ hits: number; sampled: number }>(
+    executor,
+    sql`select (count(*) filter (where ${filterCondition(filters)}))::int as hits,
+               count(*)::int as sampled
+          from products p tablesample system (${sql.raw(percent.toFixed(4))}) repeatable (0)`,
+  );
+  if (!sample || sample.sampled === 0) return undefined;
+  return (sample.hits / sample.sampled) * catalogSize;
+}
+
+/** A sampled estimate as the list reports it, or undefined when it is small enough to count. */
+export function reportedEstimate(estimate: number | undefined): MatchCount | undefined {
+  return estimate !== undefined && estimate > ESTIMATE_ABOVE
+    ? { total: roundTo3Digits(estimate), estimated: true }
+    : undefined;
+}
+
+/**
+ * How many products match, exactly — except a text search with many matches in a big catalog,
+ * whose count is estimated (sampleMatches).
  */
 export async function countMatches(
   executor: Executor,
@@ -341,20 +420,8 @@ export async function countMatches(
   catalogSize: number,
   catalog?: CatalogCounts,
 ): Promise<MatchCount> {
-  if (filters.search && catalogSize >= SAMPLE_CATALOG_MIN) {
-    const percent = Math.min(100, (SAMPLE_ROWS / catalogSize) * 100);
-    const sample = await queryOne<{ hits: number; sampled: number }>(
-      executor,
-      sql`select (count(*) filter (where ${filterCondition(filters)}))::int as hits,
-                 count(*)::int as sampled
-            from products p tablesample system (${sql.raw(percent.toFixed(4))}) repeatable (0)`,
-    );
-    if (sample && sample.sampled > 0) {
-      const estimate = (sample.hits / sample.sampled) * catalogSize;
-      if (estimate > ESTIMATE_ABOVE) return { total: roundTo3Digits(estimate), estimated: true };
-    }
-  }
-  return { total: await countProducts(executor, filters, catalog), estimated: false };
+  const estimate = reportedEstimate(await sampleMatches(executor, filters, catalogSize));
+  return estimate ?? { total: await countProducts(executor, filters, catalog), estimated: false };
 }
 
 function roundTo3Digits(value: number): number {

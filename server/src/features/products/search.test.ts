@@ -7,7 +7,7 @@ import type { Pagination, Product, ProductListMetadata } from '@tag-manager/cont
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importProductsCsv, shopifyCsv } from '../../../test/helpers/fixtures.js';
 import { createTestApp, type TestApp } from '../../../test/helpers/test-app.js';
-import { listProducts, type ProductFilters } from './products.repository.js';
+import { countProducts, listProducts, type ProductFilters } from './products.repository.js';
 
 interface ListBody {
   data: Product[];
@@ -185,7 +185,18 @@ describe('search', () => {
       incomplete: false,
       include_descendants: true,
     };
-    for (const search of ['primer', 'ardex', 'grey levelling', 'bostik coat']) {
+    // A search alone in name order walks the name index only (index-only, migration 0029); with
+    // another filter (a vendor) it walks the table: both walks must agree with the index path.
+    const searches: ProductFilters[] = [
+      ...['primer', 'ardex', 'grey levelling', 'bostik coat'].map((search) => ({
+        ...base,
+        search,
+      })),
+      { ...base, search: 'primer', vendor: 'Bostik' },
+      { ...base, search: 'compound', vendor: 'Ardex' },
+    ];
+    for (const filters of searches) {
+      const search = `${filters.search} ${filters.vendor ?? ''}`;
       for (const sort of [
         'product_name',
         '-product_name',
@@ -193,7 +204,7 @@ describe('search', () => {
         '-product_id',
       ] as const) {
         const read = (walkRows: number, after?: { value: string; id: number }, offset = 0) =>
-          listProducts(test.db, { ...base, search }, { sort, limit: 3, offset, after, walkRows });
+          listProducts(test.db, filters, { sort, limit: 3, offset, after, walkRows });
         // A walk of 2 products never fills a page of 3: the second query answers.
         const [walked, indexed, direct] = [await read(10_000), await read(2), await read(0)];
         expect(
@@ -212,6 +223,38 @@ describe('search', () => {
         expect((await read(2, undefined, 2)).map((row) => row.product_id)).toEqual(
           (await read(10_000, undefined, 2)).map((row) => row.product_id),
         );
+      }
+    }
+  });
+
+  it('counts every match in the statement that reads them for the page, whatever the page', async () => {
+    const base: ProductFilters = {
+      hide_allocated: false,
+      incomplete: false,
+      include_descendants: true,
+    };
+    for (const filters of [
+      { ...base, search: 'primer' },
+      { ...base, search: 'levelling' },
+      { ...base, search: 'compound', vendor: 'Ardex' },
+      { ...base, search: 'primer', hide_allocated: true },
+    ]) {
+      const total = await countProducts(test.db, filters);
+      expect(total, filters.search).toBeGreaterThan(0);
+      for (const sort of ['product_name', '-last_modified', 'product_id'] as const) {
+        for (const offset of [0, 1]) {
+          const rows = await listProducts(test.db, filters, {
+            sort,
+            limit: 1,
+            offset,
+            walkRows: 0,
+            countMatches: true,
+          });
+          expect(rows.map((row) => row.match_total)).toEqual([total]);
+        }
+        // Without countMatches, or from a walk, nothing is counted.
+        const walked = await listProducts(test.db, filters, { sort, limit: 1, offset: 0 });
+        expect(walked[0]?.match_total ?? null).toBeNull();
       }
     }
   });

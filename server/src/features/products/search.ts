@@ -55,6 +55,15 @@ export function searchCondition(term: string): SQL {
               or tm_search_fold(p.sku) = ${value})`;
 }
 
+/**
+ * Whether the term's condition reads only the search document (every mode but the whole-value
+ * match): a walk of the name order's index, which carries the document, can test it there.
+ */
+export function searchReadsDocumentOnly(term: string): boolean {
+  const { mode } = searchPlan(term);
+  return mode === 'words' || mode === 'contains';
+}
+
 /** Whether a product's SKU or handle is the whole term: such products are listed first. */
 export function exactMatch(term: string): SQL {
   const value = fold(term.trim());
