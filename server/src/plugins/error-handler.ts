@@ -3,6 +3,7 @@
  * validation failures (422), body parsing problems (400/413/415), unknown routes (404), known
  * routes with the wrong method (405), PostgreSQL errors and anything unexpected (500, generic).
  */
+import { findPostgresError } from '../db/postgres-error.js';
 import {
   ERROR_CODE_FOR_STATUS,
   ErrorEnvelope,
@@ -287,18 +288,6 @@ export function toAppError(error: unknown): AppError {
     return new AppError(status, code, message, {});
   }
   return new AppError(500, 'INTERNAL_ERROR', 'An unexpected error occurred', {});
-}
-
-function findPostgresError(error: unknown): { code: string; message: string } | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-      return current as { code: string; message: string };
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {

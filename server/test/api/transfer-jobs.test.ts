@@ -92,12 +92,142 @@ describe('an import as a job', () => {
     expect(done.progress.counters).toEqual({ rows_read: 4500, products_written: 4500 });
     expect(done.result).toMatchObject({ records: 4500, created: 4500 });
     // One change set per committed batch, each naming its products, all with the job's id.
-    expect(await changeSetsOf(job.id)).toEqual([
+    // Two batches are written side by side (imports.service.ts): either may commit first.
+    const sets = await changeSetsOf(job.id);
+    expect(sets.sort((a, b) => b.product_count - a.product_count)).toEqual([
       { kind: 'import.products', product_count: 2000 },
       { kind: 'import.products', product_count: 2000 },
       { kind: 'import.products', product_count: 500 },
     ]);
     expect(done.change_set_ids).toHaveLength(3);
+  });
+
+  it('an import of several batches written side by side stores every product once, as its row says', async () => {
+    // 7,000 products: four batches, two written at once (imports.service.ts).
+    const products = rows(20_000, 7000).map((row, index) => ({
+      ...row,
+      vendor: `Vendor ${index % 7}`,
+      status: ['active', 'draft', 'archived'][index % 3]!,
+    }));
+    const counters = await queryRows<{ products: number; archived: number }>(
+      test.db,
+      sql`select sum(products)::int as products, sum(archived)::int as archived from catalog_counters`,
+    );
+    const response = await test.request({
+      method: 'POST',
+      url: '/api/import/products',
+      headers: { 'content-type': 'text/csv' },
+      payload: shopifyCsv(products),
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().data).toMatchObject({ records: 7000, created: 7000, updated: 0 });
+    const stored = await queryRows<{
+      product_id: string;
+      product_name: string;
+      vendor: string;
+      status: string;
+    }>(
+      test.db,
+      sql`select product_id, product_name, vendor, status from products
+           where product_id like 't-2%' order by product_id`,
+    );
+    expect(stored).toEqual(
+      products.map((row) => ({
+        product_id: row.handle,
+        product_name: row.title,
+        vendor: row.vendor,
+        status: row.status,
+      })),
+    );
+    // The counters (one shard per statement, batches side by side) add up.
+    const after = await queryRows<{ products: number; archived: number }>(
+      test.db,
+      sql`select sum(products)::int as products, sum(archived)::int as archived from catalog_counters`,
+    );
+    expect(after[0]!.products - counters[0]!.products).toBe(7000);
+    expect(after[0]!.archived - counters[0]!.archived).toBe(2333);
+    const job = await readJob(Number(response.headers['x-job-id']));
+    expect(job.progress.counters).toEqual({ rows_read: 7000, products_written: 7000 });
+    expect((await changeSetsOf(job.id)).map((set) => set.product_count).sort()).toEqual([
+      1000, 2000, 2000, 2000,
+    ]);
+    // Imported again: every row read, nothing written.
+    const again = await test.request({
+      method: 'POST',
+      url: '/api/import/products',
+      headers: { 'content-type': 'text/csv' },
+      payload: shopifyCsv(products),
+    });
+    expect(again.json().data).toMatchObject({
+      records: 7000,
+      created: 0,
+      updated: 0,
+      unchanged: 7000,
+    });
+  });
+
+  it('a batch rolled back by a deadlock is written again; one that keeps failing fails the import with 503', async () => {
+    // PostgreSQL picks a deadlock's victim; here a trigger plays it, on the first attempts only.
+    await test.db.execute(sql`create sequence test_deadlock_attempts`);
+    await test.db.execute(sql`create table test_deadlock_limit (attempts int not null)`);
+    await test.db.execute(sql`insert into test_deadlock_limit values (1)`);
+    await test.db.execute(sql`
+      create function test_deadlock_victim() returns trigger language plpgsql as $$
+      begin
+        if nextval('test_deadlock_attempts') <= (select attempts from test_deadlock_limit) then
+          raise exception 'deadlock detected (test)' using errcode = '40P01';
+        end if;
+        return null;
+      end $$`);
+    await test.db.execute(sql`
+      create trigger test_deadlock_victim after insert on products
+        for each statement execute function test_deadlock_victim()`);
+    try {
+      const once = await test.request({
+        method: 'POST',
+        url: '/api/import/products',
+        headers: { 'content-type': 'text/csv' },
+        payload: shopifyCsv(rows(40_000, 3)),
+      });
+      expect(once.statusCode, once.body).toBe(200);
+      expect(once.json().data).toMatchObject({ created: 3 });
+      const attempts = await queryRows<{ n: string }>(
+        test.db,
+        sql`select last_value::text as n from test_deadlock_attempts`,
+      );
+      expect(attempts[0]!.n).toBe('2');
+
+      await test.db.execute(sql`update test_deadlock_limit set attempts = 1000`);
+      const before = await snapshot(test.db);
+      const always = await test.request({
+        method: 'POST',
+        url: '/api/import/products',
+        headers: { 'content-type': 'text/csv' },
+        payload: shopifyCsv(rows(41_000, 3)),
+      });
+      expect(always.statusCode, always.body).toBe(503);
+      expect(always.json()).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        details: { retryable: true },
+      });
+      const after = await queryRows<{ n: string }>(
+        test.db,
+        sql`select last_value::text as n from test_deadlock_attempts`,
+      );
+      // Three attempts, then the import gives up; nothing of the batch is stored.
+      expect(after[0]!.n).toBe('5');
+      const stored = await queryRows<{ n: number }>(
+        test.db,
+        sql`select count(*)::int as n from products where product_id like 't-41%'`,
+      );
+      expect(stored[0]!.n).toBe(0);
+      expect((await snapshot(test.db)).products).toEqual(before.products);
+    } finally {
+      await test.db.execute(sql`drop trigger test_deadlock_victim on products`);
+      await test.db.execute(sql`drop function test_deadlock_victim()`);
+      await test.db.execute(sql`drop table test_deadlock_limit`);
+      await test.db.execute(sql`drop sequence test_deadlock_attempts`);
+    }
   });
 
   it('without job_id records a job of its own (X-Job-Id); unchanged rows are read, not written', async () => {

@@ -81,7 +81,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['import'],
         summary: 'Import a Shopify product export (CSV body or multipart "file")',
         description:
-          'Runs as a job of kind `import.products` (rows read, products written), committed in batches of 2,000 rows: reserve it first with POST /api/transfer-jobs and pass `job_id` to poll GET /api/jobs/{id} while the upload runs; without `job_id` the import records a job of its own (`X-Job-Id` in the answer). A failed import keeps the batches committed before it; importing the file again is idempotent.',
+          'Runs as a job of kind `import.products` (rows read, products written), committed in batches of 2,000 rows (two written at once, either may commit first): reserve it first with POST /api/transfer-jobs and pass `job_id` to poll GET /api/jobs/{id} while the upload runs; without `job_id` the import records a job of its own (`X-Job-Id` in the answer). A failed import keeps the batches committed before it (and may keep the one written beside the failed one); importing the file again is idempotent.',
         querystring: Type.Object(TransferJobQuery, { additionalProperties: false }),
         response: { 200: ImportReportResponse },
       },
