@@ -30,6 +30,15 @@ const rows = (from: number, count: number) =>
     return { handle: `t-${number}`, title: `Transfer ${number}` };
   });
 
+/** POST /api/import/products with a CSV body, no job reserved. */
+const importFile = (csv: string) =>
+  test.request({
+    method: 'POST',
+    url: '/api/import/products',
+    headers: { 'content-type': 'text/csv' },
+    payload: csv,
+  });
+
 async function reserve(kind: 'import.products' | 'export.csv'): Promise<Job> {
   const response = await test.request({
     method: 'POST',
@@ -113,12 +122,7 @@ describe('an import as a job', () => {
       test.db,
       sql`select sum(products)::int as products, sum(archived)::int as archived from catalog_counters`,
     );
-    const response = await test.request({
-      method: 'POST',
-      url: '/api/import/products',
-      headers: { 'content-type': 'text/csv' },
-      payload: shopifyCsv(products),
-    });
+    const response = await importFile(shopifyCsv(products));
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json().data).toMatchObject({ records: 7000, created: 7000, updated: 0 });
     const stored = await queryRows<{
@@ -152,12 +156,7 @@ describe('an import as a job', () => {
       1000, 2000, 2000, 2000,
     ]);
     // Imported again: every row read, nothing written.
-    const again = await test.request({
-      method: 'POST',
-      url: '/api/import/products',
-      headers: { 'content-type': 'text/csv' },
-      payload: shopifyCsv(products),
-    });
+    const again = await importFile(shopifyCsv(products));
     expect(again.json().data).toMatchObject({
       records: 7000,
       created: 0,
@@ -183,39 +182,28 @@ describe('an import as a job', () => {
       create trigger test_deadlock_victim after insert on products
         for each statement execute function test_deadlock_victim()`);
     try {
-      const once = await test.request({
-        method: 'POST',
-        url: '/api/import/products',
-        headers: { 'content-type': 'text/csv' },
-        payload: shopifyCsv(rows(40_000, 3)),
-      });
+      const once = await importFile(shopifyCsv(rows(40_000, 3)));
       expect(once.statusCode, once.body).toBe(200);
       expect(once.json().data).toMatchObject({ created: 3 });
-      const attempts = await queryRows<{ n: string }>(
-        test.db,
-        sql`select last_value::text as n from test_deadlock_attempts`,
-      );
-      expect(attempts[0]!.n).toBe('2');
+      const attempts = async () =>
+        (
+          await queryRows<{ n: string }>(
+            test.db,
+            sql`select last_value::text as n from test_deadlock_attempts`,
+          )
+        )[0]!.n;
+      expect(await attempts()).toBe('2');
 
       await test.db.execute(sql`update test_deadlock_limit set attempts = 1000`);
       const before = await snapshot(test.db);
-      const always = await test.request({
-        method: 'POST',
-        url: '/api/import/products',
-        headers: { 'content-type': 'text/csv' },
-        payload: shopifyCsv(rows(41_000, 3)),
-      });
+      const always = await importFile(shopifyCsv(rows(41_000, 3)));
       expect(always.statusCode, always.body).toBe(503);
       expect(always.json()).toMatchObject({
         code: 'SERVICE_UNAVAILABLE',
         details: { retryable: true },
       });
-      const after = await queryRows<{ n: string }>(
-        test.db,
-        sql`select last_value::text as n from test_deadlock_attempts`,
-      );
       // Three attempts, then the import gives up; nothing of the batch is stored.
-      expect(after[0]!.n).toBe('5');
+      expect(await attempts()).toBe('5');
       const stored = await queryRows<{ n: number }>(
         test.db,
         sql`select count(*)::int as n from products where product_id like 't-41%'`,
@@ -231,12 +219,7 @@ describe('an import as a job', () => {
   });
 
   it('without job_id records a job of its own (X-Job-Id); unchanged rows are read, not written', async () => {
-    const response = await test.request({
-      method: 'POST',
-      url: '/api/import/products',
-      headers: { 'content-type': 'text/csv' },
-      payload: shopifyCsv(rows(1, 10)),
-    });
+    const response = await importFile(shopifyCsv(rows(1, 10)));
     expect(response.statusCode).toBe(200);
     const job = await readJob(Number(response.headers['x-job-id']));
     expect(job).toMatchObject({ kind: 'import.products', state: 'succeeded' });
@@ -262,12 +245,7 @@ describe('an import as a job', () => {
       test.db,
       sql`select count(*)::int as n from jobs`,
     );
-    const unreserved = await test.request({
-      method: 'POST',
-      url: '/api/import/products',
-      headers: { 'content-type': 'text/csv' },
-      payload: 'name,price\nwidget,3\n',
-    });
+    const unreserved = await importFile('name,price\nwidget,3\n');
     expect(unreserved.statusCode).toBe(422);
     const jobsAfter = await queryRows<{ n: number }>(
       test.db,
