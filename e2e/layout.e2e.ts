@@ -213,6 +213,16 @@ describe.each(WIDTHS)('at %i px wide', (width) => {
     // Clamped: at most three lines show, the title attribute has the rest.
     expect(name.height).toBeLessThan(4 * 22);
     await shoot(page, `products-${width}`);
+
+    // Filtered, the export button names the filter's count (a longer label): still no
+    // horizontal scrolling, the button inside the viewport.
+    const search = page.locator('.filters').getByLabel('Search', { exact: true });
+    await search.fill('sealant');
+    await page.getByTestId('export-csv').filter({ hasText: 'current filter' }).waitFor();
+    await expectNoHorizontalOverflow(page, `products filtered ${width}`);
+    const exportButton = await box(page, '[data-testid="export-csv"]');
+    expect(exportButton.right).toBeLessThanOrEqual(width);
+    await search.fill('');
   });
 
   it('keeps the list and "Next" usable with a product open', async () => {
